@@ -1,0 +1,54 @@
+"""Clients for one target (profile, region, endpoint), with retries and a count of calls."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Standard mode retries throttling and transient errors with backoff on every call.
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10)
+
+
+class Aws:
+    def __init__(
+        self,
+        region: str,
+        *,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        credentials: dict[str, str] | None = None,
+        label: str = "",
+    ) -> None:
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.label = label
+        self.session = boto3.Session(
+            profile_name=profile, region_name=region, **(credentials or {})
+        )
+        self.calls: Counter[str] = Counter()
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                kwargs: dict[str, Any] = {"config": RETRIES}
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                client = self.session.client(service, **kwargs)
+                client.meta.events.register("before-call", self._count)
+                self._clients[service] = client
+            return self._clients[service]
+
+    def call(self, service: str, operation: str, /, **params: Any) -> dict[str, Any]:
+        return getattr(self.client(service), operation)(**params)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    def has_credentials(self) -> bool:
+        return self.session.get_credentials() is not None

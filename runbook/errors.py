@@ -1,0 +1,115 @@
+"""AWS errors a person can act on: AWS's code and message, and what to do next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+
+NO_CREDENTIALS_ADVICE = (
+    "Configure AWS credentials (`aws configure`, AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY), or try it without an account: add --sandbox to run against "
+    "the local emulator, or use --dry-run / `runbook plan` to see every call."
+)
+
+ADVICE: dict[str, str] = {
+    "AccessDenied": "Your credentials lack a permission this step needs (the message names it). "
+    "Use a role or user that has it, or ask an administrator to grant it.",
+    "UnauthorizedOperation": "Your credentials lack a permission this step needs. "
+    "Use a role or user with EC2 rights in this region.",
+    "ExpiredToken": "Your session credentials expired: refresh them (aws sso login, or "
+    "new keys) and run again; the runbook resumes where it stopped.",
+    "InvalidClientTokenId": "AWS does not recognise these access keys: check AWS_PROFILE "
+    "or the keys in your environment.",
+    "DependencyViolation": "Another resource still uses this one (often a network interface "
+    "AWS has not released yet). Wait a minute and run again.",
+    "InvalidParameterCombination": "AWS refused this combination of settings. For RDS this "
+    "is usually the instance class: choose db.t4g.micro or db.t3.micro and run again.",
+    "InvalidParameterValue": "AWS refused a value: change the field named in the message "
+    "and run again.",
+    "InsufficientDBInstanceCapacity": "RDS has no capacity for this class here right now: "
+    "choose another class (db.t4g.micro or db.t3.micro) and run again.",
+    "ServiceNotStable": "The service did not become healthy. Read the service events and "
+    "stopped-task reasons above; fix the image or settings and run again.",
+    "ImageNotFound": "Build and push the image first (commands above), then run again.",
+}
+
+SUFFIX_ADVICE: dict[str, str] = {
+    "LimitExceeded": "An account quota is reached: delete what you no longer use, or request "
+    "an increase in the Service Quotas console, then run again.",
+    "QuotaExceeded": "An account quota is reached: delete what you no longer use, or request "
+    "an increase in the Service Quotas console, then run again.",
+    "NotFound": "It no longer exists (removed outside the runbook?). Run again: the runbook "
+    "re-discovers what exists and recreates what is missing.",
+    "AccessDeniedException": ADVICE["AccessDenied"],
+    "Throttling": "AWS is throttling requests; the runbook already retried. Wait a minute "
+    "and run again: it resumes where it stopped.",
+    "AlreadyExists": "A resource with this name exists and is not ours to use. Choose another "
+    "name, or remove that resource, and run again.",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something went wrong: what, in AWS's words, and what to do next."""
+
+    code: str
+    message: str
+    advice: str
+    operation: str = ""
+
+    def __str__(self) -> str:
+        where = f" ({self.operation})" if self.operation else ""
+        return f"{self.code}{where}: {self.message}\nWhat to do: {self.advice}"
+
+
+class RunbookError(Exception):
+    def __init__(self, problem: Problem, details: tuple[str, ...] = ()) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+        self.details = details
+
+
+def advice_for(code: str) -> str:
+    if code in ADVICE:
+        return ADVICE[code]
+    for suffix, text in SUFFIX_ADVICE.items():
+        if code.endswith(suffix) or suffix in code:
+            return text
+    return "Read AWS's message above, change what it names, and run again: the runbook resumes."
+
+
+def problem_from(exc: BaseException, operation: str = "") -> Problem:
+    if isinstance(exc, RunbookError):
+        return exc.problem
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "Unknown")
+        return Problem(code, error.get("Message", str(exc)), advice_for(code), operation)
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return Problem("NoCredentials", "No AWS credentials were found.", NO_CREDENTIALS_ADVICE)
+    if isinstance(exc, NoRegionError):
+        return Problem("NoRegion", "No AWS region is set.", "Set AWS_REGION or --region.")
+    if isinstance(exc, EndpointConnectionError):
+        return Problem(
+            "EndpointConnectionError",
+            str(exc),
+            "Check the network, the region, and AWS_ENDPOINT_URL if you set it.",
+            operation,
+        )
+    if isinstance(exc, BotoCoreError):
+        return Problem(type(exc).__name__, str(exc), "Check your AWS configuration.", operation)
+    return Problem(type(exc).__name__, str(exc), "This is a bug in the runbook: please report it.")
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""

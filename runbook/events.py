@@ -1,0 +1,84 @@
+"""Events: the one interface between the engine and any front end (app, prompts, JSON log)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import IO, Any
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    section: str
+    title: str
+
+
+@dataclass(frozen=True)
+class CallMade:
+    section: str
+    service: str
+    operation: str
+    params: dict[str, Any]  # rendered: known values in, secrets masked
+    outcome: str  # "ok", "already done", or an AWS error code
+    seconds: float
+    mutating: bool
+
+
+@dataclass(frozen=True)
+class Waiting:
+    section: str
+    what: str
+    elapsed: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    section: str
+    message: str
+    level: str = "info"  # info | warning
+
+
+@dataclass(frozen=True)
+class StepFinished:
+    section: str
+    status: str  # done | skipped
+    outputs: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class StepFailed:
+    section: str
+    code: str
+    message: str
+    advice: str
+    details: tuple[str, ...] = ()
+
+
+Event = StepStarted | CallMade | Waiting | Notice | StepFinished | StepFailed
+Listener = Callable[[Event], None]
+
+
+def ignore(_: Event) -> None:
+    """A listener for callers that want nothing."""
+
+
+def fan_out(*listeners: Listener) -> Listener:
+    def send(event: Event) -> None:
+        for listener in listeners:
+            listener(event)
+
+    return send
+
+
+def json_lines(stream: IO[str]) -> Listener:
+    """A JSON-lines log: one object per event, with its type."""
+
+    def write(event: Event) -> None:
+        stream.write(json.dumps({"event": type(event).__name__, **asdict(event)}, default=str))
+        stream.write("\n")
+        stream.flush()
+
+    return write

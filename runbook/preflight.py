@@ -1,0 +1,155 @@
+"""Checks before the first mutating call: identity, region, network, instance class, roles, image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from runbook.aws import Aws
+from runbook.errors import RunbookError, problem_from
+from runbook.settings import Settings
+from runbook.steps.base import missing_on
+from runbook.steps.cluster import SLR_PATH
+from runbook.steps.security_groups import SUBNETS, VPC, discover_default_vpc
+
+# RDS stopped offering the t2 classes with PostgreSQL 13 and later.
+REPLACEMENT_CLASS = "db.t4g.micro"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A change to the settings that resolves a finding, offered to the person."""
+
+    description: str
+    section: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def apply(self, settings: Settings) -> Settings:
+        return settings.replace(self.section, **self.changes)
+
+
+@dataclass(frozen=True)
+class Finding:
+    topic: str
+    level: str  # ok | info | warning | error
+    message: str
+    fix: Fix | None = None
+
+
+def class_retired(instance_class: str, engine_version: str) -> bool:
+    major = engine_version.split(".")[0]
+    return instance_class.startswith("db.t2.") and major.isdigit() and int(major) >= 13
+
+
+def check_instance_class(aws: Aws | None, s: Settings) -> Finding:
+    d = s.database
+    fix = Fix(
+        f"use {REPLACEMENT_CLASS} (or db.t3.micro) instead",
+        "database",
+        {"instance_class": REPLACEMENT_CLASS},
+    )
+    if class_retired(d.instance_class, d.engine_version):
+        return Finding(
+            "instance class",
+            "warning",
+            f"{d.instance_class} cannot run PostgreSQL {d.engine_version}: RDS "
+            "offers the t2 classes only up to PostgreSQL 12.",
+            fix,
+        )
+    if aws is None:
+        return Finding("instance class", "info", f"{d.instance_class} not checked (offline)")
+    options = aws.call(
+        "rds",
+        "describe_orderable_db_instance_options",
+        Engine="postgres",
+        EngineVersion=d.engine_version,
+        DBInstanceClass=d.instance_class,
+    )
+    if options.get("OrderableDBInstanceOptions"):
+        return Finding(
+            "instance class",
+            "ok",
+            f"{d.instance_class} is orderable for PostgreSQL {d.engine_version}",
+        )
+    # An empty answer from an emulator means "no data", so we only inform.
+    return Finding(
+        "instance class",
+        "info",
+        f"AWS listed no {d.instance_class} offer for PostgreSQL {d.engine_version}; "
+        "if creation fails, choose another class.",
+        fix,
+    )
+
+
+def run(aws: Aws, s: Settings, *, sandbox: bool = False) -> tuple[list[Finding], dict[str, Any]]:
+    """The findings, and the network values they discovered (for later references)."""
+    findings: list[Finding] = []
+    known: dict[str, Any] = {}
+    who = aws.call("sts", "get_caller_identity")
+    findings.append(Finding("identity", "ok", f"account {who['Account']} as {who['Arn']}"))
+    findings.append(Finding("region", "ok", aws.region + (" (local emulator)" if sandbox else "")))
+    try:
+        known = discover_default_vpc(aws)
+        findings.append(
+            Finding(
+                "network",
+                "ok",
+                f"default VPC {known[VPC]}, subnets in {len(known[SUBNETS])} Availability Zones",
+            )
+        )
+    except RunbookError as exc:
+        findings.append(Finding("network", "error", str(exc.problem)))
+    try:
+        findings.append(check_instance_class(aws, s))
+    except Exception as exc:  # a look-up we cannot make is no reason to stop
+        findings.append(Finding("instance class", "info", problem_from(exc).message))
+    role = missing_on(
+        ("NoSuchEntity",),
+        lambda: aws.call("iam", "get_role", RoleName=s.task_definition.execution_role),
+    )
+    findings.append(
+        Finding(
+            "roles",
+            "ok" if role else "info",
+            f"{s.task_definition.execution_role} exists"
+            if role
+            else f"{s.task_definition.execution_role} is missing: section V creates it",
+        )
+    )
+    if not aws.call("iam", "list_roles", PathPrefix=SLR_PATH)["Roles"]:
+        findings.append(
+            Finding("roles", "info", "ECS's service-linked role is missing: section III creates it")
+        )
+    findings.append(_image_finding(aws, s, sandbox))
+    return findings, known
+
+
+def _image_finding(aws: Aws, s: Settings, sandbox: bool) -> Finding:
+    td = s.task_definition
+    if td.image:
+        return Finding("image", "ok", f"the task will run {td.image}")
+    images = missing_on(
+        ("RepositoryNotFoundException", "ImageNotFoundException"),
+        lambda: aws.call(
+            "ecr", "describe_images", repositoryName=td.family, imageIds=[{"imageTag": "latest"}]
+        ),
+    )
+    if images and images.get("imageDetails"):
+        return Finding("image", "ok", f"{td.family}:latest is in ECR")
+    account = aws.call("sts", "get_caller_identity")["Account"]
+    registry = f"{account}.dkr.ecr.{aws.region}.amazonaws.com"
+    push = (
+        f"aws ecr get-login-password | docker login --username AWS --password-stdin "
+        f"{registry} && docker build -t {registry}/{td.family}:latest todo_app && "
+        f"docker push {registry}/{td.family}:latest"
+    )
+    if sandbox:
+        return Finding(
+            "image", "info", "the emulator runs no containers, so no image is needed here"
+        )
+    return Finding(
+        "image",
+        "warning",
+        f"no image {td.family}:latest in ECR yet; section V creates the repository, "
+        f"then push the image before section VI: {push}",
+    )

@@ -1,0 +1,87 @@
+"""What every section's step has: discover (read-only), plan (data), teardown (data)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from runbook.aws import Aws
+from runbook.errors import error_code
+from runbook.plan import Action
+from runbook.settings import DEPLOYMENT_TAG, Settings
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One thing a section makes, as found in the account."""
+
+    kind: str
+    name: str
+    id: str = ""  # empty: it does not exist
+    state: str = "missing"
+    ours: bool = False  # carries our deployment tag
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.id)
+
+
+@dataclass
+class Observed:
+    """What discovery found: resources, values for references, and raw descriptions."""
+
+    resources: list[Resource] = field(default_factory=list)
+    known: dict[str, Any] = field(default_factory=dict)
+    found: dict[str, Any] = field(default_factory=dict)
+
+
+class Step(ABC):
+    number: str  # the guide's section number, I to VI
+    key: str  # the Settings attribute of this section
+    title: str
+    explanation: str  # what the section creates and why, and where we differ from the guide
+
+    @abstractmethod
+    def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
+        """Read-only look-ups by name; never changes anything."""
+
+    @abstractmethod
+    def plan(self, s: Settings, seen: Observed | None) -> list[Action]:
+        """The calls that make the account match the settings; seen=None plans from nothing."""
+
+    @abstractmethod
+    def teardown(self, s: Settings, seen: Observed) -> list[Action]:
+        """The calls that delete what carries our tag, in dependency order."""
+
+    @abstractmethod
+    def output_keys(self, s: Settings) -> list[str]:
+        """The reference keys this section produces for later sections."""
+
+
+def missing_on(codes: tuple[str, ...], read: Callable[[], Any]) -> Any:
+    """Run a look-up; None when AWS answers one of these 'not found' codes."""
+    try:
+        return read()
+    except ClientError as exc:
+        if error_code(exc) in codes:
+            return None
+        raise
+
+
+def tagged(tags: Any, deployment: str) -> bool:
+    """Tags come as [{Key, Value}], [{key, value}] or {k: v} depending on the service."""
+    if isinstance(tags, dict):
+        return tags.get(DEPLOYMENT_TAG) == deployment
+    for tag in tags or []:
+        key = tag.get("Key", tag.get("key"))
+        if key == DEPLOYMENT_TAG and tag.get("Value", tag.get("value")) == deployment:
+            return True
+    return False
+
+
+def adopt_why(kind: str, name: str) -> str:
+    return f"adopt the existing {kind} {name} (made by hand?): tag it as this deployment's"

@@ -1,0 +1,201 @@
+"""Section III: the ECS cluster with Fargate capacity, its log group, and ECS's service-linked role."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runbook.aws import Aws
+from runbook.plan import Action, ApiCall, tags
+from runbook.settings import DEPLOYMENT_TAG, Settings
+from runbook.steps.base import Observed, Resource, Step, adopt_why, tagged
+
+SLR_PATH = "/aws-service-role/ecs.amazonaws.com/"
+
+
+def cluster_arn_key(s: Settings) -> str:
+    return f"{s.cluster.name}.clusterArn"
+
+
+def ecs_tags(deployment: str) -> list[dict[str, str]]:
+    """ECS spells tag keys in lower case."""
+    return [{"key": t["Key"], "value": t["Value"]} for t in tags(deployment)]
+
+
+class ClusterStep(Step):
+    number = "III"
+    key = "cluster"
+    title = "ECS cluster"
+    explanation = (
+        "An ECS cluster with the FARGATE and FARGATE_SPOT capacity providers: no servers to "
+        "manage. The runbook also makes what the guide assumes exists: the CloudWatch log "
+        "group the task writes to, and ECS's service-linked role, which a fresh account lacks."
+    )
+
+    def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
+        seen = Observed()
+        roles = aws.call("iam", "list_roles", PathPrefix=SLR_PATH)["Roles"]
+        seen.found["slr"] = roles[0] if roles else None
+        clusters = aws.call(
+            "ecs", "describe_clusters", clusters=[s.cluster.name], include=["TAGS"]
+        )["clusters"]
+        cluster = next((c for c in clusters if c["status"] != "INACTIVE"), None)
+        groups = aws.call("logs", "describe_log_groups", logGroupNamePrefix=s.cluster.log_group)[
+            "logGroups"
+        ]
+        group = next((g for g in groups if g["logGroupName"] == s.cluster.log_group), None)
+        group_tags: dict[str, str] = {}
+        if group:
+            group_tags = aws.call(
+                "logs", "list_tags_log_group", logGroupName=s.cluster.log_group
+            ).get("tags", {})
+            seen.found["log_group"] = group
+        if cluster:
+            seen.found["cluster"] = cluster
+            seen.known[cluster_arn_key(s)] = cluster["clusterArn"]
+        slr = seen.found["slr"]
+        seen.resources = [
+            Resource(
+                "service-linked role",
+                "AWSServiceRoleForECS",
+                slr["Arn"] if slr else "",
+                "exists" if slr else "missing",
+                ours=False,
+            ),  # shared by the whole account: never deleted
+            Resource(
+                "cluster",
+                s.cluster.name,
+                cluster["clusterArn"] if cluster else "",
+                cluster["status"] if cluster else "missing",
+                bool(cluster) and tagged(cluster.get("tags"), s.deployment.name),
+            ),
+            Resource(
+                "log group",
+                s.cluster.log_group,
+                group["arn"] if group else "",
+                "exists" if group else "missing",
+                bool(group) and group_tags.get(DEPLOYMENT_TAG) == s.deployment.name,
+            ),
+        ]
+        return seen
+
+    def plan(self, s: Settings, seen: Observed | None) -> list[Action]:
+        found = seen.found if seen else {}
+        by_kind = {r.kind: r for r in seen.resources} if seen else {}
+        c, deployment = s.cluster, s.deployment.name
+        actions: list[Action] = []
+        if found.get("slr") is None:
+            actions.append(
+                ApiCall(
+                    "iam",
+                    "create_service_linked_role",
+                    {"AWSServiceName": "ecs.amazonaws.com"},
+                    "create ECS's service-linked role: a fresh account does not have it",
+                    self.number,
+                    # "has been taken": another tool made it meanwhile, which is just as good.
+                    done_on=("InvalidInput",),
+                )
+            )
+        cluster = found.get("cluster")
+        if cluster is None:
+            actions.append(
+                ApiCall(
+                    "ecs",
+                    "create_cluster",
+                    {
+                        "clusterName": c.name,
+                        "capacityProviders": ["FARGATE", "FARGATE_SPOT"],
+                        "defaultCapacityProviderStrategy": [
+                            {"capacityProvider": "FARGATE", "weight": 1}
+                        ],
+                        "tags": ecs_tags(deployment),
+                    },
+                    f"create {c.name} with Fargate capacity",
+                    self.number,
+                    captures={cluster_arn_key(s): "cluster.clusterArn"},
+                    # The service-linked role may take a moment to be usable.
+                    retry_on=("InvalidParameterException",),
+                )
+            )
+        elif not by_kind["cluster"].ours:
+            actions.append(
+                ApiCall(
+                    "ecs",
+                    "tag_resource",
+                    {"resourceArn": cluster["clusterArn"], "tags": ecs_tags(deployment)},
+                    adopt_why("cluster", c.name),
+                    self.number,
+                )
+            )
+        group = found.get("log_group")
+        if group is None:
+            actions.append(
+                ApiCall(
+                    "logs",
+                    "create_log_group",
+                    {
+                        "logGroupName": c.log_group,
+                        "tags": {t["Key"]: t["Value"] for t in tags(deployment)},
+                    },
+                    f"create the log group {c.log_group} the task's awslogs driver writes to",
+                    self.number,
+                    done_on=("ResourceAlreadyExistsException",),
+                )
+            )
+        elif not by_kind["log group"].ours:
+            actions.append(
+                ApiCall(
+                    "logs",
+                    "tag_log_group",
+                    {
+                        "logGroupName": c.log_group,
+                        "tags": {t["Key"]: t["Value"] for t in tags(deployment)},
+                    },
+                    adopt_why("log group", c.log_group),
+                    self.number,
+                )
+            )
+        if group is None or group.get("retentionInDays") != c.log_retention_days:
+            actions.append(
+                ApiCall(
+                    "logs",
+                    "put_retention_policy",
+                    {"logGroupName": c.log_group, "retentionInDays": c.log_retention_days},
+                    f"keep logs {c.log_retention_days} days, not forever (cost)",
+                    self.number,
+                )
+            )
+        return actions
+
+    def teardown(self, s: Settings, seen: Observed) -> list[Action]:
+        by_kind = {r.kind: r for r in seen.resources}
+        actions: list[Action] = []
+        cluster, group = by_kind["cluster"], by_kind["log group"]
+        if cluster.exists and cluster.ours:
+            actions.append(
+                ApiCall(
+                    "ecs",
+                    "delete_cluster",
+                    {"cluster": cluster.id},
+                    f"delete {cluster.name}",
+                    self.number,
+                    # Tasks of a just-deleted service may still be stopping.
+                    retry_on=("ClusterContainsTasksException", "ClusterContainsServicesException"),
+                    done_on=("ClusterNotFoundException",),
+                )
+            )
+        if group.exists and group.ours:
+            actions.append(
+                ApiCall(
+                    "logs",
+                    "delete_log_group",
+                    {"logGroupName": group.name},
+                    f"delete the log group {group.name}",
+                    self.number,
+                    done_on=("ResourceNotFoundException",),
+                )
+            )
+        return actions
+
+    def output_keys(self, s: Settings) -> list[str]:
+        return [cluster_arn_key(s)]

@@ -1,0 +1,215 @@
+"""Section VI: the ECS service that keeps the task running behind the load balancer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runbook.aws import Aws
+from runbook.plan import Action, ApiCall, Ref, Wait
+from runbook.settings import Settings
+from runbook.steps.base import Observed, Resource, Step, adopt_why, tagged
+from runbook.steps.cluster import ecs_tags
+from runbook.steps.load_balancer import tg_arn
+from runbook.steps.security_groups import SUBNETS, group_id
+from runbook.steps.task_definition import task_definition_key
+
+
+def service_key(s: Settings) -> str:
+    return f"{s.service.name}.serviceArn"
+
+
+def _stable(r: dict[str, Any]) -> bool | str:
+    """Steady state: one deployment, completed, all tasks running; or why it failed."""
+    services = r.get("services", [])
+    if not services:
+        return False
+    svc = services[0]
+    primary = next((d for d in svc["deployments"] if d.get("status") == "PRIMARY"), None)
+    if primary and primary.get("rolloutState") == "FAILED":
+        events = "; ".join(e["message"] for e in svc.get("events", [])[:3])
+        return (primary.get("rolloutStateReason") or "the deployment failed") + (
+            f" (recent events: {events})" if events else ""
+        )
+    return (
+        len(svc["deployments"]) == 1
+        and svc["runningCount"] == svc["desiredCount"]
+        and (primary or {}).get("rolloutState", "COMPLETED") == "COMPLETED"
+    )
+
+
+def service_stable(s: Settings, section: str) -> Wait:
+    return Wait(
+        "ecs",
+        "describe_services",
+        {"cluster": s.cluster.name, "services": [s.service.name]},
+        f"service {s.service.name} to be stable ({s.service.desired_count} task(s) running "
+        "and healthy)",
+        until=_stable,
+        section=section,
+        interval=10,
+        timeout=1800,
+    )
+
+
+class ServiceStep(Step):
+    number = "VI"
+    key = "service"
+    title = "Service"
+    explanation = (
+        "The ECS service runs the task on Fargate and registers it with the target group on "
+        "todo-api:5000. Where the guide turns the public IP off, the runbook turns it on: the "
+        "default VPC has no NAT, so a task without one cannot pull its image or read its "
+        "secret. It also gives new tasks 60 s before health checks count, and turns on the "
+        "deployment circuit breaker with rollback, so a crash-looping release stops and "
+        "rolls back instead of retrying forever."
+    )
+
+    def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
+        seen = Observed()
+        got = (
+            aws.call(
+                "ecs",
+                "describe_services",
+                cluster=s.cluster.name,
+                services=[s.service.name],
+                include=["TAGS"],
+            )
+            if _cluster_exists(aws, s, known)
+            else {"services": []}
+        )
+        svc = next((x for x in got["services"] if x["status"] != "INACTIVE"), None)
+        if svc:
+            seen.found["service"] = svc
+            seen.known[service_key(s)] = svc["serviceArn"]
+        seen.resources.append(
+            Resource(
+                "service",
+                s.service.name,
+                svc["serviceArn"] if svc else "",
+                f"{svc['status']}, {svc['runningCount']}/{svc['desiredCount']} running"
+                if svc
+                else "missing",
+                bool(svc) and tagged(svc.get("tags"), s.deployment.name),
+            )
+        )
+        return seen
+
+    def plan(self, s: Settings, seen: Observed | None) -> list[Action]:
+        sv, svc = s.service, (seen.found.get("service") if seen else None)
+        known = seen.known if seen else {}
+        actions: list[Action] = []
+        if svc is None:
+            actions.append(
+                ApiCall(
+                    "ecs",
+                    "create_service",
+                    {
+                        "cluster": s.cluster.name,
+                        "serviceName": sv.name,
+                        "taskDefinition": Ref(task_definition_key(s)),
+                        "desiredCount": sv.desired_count,
+                        "launchType": "FARGATE",
+                        "platformVersion": "LATEST",
+                        "networkConfiguration": {
+                            "awsvpcConfiguration": {
+                                "subnets": Ref(SUBNETS),
+                                "securityGroups": [group_id(s.security_groups.ecs_sg)],
+                                "assignPublicIp": "ENABLED" if sv.assign_public_ip else "DISABLED",
+                            }
+                        },
+                        "loadBalancers": [
+                            {
+                                "targetGroupArn": tg_arn(s),
+                                "containerName": s.task_definition.container_name,
+                                "containerPort": s.security_groups.app_port,
+                            }
+                        ],
+                        "healthCheckGracePeriodSeconds": sv.health_check_grace_period,
+                        "deploymentConfiguration": {
+                            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                            "maximumPercent": 200,
+                            "minimumHealthyPercent": 100,
+                        },
+                        "propagateTags": "SERVICE",
+                        "enableECSManagedTags": True,
+                        "tags": ecs_tags(s.deployment.name),
+                    },
+                    f"create {sv.name}: {sv.desired_count} Fargate task(s) behind the load "
+                    "balancer, public IP on, circuit breaker with rollback",
+                    self.number,
+                    captures={service_key(s): "service.serviceArn"},
+                    # A listener made seconds ago may not be attached to its target group yet.
+                    retry_on=("InvalidParameterException",),
+                )
+            )
+        else:
+            if not seen.resources[0].ours:  # type: ignore[union-attr]
+                actions.append(
+                    ApiCall(
+                        "ecs",
+                        "tag_resource",
+                        {"resourceArn": svc["serviceArn"], "tags": ecs_tags(s.deployment.name)},
+                        adopt_why("service", sv.name),
+                        self.number,
+                    )
+                )
+            wanted_td = known.get(task_definition_key(s))
+            if svc["taskDefinition"] != wanted_td or svc["desiredCount"] != sv.desired_count:
+                actions.append(
+                    ApiCall(
+                        "ecs",
+                        "update_service",
+                        {
+                            "cluster": s.cluster.name,
+                            "service": sv.name,
+                            "taskDefinition": Ref(task_definition_key(s)),
+                            "desiredCount": sv.desired_count,
+                        },
+                        f"roll {sv.name} onto the current task definition",
+                        self.number,
+                    )
+                )
+        if svc is None or actions or _stable({"services": [svc]}) is not True:
+            actions.append(service_stable(s, self.number))
+        return actions
+
+    def teardown(self, s: Settings, seen: Observed) -> list[Action]:
+        r = seen.resources[0]
+        if not (r.exists and r.ours):
+            return []
+        where = {"cluster": s.cluster.name, "service": r.name}
+        return [
+            ApiCall(
+                "ecs",
+                "delete_service",
+                {**where, "force": True},
+                f"delete {r.name} and stop its tasks",
+                self.number,
+                done_on=("ServiceNotFoundException",),
+            ),
+            Wait(
+                "ecs",
+                "describe_services",
+                {"cluster": s.cluster.name, "services": [r.name]},
+                f"service {r.name} to be deleted",
+                until=lambda resp: all(x["status"] == "INACTIVE" for x in resp["services"]),
+                section=self.number,
+                interval=10,
+                timeout=900,
+                done_on=("ClusterNotFoundException",),
+            ),
+        ]
+
+    def output_keys(self, s: Settings) -> list[str]:
+        return [service_key(s)]
+
+
+def _cluster_exists(aws: Aws, s: Settings, known: Mapping[str, Any]) -> bool:
+    """describe_services on a missing cluster is an error, not an empty answer."""
+    from runbook.steps.cluster import cluster_arn_key
+
+    if cluster_arn_key(s) in known:
+        return True
+    clusters = aws.call("ecs", "describe_clusters", clusters=[s.cluster.name])["clusters"]
+    return any(c["status"] == "ACTIVE" for c in clusters)

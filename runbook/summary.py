@@ -1,0 +1,111 @@
+"""The end of the guide: the ALB's DNS name, its targets' health, and a probe of /healthz."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from runbook.aws import Aws
+from runbook.settings import Settings
+from runbook.steps.base import missing_on
+
+EMULATOR_NOTE = (
+    "The local emulator makes no real load balancer and runs no containers: the DNS name "
+    "does not resolve, no task registers as a target, and the probe cannot reach anything. "
+    "Against AWS, the same run ends with healthy targets and a 200 from /healthz."
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    port: int
+    state: str
+    reason: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Probe:
+    url: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Summary:
+    dns_name: str = ""
+    targets: list[Target] = field(default_factory=list)
+    probe: Probe | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.dns_name}" if self.dns_name else ""
+
+
+def probe(
+    url: str,
+    *,
+    attempts: int = 1,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout: float = 5.0,
+) -> Probe:
+    """GET the URL; a fresh ALB's DNS name can take a minute to resolve, so retry."""
+    detail = ""
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return Probe(url, response.status == 200, f"HTTP {response.status}")
+        except urllib.error.HTTPError as exc:
+            detail = f"HTTP {exc.code}: {exc.read(200).decode(errors='replace')}"
+        except (urllib.error.URLError, OSError) as exc:
+            detail = f"not reachable: {getattr(exc, 'reason', exc)}"
+        if attempt + 1 < attempts:
+            sleep(10)
+    return Probe(url, False, detail)
+
+
+def summarise(
+    aws: Aws, s: Settings, *, sandbox: bool = False, sleep: Callable[[float], None] = time.sleep
+) -> Summary:
+    summary = Summary()
+    lbs = missing_on(
+        ("LoadBalancerNotFound",),
+        lambda: aws.call("elbv2", "describe_load_balancers", Names=[s.load_balancer.name]),
+    )
+    if not lbs:
+        summary.notes.append(f"There is no load balancer {s.load_balancer.name} yet.")
+        return summary
+    summary.dns_name = lbs["LoadBalancers"][0]["DNSName"]
+    tgs = missing_on(
+        ("TargetGroupNotFound",),
+        lambda: aws.call("elbv2", "describe_target_groups", Names=[s.load_balancer.target_group]),
+    )
+    if tgs:
+        health = aws.call(
+            "elbv2",
+            "describe_target_health",
+            TargetGroupArn=tgs["TargetGroups"][0]["TargetGroupArn"],
+        )
+        summary.targets = [
+            Target(
+                d["Target"]["Id"],
+                d["Target"].get("Port", 0),
+                d["TargetHealth"]["State"],
+                d["TargetHealth"].get("Reason", ""),
+                d["TargetHealth"].get("Description", ""),
+            )
+            for d in health["TargetHealthDescriptions"]
+        ]
+    url = f"{summary.url}{s.load_balancer.health_check_path}"
+    if sandbox:
+        # Its DNS name resolves nowhere: asking would only send a query off this machine.
+        summary.probe = Probe(url, False, "not sent: the emulator's load balancer is not real")
+        summary.notes.append(EMULATOR_NOTE)
+    else:
+        summary.probe = probe(url, attempts=6, sleep=sleep)
+    return summary
