@@ -1,4 +1,4 @@
-"""The engine every front end drives: discover, plan, apply one section at a time; status; destroy."""
+"""The engine every front end drives: plan and apply one section at a time, status, destroy."""
 
 from __future__ import annotations
 

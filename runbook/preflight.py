@@ -1,4 +1,4 @@
-"""Checks before the first mutating call: identity, region, network, instance class, roles, image."""
+"""Checks before the first mutating call: identity, region, network, DB class, roles, image."""
 
 from __future__ import annotations
 

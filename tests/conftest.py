@@ -51,8 +51,12 @@ def make_runbook(aws: Aws, settings: Settings, state_path: Path, events: list[Ev
 
     def make(**overrides: object) -> Runbook:
         options: dict[str, object] = {
-            "settings": settings, "aws": aws, "state": StateFile(state_path),
-            "emit": events.append, "sandbox": True, "sleep": lambda _s: None,
+            "settings": settings,
+            "aws": aws,
+            "state": StateFile(state_path),
+            "emit": events.append,
+            "sandbox": True,
+            "sleep": lambda _s: None,
         }
         options.update(overrides)
         return Runbook(**options)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Section III: the ECS cluster with Fargate capacity, its log group, and ECS's service-linked role."""
+"""Section III: the ECS cluster with Fargate capacity, its log group, ECS's service-linked role."""
 
 from __future__ import annotations
 

@@ -195,7 +195,7 @@ class LoadBalancerStep(Step):
                             {"Key": "deregistration_delay.timeout_seconds", "Value": delay}
                         ],
                     },
-                    f"drain old tasks in {delay} s instead of 300 s: quicker redeploys and teardown",
+                    f"drain old tasks in {delay} s, not 300 s: quicker redeploys and teardown",
                     self.number,
                 )
             )

@@ -47,7 +47,8 @@ def discover_default_vpc(aws: Aws) -> dict[str, Any]:
             Problem(
                 "NoDefaultVpc",
                 f"There is no default VPC in {aws.region}.",
-                "Create one with `aws ec2 create-default-vpc` (or in the VPC console), then run again.",
+                "Create one with `aws ec2 create-default-vpc` (or in the VPC console), "
+                "then run again.",
             )
         )
     vpc_id = vpcs["Vpcs"][0]["VpcId"]
