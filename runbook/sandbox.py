@@ -59,7 +59,8 @@ class Emulator:
 
 def _alive(url: str) -> bool:
     try:
-        urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=2).close()
+        # The dashboard page, not data.json: that one fails once an RDS instance exists.
+        urllib.request.urlopen(f"{url}/moto-api/", timeout=2).close()
         return True
     except OSError:
         return False

@@ -8,7 +8,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Wait
 from runbook.settings import Settings
-from runbook.steps.base import Observed, Resource, Step, adopt_why, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
 from runbook.steps.load_balancer import tg_arn
 from runbook.steps.security_groups import SUBNETS, group_id
@@ -67,17 +67,17 @@ class ServiceStep(Step):
 
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
         seen = Observed()
-        got = (
-            aws.call(
+        # A missing cluster is an error, not an empty answer; state-file hints are no proof.
+        got = missing_on(
+            ("ClusterNotFoundException",),
+            lambda: aws.call(
                 "ecs",
                 "describe_services",
                 cluster=s.cluster.name,
                 services=[s.service.name],
                 include=["TAGS"],
-            )
-            if _cluster_exists(aws, s, known)
-            else {"services": []}
-        )
+            ),
+        ) or {"services": []}
         svc = next((x for x in got["services"] if x["status"] != "INACTIVE"), None)
         if svc:
             seen.found["service"] = svc
@@ -203,13 +203,3 @@ class ServiceStep(Step):
 
     def output_keys(self, s: Settings) -> list[str]:
         return [service_key(s)]
-
-
-def _cluster_exists(aws: Aws, s: Settings, known: Mapping[str, Any]) -> bool:
-    """describe_services on a missing cluster is an error, not an empty answer."""
-    from runbook.steps.cluster import cluster_arn_key
-
-    if cluster_arn_key(s) in known:
-        return True
-    clusters = aws.call("ecs", "describe_clusters", clusters=[s.cluster.name])["clusters"]
-    return any(c["status"] == "ACTIVE" for c in clusters)

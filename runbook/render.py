@@ -1,0 +1,161 @@
+"""Rich renderings for the command line: plans, findings, progress, status, summary."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.status import Status
+from rich.table import Table
+from rich.text import Text
+
+from runbook.events import CallMade, Event, Notice, StepFailed, StepFinished, StepStarted, Waiting
+from runbook.preflight import Finding
+from runbook.steps import Observed, Step
+from runbook.summary import Summary
+
+LEVEL_STYLE = {"ok": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
+MARK = {"ok": "✓", "info": "·", "warning": "!", "error": "✗"}
+
+
+def _compact(params: dict[str, Any], width: int = 110) -> str:
+    text = json.dumps(params, separators=(", ", ": "), default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def plan_table(rows: list[dict[str, Any]], *, title: str = "Plan", full: bool = False) -> Table:
+    table = Table(title=title, title_justify="left", expand=True, show_lines=full)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("section", no_wrap=True)
+    table.add_column("call", no_wrap=True)
+    table.add_column("parameters / why", ratio=1)
+    for n, row in enumerate(rows, 1):
+        call = Text(f"{row['service']}.{row['operation']}", style="bold")
+        params = (
+            json.dumps(row["params"], indent=1, default=str) if full else _compact(row["params"])
+        )
+        why = Text(f"wait: {row['wait']}" if "wait" in row else row.get("why", ""), style="italic")
+        table.add_row(str(n), row["section"], call, Text.assemble(why, "\n", (params, "dim")))
+    return table
+
+
+def findings(console: Console, found: Iterable[Finding]) -> None:
+    console.rule("Preflight")
+    for f in found:
+        style = LEVEL_STYLE[f.level]
+        console.print(f"[{style}]{MARK[f.level]}[/] {f.topic}: {f.message}", highlight=False)
+        if f.fix:
+            console.print(f"    [yellow]fix:[/] {f.fix.description}", highlight=False)
+
+
+class Progress:
+    """Prints events as they come: calls and their outcome, waits with elapsed time."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._status: Status | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Waiting):
+            self._waiting(event)
+            return
+        self._stop_status()
+        c = self.console
+        if isinstance(event, StepStarted):
+            c.rule(f"[bold]{event.section}. {event.title}")
+        elif isinstance(event, CallMade):
+            ok = event.outcome in ("ok", "already done")
+            mark = "[green]✓[/]" if ok else "[red]✗[/]"
+            outcome = "" if event.outcome == "ok" else f" ({event.outcome})"
+            c.print(
+                f"  {mark} {event.service}.{event.operation}{outcome} [dim]{event.seconds:.2f}s[/]",
+                highlight=False,
+            )
+        elif isinstance(event, Notice):
+            c.print(f"  [{LEVEL_STYLE.get(event.level, 'cyan')}]{event.message}[/]")
+        elif isinstance(event, StepFinished):
+            if event.status == "skipped":
+                c.print("  [yellow]skipped[/]")
+            else:
+                c.print(f"  [green]done[/] [dim]in {event.seconds:.1f}s[/]")
+        elif isinstance(event, StepFailed):
+            error(c, event.code, event.message, event.advice, event.details)
+
+    def _waiting(self, event: Waiting) -> None:
+        text = f"waiting for {event.what} … {event.elapsed:.0f}s"
+        if event.detail == "done":
+            self._stop_status()
+            self.console.print(f"  [green]✓[/] {event.what} [dim]after {event.elapsed:.0f}s[/]")
+        elif self.console.is_terminal:
+            if self._status is None:
+                self._status = self.console.status(text)
+                self._status.start()
+            else:
+                self._status.update(text)
+        else:
+            self.console.print(f"  … {text}", highlight=False)
+
+    def _stop_status(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def close(self) -> None:
+        self._stop_status()
+
+
+def error(
+    console: Console, code: str, message: str, advice: str, details: Iterable[str] = ()
+) -> None:
+    console.print(f"[bold red]✗ {code}[/]: {message}", highlight=False)
+    for line in details:
+        console.print(f"    {line}", highlight=False)
+    console.print(f"[yellow]What to do:[/] {advice}", highlight=False)
+
+
+def status_table(observed: list[tuple[Step, Observed]]) -> Table:
+    table = Table(title="Resources", title_justify="left", expand=True)
+    for column in ("section", "kind", "name", "state", "ours", "id"):
+        table.add_column(column, overflow="fold")
+    for step, seen in observed:
+        for r in seen.resources:
+            state = Text(r.state, style="green" if r.exists else "dim")
+            table.add_row(
+                f"{step.number}. {step.title}",
+                r.kind,
+                r.name,
+                state,
+                "yes" if r.ours else ("no" if r.exists else ""),
+                r.id,
+            )
+    return table
+
+
+def summary(console: Console, result: Summary) -> None:
+    console.rule("Summary")
+    if not result.dns_name:
+        for note in result.notes:
+            console.print(note)
+        return
+    console.print(f"Load balancer: [bold]{result.url}[/]", highlight=False)
+    table = Table(title="Target health", title_justify="left")
+    for column in ("target", "port", "state", "reason"):
+        table.add_column(column)
+    for t in result.targets:
+        style = "green" if t.state == "healthy" else "yellow"
+        table.add_row(
+            t.id,
+            str(t.port),
+            Text(t.state, style=style),
+            " ".join(x for x in (t.reason, t.description) if x),
+        )
+    if not result.targets:
+        table.add_row("(none registered)", "", "", "")
+    console.print(table)
+    if result.probe:
+        mark = "[green]✓[/]" if result.probe.ok else "[yellow]![/]"
+        console.print(f"{mark} GET {result.probe.url}: {result.probe.detail}", highlight=False)
+    for note in result.notes:
+        console.print(f"[cyan]Note:[/] {note}", highlight=False)
