@@ -1,0 +1,219 @@
+"""Fixtures for the Todo API tests: a real PostgreSQL, a fresh database per test, app/client/runner.
+
+The server is TEST_DATABASE_URL when set (its user needs CREATEDB), else an embedded
+PostgreSQL started once per pytest-xdist worker in that worker's own temp folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from psycopg2 import sql
+from psycopg2.extensions import connection, make_dsn
+
+from todo_app import create_app
+from todo_app.db import close_pool
+from todo_app.embedded_pg import EmbeddedPostgres
+from todo_app.migrations import upgrade
+
+
+@dataclass(frozen=True)
+class PgServer:
+    """Where test databases are made: a maintenance DSN, and the data folder if embedded."""
+
+    dsn: str
+    pgdata: Path | None
+
+
+@contextmanager
+def admin_connection(dsn: str) -> Iterator[connection]:
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True  # CREATE/DROP DATABASE refuse to run in a transaction
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def create_database(server_dsn: str, template: str | None = None) -> str:
+    name = f"todo_test_{uuid.uuid4().hex[:16]}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with admin_connection(server_dsn) as conn, conn.cursor() as cur:
+        cur.execute(statement)
+    return name
+
+
+def drop_database(server_dsn: str, name: str) -> None:
+    with admin_connection(server_dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def migrate(dsn: str) -> list[int]:
+    conn = psycopg2.connect(dsn)
+    try:
+        return upgrade(conn)
+    finally:
+        conn.close()
+
+
+def embedded_server() -> EmbeddedPostgres:
+    # A folder of its own straight under the temp root, not under pytest's tmp_path: pytest
+    # resets its root folder to 0700 whenever an xdist worker starts, which would lock the
+    # server's `pgserver` user out of a data folder inside it.
+    return EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="todo-test-pg-")) / "data")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield PgServer(dsn=url, pgdata=None)
+        return
+    # One server per xdist worker (each worker runs this session fixture once).
+    server = embedded_server()
+    server.start()
+    try:
+        yield PgServer(dsn=server.dsn(), pgdata=server.pgdata)
+    finally:
+        server.remove(with_parent=True)
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_server: PgServer) -> Iterator[str]:
+    """A migrated database that each test's database is copied from (~10 ms a copy)."""
+    name = create_database(pg_server.dsn)
+    migrate(make_dsn(pg_server.dsn, dbname=name))
+    yield name
+    drop_database(pg_server.dsn, name)
+
+
+@pytest.fixture
+def database(pg_server: PgServer, template_database: str) -> Iterator[str]:
+    """DSN of a fresh, migrated database for this test alone."""
+    name = create_database(pg_server.dsn, template=template_database)
+    yield make_dsn(pg_server.dsn, dbname=name)
+    drop_database(pg_server.dsn, name)
+
+
+@pytest.fixture
+def empty_database(pg_server: PgServer) -> Iterator[str]:
+    """DSN of a fresh database without any schema (for migration tests)."""
+    name = create_database(pg_server.dsn)
+    yield make_dsn(pg_server.dsn, dbname=name)
+    drop_database(pg_server.dsn, name)
+
+
+@pytest.fixture
+def dedicated_server() -> Iterator[EmbeddedPostgres]:
+    """An embedded server of the test's own, free to be stopped and started, with a
+    migrated database `todo`."""
+    server = embedded_server()
+    server.start()
+    try:
+        with admin_connection(server.dsn()) as conn, conn.cursor() as cur:
+            cur.execute("CREATE DATABASE todo")
+        migrate(server.dsn("todo"))
+        yield server
+    finally:
+        server.remove(with_parent=True)
+
+
+@pytest.fixture
+def make_app() -> Iterator[Callable[..., Flask]]:
+    """Build apps on given databases; their pools are closed after the test.
+
+    Request this fixture after the database fixtures the apps use.
+    """
+    apps: list[Flask] = []
+
+    def _make(dsn: str, **config: object) -> Flask:
+        app = create_app({"TESTING": True, "DATABASE": {"dsn": dsn}, **config})
+        apps.append(app)
+        return app
+
+    yield _make
+    for app in apps:
+        close_pool(app)
+
+
+@pytest.fixture
+def app(database: str, make_app: Callable[..., Flask]) -> Flask:
+    # `database` first: fixtures are torn down in reverse, so the app's pool is closed
+    # before its database is dropped (else DROP ... FORCE waits on live connections).
+    return make_app(database)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail any test during which a request reached the catch-all 500 handler."""
+    caplog.set_level(logging.WARNING, logger="todo_app.errors")
+    yield
+    bugs = [
+        record
+        for record in caplog.get_records("call")
+        if record.name == "todo_app.errors" and record.levelno >= logging.ERROR
+    ]
+    assert not bugs, f"a request hit the 500 handler: {bugs[0].getMessage()}"
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start processes in their own session; any still running at the end is killed with
+    its whole process group, so no test leaves a server behind."""
+    processes: list[subprocess.Popen[str]] = []
+
+    def _spawn(args: list[str], **kwargs: object) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            **kwargs,  # type: ignore[call-overload]
+        )
+        processes.append(process)
+        return process
+
+    yield _spawn
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()

@@ -1,0 +1,42 @@
+"""The Todo API: a Flask application factory in the shape of the Flask tutorial."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from todo_app import cors, db, errors, health, openapi, todos
+from todo_app.config import database_from_env, environment_from_env, pool_size_from_env
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment; test_config overrides any setting."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(
+        ENVIRONMENT=environment_from_env(),
+        DATABASE=database_from_env(),
+        DB_POOL_MAX=pool_size_from_env(),
+        DB_POOL_WAIT_SECONDS=5.0,
+        DB_STATEMENT_TIMEOUT_MS=5_000,
+        HEALTH_TIMEOUT_SECONDS=1.0,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+    )
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    # Behind the ALB: take the client's scheme and host from X-Forwarded-Proto/-Host so the
+    # todos' absolute URLs are the ones the client used (one proxy hop, so one value each).
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    errors.init_app(app)
+    cors.init_app(app)
+    app.register_blueprint(todos.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
+    return app

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Container entry point: apply the schema migrations, then serve the Todo API on port 5000.
+# FLASK_ENV=production (default) runs gunicorn; FLASK_ENV=development, Flask's dev server.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+# A task may start while its database is still coming up: keep trying for a while.
+python -m todo_app.migrate --wait "${MIGRATE_WAIT_SECONDS:-60}"
+
+case "${FLASK_ENV:-production}" in
+    development)
+        # Reloads on code changes; the debugger stays off since we listen on every address.
+        exec python -m flask --app todo_app --debug run --no-debugger \
+            --host "${HOST:-0.0.0.0}" --port "${PORT:-5000}"
+        ;;
+    production)
+        # exec: gunicorn becomes the process ECS signals, so SIGTERM stops it gracefully.
+        exec python -m gunicorn --config python:todo_app.gunicorn_conf
+        ;;
+    *)
+        echo "flask-run.sh: FLASK_ENV must be production or development, not '${FLASK_ENV}'" >&2
+        exit 2
+        ;;
+esac

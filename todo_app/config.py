@@ -1,0 +1,53 @@
+"""Settings of the Todo API read from the environment (the ECS task definition or a shell)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+ENVIRONMENTS = ("production", "development")
+DEFAULT_SSLMODE = "prefer"
+
+
+def database_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """psycopg2.connect keyword arguments for the configured database.
+
+    DATABASE_URL (any libpq connection string) wins over the DB_* variables. Values are
+    passed as keyword arguments, never pasted into a DSN, so a password holding spaces,
+    quotes, `@`, `/` or `=` reaches the server unchanged.
+    """
+    url = environ.get("DATABASE_URL", "").strip()
+    if url:
+        kwargs: dict[str, Any] = {"dsn": url}
+        if environ.get("DB_SSLMODE"):
+            kwargs["sslmode"] = environ["DB_SSLMODE"]
+        return kwargs
+    kwargs = {
+        "host": environ.get("DB_HOST") or None,
+        "port": environ.get("DB_PORT") or None,
+        "dbname": environ.get("DB_NAME") or None,
+        "user": environ.get("DB_USER_NAME") or None,
+        "password": environ.get("DB_PWD") or None,
+        "sslmode": environ.get("DB_SSLMODE") or DEFAULT_SSLMODE,
+    }
+    # Unset values are left out so libpq's own defaults (and PG* variables) still apply.
+    return {key: value for key, value in kwargs.items() if value is not None}
+
+
+def database_is_configured(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether the environment names a database server (else the local runner embeds one)."""
+    return bool(environ.get("DATABASE_URL", "").strip() or environ.get("DB_HOST", "").strip())
+
+
+def environment_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    """FLASK_ENV as `production` (the default) or `development`; anything else is a mistake."""
+    value = environ.get("FLASK_ENV", "").strip().lower() or "production"
+    if value not in ENVIRONMENTS:
+        raise ValueError(f"FLASK_ENV must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
+    return value
+
+
+def pool_size_from_env(environ: Mapping[str, str] = os.environ) -> int:
+    """Connections per process: one per gunicorn thread (gunicorn_conf exports DB_POOL_MAX)."""
+    return max(1, int(environ.get("DB_POOL_MAX", "4")))

@@ -1,0 +1,78 @@
+"""Database access for requests: the per-process pool, get_db/close_db, `flask db-upgrade`."""
+
+from __future__ import annotations
+
+import threading
+
+import click
+import psycopg2
+from flask import Flask, current_app, g
+from psycopg2 import extensions
+
+from todo_app.dsn import connection_kwargs
+from todo_app.migrations import upgrade
+from todo_app.pool import Pool
+
+_EXTENSION = "todo_app.pool"
+_pool_lock = threading.Lock()
+
+
+def get_pool(app: Flask | None = None) -> Pool:
+    """This process's pool, opened on first use.
+
+    Lazily, so that importing or creating the app never needs the database (gunicorn
+    workers each open their own after the fork, and the app starts even while the
+    database is down: /healthz then says why).
+    """
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    pool = app.extensions.get(_EXTENSION)
+    if pool is None:
+        with _pool_lock:
+            pool = app.extensions.get(_EXTENSION)
+            if pool is None:
+                pool = Pool(
+                    app.config["DB_POOL_MAX"],
+                    app.config["DB_POOL_WAIT_SECONDS"],
+                    **connection_kwargs(
+                        app.config["DATABASE"], app.config["DB_STATEMENT_TIMEOUT_MS"]
+                    ),
+                )
+                app.extensions[_EXTENSION] = pool
+    return pool
+
+
+def get_db() -> extensions.connection:
+    """The request's connection (autocommit), taken from the pool on first use."""
+    if "db" not in g:
+        g.db = get_pool().acquire()
+    return g.db
+
+
+def close_db(error: BaseException | None = None) -> None:
+    """Give the request's connection back to the pool at the end of the request."""
+    conn = g.pop("db", None)
+    if conn is not None:
+        get_pool().release(conn)
+
+
+def close_pool(app: Flask) -> None:
+    """Close every pooled connection (a worker shutting down says goodbye to the server)."""
+    pool = app.extensions.pop(_EXTENSION, None)
+    if pool is not None and not pool.closed:
+        pool.closeall()
+
+
+@click.command("db-upgrade")
+def db_upgrade_command() -> None:
+    """Apply the schema migrations that the database does not have yet."""
+    conn = psycopg2.connect(**connection_kwargs(current_app.config["DATABASE"]))
+    try:
+        applied = upgrade(conn)
+    finally:
+        conn.close()
+    click.echo(f"Applied migrations: {', '.join(map(str, applied))}." if applied else "Up to date.")
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(db_upgrade_command)

@@ -1,0 +1,52 @@
+"""Every error answers JSON `{"error": ...}`: HTTP errors, an unreachable database, bugs."""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg2
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from todo_app.pool import PoolTimeout
+
+log = logging.getLogger(__name__)
+
+
+def http_error(error: HTTPException) -> Response:
+    # Start from werkzeug's own response to keep its headers (Allow on a 405, ...).
+    response = error.get_response()
+    response.set_data(jsonify(error=error.description, status=error.code).get_data())
+    response.mimetype = "application/json"
+    return response
+
+
+def database_unavailable(error: Exception) -> tuple[Response, int, dict[str, str]]:
+    # The broken connection is dropped when the request ends (Pool.release); the next
+    # request opens a fresh one, so this lasts only while the database is really away.
+    log.warning("database unavailable: %s", error)
+    return (
+        jsonify(error="database unavailable, try again shortly", status=503),
+        503,
+        {"Retry-After": "1"},
+    )
+
+
+def invalid_value(error: psycopg2.DataError) -> tuple[Response, int]:
+    # Validation should have caught it; if a value still slips through, it is still the
+    # client's value that the database refused.
+    log.warning("database refused a value: %s", error)
+    return jsonify(error="a value was refused by the database", status=400), 400
+
+
+def unexpected_error(error: Exception) -> tuple[Response, int]:
+    log.exception("unexpected error while handling a request")
+    return jsonify(error="internal server error", status=500), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, http_error)
+    for error_class in (psycopg2.OperationalError, psycopg2.InterfaceError, PoolTimeout):
+        app.register_error_handler(error_class, database_unavailable)
+    app.register_error_handler(psycopg2.DataError, invalid_value)
+    app.register_error_handler(Exception, unexpected_error)

@@ -1,0 +1,52 @@
+"""Gunicorn settings for a 0.25 vCPU / 0.5 GB Fargate task (`-c python:todo_app.gunicorn_conf`).
+
+Every value can be changed by environment variable without rebuilding the image.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+wsgi_app = "todo_app:create_app()"
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
+
+# A quarter of a vCPU gains nothing from more processes; two workers keep one serving
+# while the other is recycled or busy, and threads overlap the waits on PostgreSQL.
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# One pooled database connection per thread (read by todo_app.config in each worker).
+os.environ.setdefault("DB_POOL_MAX", str(threads))
+
+# Recycle workers now and then, staggered, to bound any slow memory growth.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+
+timeout = 30
+# ECS sends SIGTERM, then SIGKILL after stopTimeout (30 s by default): finish in-flight
+# requests well within it.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+# Longer than the ALB's 60 s idle timeout, so the ALB, not gunicorn, closes idle
+# connections (otherwise the ALB may reuse one gunicorn just closed: a 502).
+keepalive = 65
+
+accesslog = "-"  # stdout, one JSON object per line (awslogs ships it to CloudWatch)
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+logger_class = "todo_app.gunicorn_logging.JsonAccessLogger"
+# The ALB's address changes; trust X-Forwarded-* from any peer (only the ALB can reach
+# the task through its security group). ProxyFix in the app applies them.
+forwarded_allow_ips = "*"
+# Gunicorn 25+ opens a control socket under $HOME by default; the container has no use
+# for it (and no home), and two servers on one machine would fight over the path.
+control_socket_disable = True
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Close the worker's pooled connections so PostgreSQL sees a clean goodbye."""
+    from todo_app.db import close_pool
+
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        close_pool(app)

@@ -1,0 +1,70 @@
+"""`python -m todo_app.migrate`: bring the configured database's schema up to date, then exit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg2
+
+from todo_app.config import database_from_env
+from todo_app.dsn import connection_kwargs
+from todo_app.migrations import MIGRATIONS, upgrade
+
+
+def connect_with_retry(
+    kwargs: dict[str, Any],
+    wait_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> psycopg2.extensions.connection:
+    """Connect, retrying for up to wait_seconds: a task may start before its database."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return psycopg2.connect(**kwargs)
+        except psycopg2.OperationalError as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            if time.monotonic() >= deadline:
+                raise
+            print(f"migrate: database not reachable yet ({reason}); retrying", file=sys.stderr)
+            sleep(2.0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m todo_app.migrate",
+        description="Apply the Todo API's schema migrations to the database named by "
+        "DATABASE_URL or DB_HOST, DB_PORT, DB_NAME, DB_USER_NAME, DB_PWD.",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="keep trying to reach the database for this long (default: 0, one try)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        conn = connect_with_retry(connection_kwargs(database_from_env()), args.wait)
+    except psycopg2.OperationalError as error:
+        print(f"migrate: cannot reach the database: {error}".strip(), file=sys.stderr)
+        return 1
+    try:
+        applied = upgrade(conn)
+    finally:
+        conn.close()
+    latest = MIGRATIONS[-1].version
+    # stderr: stdout is kept for the JSON access log.
+    if applied:
+        message = f"applied {', '.join(map(str, applied))}; schema at version {latest}"
+    else:
+        message = f"schema already at version {latest}"
+    print(f"migrate: {message}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

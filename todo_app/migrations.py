@@ -1,0 +1,86 @@
+"""Versioned schema migrations, applied in order under a PostgreSQL advisory lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg2 import extensions
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered step of the schema; once released, never edited (add a new one)."""
+
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "create todos",
+        """
+        CREATE TABLE todos (
+            id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            title      text        NOT NULL,
+            completed  boolean     NOT NULL DEFAULT false,
+            position   integer,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            CONSTRAINT todos_title_length CHECK (char_length(title) BETWEEN 1 AND 500)
+        );
+        -- The listing order: by `order` (position; todos without one last), then creation.
+        CREATE INDEX todos_listing ON todos (position, created_at, id);
+        """,
+    ),
+)
+
+# Any constant bigint will do, as long as nothing else in the database uses it.
+ADVISORY_LOCK_KEY = 0x746F646F5F6D6967  # "todo_mig"
+
+_CREATE_LEDGER = """
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer     PRIMARY KEY,
+        name       text        NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+    )
+"""
+
+
+def upgrade(conn: extensions.connection) -> list[int]:
+    """Apply every migration not yet recorded; return the versions this call applied.
+
+    Everything runs in one transaction holding a transaction-level advisory lock, so tasks
+    starting together queue up: the first applies, the rest find nothing left to do. The
+    lock goes with the transaction, even if the process dies half-way.
+    """
+    conn.autocommit = False
+    applied: list[int] = []
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+        cur.execute(_CREATE_LEDGER)
+        cur.execute("SELECT version FROM schema_migrations")
+        done = {version for (version,) in cur.fetchall()}
+        for migration in MIGRATIONS:
+            if migration.version in done:
+                continue
+            cur.execute(migration.sql)
+            cur.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
+            applied.append(migration.version)
+    return applied
+
+
+def current_version(conn: extensions.connection) -> int | None:
+    """The highest applied version, or None when the database was never migrated."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        (exists,) = cur.fetchone()
+        if not exists:
+            return None
+        cur.execute("SELECT max(version) FROM schema_migrations")
+        (version,) = cur.fetchone()
+        return version

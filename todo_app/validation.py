@@ -1,0 +1,82 @@
+"""Reads a todo from a request's JSON body, or says (as a 4xx) exactly what is wrong with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import BadRequest, UnprocessableEntity, UnsupportedMediaType
+
+TITLE_MAX_CHARS = 500
+# `order` is stored as a PostgreSQL integer.
+ORDER_MIN, ORDER_MAX = -(2**31), 2**31 - 1
+
+
+class InvalidField(UnprocessableEntity):
+    """A well-formed JSON body whose field has the wrong type or value."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object (413 for an oversize body comes from Flask)."""
+    if not request.is_json:
+        raise UnsupportedMediaType("send the todo as JSON, with Content-Type: application/json")
+    try:
+        body = request.get_json()
+    except BadRequest:
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest('the body must be a JSON object, e.g. {"title": "walk the dog"}')
+    return body
+
+
+def _title(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidField("title", "must be a non-empty string")
+    if len(value) > TITLE_MAX_CHARS:
+        raise InvalidField("title", f"must be at most {TITLE_MAX_CHARS} characters")
+    # PostgreSQL text holds neither NUL nor the lone surrogates that JSON's \ud800 escapes
+    # can smuggle in; refuse them here rather than fail in the driver.
+    if "\x00" in value:
+        raise InvalidField("title", "must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidField("title", "must be valid Unicode text") from None
+    return value
+
+
+def _completed(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidField("completed", "must be true or false")
+    return value
+
+
+def _order(value: Any) -> int | None:
+    # bool is a subclass of int in Python, but `true` is no position.
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidField("order", "must be an integer or null")
+    if not ORDER_MIN <= value <= ORDER_MAX:
+        raise InvalidField("order", f"must be between {ORDER_MIN} and {ORDER_MAX}")
+    return value
+
+
+_FIELDS = {"title": _title, "completed": _completed, "order": _order}
+
+
+def todo_changes(body: dict[str, Any]) -> dict[str, Any]:
+    """The known fields present in body, checked. Other keys (id, url, ...) are ignored,
+    as clients commonly send back the whole todo they were given."""
+    return {name: check(body[name]) for name, check in _FIELDS.items() if name in body}
+
+
+def new_todo(body: dict[str, Any]) -> dict[str, Any]:
+    """A new todo's fields: title required, completed false and order null unless given."""
+    if "title" not in body:
+        raise InvalidField("title", "is required")
+    return {"completed": False, "order": None, **todo_changes(body)}
