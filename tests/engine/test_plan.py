@@ -1,0 +1,156 @@
+"""Plans as pure data: what each section would call, checked against botocore's models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runbook.model_check import check
+from runbook.plan import ApiCall, Ref, Wait, describe, render
+from runbook.settings import Settings
+from runbook.steps import STEPS
+
+
+def offline(settings: Settings, number: str) -> list:
+    step = next(s for s in STEPS if s.number == number)
+    return step.plan(settings, None)
+
+
+def calls(settings: Settings, number: str, operation: str) -> list[ApiCall]:
+    return [a for a in offline(settings, number) if a.operation == operation]
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.number)
+def test_every_planned_call_fits_botocores_model(step) -> None:
+    actions = step.plan(Settings(master_password="s3cret-Pass!"), None)
+    assert actions
+    for action in actions:
+        assert check(action) is None, (action.operation, check(action))
+
+
+def test_a_broken_call_is_caught_by_the_model_check() -> None:
+    bad = ApiCall("ec2", "create_security_group", {"GroupName": 5}, "why")
+    assert "GroupName" in (check(bad) or "")
+    assert "no operation" in (check(ApiCall("ec2", "make_coffee", {}, "why")) or "")
+
+
+def test_security_groups_are_chained() -> None:
+    rules = {
+        a.params["GroupId"].key: a.params["IpPermissions"][0]
+        for a in calls(Settings(), "I", "authorize_security_group_ingress")
+    }
+    assert rules["flask-todo-elb-sg.GroupId"]["IpRanges"][0]["CidrIp"] == "0.0.0.0/0"
+    assert rules["flask-todo-elb-sg.GroupId"]["FromPort"] == 80
+    ecs = rules["flask-todo-ecs-sg.GroupId"]
+    assert (ecs["FromPort"], ecs["UserIdGroupPairs"][0]["GroupId"]) == (
+        5000,
+        Ref("flask-todo-elb-sg.GroupId"),
+    )
+    db = rules["flask-todo-db-sg.GroupId"]
+    assert (db["FromPort"], db["UserIdGroupPairs"][0]["GroupId"]) == (
+        5432,
+        Ref("flask-todo-ecs-sg.GroupId"),
+    )
+    assert "IpRanges" not in ecs and "IpRanges" not in db
+
+
+def test_load_balancer_section() -> None:
+    s = Settings()
+    (tg,) = calls(s, "II", "create_target_group")
+    assert tg.params["TargetType"] == "ip"
+    assert (tg.params["Port"], tg.params["HealthCheckPath"]) == (5000, "/healthz")
+    assert (tg.params["HealthCheckIntervalSeconds"], tg.params["HealthyThresholdCount"]) == (15, 2)
+    (attrs,) = calls(s, "II", "modify_target_group_attributes")
+    assert attrs.params["Attributes"] == [
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "30"}
+    ]
+    (lb,) = calls(s, "II", "create_load_balancer")
+    assert lb.params["Scheme"] == "internet-facing"
+    assert lb.params["Subnets"] == Ref("default-vpc.SubnetIds")
+    (listener,) = calls(s, "II", "create_listener")
+    assert (listener.params["Port"], listener.params["Protocol"]) == (80, "HTTP")
+
+
+def test_cluster_section_makes_what_a_fresh_account_lacks() -> None:
+    ops = [a.operation for a in offline(Settings(), "III")]
+    assert ops == [
+        "create_service_linked_role",
+        "create_cluster",
+        "create_log_group",
+        "put_retention_policy",
+    ]
+    (cluster,) = calls(Settings(), "III", "create_cluster")
+    assert "FARGATE" in cluster.params["capacityProviders"]
+
+
+def test_database_is_private_encrypted_and_password_never_handled() -> None:
+    (create,) = calls(Settings(), "IV", "create_db_instance")
+    p = create.params
+    assert p["PubliclyAccessible"] is False and p["StorageEncrypted"] is True
+    assert p["ManageMasterUserPassword"] is True and "MasterUserPassword" not in p
+    assert p["VpcSecurityGroupIds"] == [Ref("flask-todo-db-sg.GroupId")]
+    assert isinstance(offline(Settings(), "IV")[-1], Wait)
+
+
+def test_a_password_of_ones_own_is_masked_everywhere() -> None:
+    s = Settings(master_password="s3cret-Pass!")
+    rows = json.dumps([describe(a, {}) for a in offline(s, "IV")])
+    assert "s3cret-Pass!" not in rows
+    assert "********" in rows
+    assert [a.operation for a in offline(s, "IV")][:2] == ["create_secret", "create_db_instance"]
+
+
+def test_task_definition_follows_the_guide_with_secrets_injected() -> None:
+    (register,) = calls(Settings(), "V", "register_task_definition")
+    p = register.params
+    assert (p["cpu"], p["memory"], p["networkMode"]) == ("256", "512", "awsvpc")
+    assert p["requiresCompatibilities"] == ["FARGATE"]
+    (c,) = p["containerDefinitions"]
+    assert (c["name"], c["memory"], c["memoryReservation"]) == ("todo-api", 500, 300)
+    assert c["entryPoint"] == ["bin/flask-run.sh"]
+    assert c["portMappings"][0]["containerPort"] == 5000
+    env = {e["name"]: e["value"] for e in c["environment"]}
+    assert {"DB_HOST", "DB_NAME", "DB_USER_NAME", "FLASK_APP", "FLASK_ENV", "PYTHONPATH"} <= set(
+        env
+    )
+    assert env["FLASK_ENV"] == "production" and env["PYTHONPATH"] == "/app/src"
+    assert "DB_PWD" not in env
+    assert render(c["secrets"], {}) == [
+        {"name": "DB_PWD", "valueFrom": "<flask-todo-db.MasterUserSecret.SecretArn>:password::"}
+    ]
+    assert c["logConfiguration"]["logDriver"] == "awslogs"
+    role_ops = [a.operation for a in offline(Settings(), "V")]
+    assert role_ops[:3] == ["create_role", "attach_role_policy", "put_role_policy"]
+
+
+def test_service_turns_on_what_the_guide_leaves_off() -> None:
+    (create,) = calls(Settings(), "VI", "create_service")
+    p = create.params
+    assert p["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "ENABLED"
+    assert p["healthCheckGracePeriodSeconds"] == 60
+    assert p["deploymentConfiguration"]["deploymentCircuitBreaker"] == {
+        "enable": True,
+        "rollback": True,
+    }
+    assert p["loadBalancers"][0]["containerName"] == "todo-api"
+    assert p["launchType"] == "FARGATE"
+
+
+def test_every_created_resource_is_tagged() -> None:
+    s = Settings(master_password="s3cret-Pass!")
+    for step in STEPS:
+        for action in step.plan(s, None):
+            if isinstance(action, ApiCall) and action.operation.startswith(
+                ("create_", "register_")
+            ):
+                if action.operation in ("create_service_linked_role",):
+                    continue  # shared by the account; never ours to delete
+                text = json.dumps(render(action.params, {}))
+                assert "fargate-runbook:deployment" in text, action.operation
+
+
+def test_references_render_readably_and_resolve_once_known() -> None:
+    (lb,) = calls(Settings(), "II", "create_load_balancer")
+    assert render(lb.params["SecurityGroups"], {}) == ["<flask-todo-elb-sg.GroupId>"]
+    assert render(lb.params["SecurityGroups"], {"flask-todo-elb-sg.GroupId": "sg-1"}) == ["sg-1"]
