@@ -7,6 +7,7 @@ import threading
 import click
 import psycopg2
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 from psycopg2 import extensions
 
 from todo_app.dsn import connection_kwargs
@@ -63,6 +64,7 @@ def close_pool(app: Flask) -> None:
 
 
 @click.command("db-upgrade")
+@with_appcontext
 def db_upgrade_command() -> None:
     """Apply the schema migrations that the database does not have yet."""
     conn = psycopg2.connect(**connection_kwargs(current_app.config["DATABASE"]))

@@ -7,17 +7,22 @@ PostgreSQL started once per pytest-xdist worker in that worker's own temp folder
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
 import socket
 import subprocess
 import tempfile
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
@@ -217,3 +222,22 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.fixture
+def wait_for_health() -> Callable[..., dict[str, Any]]:
+    """Poll a local server's /healthz until it answers 200 (its JSON), or fail."""
+
+    def _wait(port: int, process: subprocess.Popen[str], seconds: float = 20) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"the server exited early: {process.communicate()}"
+            try:
+                url = f"http://127.0.0.1:{port}/healthz"
+                with urllib.request.urlopen(url, timeout=2) as answer:
+                    return json.load(answer)
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        raise AssertionError("/healthz never answered 200")
+
+    return _wait

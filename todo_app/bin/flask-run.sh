@@ -10,8 +10,11 @@ python -m todo_app.migrate --wait "${MIGRATE_WAIT_SECONDS:-60}"
 
 case "${FLASK_ENV:-production}" in
     development)
-        # Reloads on code changes; the debugger stays off since we listen on every address.
-        exec python -m flask --app todo_app --debug run --no-debugger \
+        # Debug mode, and reloading on code changes, spelled out as --reload because click
+        # 8.4.0 loses FLASK_DEBUG. The interactive debugger stays off: we listen on every
+        # address, and it runs any code it is sent.
+        export FLASK_DEBUG=1
+        exec python -m flask --app todo_app run --reload --no-debugger \
             --host "${HOST:-0.0.0.0}" --port "${PORT:-5000}"
         ;;
     production)

@@ -1,0 +1,140 @@
+"""bin/flask-run.sh starts the app from the container's folder layout and stops cleanly on SIGTERM.
+
+The Dockerfile copies the package to /app/src/todo_app and bin/ to /app/bin, sets
+PYTHONPATH=/app/src and runs bin/flask-run.sh from /app; this builds the same tree in a
+temp folder (no Docker engine needed) and runs the script as ECS would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import todo_app
+
+PACKAGE = Path(todo_app.__file__).parent
+
+
+@pytest.fixture
+def app_root(tmp_path: Path) -> Path:
+    """<tmp>/src/todo_app and <tmp>/bin, as the Dockerfile lays out /app."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(PACKAGE, tmp_path / "src" / "todo_app", ignore=ignore)
+    shutil.copytree(PACKAGE / "bin", tmp_path / "bin", ignore=ignore)
+    return tmp_path
+
+
+def container_env(app_root: Path, database: str, port: int, flask_env: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DB_", "DATABASE_", "FLASK_", "GUNICORN_", "PYTHON"))
+    }
+    env.update(
+        PYTHONPATH=str(app_root / "src"),
+        DATABASE_URL=database,
+        FLASK_APP="todo_app",
+        FLASK_ENV=flask_env,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        # The interpreter running the tests, first on PATH, as `python` is in the image.
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    return env
+
+
+def request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=5) as answer:
+        return answer.status, json.load(answer)
+
+
+def test_the_package_is_imported_from_the_container_layout(app_root: Path, database: str) -> None:
+    env = container_env(app_root, database, 5000, "production")
+    found = subprocess.run(
+        [sys.executable, "-c", "import todo_app; print(todo_app.__file__)"],
+        env=env,
+        cwd=app_root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(found.stdout.strip()) == app_root / "src" / "todo_app" / "__init__.py"
+
+
+def test_production_runs_gunicorn_logs_json_and_exits_0_on_sigterm(
+    app_root: Path,
+    empty_database: str,
+    free_port: int,
+    spawn: Callable[..., subprocess.Popen[str]],
+    wait_for_health: Callable[..., dict[str, Any]],
+) -> None:
+    env = container_env(app_root, empty_database, free_port, "production")
+    server = spawn([str(app_root / "bin" / "flask-run.sh")], env=env, cwd=app_root)
+
+    # The script migrated the empty database before serving.
+    assert wait_for_health(free_port, server)["schema_version"] >= 1
+    status, todo = request(free_port, "POST", "/todos", {"title": "from the container"})
+    assert status == 201
+    assert todo["url"] == f"http://127.0.0.1:{free_port}/todos/{todo['id']}"
+    assert request(free_port, "GET", "/todos")[1] == [todo]
+
+    server.send_signal(signal.SIGTERM)  # what ECS sends first when it stops a task
+    stdout, stderr = server.communicate(timeout=25)
+    assert server.returncode == 0, stderr
+    assert "migrate: applied" in stderr
+    assert "Booting worker" in stderr  # gunicorn, not the development server
+
+    access = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    assert {(entry["method"], entry["path"], entry["status"]) for entry in access} >= {
+        ("GET", "/healthz", 200),
+        ("POST", "/todos", 201),
+        ("GET", "/todos", 200),
+    }
+    assert all(isinstance(entry["duration_ms"], float) for entry in access)
+
+
+def test_development_runs_flasks_own_server_and_stops_on_sigterm(
+    app_root: Path,
+    database: str,
+    free_port: int,
+    spawn: Callable[..., subprocess.Popen[str]],
+    wait_for_health: Callable[..., dict[str, Any]],
+) -> None:
+    env = container_env(app_root, database, free_port, "development")
+    server = spawn([str(app_root / "bin" / "flask-run.sh")], env=env, cwd=app_root)
+    assert wait_for_health(free_port, server)["status"] == "ok"
+    server.send_signal(signal.SIGTERM)
+    _, stderr = server.communicate(timeout=15)
+    assert server.returncode == 0, stderr
+    assert "Restarting with stat" in stderr  # the development server's reloader
+
+
+def test_an_unknown_flask_env_refuses_to_start(app_root: Path, database: str) -> None:
+    env = container_env(app_root, database, 5000, "staging")
+    result = subprocess.run(
+        [str(app_root / "bin" / "flask-run.sh")],
+        env=env,
+        cwd=app_root,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "FLASK_ENV must be production or development" in result.stderr

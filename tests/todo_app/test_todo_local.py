@@ -1,0 +1,80 @@
+"""`todo-api` runs the API locally: on an embedded PostgreSQL, or on the configured database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def pgdata() -> Iterator[Path]:
+    # Outside pytest's tmp_path, for the reason given in conftest.embedded_server.
+    folder = Path(tempfile.mkdtemp(prefix="todo-test-local-"))
+    yield folder / "pgdata"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def local_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE_URL"))}
+    return {**env, **extra}
+
+
+def post_todo(port: int, title: str) -> int:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/todos",
+        data=json.dumps({"title": title}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=5) as answer:
+        return answer.status
+
+
+def test_runs_on_an_embedded_postgresql_and_stops_it_on_exit(
+    pgdata: Path,
+    free_port: int,
+    spawn: Callable[..., subprocess.Popen[str]],
+    wait_for_health: Callable[..., dict[str, Any]],
+) -> None:
+    command = [sys.executable, "-m", "todo_app.local", "--port", str(free_port)]
+    server = spawn([*command, "--pgdata", str(pgdata)], env=local_env())
+    assert wait_for_health(free_port, server)["status"] == "ok"
+    assert post_todo(free_port, "local") == 201
+
+    server.send_signal(signal.SIGTERM)
+    stdout, stderr = server.communicate(timeout=20)
+    assert server.returncode == 0, stderr
+    assert f"Serving on http://127.0.0.1:{free_port}/todos" in stdout
+    assert f"embedded PostgreSQL in {pgdata}" in stdout
+    assert (pgdata / "PG_VERSION").exists()
+    assert not (pgdata / "postmaster.pid").exists(), "the embedded server was left running"
+
+
+def test_runs_on_the_configured_database_when_one_is_set(
+    database: str,
+    pgdata: Path,
+    free_port: int,
+    spawn: Callable[..., subprocess.Popen[str]],
+    wait_for_health: Callable[..., dict[str, Any]],
+) -> None:
+    command = [sys.executable, "-m", "todo_app.local", "--port", str(free_port)]
+    env = local_env(DATABASE_URL=database)
+    server = spawn([*command, "--pgdata", str(pgdata)], env=env)
+    wait_for_health(free_port, server)
+    assert post_todo(free_port, "configured") == 201
+    server.send_signal(signal.SIGTERM)
+    stdout, _ = server.communicate(timeout=20)
+    assert server.returncode == 0
+    assert "on the configured database" in stdout
+    assert not pgdata.exists(), "no embedded server should have been made"

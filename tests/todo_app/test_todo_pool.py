@@ -1,0 +1,53 @@
+"""The pool: one connection per thread, waiting rather than failing when all are busy."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+
+from todo_app.db import get_pool
+from todo_app.pool import PoolTimeout
+
+
+def test_more_threads_than_connections_all_succeed(
+    database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(database, DB_POOL_MAX=2)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        client = app.test_client()
+        for n in range(5):
+            status = client.post("/todos", json={"title": f"t{n}"}).status_code
+            with lock:
+                statuses.append(status)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == [201] * 40
+    assert len(app.test_client().get("/todos").get_json()) == 40
+    assert len(get_pool(app)._pool) <= 2  # never more connections than the pool's size
+
+
+def test_a_request_waits_for_a_connection_then_gives_up_with_503(
+    database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(database, DB_POOL_MAX=1, DB_POOL_WAIT_SECONDS=0.2)
+    pool = get_pool(app)
+    busy = pool.acquire()
+    try:
+        with pytest.raises(PoolTimeout):
+            pool.acquire()
+        response = app.test_client().get("/todos")
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+    finally:
+        pool.release(busy)
+    assert app.test_client().get("/todos").status_code == 200
