@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if errors:
         console.print("[red]✗ These settings would be refused; nothing was done:[/]")
         for error in errors:
-            console.print(f"  {error}", highlight=False)
+            console.print(f"  {error}", highlight=False, soft_wrap=True)
         return BAD_INPUT
     try:
         return _run(console, args, settings)

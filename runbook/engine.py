@@ -96,18 +96,16 @@ class Runbook:
                 return False
             self.state.record(step.number, "running")
             self._executor().run(actions)
-        except (RunbookError, Exception) as exc:
+        except Exception as exc:  # any failure ends as a Problem a person can act on
             problem = problem_from(exc)
-            details = getattr(exc, "details", ()) or self._explain(step, problem.code)
+            details = tuple(getattr(exc, "details", ()) or self._explain(step, problem.code))
             self.state.record(step.number, "failed", error=f"{problem.code}: {problem.message}")
             self.emit(
                 StepFailed(
                     step.number, problem.code, problem.message, problem.advice, tuple(details)
                 )
             )
-            if isinstance(exc, RunbookError):
-                raise
-            raise RunbookError(problem, tuple(details)) from exc
+            raise RunbookError(problem, details) from exc
         outputs = {k: self.known[k] for k in step.output_keys(self.settings) if k in self.known}
         self.state.record(step.number, "done", outputs)
         self.emit(StepFinished(step.number, "done", outputs, round(self.clock() - started, 1)))

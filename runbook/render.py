@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.status import Status
 from rich.table import Table
@@ -109,27 +110,41 @@ class Progress:
 def error(
     console: Console, code: str, message: str, advice: str, details: Iterable[str] = ()
 ) -> None:
-    console.print(f"[bold red]✗ {code}[/]: {message}", highlight=False)
+    # Soft-wrapped: people copy error lines, so the terminal wraps them, not rich.
+    console.print(f"[bold red]✗ {code}[/]: {message}", highlight=False, soft_wrap=True)
     for line in details:
-        console.print(f"    {line}", highlight=False)
-    console.print(f"[yellow]What to do:[/] {advice}", highlight=False)
+        console.print(f"    {line}", highlight=False, soft_wrap=True)
+    console.print(f"[yellow]What to do:[/] {advice}", highlight=False, soft_wrap=True)
+
+
+def short_id(resource_id: str) -> str:
+    """sg-123 stays; an ARN becomes its last part, which is what the console shows."""
+    tail = resource_id.removesuffix(":*")
+    return tail.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if tail else ""
 
 
 def status_table(observed: list[tuple[Step, Observed]]) -> Table:
-    table = Table(title="Resources", title_justify="left", expand=True)
-    for column in ("section", "kind", "name", "state", "ours", "id"):
-        table.add_column(column, overflow="fold")
+    # No borders: the table has to fit 80 columns with IDs in it.
+    table = Table(
+        title="Resources",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+    )
+    table.add_column("§", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("state", overflow="fold")
+    table.add_column("id", overflow="fold")
     for step, seen in observed:
         for r in seen.resources:
             state = Text(r.state, style="green" if r.exists else "dim")
-            table.add_row(
-                f"{step.number}. {step.title}",
-                r.kind,
-                r.name,
-                state,
-                "yes" if r.ours else ("no" if r.exists else ""),
-                r.id,
-            )
+            if r.exists and not r.ours:
+                state.append(" (not ours)", style="yellow")
+            ident = short_id(r.id)
+            table.add_row(step.number, r.kind, r.name, state, "" if ident == r.name else ident)
     return table
 
 

@@ -1,0 +1,103 @@
+"""The command line: plan offline, bad input, missing credentials, sandbox end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runbook import cli
+
+
+def no_credentials_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"),
+               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_EC2_METADATA_DISABLED="true")
+    return env
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "runbook.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_plan_json_works_with_no_credentials_and_no_network(tmp_path: Path) -> None:
+    done = run(["plan", "--json"], tmp_path, no_credentials_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert {"section", "service", "operation", "params"} <= set(rows[0])
+    assert [r["section"] for r in rows][0] == "I" and rows[-1]["section"] == "VI"
+    ops = [r["operation"] for r in rows]
+    assert ops[0] == "CreateSecurityGroup" and "CreateService" in ops
+    text = json.dumps(rows)
+    assert "<flask-todo-elb-sg.GroupId>" in text
+    assert not list(tmp_path.glob("runbook-state*"))  # a plan writes nothing
+
+
+def test_plan_masks_a_password_of_ones_own(tmp_path: Path) -> None:
+    env = no_credentials_env(tmp_path) | {"RUNBOOK_DB_PASSWORD": "Very-s3cret-pw"}
+    done = run(["plan", "--json"], tmp_path, env)
+    assert done.returncode == 0
+    assert "Very-s3cret-pw" not in done.stdout + done.stderr
+    assert "********" in done.stdout
+
+
+def test_invalid_settings_exit_2_naming_field_value_rule_and_call_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[task_definition]\ncpu = "256"\nmemory = "4096"\n')
+    monkeypatch.setattr(cli, "_aws", lambda *a: pytest.fail("an AWS client was made"))
+    assert cli.main(["deploy", "--yes", "--config", str(config)]) == cli.BAD_INPUT
+    out = capsys.readouterr().out
+    assert "task_definition.memory = '4096'" in out
+    assert "Fargate with cpu 256 takes memory 512, 1024, 2048" in out
+
+
+def test_a_bad_password_is_refused_without_showing_it(tmp_path: Path) -> None:
+    env = no_credentials_env(tmp_path) | {"RUNBOOK_DB_PASSWORD": "has/slash-123"}
+    done = run(["plan"], tmp_path, env)
+    assert done.returncode == 2
+    assert "has/slash-123" not in done.stdout + done.stderr
+    assert "database.master_password" in done.stdout
+
+
+def test_missing_credentials_name_both_ways_forward(tmp_path: Path) -> None:
+    done = run(["deploy", "--yes"], tmp_path, no_credentials_env(tmp_path))
+    assert done.returncode == cli.FAILED
+    assert "No AWS credentials" in done.stdout
+    assert "--sandbox" in done.stdout and "--dry-run" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_sandbox_deploy_status_destroy_end_to_end(tmp_path: Path) -> None:
+    env = no_credentials_env(tmp_path)
+    try:
+        deployed = run(["deploy", "--yes", "--sandbox", "--log", "events.jsonl"], tmp_path, env)
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        assert "flask-todo-elb" in deployed.stdout and "emulator" in deployed.stdout
+        assert "applied: use db.t4g.micro" in deployed.stdout
+        lines = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
+        assert {"StepStarted", "CallMade", "Waiting", "StepFinished"} <= {x["event"] for x in lines}
+
+        again = run(["deploy", "--yes", "--sandbox"], tmp_path, env)
+        assert again.returncode == 0 and "create_" not in again.stdout
+
+        status = run(["status", "--sandbox"], tmp_path, env)
+        assert status.returncode == 0
+        assert "flask-todo-db" in status.stdout and "flask-todo-service" in status.stdout
+
+        preview = run(["destroy", "--dry-run", "--sandbox"], tmp_path, env)
+        assert preview.returncode == 0 and "DeleteService" in preview.stdout
+        destroyed = run(["destroy", "--yes", "--sandbox"], tmp_path, env)
+        assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+        assert "Deleted everything" in destroyed.stdout
+        after = run(["status", "--sandbox"], tmp_path, env)
+        assert "exists" not in after.stdout.replace("AWSServiceRoleForECS", "")
+    finally:
+        run(["sandbox", "stop"], tmp_path, env)

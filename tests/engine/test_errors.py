@@ -1,0 +1,148 @@
+"""Error paths with botocore's Stubber: AWS's code and message, advice, retries, no sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.stub import Stubber
+
+from runbook.aws import Aws
+from runbook.engine import Runbook
+from runbook.errors import RunbookError
+from runbook.events import StepFailed
+from runbook.settings import Settings
+from runbook.state import StateFile
+
+VPC = {"Vpcs": [{"VpcId": "vpc-1"}]}
+SUBNETS = {"Subnets": [{"SubnetId": "subnet-a", "AvailabilityZone": "us-east-1a"},
+                       {"SubnetId": "subnet-b", "AvailabilityZone": "us-east-1b"}]}
+
+
+@pytest.fixture
+def offline_aws() -> Aws:
+    """Clients that never reach a network: every answer comes from a Stubber."""
+    return Aws("us-east-1", credentials={"aws_access_key_id": "x", "aws_secret_access_key": "y"})
+
+
+@pytest.fixture
+def stub(offline_aws: Aws) -> Iterator:
+    stubbers: dict[str, Stubber] = {}
+
+    def get(service: str) -> Stubber:
+        if service not in stubbers:
+            stubbers[service] = Stubber(offline_aws.client(service))
+            stubbers[service].activate()
+        return stubbers[service]
+
+    yield get
+    for stubber in stubbers.values():
+        stubber.assert_no_pending_responses()  # every expected call was made, in order
+        stubber.deactivate()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def runbook(offline_aws: Aws, tmp_path: Path, sleeps: list[float], events) -> Runbook:
+    return Runbook(Settings(), offline_aws, StateFile(tmp_path / "state.json"),
+                   emit=events.append, sleep=sleeps.append)
+
+
+def discovery_finds_nothing(ec2: Stubber) -> None:
+    ec2.add_response("describe_vpcs", VPC)
+    ec2.add_response("describe_subnets", SUBNETS)
+    ec2.add_response("describe_security_groups", {"SecurityGroups": []})
+
+
+def test_access_denied_stops_with_awss_words_and_advice(stub, runbook, events) -> None:
+    ec2 = stub("ec2")
+    discovery_finds_nothing(ec2)
+    ec2.add_client_error("create_security_group", "UnauthorizedOperation",
+                         "You are not authorized to perform this operation.")
+    with pytest.raises(RunbookError) as caught:
+        runbook.apply(runbook.step("I"))
+    problem = caught.value.problem
+    assert problem.code == "UnauthorizedOperation"
+    assert "not authorized" in problem.message
+    assert "permission" in problem.advice
+    (failed,) = [e for e in events if isinstance(e, StepFailed)]
+    assert failed.code == "UnauthorizedOperation"
+    assert runbook.state.get("I").status == "failed"
+    assert "UnauthorizedOperation" in runbook.state.get("I").error
+
+
+def test_a_group_not_yet_visible_is_retried_with_backoff(stub, runbook, sleeps) -> None:
+    ec2 = stub("ec2")
+    discovery_finds_nothing(ec2)
+    for n in range(3):
+        ec2.add_response("create_security_group", {"GroupId": f"sg-{n}"})
+        if n == 0:  # eventual consistency: the new group is not visible yet, twice
+            ec2.add_client_error("authorize_security_group_ingress", "InvalidGroup.NotFound")
+            ec2.add_client_error("authorize_security_group_ingress", "InvalidGroup.NotFound")
+        ec2.add_response("authorize_security_group_ingress", {"Return": True})
+    runbook.apply(runbook.step("I"))
+    assert sleeps == [2, 4]
+    assert runbook.state.get("I").status == "done"
+
+
+def test_a_rule_that_already_exists_counts_as_done(stub, runbook) -> None:
+    ec2 = stub("ec2")
+    discovery_finds_nothing(ec2)
+    for n in range(3):
+        ec2.add_response("create_security_group", {"GroupId": f"sg-{n}"})
+        ec2.add_client_error("authorize_security_group_ingress", "InvalidPermission.Duplicate")
+    runbook.apply(runbook.step("I"))
+    assert runbook.state.get("I").status == "done"
+
+
+def test_dependency_violation_on_teardown_is_retried_then_reported(stub, runbook, sleeps) -> None:
+    from runbook.plan import ApiCall
+
+    ec2 = stub("ec2")
+    delete = ApiCall("ec2", "delete_security_group", {"GroupId": "sg-1"}, "delete", "I",
+                     retry_on=("DependencyViolation",))
+    ec2.add_client_error("delete_security_group", "DependencyViolation",
+                         "resource sg-1 has a dependent object")
+    ec2.add_response("delete_security_group", {})
+    runbook.destroy([delete])
+    assert sleeps == [2]
+
+    for _ in range(8):  # never freed: give up after the backoff runs out
+        ec2.add_client_error("delete_security_group", "DependencyViolation",
+                             "resource sg-1 has a dependent object")
+    with pytest.raises(RunbookError) as caught:
+        runbook.destroy([delete])
+    assert caught.value.problem.code == "DependencyViolation"
+    assert "Wait a minute" in caught.value.problem.advice
+
+
+def test_a_failed_rollout_reports_service_events_and_stopped_tasks(stub, runbook) -> None:
+    runbook.known["flask-todo.taskDefinitionArn"] = "arn:td:1"
+    failed = {"services": [{
+        "serviceArn": "arn:svc", "serviceName": "flask-todo-service", "status": "ACTIVE",
+        "taskDefinition": "arn:td:1", "desiredCount": 1, "runningCount": 0,
+        "tags": [{"key": "fargate-runbook:deployment", "value": "flask-todo"}],
+        "deployments": [{"status": "PRIMARY", "rolloutState": "FAILED",
+                         "rolloutStateReason": "circuit breaker: tasks failed to start"}],
+        "events": [{"message": "(service flask-todo-service) failed to launch a task"}],
+    }]}
+    ecs = stub("ecs")
+    ecs.add_response("describe_services", failed)
+    ecs.add_response("describe_services", failed)
+    ecs.add_response("list_tasks", {"taskArns": ["arn:task/abc"]})
+    ecs.add_response("describe_tasks", {"tasks": [{
+        "taskArn": "arn:task/abc", "stoppedReason": "Essential container in task exited",
+        "containers": [{"name": "todo-api", "exitCode": 3}],
+    }]})
+    with pytest.raises(RunbookError) as caught:
+        runbook.apply(runbook.step("VI"))
+    assert caught.value.problem.code == "ServiceNotStable"
+    assert "circuit breaker" in caught.value.problem.message
+    assert "failed to launch a task" in caught.value.problem.message
+    assert caught.value.details == (
+        "task abc stopped: Essential container in task exited; todo-api: 3",)
