@@ -98,6 +98,8 @@ def test_sandbox_deploy_status_destroy_end_to_end(tmp_path: Path) -> None:
         assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
         assert "Deleted everything" in destroyed.stdout
         after = run(["status", "--sandbox"], tmp_path, env)
-        assert "exists" not in after.stdout.replace("AWSServiceRoleForECS", "")
+        # Only ECS's service-linked role remains: it belongs to the account, not to us.
+        assert after.stdout.count("exists") == 1 and "(not ours)" in after.stdout
+        assert "available" not in after.stdout and "ACTIVE" not in after.stdout
     finally:
         run(["sandbox", "stop"], tmp_path, env)
