@@ -15,15 +15,23 @@ from runbook import cli
 
 def no_credentials_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"),
-               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-               AWS_EC2_METADATA_DISABLED="true")
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
     return env
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "runbook.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "runbook.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_plan_json_works_with_no_credentials_and_no_network(tmp_path: Path) -> None:
@@ -31,7 +39,7 @@ def test_plan_json_works_with_no_credentials_and_no_network(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert {"section", "service", "operation", "params"} <= set(rows[0])
-    assert [r["section"] for r in rows][0] == "I" and rows[-1]["section"] == "VI"
+    assert rows[0]["section"] == "I" and rows[-1]["section"] == "VI"
     ops = [r["operation"] for r in rows]
     assert ops[0] == "CreateSecurityGroup" and "CreateService" in ops
     text = json.dumps(rows)

@@ -16,8 +16,12 @@ from runbook.settings import Settings
 from runbook.state import StateFile
 
 VPC = {"Vpcs": [{"VpcId": "vpc-1"}]}
-SUBNETS = {"Subnets": [{"SubnetId": "subnet-a", "AvailabilityZone": "us-east-1a"},
-                       {"SubnetId": "subnet-b", "AvailabilityZone": "us-east-1b"}]}
+SUBNETS = {
+    "Subnets": [
+        {"SubnetId": "subnet-a", "AvailabilityZone": "us-east-1a"},
+        {"SubnetId": "subnet-b", "AvailabilityZone": "us-east-1b"},
+    ]
+}
 
 
 @pytest.fixture
@@ -49,8 +53,13 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def runbook(offline_aws: Aws, tmp_path: Path, sleeps: list[float], events) -> Runbook:
-    return Runbook(Settings(), offline_aws, StateFile(tmp_path / "state.json"),
-                   emit=events.append, sleep=sleeps.append)
+    return Runbook(
+        Settings(),
+        offline_aws,
+        StateFile(tmp_path / "state.json"),
+        emit=events.append,
+        sleep=sleeps.append,
+    )
 
 
 def discovery_finds_nothing(ec2: Stubber) -> None:
@@ -62,8 +71,11 @@ def discovery_finds_nothing(ec2: Stubber) -> None:
 def test_access_denied_stops_with_awss_words_and_advice(stub, runbook, events) -> None:
     ec2 = stub("ec2")
     discovery_finds_nothing(ec2)
-    ec2.add_client_error("create_security_group", "UnauthorizedOperation",
-                         "You are not authorized to perform this operation.")
+    ec2.add_client_error(
+        "create_security_group",
+        "UnauthorizedOperation",
+        "You are not authorized to perform this operation.",
+    )
     with pytest.raises(RunbookError) as caught:
         runbook.apply(runbook.step("I"))
     problem = caught.value.problem
@@ -104,17 +116,25 @@ def test_dependency_violation_on_teardown_is_retried_then_reported(stub, runbook
     from runbook.plan import ApiCall
 
     ec2 = stub("ec2")
-    delete = ApiCall("ec2", "delete_security_group", {"GroupId": "sg-1"}, "delete", "I",
-                     retry_on=("DependencyViolation",))
-    ec2.add_client_error("delete_security_group", "DependencyViolation",
-                         "resource sg-1 has a dependent object")
+    delete = ApiCall(
+        "ec2",
+        "delete_security_group",
+        {"GroupId": "sg-1"},
+        "delete",
+        "I",
+        retry_on=("DependencyViolation",),
+    )
+    ec2.add_client_error(
+        "delete_security_group", "DependencyViolation", "resource sg-1 has a dependent object"
+    )
     ec2.add_response("delete_security_group", {})
     runbook.destroy([delete])
     assert sleeps == [2]
 
     for _ in range(8):  # never freed: give up after the backoff runs out
-        ec2.add_client_error("delete_security_group", "DependencyViolation",
-                             "resource sg-1 has a dependent object")
+        ec2.add_client_error(
+            "delete_security_group", "DependencyViolation", "resource sg-1 has a dependent object"
+        )
     with pytest.raises(RunbookError) as caught:
         runbook.destroy([delete])
     assert caught.value.problem.code == "DependencyViolation"
@@ -123,26 +143,48 @@ def test_dependency_violation_on_teardown_is_retried_then_reported(stub, runbook
 
 def test_a_failed_rollout_reports_service_events_and_stopped_tasks(stub, runbook) -> None:
     runbook.known["flask-todo.taskDefinitionArn"] = "arn:td:1"
-    failed = {"services": [{
-        "serviceArn": "arn:svc", "serviceName": "flask-todo-service", "status": "ACTIVE",
-        "taskDefinition": "arn:td:1", "desiredCount": 1, "runningCount": 0,
-        "tags": [{"key": "fargate-runbook:deployment", "value": "flask-todo"}],
-        "deployments": [{"status": "PRIMARY", "rolloutState": "FAILED",
-                         "rolloutStateReason": "circuit breaker: tasks failed to start"}],
-        "events": [{"message": "(service flask-todo-service) failed to launch a task"}],
-    }]}
+    failed = {
+        "services": [
+            {
+                "serviceArn": "arn:svc",
+                "serviceName": "flask-todo-service",
+                "status": "ACTIVE",
+                "taskDefinition": "arn:td:1",
+                "desiredCount": 1,
+                "runningCount": 0,
+                "tags": [{"key": "fargate-runbook:deployment", "value": "flask-todo"}],
+                "deployments": [
+                    {
+                        "status": "PRIMARY",
+                        "rolloutState": "FAILED",
+                        "rolloutStateReason": "circuit breaker: tasks failed to start",
+                    }
+                ],
+                "events": [{"message": "(service flask-todo-service) failed to launch a task"}],
+            }
+        ]
+    }
     ecs = stub("ecs")
     ecs.add_response("describe_services", failed)
     ecs.add_response("describe_services", failed)
     ecs.add_response("list_tasks", {"taskArns": ["arn:task/abc"]})
-    ecs.add_response("describe_tasks", {"tasks": [{
-        "taskArn": "arn:task/abc", "stoppedReason": "Essential container in task exited",
-        "containers": [{"name": "todo-api", "exitCode": 3}],
-    }]})
+    ecs.add_response(
+        "describe_tasks",
+        {
+            "tasks": [
+                {
+                    "taskArn": "arn:task/abc",
+                    "stoppedReason": "Essential container in task exited",
+                    "containers": [{"name": "todo-api", "exitCode": 3}],
+                }
+            ]
+        },
+    )
     with pytest.raises(RunbookError) as caught:
         runbook.apply(runbook.step("VI"))
     assert caught.value.problem.code == "ServiceNotStable"
     assert "circuit breaker" in caught.value.problem.message
     assert "failed to launch a task" in caught.value.problem.message
     assert caught.value.details == (
-        "task abc stopped: Essential container in task exited; todo-api: 3",)
+        "task abc stopped: Essential container in task exited; todo-api: 3",
+    )
