@@ -1,0 +1,323 @@
+"""The app: the composition root of the UI, handed a ready Runbook by the command line.
+
+Every engine call that touches AWS runs in a thread worker owned by the app; the engine's
+events come back as messages (post_message is the only thread-safe way in), and one
+Worker.StateChanged handler turns any worker error into the error dialog.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
+from typing import Any
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.worker import Worker, WorkerState
+
+from runbook.engine import Runbook
+from runbook.errors import Problem, problem_from
+from runbook.events import Event, StepFinished, fan_out
+from runbook.plan import Action
+from runbook.steps import Step
+from screens.messages import (
+    BeginRequested,
+    DryRunPlanned,
+    EngineEvent,
+    PreflightDone,
+    RunRequested,
+    SectionChosen,
+    SummaryReady,
+)
+from screens.modals.confirm_run import ConfirmRun
+from screens.modals.error_dialog import ErrorDialog
+from screens.modals.quit_question import QuitQuestion
+from screens.progress import SUMMARY, Progress, SectionProgress, advance, from_state
+from screens.section.section_screen import SectionScreen
+from screens.summary.summary_screen import SummaryScreen
+from screens.welcome.welcome_screen import WelcomeScreen
+
+MODES = ("aws", "sandbox", "dry run")
+NAVIGATION = {"summary", "next_section", "previous_section", "show"}
+
+
+class Stopped(BaseException):
+    """The app is closing: a worker stops where it is.
+
+    A BaseException so the engine does not record it as a failure: the state file keeps
+    "running", and the next session re-discovers what AWS finished meanwhile.
+    """
+
+
+class RunbookApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "fargate-runbook"
+    # ctrl+p is "previous section" here, as readline's ctrl+n / ctrl+p.
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+s", "summary", "Summary"),
+    ]
+
+    progress: reactive[Progress] = reactive(dict, always_update=True)
+
+    def __init__(self, runbook: Runbook, mode: str = "aws", where: str = "") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        super().__init__()
+        self.runbook = runbook
+        self.mode = mode
+        self.where = where or {"sandbox": "local emulator (sandbox)"}.get(mode, mode)
+        self.sub_title = f"{runbook.settings.deployment.name} · {self.where}"
+        self.set_reactive(RunbookApp.progress, from_state(runbook.steps, runbook.state))
+        self.sections = {step.number: SectionScreen(runbook, step, mode) for step in runbook.steps}
+        self._welcome: WelcomeScreen | None = None
+        self._worker_labels: dict[Worker[Any], tuple[str, str]] = {}
+        self._stopping = threading.Event()
+        # The engine keeps its own listener (a JSON log, say) and gains ours.
+        runbook.emit = fan_out(runbook.emit, self._forward)
+        self._engine_sleep = runbook.sleep
+        runbook.sleep = self._sleep
+
+    def on_mount(self) -> None:
+        for number, screen in self.sections.items():
+            self.install_screen(screen, f"section-{number}")
+        # Offline, preflight makes no call and answers at once; with access it runs in a worker.
+        findings = None if self.runbook.aws else self.runbook.preflight()
+        self._welcome = WelcomeScreen(self.runbook, self.mode, self.where, findings)
+        self.push_screen(self._welcome)
+        if self.runbook.aws is not None:
+            self._start("welcome", "Checks before we start", self._preflight)
+
+    def on_unmount(self) -> None:
+        self._stopping.set()
+
+    # -- from worker threads -----------------------------------------------------------------
+
+    def _forward(self, event: Event) -> None:
+        self.post_message(EngineEvent(event))
+
+    def _sleep(self, seconds: float) -> None:
+        """The engine's waits, made interruptible so quitting never hangs on a thread."""
+        if self._engine_sleep is time.sleep:
+            if self._stopping.wait(seconds):
+                raise Stopped
+        else:
+            self._engine_sleep(seconds)
+        if self._stopping.is_set():
+            raise Stopped
+
+    def _confirm(self, step: Step, actions: list[Action]) -> bool:
+        """Called by the engine in the worker: show the calls, block until the person answers."""
+        answer: Future[bool] = Future()
+        rows = self.runbook.rows(actions)
+        self.call_from_thread(self.push_screen, ConfirmRun(step, rows), answer.set_result)
+        while True:
+            try:
+                return answer.result(timeout=0.1)
+            except FutureTimeout:
+                if self._stopping.is_set():
+                    raise Stopped from None
+
+    def _preflight(self) -> None:
+        self.post_message(PreflightDone(self.runbook.preflight()))
+
+    def _run(self, step: Step) -> None:
+        with contextlib.suppress(Stopped):
+            self.runbook.apply(step, confirm=self._confirm)
+
+    def _dry_run(self, step: Step) -> None:
+        rows = self.runbook.rows(self.runbook.plan(step))
+        self.post_message(DryRunPlanned(step.number, rows))
+
+    def _read_summary(self) -> None:
+        with contextlib.suppress(Stopped):
+            self.post_message(SummaryReady(self.runbook.summary(wait=True)))
+
+    def _start(self, section: str, label: str, work: Callable[[], None]) -> None:
+        # One group per section: section IV can wait for RDS while section V runs.
+        worker = self.run_worker(
+            work,
+            name=label,
+            group=f"section-{section}",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+        self._worker_labels[worker] = (section, label)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        section, label = self._worker_labels.pop(event.worker, ("", event.worker.name))
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        assert error is not None
+        if section in self.progress and self.progress[section].running:
+            self.progress = {**self.progress, section: SectionProgress("failed")}
+        problem = self._explain(problem_from(error))
+        details = tuple(getattr(error, "details", ()) or ())
+        self.push_screen(ErrorDialog(label, problem, details), lambda _: self._after_error(section))
+
+    def _explain(self, problem: Problem) -> Problem:
+        """A value from a section not run yet is the person's next step, not a bug."""
+        if problem.code != "UnknownValue":
+            return problem
+        key = problem.message.strip("'\"")
+        producer = next(
+            (s for s in self.runbook.steps if key in s.output_keys(self.runbook.settings)), None
+        )
+        if producer is None:
+            return problem
+        return Problem(
+            "NeedsEarlierSection",
+            f"This section needs {key}, which section {producer.number} "
+            f"({producer.title}) makes, and it is not known yet.",
+            f"Run section {producer.number} first (ctrl+p goes back), then run this one again.",
+            problem.operation,
+        )
+
+    def _after_error(self, section: str) -> None:
+        if section in self.sections and self.screen is not self.sections[section]:
+            self.action_show(section)
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        event = message.event
+        self.progress = advance(self.progress, event)
+        screen = self.sections.get(event.section)
+        if screen is not None:
+            screen.record(event)
+        if isinstance(event, StepFinished) and event.status == "done":
+            self._section_done(event.section)
+
+    def _section_done(self, number: str) -> None:
+        numbers = [s.number for s in self.runbook.steps]
+        following = numbers[numbers.index(number) + 1 :] if number in numbers else []
+        if following:
+            step = self.runbook.step(following[0])
+            self.notify(
+                f"Next: section {step.number} · {step.title} (ctrl+n).",
+                title=f"Section {number} is done",
+            )
+        elif number in numbers and self.screen is self.sections[number]:
+            self.action_summary()
+
+    def on_run_requested(self, message: RunRequested) -> None:
+        step = self.runbook.step(message.number)
+        label = f"Section {step.number} · {step.title}"
+        if self.progress[step.number].running:
+            return
+        if self.mode == "dry run":
+            if self.runbook.aws is None:
+                self.sections[step.number].show_dry_run(self.runbook.preview(step))
+            else:
+                self._start(step.number, label, partial(self._dry_run, step))
+            return
+        self._start(step.number, label, partial(self._run, step))
+
+    def on_dry_run_planned(self, message: DryRunPlanned) -> None:
+        self.sections[message.number].show_dry_run(message.rows)
+
+    def on_preflight_done(self, message: PreflightDone) -> None:
+        if self._welcome is not None and self._welcome.is_attached:
+            self._welcome.show_findings(message.findings)
+
+    def on_summary_ready(self, message: SummaryReady) -> None:
+        self.progress = {**self.progress, SUMMARY: SectionProgress("done")}
+        self.switch_screen(SummaryScreen(self.runbook.steps, message.summary, self.mode))
+
+    def on_section_chosen(self, message: SectionChosen) -> None:
+        self.action_show(message.number)
+
+    def on_begin_requested(self, message: BeginRequested) -> None:
+        if message.start_over:
+            for key in self.runbook.state.known():
+                self.runbook.known.pop(key, None)
+            self.runbook.state.reset()
+            self.progress = from_state(self.runbook.steps, self.runbook.state)
+        self.action_show(self.first_not_done())
+
+    # -- navigation --------------------------------------------------------------------------
+
+    def first_not_done(self) -> str:
+        return next(
+            (s.number for s in self.runbook.steps if self.progress[s.number].status != "done"),
+            SUMMARY,
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A dialog answers first: nothing may switch the screen under it.
+        return not (action in NAVIGATION and isinstance(self.screen, ModalScreen))
+
+    def action_show(self, number: str) -> None:
+        if number == SUMMARY:
+            self.action_summary()
+        elif number in self.sections:
+            self.switch_screen(f"section-{number}")
+
+    def _current(self) -> str | None:
+        screen = self.screen
+        if isinstance(screen, SectionScreen):
+            return screen.step.number
+        if isinstance(screen, SummaryScreen):
+            return SUMMARY
+        return None
+
+    def action_next_section(self) -> None:
+        order = [*self.sections, SUMMARY]
+        current = self._current()
+        if current is None:
+            self.action_show(self.first_not_done())
+        elif current != SUMMARY:
+            self.action_show(order[order.index(current) + 1])
+
+    def action_previous_section(self) -> None:
+        order = [*self.sections, SUMMARY]
+        current = self._current()
+        if current is not None and current != order[0]:
+            self.action_show(order[order.index(current) - 1])
+
+    def action_summary(self) -> None:
+        if self.runbook.aws is None:
+            self.switch_screen(SummaryScreen(self.runbook.steps, None, self.mode))
+            return
+        if self.progress[SUMMARY].running:
+            return
+        self.progress = {**self.progress, SUMMARY: SectionProgress("running", time.monotonic())}
+        self._start(SUMMARY, "The summary", self._read_summary)
+
+    async def action_quit(self) -> None:
+        running = [n for n in self.sections if self.progress[n].running]
+        if running and not isinstance(self.screen, ModalScreen):
+            self.push_screen(QuitQuestion(running), self._quit_answered)
+            return
+        self._quit_answered(True)
+
+    def _quit_answered(self, answer: bool | None) -> None:
+        if answer:
+            self._stopping.set()
+            self.exit(0)
+
+
+def make_app(runbook: Runbook, mode: str = "aws", where: str = "") -> RunbookApp:
+    """The app for a ready Runbook: shared by run_app and the tests."""
+    return RunbookApp(runbook, mode=mode, where=where)
+
+
+def run_app(runbook: Runbook, mode: str = "aws", where: str = "") -> int:
+    """Run the app in this terminal; the exit status for the command line."""
+    app = make_app(runbook, mode, where)
+    app.run()
+    return app.return_code or 0

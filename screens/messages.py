@@ -1,0 +1,64 @@
+"""Messages between the engine's worker threads, the screens and the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from runbook.events import Event
+from runbook.preflight import Finding
+from runbook.summary import Summary
+
+
+class EngineEvent(Message):
+    """An engine event, carried from a worker thread to the app (post_message is thread-safe)."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class RunRequested(Message):
+    """A section screen asks the app to run its section (or, in a dry run, to show its calls)."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number
+
+
+class SectionChosen(Message):
+    """The person picked an entry of the section list: a section number or "end"."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number
+
+
+class PreflightDone(Message):
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__()
+        self.findings = findings
+
+
+class DryRunPlanned(Message):
+    """The calls a section would make, found with read-only calls (a dry run with access)."""
+
+    def __init__(self, number: str, rows: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.number = number
+        self.rows = rows
+
+
+class SummaryReady(Message):
+    def __init__(self, summary: Summary) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+class BeginRequested(Message):
+    """Leave the welcome: resume at the first section not done, or forget saved progress first."""
+
+    def __init__(self, *, start_over: bool = False) -> None:
+        super().__init__()
+        self.start_over = start_over

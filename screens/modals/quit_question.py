@@ -1,0 +1,44 @@
+"""Quitting while a section runs: say what happens to the work under way."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class QuitQuestion(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "Quit"),
+        Binding("n,escape", "answer(False)", "Stay"),
+    ]
+
+    def __init__(self, running: list[str]) -> None:
+        super().__init__()
+        self.running = running
+
+    def compose(self) -> ComposeResult:
+        sections = ", ".join(self.running)
+        with Vertical(classes="dialog", id="quit-question"):
+            yield Static("Quit while a section runs?", classes="dialog-title")
+            yield Static(
+                f"Section {sections} is still running. AWS carries on with what was already "
+                "asked; the runbook stops waiting. Open it again later and it resumes.",
+                classes="dialog-text",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Quit (y)", id="yes", variant="warning", compact=True)
+                yield Button("Stay (n)", id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

@@ -1,0 +1,1 @@
+"""A section's screen and the widgets it is made of."""

@@ -1,0 +1,84 @@
+"""Values that come from other sections (security group ids, ARNs, the DB endpoint), read-only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from runbook.plan import Ref
+from runbook.settings import Settings
+from runbook.steps import Step
+
+# (reference key, its value or None while unknown, the section that produces it)
+Row = tuple[str, Any, str]
+
+
+def _refs(value: Any) -> Iterator[str]:
+    if isinstance(value, Ref):
+        yield value.key
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _refs(item)
+
+
+def inputs(
+    step: Step, steps: tuple[Step, ...], settings: Settings, known: Mapping[str, Any]
+) -> list[Row]:
+    """What this section's calls take from earlier sections, in the order the plan uses them."""
+    own = set(step.output_keys(settings))
+    producers = {key: s.number for s in steps for key in s.output_keys(settings)}
+    seen: dict[str, Row] = {}
+    for action in step.plan(settings, None):
+        for key in _refs(action.params):
+            if key not in own and key not in seen:
+                seen[key] = (key, known.get(key), producers.get(key, "I"))
+    return list(seen.values())
+
+
+def outputs(step: Step, settings: Settings, known: Mapping[str, Any]) -> list[Row]:
+    """What this section made, once known."""
+    return [(key, known[key], step.number) for key in step.output_keys(settings) if key in known]
+
+
+def _shown(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
+class KnownValues(Static):
+    """A two-column table: reference key, value (or which section will produce it)."""
+
+    DEFAULT_CSS = """
+    KnownValues {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, rows: list[Row] | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[Row] = []
+        self.show(rows or [])
+
+    def show(self, rows: list[Row]) -> None:
+        if rows == self.rows and self.rows:
+            return
+        self.rows = rows
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="dim", no_wrap=True, max_width=30)
+        table.add_column(overflow="fold")
+        for key, value, producer in rows:
+            table.add_row(
+                key,
+                Text(_shown(value))
+                if value is not None
+                else Text(f"known after section {producer}", style="italic dim"),
+            )
+        self.update(table)
+        self.display = bool(rows)

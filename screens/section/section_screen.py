@@ -1,0 +1,214 @@
+"""One of the guide's six sections: what it makes and why, its settings, its calls, its log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+
+from runbook.engine import Runbook
+from runbook.events import Event
+from runbook.settings import Settings
+from runbook.steps import Step
+from runbook.validation import field_errors
+from screens.messages import RunRequested
+from screens.progress import Progress, SectionProgress
+from screens.section.call_preview import CallPreview
+from screens.section.known_values import KnownValues, inputs, outputs
+from screens.section.run_log import RunLog
+from screens.section.section_form import SectionForm
+from screens.sidebar.section_list import SectionList
+
+
+class SectionScreen(Screen[None]):
+    """Installed once per section, so its log and its running step outlive a visit elsewhere."""
+
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run"),
+        Binding("ctrl+n", "app.next_section", "Next"),
+        Binding("ctrl+p", "app.previous_section", "Previous"),
+        Binding("ctrl+l", "focus_sections", "Sections", show=False),
+    ]
+
+    def __init__(self, runbook: Runbook, step: Step, mode: str) -> None:
+        super().__init__(name=f"section-{step.number}")
+        self.runbook = runbook
+        self.step = step
+        self.mode = mode
+        self.errors: dict[str, str] = {}
+        self.progress = SectionProgress()
+        self._shown_settings: Any = runbook.settings.section(step.key)
+        self._early: list[Event] = []
+
+    def compose(self) -> ComposeResult:
+        step, settings = self.step, self.runbook.settings
+        yield Header()
+        with Horizontal():
+            yield SectionList(self.runbook.steps, step.number)
+            with Vertical(id="section-main"):
+                yield Static(self._title(), id="section-title")
+                with VerticalScroll(id="section-body"):
+                    yield Static(step.explanation, id="explanation")
+                    yield Label("Settings", classes="heading")
+                    yield SectionForm(step.key, settings.section(step.key), id="form")
+                    with Horizontal(id="run-row"):
+                        yield Button(self._run_label(), id="run", variant="primary", compact=True)
+                        yield Static("", id="run-hint")
+                    yield Label("From earlier sections", classes="heading", id="inputs-heading")
+                    yield KnownValues(id="inputs")
+                    yield Label("Made by this section", classes="heading", id="outputs-heading")
+                    yield KnownValues(id="outputs")
+                    yield Label(self._calls_heading(), classes="heading")
+                    yield CallPreview(self.runbook.preview(step, settings), id="preview")
+                yield RunLog(id="run-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(RunLog).display = False
+        self._show_known()
+        self.watch(self.app, "progress", self._progress_changed, init=True)
+        for event in self._early:
+            self.query_one(RunLog).record(event)
+        self._early.clear()
+        self._validate()
+
+    def on_screen_resume(self) -> None:
+        # Settings can change elsewhere (a preflight fix on the welcome screen).
+        current = self.runbook.settings.section(self.step.key)
+        if current != self._shown_settings and not self.errors:
+            self._shown_settings = current
+            self.query_one(SectionForm).load(current)
+            self._validate()
+        self._show_known()
+        if not isinstance(self.focused, Input | Checkbox | Button):
+            first = self.query(Input).first() if self.query(Input) else None
+            if first is not None and not first.disabled:
+                first.focus()
+
+    # -- what the app tells this screen ----------------------------------------------------
+
+    def record(self, event: Event) -> None:
+        """An engine event for this section (on the app's thread)."""
+        if not self.is_mounted:
+            self._early.append(event)
+            return
+        self.query_one(RunLog).record(event)
+        self._show_known()
+
+    def show_dry_run(self, rows: list[dict[str, Any]]) -> None:
+        log = self.query_one(RunLog)
+        log.dry_run(self.step.number, rows)
+        log.scroll_visible()
+
+    # -- the form ----------------------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _field_changed(self) -> None:
+        self._validate()
+
+    @on(Input.Submitted)
+    def _next_field(self) -> None:
+        self.focus_next()
+
+    def _validate(self) -> None:
+        """The engine's own rules, as you type; a valid form becomes the runbook's settings."""
+        form = self.query_one(SectionForm)
+        values, unparsed = form.values()
+        candidate = self.runbook.settings.replace(self.step.key, **values)
+        self.errors = {**field_errors(candidate, self.step.key), **unparsed}
+        form.show_errors(self.errors)
+        if not self.errors:
+            self.runbook.settings = candidate
+            self._shown_settings = candidate.section(self.step.key)
+        self.query_one(CallPreview).show(self.runbook.preview(self.step, candidate))
+        self._show_known(candidate)
+        self._update_run()
+
+    def _show_known(self, settings: Settings | None = None) -> None:
+        if not self.is_mounted:
+            return
+        settings = settings or self.runbook.settings
+        known = self.runbook.known
+        needed = inputs(self.step, self.runbook.steps, settings, known)
+        made = outputs(self.step, settings, known) if self.progress.status == "done" else []
+        if not made and self.progress.status == "done":
+            made = [
+                (k, v, self.step.number)
+                for k, v in self.runbook.state.get(self.step.number).outputs.items()
+            ]
+        self.query_one("#inputs", KnownValues).show(needed)
+        self.query_one("#outputs", KnownValues).show(made)
+        self.query_one("#inputs-heading").display = bool(needed)
+        self.query_one("#outputs-heading").display = bool(made)
+
+    # -- running -------------------------------------------------------------------------
+
+    def _progress_changed(self, progress: Progress) -> None:
+        mine = progress.get(self.step.number, SectionProgress())
+        changed = mine.status != self.progress.status
+        self.progress = mine
+        self.query_one("#section-title", Static).update(self._title())
+        self.query_one(SectionForm).disabled = mine.running
+        self._update_run()
+        if changed:
+            self._show_known()
+
+    def _update_run(self) -> None:
+        button = self.query_one("#run", Button)
+        button.disabled = bool(self.errors) or self.progress.running
+        hint = ""
+        if self.errors:
+            hint = "Fix the fields marked ↳ to run."
+        elif self.progress.running:
+            hint = "Running: the log below follows it."
+        self.query_one("#run-hint", Static).update(hint)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.app.screen is not self:
+            return False  # a dialog is on top: its own keys apply
+        if action == "run" and (self.errors or self.progress.running):
+            return None  # shown greyed in the footer
+        return True
+
+    @on(Button.Pressed, "#run")
+    def action_run(self) -> None:
+        if self.errors:
+            self.notify("Some fields break AWS's rules: fix them first.", severity="warning")
+            invalid = self.query_one(SectionForm).first_invalid()
+            if invalid is not None:
+                invalid.focus()
+            return
+        if self.progress.running:
+            return
+        log = self.query_one(RunLog)
+        log.display = True
+        self.post_message(RunRequested(self.step.number))
+
+    def action_focus_sections(self) -> None:
+        self.query_one(SectionList).focus()
+
+    # -- text ----------------------------------------------------------------------------
+
+    def _title(self) -> Text:
+        title = Text(f"Section {self.step.number} · {self.step.title}", style="bold")
+        status = self.progress.status
+        style = {"done": "green", "failed": "red", "running": "yellow"}.get(status, "dim")
+        title.append(f"   {status}", style=style)
+        return title
+
+    def _run_label(self) -> str:
+        if self.mode == "dry run":
+            return f"Show section {self.step.number}'s calls (dry run)"
+        return f"Run section {self.step.number}"
+
+    def _calls_heading(self) -> str:
+        # The preview plans from nothing; Run first looks at what exists and may need fewer.
+        return "Calls this section will make"

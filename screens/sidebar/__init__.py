@@ -1,0 +1,1 @@
+"""The section list every screen shows on its left."""

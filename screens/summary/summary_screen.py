@@ -1,0 +1,111 @@
+"""Summary: the ALB's DNS name to copy, the target health table, the /healthz probe, next steps."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static
+
+from runbook.steps import Step
+from runbook.summary import Summary
+from screens.sidebar.section_list import SectionList
+
+NEXT_STEPS = (
+    ("runbook status", "what exists now, section by section"),
+    ("runbook destroy", "delete everything this deployment made (it stops the costs)"),
+    ("runbook", "open this app again: it resumes, and a changed setting is rolled out"),
+)
+DRY_RUN_TEXT = (
+    "This was a dry run: nothing was created, so there is no address to show yet. "
+    "After a real run, this screen shows the load balancer's address, the health of its "
+    "targets, and the answer of /healthz."
+)
+
+
+class SummaryScreen(Screen[None]):
+    BINDINGS = [
+        Binding("c", "copy", "Copy URL"),
+        Binding("r", "app.summary", "Refresh"),
+        Binding("ctrl+p", "app.previous_section", "Previous"),
+    ]
+
+    def __init__(self, steps: tuple[Step, ...], summary: Summary | None, mode: str) -> None:
+        super().__init__(name="summary")
+        self.steps = steps
+        self.summary = summary
+        self.mode = mode
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield SectionList(self.steps, "end")
+            with VerticalScroll(id="summary-body"):
+                yield Static("Summary", id="summary-title")
+                yield from self._body()
+        yield Footer()
+
+    def _body(self) -> ComposeResult:
+        s = self.summary
+        if s is None:
+            yield Static(DRY_RUN_TEXT, classes="summary-text")
+        else:
+            yield Label("Address", classes="heading")
+            # The bare DNS name fits an 80-column terminal; c copies the whole URL exactly.
+            yield Static(
+                Text(s.dns_name, style="bold", overflow="fold")
+                if s.dns_name
+                else Text("none yet", style="dim"),
+                id="dns-name",
+            )
+            if s.url:
+                yield Static(Text(f"c copies {s.url}", style="dim", overflow="fold"))
+            yield Label("Targets", classes="heading")
+            yield Static(self._targets(s), id="targets")
+            yield Label("Health check", classes="heading")
+            yield Static(self._probe(s), id="probe")
+            if s.notes:
+                yield Label("Notes", classes="heading")
+                yield Static("\n".join(s.notes), id="notes", classes="summary-text")
+        yield Label("Next steps", classes="heading")
+        yield Static(self._next_steps(), id="next-steps")
+
+    def _targets(self, s: Summary) -> Table | Text:
+        if not s.targets:
+            return Text("No target is registered with the target group.", style="dim")
+        table = Table(box=None, padding=(0, 1), header_style="bold")
+        for column in ("target", "port", "state", "why"):
+            table.add_column(column, overflow="fold")
+        for t in s.targets:
+            style = "green" if t.state == "healthy" else "yellow"
+            why = " ".join(part for part in (t.reason, t.description) if part)
+            table.add_row(t.id, str(t.port), Text(t.state, style=style), why)
+        return table
+
+    def _probe(self, s: Summary) -> Text:
+        if s.probe is None:
+            return Text("not probed", style="dim")
+        text = Text("✓ " if s.probe.ok else "✗ ", style="green" if s.probe.ok else "red")
+        text.append(f"GET {s.probe.url}\n  {s.probe.detail}")
+        return text
+
+    def _next_steps(self) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for command, what in NEXT_STEPS:
+            table.add_row(command, what)
+        return table
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy":
+            return bool(self.summary and self.summary.url)
+        return True
+
+    def action_copy(self) -> None:
+        if self.summary and self.summary.url:
+            self.app.copy_to_clipboard(self.summary.url)
+            self.notify(f"Copied {self.summary.url}")

@@ -1,0 +1,1 @@
+"""The first screen: where it deploys, saved progress, and the checks before we start."""

@@ -1,0 +1,149 @@
+"""Welcome: where this will deploy, the deployment's name, saved progress, and preflight checks."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Label, Static
+
+from runbook.engine import Runbook
+from runbook.preflight import Finding
+from screens.messages import BeginRequested
+from screens.sidebar.section_list import SectionList
+from screens.welcome.preflight_findings import PreflightFindings
+
+INTRO = (
+    "This runbook deploys the Flask Todo API to ECS Fargate behind an Application Load "
+    "Balancer, with an RDS PostgreSQL database, following the guide's six sections. Each "
+    "section explains what it creates, lets you change the guide's defaults, and shows the "
+    "exact AWS calls; nothing changes until you confirm them."
+)
+MODE_NOTES = {
+    "aws": "Real resources will be created in this account; they cost money until you run "
+    "`runbook destroy`.",
+    "sandbox": "A local AWS emulator: nothing leaves this machine and nothing costs money.",
+    "dry run": "Dry run: no AWS call changes anything. Run shows the calls it would make.",
+}
+
+
+class WelcomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("b", "begin", "Begin"),
+        Binding("r", "resume", "Resume"),
+        Binding("s", "start_over", "Start over"),
+        Binding("f", "fix", "Accept fix"),
+    ]
+
+    def __init__(
+        self, runbook: Runbook, mode: str, where: str, findings: list[Finding] | None
+    ) -> None:
+        super().__init__(name="welcome")
+        self.runbook = runbook
+        self.mode = mode
+        self.where = where
+        self.findings = findings
+        self.resuming = runbook.state.existed and any(
+            runbook.state.get(step.number).status != "to do" for step in runbook.steps
+        )
+        self._fixed: set[int] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield SectionList(self.runbook.steps, "")
+            with VerticalScroll(id="welcome-body"):
+                yield Static("Deploy the Flask Todo API to AWS Fargate", id="welcome-title")
+                yield Static(INTRO, id="intro")
+                yield Static(self._where(), id="where")
+                if self.resuming:
+                    yield Static(self._saved(), id="saved")
+                with Horizontal(id="welcome-actions"):
+                    yield Button(self._begin_label(), id="begin", variant="primary", compact=True)
+                    if self.resuming:
+                        yield Button("Start over (s)", id="start-over", compact=True)
+                yield Label("Checks before we start", classes="heading")
+                yield PreflightFindings(self.findings, id="findings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#begin", Button).focus()
+
+    def _where(self) -> Text:
+        text = Text()
+        text.append("Where       ", style="dim")
+        text.append(self.where, style="bold")
+        text.append("\nDeployment  ", style="dim")
+        text.append(self.runbook.settings.deployment.name, style="bold")
+        text.append(f"  (region {self.runbook.settings.deployment.region})", style="dim")
+        text.append(f"\n{MODE_NOTES.get(self.mode, '')}", style="italic")
+        return text
+
+    def _saved(self) -> Text:
+        state = self.runbook.state
+        done = [s.number for s in self.runbook.steps if state.get(s.number).status == "done"]
+        text = Text("A saved run was found", style="bold")
+        text.append(f" ({state.path}): ")
+        text.append(f"sections {', '.join(done)} done. " if done else "nothing done yet. ")
+        text.append(
+            "Resume continues at the first section not done. Start over forgets the saved "
+            "progress; nothing in AWS is deleted, and the runbook finds what already exists.",
+            style="dim",
+        )
+        return text
+
+    def _begin_label(self) -> str:
+        return "Resume (r)" if self.resuming else "Begin (b)"
+
+    # -- what the app tells this screen ----------------------------------------------------
+
+    def show_findings(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        self.query_one(PreflightFindings).show(findings)
+        self.refresh_bindings()
+
+    # -- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # One key, named for what it does here: Begin, or Resume a saved run.
+        if action == "begin":
+            return not self.resuming
+        if action == "resume":
+            return self.resuming
+        if action == "start_over":
+            return self.resuming
+        if action == "fix":
+            return bool(self._pending_fixes())
+        return True
+
+    def _pending_fixes(self) -> list[int]:
+        return [
+            i
+            for i, f in enumerate(self.findings or [])
+            if f.fix is not None and i not in self._fixed
+        ]
+
+    @on(Button.Pressed, "#begin")
+    def action_begin(self) -> None:
+        self.post_message(BeginRequested())
+
+    def action_resume(self) -> None:
+        self.post_message(BeginRequested())
+
+    @on(Button.Pressed, "#start-over")
+    def action_start_over(self) -> None:
+        self.post_message(BeginRequested(start_over=True))
+
+    def action_fix(self) -> None:
+        """Accept every offered fix, e.g. db.t4g.micro for the guide's retired db.t2.micro."""
+        for index in self._pending_fixes():
+            fix = (self.findings or [])[index].fix
+            assert fix is not None
+            self.runbook.settings = fix.apply(self.runbook.settings)
+            self._fixed.add(index)
+            self.query_one(PreflightFindings).mark_applied(index)
+            self.notify(f"Accepted: {fix.description}", title="Settings changed")
+        self.refresh_bindings()
