@@ -65,6 +65,10 @@ class Runbook:
     def discover(self, step: Step) -> Observed:
         assert self.aws is not None, "discovery needs AWS access"
         seen = step.discover(self.aws, self.settings, dict(self.known))
+        with self._lock:
+            # What the state file said of this section gives way to what exists now.
+            for key in step.output_keys(self.settings):
+                self.known.pop(key, None)
         self._learn(seen.known)
         # A plan may need any earlier section's values, not only its own.
         seen.known = dict(self.known)
@@ -121,7 +125,9 @@ class Runbook:
         assert self.aws is not None
         if wait and self.settings.load_balancer.name + ".LoadBalancerArn" in self.known:
             self._executor().wait(load_balancer_active(self.settings, "end"))
-        return summarise(self.aws, self.settings, sandbox=self.sandbox, sleep=self.sleep)
+        return summarise(
+            self.aws, self.settings, self.known, sandbox=self.sandbox, sleep=self.sleep
+        )
 
     # -- looking back and undoing ----------------------------------------------------------
 

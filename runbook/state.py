@@ -85,8 +85,8 @@ class StateFile:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w") as handle:
                 json.dump(payload, handle, indent=2, default=str)
-                handle.flush()
-                os.fsync(handle.fileno())
+                # No fsync: the rename is atomic against a killed process, and after a power
+                # loss a stale hint costs nothing (discovery is the truth).
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from runbook.aws import Aws
 from runbook.settings import Settings
@@ -70,27 +71,35 @@ def probe(
 
 
 def summarise(
-    aws: Aws, s: Settings, *, sandbox: bool = False, sleep: Callable[[float], None] = time.sleep
+    aws: Aws,
+    s: Settings,
+    known: Mapping[str, Any] | None = None,
+    *,
+    sandbox: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Summary:
-    summary = Summary()
-    lbs = missing_on(
-        ("LoadBalancerNotFound",),
-        lambda: aws.call("elbv2", "describe_load_balancers", Names=[s.load_balancer.name]),
-    )
-    if not lbs:
-        summary.notes.append(f"There is no load balancer {s.load_balancer.name} yet.")
-        return summary
-    summary.dns_name = lbs["LoadBalancers"][0]["DNSName"]
-    tgs = missing_on(
-        ("TargetGroupNotFound",),
-        lambda: aws.call("elbv2", "describe_target_groups", Names=[s.load_balancer.target_group]),
-    )
-    if tgs:
-        health = aws.call(
-            "elbv2",
-            "describe_target_health",
-            TargetGroupArn=tgs["TargetGroups"][0]["TargetGroupArn"],
+    """Uses the DNS name and target group ARN a deploy already knows; looks them up otherwise."""
+    summary, known = Summary(), known or {}
+    lb_s = s.load_balancer
+    summary.dns_name = known.get(f"{lb_s.name}.DNSName", "")
+    tg_arn = known.get(f"{lb_s.target_group}.TargetGroupArn", "")
+    if not summary.dns_name:
+        lbs = missing_on(
+            ("LoadBalancerNotFound",),
+            lambda: aws.call("elbv2", "describe_load_balancers", Names=[lb_s.name]),
         )
+        if not lbs:
+            summary.notes.append(f"There is no load balancer {lb_s.name} yet.")
+            return summary
+        summary.dns_name = lbs["LoadBalancers"][0]["DNSName"]
+    if not tg_arn:
+        tgs = missing_on(
+            ("TargetGroupNotFound",),
+            lambda: aws.call("elbv2", "describe_target_groups", Names=[lb_s.target_group]),
+        )
+        tg_arn = tgs["TargetGroups"][0]["TargetGroupArn"] if tgs else ""
+    if tg_arn:
+        health = aws.call("elbv2", "describe_target_health", TargetGroupArn=tg_arn)
         summary.targets = [
             Target(
                 d["Target"]["Id"],

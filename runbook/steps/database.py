@@ -91,7 +91,8 @@ class DatabaseStep(Step):
                 seen.known[k["port"]] = db["Endpoint"]["Port"]
             if db.get("MasterUserSecret"):
                 seen.known[k["secret"]] = db["MasterUserSecret"]["SecretArn"]
-        if s.master_password is not None or not db or not db.get("MasterUserSecret"):
+        # Our own secret exists only with a password of the person's own (or a hand-made DB).
+        if s.master_password is not None or (db and not db.get("MasterUserSecret")):
             secret = missing_on(
                 ("ResourceNotFoundException",),
                 lambda: aws.call("secretsmanager", "describe_secret", SecretId=own_secret_name(s)),
