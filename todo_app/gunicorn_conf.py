@@ -19,8 +19,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # One pooled database connection per thread (read by todo_app.config in each worker).
 os.environ.setdefault("DB_POOL_MAX", str(threads))
 
-# Recycle workers now and then, staggered, to bound any slow memory growth.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+# Recycle workers now and then, staggered, to bound any slow memory growth; rarely, since
+# a recycle briefly halves the capacity of a task this small.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 
 timeout = 30

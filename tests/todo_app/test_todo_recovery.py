@@ -50,7 +50,8 @@ def test_a_connection_the_server_killed_is_replaced_before_use(app: Flask, datab
     admin = psycopg2.connect(database)
     try:
         with admin.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+            # With a timeout, it returns once the backend is gone, not merely signalled.
+            cur.execute("SELECT pg_terminate_backend(%s, 5000)", (backend_pid,))
     finally:
         admin.close()
 
