@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 from runbook.steps import Step
 from screens.section.call_preview import CallPreview
@@ -46,6 +46,7 @@ class ConfirmRun(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run (y)", id="yes", variant="primary", compact=True)
                 yield Button("Cancel (n)", id="no", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 from runbook.errors import Problem
 
@@ -37,6 +37,7 @@ class ErrorDialog(ModalScreen[None]):
             with VerticalScroll(classes="dialog-body"):
                 yield Static(body, id="error-body")
             yield Button("Close (esc)", id="close", variant="error", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#close", Button).focus()

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 
 class QuitQuestion(ModalScreen[bool]):
@@ -32,6 +32,7 @@ class QuitQuestion(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Quit (y)", id="yes", variant="warning", compact=True)
                 yield Button("Stay (n)", id="no", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -62,7 +62,7 @@ class SummaryScreen(Screen[None]):
                 id="dns-name",
             )
             if s.url:
-                yield Static(Text(f"c copies {s.url}", style="dim", overflow="fold"))
+                yield Static(Text("c copies it as a URL, http://…", style="dim"))
             yield Label("Targets", classes="heading")
             yield Static(self._targets(s), id="targets")
             yield Label("Health check", classes="heading")
@@ -89,7 +89,9 @@ class SummaryScreen(Screen[None]):
         if s.probe is None:
             return Text("not probed", style="dim")
         text = Text("✓ " if s.probe.ok else "✗ ", style="green" if s.probe.ok else "red")
-        text.append(f"GET {s.probe.url}\n  {s.probe.detail}")
+        # The address is shown above; the path alone keeps the line short.
+        path = s.probe.url.removeprefix(s.url) or s.probe.url
+        text.append(f"GET {path} through the load balancer: {s.probe.detail}")
         return text
 
     def _next_steps(self) -> Table:

@@ -1,0 +1,72 @@
+"""UI test helpers: apps on the emulator or offline, and waiting for what a worker will show."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from runbook.engine import Runbook
+from runbook.settings import Settings
+from runbook.state import StateFile
+from screens.app import RunbookApp, make_app
+from screens.modals.confirm_run import ConfirmRun
+
+SIZE = (80, 24)
+
+
+async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the app run until the condition holds (workers report through messages)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition}")
+        await pilot.pause(0.01)
+
+
+async def run_section(pilot: Pilot, app: RunbookApp, number: str) -> None:
+    """Run the shown section with the keyboard: ctrl+r, read the calls, y."""
+    assert app.screen.name == f"section-{number}"
+    await pilot.press("ctrl+r")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+    await pilot.press("y")
+    await until(pilot, lambda: app.progress[number].status == "done")
+
+
+def plain(widget: object) -> str:
+    """What a Static shows, as plain text (tables included), wide enough not to wrap."""
+    assert isinstance(widget, Static)
+    console = Console(width=400, file=io.StringIO(), record=True, color_system=None)
+    console.print(widget.content)
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines())
+
+
+def log_text(app: RunbookApp, number: str) -> str:
+    from screens.section.run_log import RunLog
+
+    return "\n".join(line.plain for line in app.sections[number].query_one(RunLog).lines)
+
+
+@pytest.fixture
+def sandbox_app(make_runbook: Callable[..., Runbook]) -> Callable[..., RunbookApp]:
+    def make(**overrides: object) -> RunbookApp:
+        return make_app(make_runbook(**overrides), "sandbox", "local emulator (sandbox)")
+
+    return make
+
+
+@pytest.fixture
+def offline_app(tmp_path: Path) -> Callable[..., RunbookApp]:
+    """A dry run with no credentials: no AWS call at all, so fully deterministic."""
+
+    def make(settings: Settings | None = None) -> RunbookApp:
+        runbook = Runbook(settings or Settings(), None, StateFile(tmp_path / "state.json"))
+        return make_app(runbook, "dry run", "dry run: no AWS calls")
+
+    return make

@@ -1,0 +1,93 @@
+"""Errors: a dialog with AWS's code, message and advice; change the form and run again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+from textual.widgets import Input
+
+from runbook.aws import Aws
+from screens.modals.confirm_run import ConfirmRun
+from screens.modals.error_dialog import ErrorDialog
+from tests.ui.conftest import SIZE, plain, run_section, until
+
+
+def fail_once(monkeypatch, aws: Aws, operation: str, code: str, message: str) -> None:
+    real = aws.call
+    failed: list[str] = []
+
+    def call(service: str, op: str, /, **params: Any) -> dict[str, Any]:
+        if op == operation and not failed:
+            failed.append(op)
+            raise ClientError({"Error": {"Code": code, "Message": message}}, op)
+        return real(service, op, **params)
+
+    monkeypatch.setattr(aws, "call", call)
+
+
+async def test_an_aws_error_opens_a_dialog_then_a_retry_succeeds(
+    monkeypatch, sandbox_app, aws: Aws
+) -> None:
+    fail_once(
+        monkeypatch,
+        aws,
+        "create_security_group",
+        "UnauthorizedOperation",
+        "You are not authorized to perform: ec2:CreateSecurityGroup",
+    )
+    app = sandbox_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b", "ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        body = plain(app.screen.query_one("#error-body"))
+        assert "UnauthorizedOperation" in body
+        assert "not authorized to perform: ec2:CreateSecurityGroup" in body
+        assert "What to do: Your credentials lack a permission" in body
+        assert app.progress["I"].status == "failed"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen.name == "section-I")
+        # Change the form (keyboard only), then run the section again.
+        field = app.screen.query_one("#field-elb_sg", Input)
+        assert app.screen.focused is field
+        await pilot.press("ctrl+u", *"todo-lb-sg")
+        assert field.value == "todo-lb-sg"
+        await run_section(pilot, app, "I")
+    names = [g["GroupName"] for g in aws.call("ec2", "describe_security_groups")["SecurityGroups"]]
+    assert "todo-lb-sg" in names
+
+
+async def test_a_section_run_too_early_names_the_section_to_run_first(sandbox_app) -> None:
+    app = sandbox_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b", "ctrl+n")
+        await until(pilot, lambda: app.screen.name == "section-II")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, (ConfirmRun, ErrorDialog)))
+        if isinstance(app.screen, ConfirmRun):
+            await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        body = plain(app.screen.query_one("#error-body"))
+        assert "Run section I first" in body
+        assert app.progress["II"].status == "failed"
+
+
+async def test_an_unexpected_error_in_a_worker_is_a_dialog_not_a_crash(
+    monkeypatch, sandbox_app
+) -> None:
+    app = sandbox_app()
+
+    def broken(**_: object) -> None:
+        raise RuntimeError("the summary broke")
+
+    monkeypatch.setattr(app.runbook, "summary", broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        body = plain(app.screen.query_one("#error-body"))
+        assert "RuntimeError" in body and "the summary broke" in body
+        assert app.progress["end"].status == "failed"
+        await pilot.press("escape")
+        assert app.is_running

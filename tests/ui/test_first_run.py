@@ -1,0 +1,79 @@
+"""A first run, with the keyboard alone: welcome, sections I to VI, then the summary."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from runbook.aws import Aws
+from screens.summary.summary_screen import SummaryScreen
+from screens.welcome.welcome_screen import WelcomeScreen
+from tests.ui.conftest import SIZE, log_text, plain, run_section, until
+
+
+async def test_welcome_says_where_and_what_it_deploys(sandbox_app) -> None:
+    app = sandbox_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#findings").findings is not None)
+        welcome = app.screen
+        assert isinstance(welcome, WelcomeScreen)
+        where = plain(welcome.query_one("#where"))
+        assert "local emulator (sandbox)" in where
+        assert "flask-todo" in where
+        findings = plain(welcome.query_one("#findings"))
+        # Preflight found the emulator's account and default VPC.
+        assert re.search(r"identity: account \d{12}", findings)
+        assert "default VPC vpc-" in findings
+
+
+async def test_all_six_sections_then_the_summary(sandbox_app, aws: Aws, state_path) -> None:
+    app = sandbox_app()
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        for number in ("I", "II", "III", "IV", "V", "VI"):
+            await run_section(pilot, app, number)
+            assert "done" in log_text(app, number)
+            if number != "VI":
+                await pilot.press("ctrl+n")
+        # The last section done while in view, the summary follows.
+        await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        await pilot.pause()
+        summary = app.screen
+        dns = aws.call("elbv2", "describe_load_balancers", Names=["flask-todo-elb"])[
+            "LoadBalancers"
+        ][0]["DNSName"]
+        assert plain(summary.query_one("#dns-name")) == dns
+        notes = plain(summary.query_one("#notes"))
+        assert "emulator" in notes and "does not resolve" in notes
+        assert "No target is registered" in plain(summary.query_one("#targets"))
+        assert "not sent" in plain(summary.query_one("#probe"))
+        assert "runbook destroy" in plain(summary.query_one("#next-steps"))
+        await pilot.press("c")
+        assert copied == [f"http://{dns}"]
+    state = json.loads(state_path.read_text())
+    assert {k: v["status"] for k, v in state["sections"].items()} == dict.fromkeys(
+        ("I", "II", "III", "IV", "V", "VI"), "done"
+    )
+    service = aws.call(
+        "ecs", "describe_services", cluster="flask-todo-cluster", services=["flask-todo-service"]
+    )["services"]
+    assert service and service[0]["status"] == "ACTIVE"
+
+
+async def test_the_section_list_shows_each_state(sandbox_app) -> None:
+    app = sandbox_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await run_section(pilot, app, "I")
+        await pilot.press("ctrl+n", "ctrl+r")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmRun")
+        await pilot.press("n")  # declined: the section is skipped, nothing made
+        await until(pilot, lambda: app.progress["II"].status == "skipped")
+        listing = app.screen.query_one("SectionList")
+        prompts = [str(listing.get_option_at_index(i).prompt) for i in range(7)]
+        assert "✓ I" in prompts[0] and "done" in prompts[0]
+        assert "skipped" in prompts[1]
+        assert "to do" in prompts[2]
+        assert "not run: you declined" in log_text(app, "II")

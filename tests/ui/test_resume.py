@@ -1,0 +1,71 @@
+"""Opened with a state file: resume at the first section not done, or start over."""
+
+from __future__ import annotations
+
+from runbook.state import StateFile
+from screens.section.known_values import KnownValues
+from screens.welcome.welcome_screen import WelcomeScreen
+from tests.ui.conftest import SIZE, plain, until
+
+
+def _done_through_iii(make_runbook) -> dict[str, str]:
+    """Sections I to III made by an earlier session; their security group ids."""
+    earlier = make_runbook()
+    for number in ("I", "II", "III"):
+        earlier.apply(earlier.step(number))
+    return {k: v for k, v in earlier.known.items() if k.endswith(".GroupId")}
+
+
+async def test_resume_lands_on_the_first_section_not_done(
+    make_runbook, sandbox_app, state_path
+) -> None:
+    groups = _done_through_iii(make_runbook)
+    app = sandbox_app(state=StateFile(state_path))
+    async with app.run_test(size=SIZE) as pilot:
+        welcome = app.screen
+        assert isinstance(welcome, WelcomeScreen)
+        saved = plain(welcome.query_one("#saved"))
+        assert "sections I, II, III done" in saved
+        assert "Resume (r)" in str(welcome.query_one("#begin").label)
+        await pilot.press("r")
+        await until(pilot, lambda: app.screen.name == "section-IV")
+        # The done sections are marked in the list, and show what they made.
+        assert [app.progress[n].status for n in ("I", "II", "III", "IV")] == [
+            "done",
+            "done",
+            "done",
+            "to do",
+        ]
+        listing = plain(app.screen.query_one("#section-title"))
+        assert "Section IV" in listing
+        await pilot.press("ctrl+p", "ctrl+p", "ctrl+p")
+        await until(pilot, lambda: app.screen.name == "section-I")
+        made = plain(app.screen.query_one("#outputs", KnownValues))
+        for key, group_id in groups.items():
+            assert key in made and group_id in made
+        # Section IV's database group id, from section I, is shown read-only there.
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")
+        await until(pilot, lambda: app.screen.name == "section-IV")
+        needed = plain(app.screen.query_one("#inputs", KnownValues))
+        assert groups["flask-todo-db-sg.GroupId"] in needed
+
+
+async def test_start_over_forgets_progress_but_deletes_nothing(
+    make_runbook, sandbox_app, state_path, aws
+) -> None:
+    _done_through_iii(make_runbook)
+    app = sandbox_app(state=StateFile(state_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await until(pilot, lambda: app.screen.name == "section-I")
+        assert all(app.progress[n].status == "to do" for n in ("I", "II", "III"))
+        assert not state_path.exists()
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: app.screen.name == "section-II")
+        assert "known after section I" in plain(app.screen.query_one("#inputs"))
+    groups = aws.call(
+        "ec2",
+        "describe_security_groups",
+        Filters=[{"Name": "group-name", "Values": ["flask-todo-elb-sg"]}],
+    )["SecurityGroups"]
+    assert len(groups) == 1

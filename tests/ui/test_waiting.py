@@ -1,0 +1,94 @@
+"""Waiting never freezes the UI: leave section IV while RDS is created, fill V, come back."""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+from typing import Any
+
+from textual.widgets import Input, Static
+
+from runbook.aws import Aws
+from runbook.state import StateFile
+from screens.modals.confirm_run import ConfirmRun
+from screens.section.call_preview import CallPreview
+from screens.section.run_log import RunLog
+from tests.ui.conftest import SIZE, log_text, plain, until
+
+
+def database_creating_until(monkeypatch, aws: Aws, ready: threading.Event) -> None:
+    """RDS answers "creating" (no endpoint yet) until the test says the database is ready."""
+    real = aws.call
+
+    def call(service: str, operation: str, /, **params: Any) -> dict[str, Any]:
+        response = real(service, operation, **params)
+        if operation == "describe_db_instances" and not ready.is_set():
+            response = copy.deepcopy(response)
+            for db in response["DBInstances"]:
+                db["DBInstanceStatus"] = "creating"
+                db.pop("Endpoint", None)
+        return response
+
+    monkeypatch.setattr(aws, "call", call)
+
+
+async def test_leave_a_section_mid_wait_and_come_back(
+    monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
+) -> None:
+    earlier = make_runbook()
+    for number in ("I", "II", "III"):
+        earlier.apply(earlier.step(number))
+    ready = threading.Event()
+    database_creating_until(monkeypatch, aws, ready)
+    # Each poll's sleep blocks until the database is "ready": a wait stays in progress.
+    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(10))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r")
+            await until(pilot, lambda: app.screen.name == "section-IV")
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+            await pilot.press("y")
+            await until(pilot, lambda: app.progress["IV"].waiting)
+            section_iv = app.screen
+            line = section_iv.query_one("#waiting-line", Static)
+            assert line.display
+            assert "database flask-todo-db to be available" in plain(line)
+            assert re.search(r"\d+:\d\d", plain(line))  # the elapsed time, ticking
+            listing = section_iv.query_one("SectionList")
+            assert "waiting" in str(listing.get_option_at_index(3).prompt)
+
+            # Go on to section V while the database is created, and fill its form.
+            await pilot.press("ctrl+n")
+            await until(pilot, lambda: app.screen.name == "section-V")
+            memory = app.screen.query_one("#field-container_memory_reservation", Input)
+            memory.focus()
+            await pilot.press("ctrl+u", *"256")
+            assert app.runbook.settings.task_definition.container_memory_reservation == 256
+            # Section V needs the DB endpoint: its plan waits for the database, visibly.
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+            rows = app.screen.query_one(CallPreview).rows
+            assert rows[0]["wait"].startswith("database flask-todo-db to be available")
+            await pilot.press("y")
+            await until(pilot, lambda: app.progress["V"].waiting.startswith("database"))
+            assert app.progress["IV"].running
+
+            # Back to section IV: its log and its wait are where they were.
+            await pilot.press("ctrl+p")
+            await until(pilot, lambda: app.screen is section_iv)
+            assert section_iv.query_one(RunLog).waiting.startswith("database flask-todo-db")
+            assert "waiting for database flask-todo-db" in log_text(app, "IV")
+
+            ready.set()
+            await until(pilot, lambda: app.progress["IV"].status == "done")
+            await until(pilot, lambda: app.progress["V"].status == "done")
+            assert not section_iv.query_one("#waiting-line").display
+            assert "ready" in log_text(app, "IV")
+            assert "ecs RegisterTaskDefinition" in log_text(app, "V")
+    finally:
+        ready.set()
+    family = aws.call("ecs", "describe_task_definition", taskDefinition="flask-todo")
+    container = family["taskDefinition"]["containerDefinitions"][0]
+    assert container["memoryReservation"] == 256
