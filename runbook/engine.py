@@ -17,6 +17,7 @@ from runbook.plan import Action, describe
 from runbook.settings import Settings
 from runbook.state import StateFile
 from runbook.steps import STEPS, Observed, Step
+from runbook.steps.image import image_present, pretend_push
 from runbook.steps.load_balancer import load_balancer_active
 from runbook.summary import Summary, summarise
 
@@ -93,6 +94,8 @@ class Runbook:
         started = self.clock()
         self.emit(StepStarted(step.number, step.title))
         try:
+            if self.sandbox and step.key == "service":
+                self._pretend_push()
             actions = self.plan(step)
             if actions and not confirm(step, actions):
                 self.state.record(step.number, "skipped")
@@ -155,6 +158,20 @@ class Runbook:
     def _executor(self) -> Executor:
         assert self.aws is not None
         return Executor(self.aws, self.known, self.emit, sleep=self.sleep, clock=self.clock)
+
+    def _pretend_push(self) -> None:
+        """The emulator runs no containers, but section VI waits for the image: stand one in."""
+        assert self.aws is not None
+        if self.settings.task_definition.image or image_present(self.aws, self.settings):
+            return
+        pretend_push(self.aws, self.settings)
+        self.emit(
+            Notice(
+                "VI",
+                "sandbox: a stand-in image was pushed to the emulator's ECR "
+                "(a real deploy waits here for yours)",
+            )
+        )
 
     def _learn(self, values: dict[str, Any]) -> None:
         with self._lock:

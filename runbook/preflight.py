@@ -10,6 +10,7 @@ from runbook.errors import RunbookError, problem_from
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
 from runbook.steps.cluster import SLR_PATH
+from runbook.steps.image import image_present
 from runbook.steps.security_groups import SUBNETS, VPC, discover_default_vpc
 
 # RDS stopped offering the t2 classes with PostgreSQL 13 and later.
@@ -125,31 +126,19 @@ def run(aws: Aws, s: Settings, *, sandbox: bool = False) -> tuple[list[Finding],
 
 
 def _image_finding(aws: Aws, s: Settings, sandbox: bool) -> Finding:
-    td = s.task_definition
-    if td.image:
-        return Finding("image", "ok", f"the task will run {td.image}")
-    images = missing_on(
-        ("RepositoryNotFoundException", "ImageNotFoundException"),
-        lambda: aws.call(
-            "ecr", "describe_images", repositoryName=td.family, imageIds=[{"imageTag": "latest"}]
-        ),
-    )
-    if images and images.get("imageDetails"):
-        return Finding("image", "ok", f"{td.family}:latest is in ECR")
-    account = aws.call("sts", "get_caller_identity")["Account"]
-    registry = f"{account}.dkr.ecr.{aws.region}.amazonaws.com"
-    push = (
-        f"aws ecr get-login-password | docker login --username AWS --password-stdin "
-        f"{registry} && docker build -t {registry}/{td.family}:latest todo_app && "
-        f"docker push {registry}/{td.family}:latest"
-    )
+    if s.task_definition.image:
+        return Finding("image", "ok", f"the task will run {s.task_definition.image}")
     if sandbox:
         return Finding(
-            "image", "info", "the emulator runs no containers, so no image is needed here"
+            "image",
+            "info",
+            "the emulator runs no containers: section VI pretends to push the image",
         )
+    if image_present(aws, s):
+        return Finding("image", "ok", f"{s.task_definition.family}:latest is in ECR")
     return Finding(
         "image",
-        "warning",
-        f"no image {td.family}:latest in ECR yet; section V creates the repository, "
-        f"then push the image before section VI: {push}",
+        "info",
+        f"no image {s.task_definition.family}:latest in ECR yet: section V creates "
+        "the repository, and section VI waits for you to push it (it shows how)",
     )

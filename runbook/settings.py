@@ -55,7 +55,8 @@ class Database:
     identifier: str = "flask-todo-db"
     # The guide's prefill; preflight proposes db.t4g.micro for current PostgreSQL versions.
     instance_class: str = "db.t2.micro"
-    engine_version: str = "16.4"
+    # A major version: RDS picks its current minor, so the default never goes stale.
+    engine_version: str = "16"
     db_name: str = "flask_todo"
     master_username: str = "flask_todo"
     allocated_storage: int = 20

@@ -10,6 +10,7 @@ from runbook.plan import Action, ApiCall, Ref, Wait
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
+from runbook.steps.image import image_present, image_pushed
 from runbook.steps.load_balancer import tg_arn
 from runbook.steps.security_groups import SUBNETS, group_id
 from runbook.steps.task_definition import task_definition_key
@@ -93,12 +94,18 @@ class ServiceStep(Step):
                 bool(svc) and tagged(svc.get("tags"), s.deployment.name),
             )
         )
+        if svc is None and not s.task_definition.image:
+            # Without the image, tasks crash-loop for minutes before the circuit breaker stops.
+            seen.found["image_missing"] = not image_present(aws, s)
         return seen
 
     def plan(self, s: Settings, seen: Observed | None) -> list[Action]:
         sv, svc = s.service, (seen.found.get("service") if seen else None)
         known = seen.known if seen else {}
         actions: list[Action] = []
+        offline_and_ecr = seen is None and not s.task_definition.image
+        if offline_and_ecr or (seen and seen.found.get("image_missing")):
+            actions.append(image_pushed(s, known, self.number))
         if svc is None:
             actions.append(
                 ApiCall(

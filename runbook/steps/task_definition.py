@@ -12,6 +12,7 @@ from runbook.settings import Settings
 from runbook.steps import database
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
+from runbook.steps.image import repository_key
 
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 SECRET_POLICY = "fargate-runbook-read-db-secret"
@@ -33,10 +34,6 @@ def role_arn_key(s: Settings) -> str:
 
 def task_definition_key(s: Settings) -> str:
     return f"{s.task_definition.family}.taskDefinitionArn"
-
-
-def repository_key(s: Settings) -> str:
-    return f"{s.task_definition.family}-repository.repositoryUri"
 
 
 def image(s: Settings) -> str | Ref:

@@ -111,3 +111,25 @@ def test_a_changed_setting_is_rolled_out(make_runbook, aws, settings) -> None:
     assert svc["taskDefinition"].endswith(":2")
     td = aws.client("ecs").describe_task_definition(taskDefinition="flask-todo")["taskDefinition"]
     assert (td["cpu"], td["memory"]) == ("512", "1024")
+
+
+def test_without_an_image_the_service_waits_for_the_push(
+    make_runbook, aws, settings, events
+) -> None:
+    """Outside the sandbox nobody pushes a stand-in: section VI waits, saying how to push."""
+    from runbook.steps.image import pretend_push
+
+    pushes: list[float] = []
+
+    def person_pushes_meanwhile(seconds: float) -> None:
+        if not pushes:
+            pretend_push(aws, settings)  # what `docker push` does, seen from ECR
+        pushes.append(seconds)
+
+    runbook = make_runbook(sandbox=False, sleep=person_pushes_meanwhile)
+    for step in runbook.steps:
+        runbook.apply(step)
+    waits = [e for e in events if isinstance(e, Waiting) and "ECR" in e.what]
+    assert waits and "docker push" in waits[0].what
+    assert ".dkr.ecr.us-east-1.amazonaws.com/flask-todo:latest" in waits[0].what
+    assert inventory(aws, settings)["service"] == 1
