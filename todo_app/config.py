@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
 
 ENVIRONMENTS = ("production", "development")
 DEFAULT_SSLMODE = "prefer"
+
+
+def _secret_fields(value: str | None) -> dict[str, str]:
+    """username/password from a whole Secrets Manager secret, if DB_PWD holds one.
+
+    A task definition that names the secret's ARN without the `:password::` key suffix
+    injects the secret's JSON (`{"username": ..., "password": ...}`); take the password
+    out of it rather than log in with the JSON as the password.
+    """
+    if not value or not value.lstrip().startswith("{"):
+        return {}
+    try:
+        secret = json.loads(value)
+    except ValueError:
+        return {}
+    if not isinstance(secret, dict) or not isinstance(secret.get("password"), str):
+        return {}
+    fields = ("username", "password")
+    return {key: secret[key] for key in fields if isinstance(secret.get(key), str)}
 
 
 def database_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
@@ -23,12 +43,13 @@ def database_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
         if environ.get("DB_SSLMODE"):
             kwargs["sslmode"] = environ["DB_SSLMODE"]
         return kwargs
+    secret = _secret_fields(environ.get("DB_PWD"))
     kwargs = {
         "host": environ.get("DB_HOST") or None,
         "port": environ.get("DB_PORT") or None,
         "dbname": environ.get("DB_NAME") or None,
-        "user": environ.get("DB_USER_NAME") or None,
-        "password": environ.get("DB_PWD") or None,
+        "user": environ.get("DB_USER_NAME") or secret.get("username") or None,
+        "password": secret.get("password") or environ.get("DB_PWD") or None,
         "sslmode": environ.get("DB_SSLMODE") or DEFAULT_SSLMODE,
     }
     # Unset values are left out so libpq's own defaults (and PG* variables) still apply.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -37,6 +38,17 @@ def test_db_variables_become_keyword_arguments() -> None:
         "sslmode": "prefer",
     }
     assert database_is_configured(environ)
+
+
+def test_a_whole_secrets_manager_secret_in_db_pwd_yields_its_password() -> None:
+    secret = json.dumps({"username": "todo_admin", "password": NASTY_PASSWORD, "engine": "x"})
+    kwargs = database_from_env({"DB_HOST": "db", "DB_PWD": secret})
+    assert kwargs["password"] == NASTY_PASSWORD
+    assert kwargs["user"] == "todo_admin"
+    named = database_from_env({"DB_HOST": "db", "DB_PWD": secret, "DB_USER_NAME": "other"})
+    assert named["user"] == "other"
+    # A plain password that merely starts with a brace is left alone.
+    assert database_from_env({"DB_PWD": "{not json"})["password"] == "{not json"
 
 
 def test_port_and_sslmode_are_optional_settings() -> None:
