@@ -124,27 +124,22 @@ def short_id(resource_id: str) -> str:
 
 
 def status_table(observed: list[tuple[Step, Observed]]) -> Table:
-    # No borders: the table has to fit 80 columns with IDs in it.
-    table = Table(
-        title="Resources",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        padding=(0, 1),
-        collapse_padding=True,
-    )
+    # Four columns, the ID under its name: it has to fit 80 columns.
+    table = Table(title="Resources", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("§", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("name", no_wrap=True)
-    table.add_column("state", overflow="fold")
-    table.add_column("id", overflow="fold")
+    table.add_column("kind", min_width=10, overflow="fold")
+    table.add_column("name / id", min_width=24, overflow="fold")
+    table.add_column("state", min_width=10, overflow="fold")
     for step, seen in observed:
         for r in seen.resources:
             state = Text(r.state, style="green" if r.exists else "dim")
             if r.exists and not r.ours:
                 state.append(" (not ours)", style="yellow")
             ident = short_id(r.id)
-            table.add_row(step.number, r.kind, r.name, state, "" if ident == r.name else ident)
+            name = Text(r.name)
+            if ident and ident != r.name:
+                name.append(f"\n{ident}", style="dim")
+            table.add_row(step.number, r.kind, name, state)
     return table
 
 

@@ -87,6 +87,22 @@ class Service:
 
 
 @dataclass
+class Domain:
+    """The guide's to-do: HTTPS on the ALB and a name for it. Empty: plain HTTP, as the guide."""
+
+    name: str = ""  # e.g. todo.example.com, in a Route 53 hosted zone of this account
+    hosted_zone: str = ""  # the zone's name; empty: the closest zone the name ends with
+
+
+@dataclass
+class AutoScaling:
+    """The guide's to-do: scale the service on CPU. 0 keeps the guide's fixed task count."""
+
+    max_tasks: int = 0
+    target_cpu: int = 70
+
+
+@dataclass
 class Settings:
     deployment: Deployment = field(default_factory=Deployment)
     security_groups: SecurityGroups = field(default_factory=SecurityGroups)
@@ -95,6 +111,8 @@ class Settings:
     database: Database = field(default_factory=Database)
     task_definition: TaskDefinition = field(default_factory=TaskDefinition)
     service: Service = field(default_factory=Service)
+    domain: Domain = field(default_factory=Domain)
+    auto_scaling: AutoScaling = field(default_factory=AutoScaling)
     # Only from the environment (PASSWORD_ENV); None lets RDS generate and keep it.
     master_password: str | None = field(default=None, repr=False)
 

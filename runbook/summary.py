@@ -42,9 +42,12 @@ class Summary:
     targets: list[Target] = field(default_factory=list)
     probe: Probe | None = None
     notes: list[str] = field(default_factory=list)
+    domain: str = ""  # set when section VII gave the load balancer a name and HTTPS
 
     @property
     def url(self) -> str:
+        if self.domain:
+            return f"https://{self.domain}"
         return f"http://{self.dns_name}" if self.dns_name else ""
 
 
@@ -79,7 +82,7 @@ def summarise(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Summary:
     """Uses the DNS name and target group ARN a deploy already knows; looks them up otherwise."""
-    summary, known = Summary(), known or {}
+    summary, known = Summary(domain=s.domain.name), known or {}
     lb_s = s.load_balancer
     summary.dns_name = known.get(f"{lb_s.name}.DNSName", "")
     tg_arn = known.get(f"{lb_s.target_group}.TargetGroupArn", "")

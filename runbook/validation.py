@@ -167,6 +167,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("service", "name"): ECS_NAME,
     ("service", "desired_count"): _between(0, 100),
     ("service", "health_check_grace_period"): _between(0, 7200, "seconds "),
+    ("domain", "name"): _pattern(
+        r"(|(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",
+        "must be a lowercase domain name such as todo.example.com, or empty",
+    ),
+    ("domain", "hosted_zone"): _pattern(
+        r"(|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",
+        "must be a hosted zone name such as example.com, or empty",
+    ),
+    ("auto_scaling", "max_tasks"): _between(0, 100, "a task count "),
+    ("auto_scaling", "target_cpu"): _between(10, 90, "a CPU percentage "),
 }
 
 
@@ -195,6 +205,25 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             "container_memory_reservation",
             td.container_memory_reservation,
             f"the soft limit must not exceed the hard limit ({td.container_memory} MiB)",
+        )
+    scaling = s.auto_scaling
+    if scaling.max_tasks and scaling.max_tasks < s.service.desired_count:
+        yield FieldError(
+            "auto_scaling",
+            "max_tasks",
+            scaling.max_tasks,
+            f"must be 0 (off) or at least the service's desired count ({s.service.desired_count})",
+        )
+    domain = s.domain
+    if (
+        domain.name
+        and domain.hosted_zone
+        and not (
+            domain.name == domain.hosted_zone or domain.name.endswith("." + domain.hosted_zone)
+        )
+    ):
+        yield FieldError(
+            "domain", "hosted_zone", domain.hosted_zone, f"must be {domain.name} or a parent of it"
         )
     sg = s.security_groups
     if len({sg.elb_sg, sg.ecs_sg, sg.db_sg}) < 3:

@@ -24,6 +24,15 @@ def dns_key(s: Settings) -> str:
     return f"{s.load_balancer.name}.DNSName"
 
 
+def zone_key(s: Settings) -> str:
+    """The ALB's own hosted zone, which a Route 53 alias to it names."""
+    return f"{s.load_balancer.name}.CanonicalHostedZoneId"
+
+
+def http_listener_key(s: Settings) -> str:
+    return f"{s.load_balancer.name}.HTTP.ListenerArn"
+
+
 def _health_check(s: Settings) -> dict[str, Any]:
     lb = s.load_balancer
     return {
@@ -105,12 +114,16 @@ class LoadBalancerStep(Step):
             seen.found["lb"] = lb
             seen.known[lb_arn(s).key] = lb["LoadBalancerArn"]
             seen.known[dns_key(s)] = lb["DNSName"]
+            seen.known[zone_key(s)] = lb["CanonicalHostedZoneId"]
             listeners = aws.call(
                 "elbv2", "describe_listeners", LoadBalancerArn=lb["LoadBalancerArn"]
             )["Listeners"]
+            seen.found["listeners"] = listeners
             seen.found["listener"] = next(
                 (x for x in listeners if x["Port"] == s.security_groups.listener_port), None
             )
+            if seen.found["listener"]:
+                seen.known[http_listener_key(s)] = seen.found["listener"]["ListenerArn"]
         if tg:
             seen.found["tg"] = tg
             seen.known[tg_arn(s).key] = tg["TargetGroupArn"]
@@ -218,6 +231,7 @@ class LoadBalancerStep(Step):
                     captures={
                         lb_arn(s).key: "LoadBalancers.0.LoadBalancerArn",
                         dns_key(s): "LoadBalancers.0.DNSName",
+                        zone_key(s): "LoadBalancers.0.CanonicalHostedZoneId",
                     },
                 )
             )
@@ -253,6 +267,7 @@ class LoadBalancerStep(Step):
                     },
                     f"listen on HTTP:{port} and forward to {lb_s.target_group}",
                     self.number,
+                    captures={http_listener_key(s): "Listeners.0.ListenerArn"},
                 )
             )
         return actions
@@ -289,4 +304,4 @@ class LoadBalancerStep(Step):
         return actions
 
     def output_keys(self, s: Settings) -> list[str]:
-        return [lb_arn(s).key, dns_key(s), tg_arn(s).key]
+        return [lb_arn(s).key, dns_key(s), zone_key(s), http_listener_key(s), tg_arn(s).key]

@@ -162,7 +162,9 @@ class ServiceStep(Step):
                     )
                 )
             wanted_td = known.get(task_definition_key(s))
-            if svc["taskDefinition"] != wanted_td or svc["desiredCount"] != sv.desired_count:
+            # With auto scaling on, the count is Auto Scaling's to change, not ours.
+            count_drift = not s.auto_scaling.max_tasks and svc["desiredCount"] != sv.desired_count
+            if svc["taskDefinition"] != wanted_td or count_drift:
                 actions.append(
                     ApiCall(
                         "ecs",
@@ -171,7 +173,11 @@ class ServiceStep(Step):
                             "cluster": s.cluster.name,
                             "service": sv.name,
                             "taskDefinition": Ref(task_definition_key(s)),
-                            "desiredCount": sv.desired_count,
+                            **(
+                                {}
+                                if s.auto_scaling.max_tasks
+                                else {"desiredCount": sv.desired_count}
+                            ),
                         },
                         f"roll {sv.name} onto the current task definition",
                         self.number,

@@ -23,7 +23,12 @@ def calls(settings: Settings, number: str, operation: str) -> list[ApiCall]:
 
 @pytest.mark.parametrize("step", STEPS, ids=lambda s: s.number)
 def test_every_planned_call_fits_botocores_model(step) -> None:
-    actions = step.plan(Settings(master_password="s3cret-Pass!"), None)
+    everything_on = (
+        Settings(master_password="s3cret-Pass!")
+        .replace("domain", name="todo.example.com")
+        .replace("auto_scaling", max_tasks=4)
+    )
+    actions = step.plan(everything_on, None)
     assert actions
     for action in actions:
         assert check(action) is None, (action.operation, check(action))
