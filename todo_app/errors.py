@@ -7,13 +7,14 @@ import logging
 import psycopg2
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from todo_app.pool import PoolTimeout
 
 log = logging.getLogger(__name__)
 
 
-def http_error(error: HTTPException) -> Response:
+def http_error(error: HTTPException) -> WerkzeugResponse:
     # Start from werkzeug's own response to keep its headers (Allow on a 405, ...).
     response = error.get_response()
     response.set_data(jsonify(error=error.description, status=error.code).get_data())

@@ -12,14 +12,9 @@ from flask.typing import ResponseReturnValue
 from psycopg2 import extensions
 
 from todo_app.dsn import connection_kwargs
-from todo_app.migrations import MIGRATIONS
+from todo_app.migrations import CURRENT_VERSION_SQL, LEDGER_EXISTS_SQL, MIGRATIONS
 
 bp = Blueprint("health", __name__)
-
-_PROBE_SQL = (
-    "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN NULL"
-    " ELSE (SELECT max(version) FROM schema_migrations) END"
-)
 
 
 class ProbeTimeout(Exception):
@@ -41,8 +36,16 @@ def _wait(conn: extensions.connection, deadline: float) -> None:
             select.select([], [conn.fileno()], [], remaining)
 
 
+def _query(conn: extensions.connection, sql: str, deadline: float) -> Any:
+    cur = conn.cursor()
+    cur.execute(sql)
+    _wait(conn, deadline)
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
 def probe(database: dict[str, Any], timeout_seconds: float) -> int | None:
-    """Connect and ask for the schema version, all within timeout_seconds.
+    """Connect and ask for the schema version (None: never migrated), within timeout_seconds.
 
     A fresh asynchronous connection rather than a pooled one: libpq will not time out a
     connect in under 2 s, and a hung server must not hold the probe past its deadline.
@@ -53,11 +56,9 @@ def probe(database: dict[str, Any], timeout_seconds: float) -> int | None:
     conn = psycopg2.connect(**kwargs, async_=1)
     try:
         _wait(conn, deadline)
-        cur = conn.cursor()
-        cur.execute(_PROBE_SQL)
-        _wait(conn, deadline)
-        (version,) = cur.fetchone()
-        return version
+        if not _query(conn, LEDGER_EXISTS_SQL, deadline):
+            return None
+        return _query(conn, CURRENT_VERSION_SQL, deadline)
     finally:
         conn.close()
 
@@ -80,10 +81,8 @@ def healthz() -> ResponseReturnValue:
     elapsed_ms = round((time.monotonic() - started) * 1000, 1)
     expected = MIGRATIONS[-1].version
     if version is None or version < expected:
-        # Serving before migrations ran would answer 500s; keep the task out of the ALB.
-        body = {
-            "status": "unavailable",
-            "error": f"database schema at version {version}, this app needs {expected}",
-        }
-        return jsonify(body), 503
+        # Serving before migrations ran would answer errors; keep the task out of the ALB.
+        found = "not migrated" if version is None else f"at version {version}"
+        reason = f"database schema {found}, this app needs version {expected}"
+        return jsonify(status="unavailable", error=reason), 503
     return jsonify(status="ok", database="ok", schema_version=version, latency_ms=elapsed_ms)

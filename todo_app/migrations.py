@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from psycopg2 import extensions
 
@@ -77,10 +78,17 @@ def upgrade(conn: extensions.connection) -> list[int]:
 def current_version(conn: extensions.connection) -> int | None:
     """The highest applied version, or None when the database was never migrated."""
     with conn.cursor() as cur:
-        cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
-        (exists,) = cur.fetchone()
-        if not exists:
+        cur.execute(LEDGER_EXISTS_SQL)
+        if not _first(cur.fetchone()):
             return None
-        cur.execute("SELECT max(version) FROM schema_migrations")
-        (version,) = cur.fetchone()
-        return version
+        cur.execute(CURRENT_VERSION_SQL)
+        return _first(cur.fetchone())
+
+
+# Two statements, since a query naming a missing table fails as a whole.
+LEDGER_EXISTS_SQL = "SELECT to_regclass('schema_migrations') IS NOT NULL"
+CURRENT_VERSION_SQL = "SELECT max(version) FROM schema_migrations"
+
+
+def _first(row: tuple[Any, ...] | None) -> Any:
+    return row[0] if row else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -126,8 +126,7 @@ def test_a_todo_has_every_field_and_location_names_its_url(client: FlaskClient) 
     assert todo["completed"] is True
     assert todo["url"] == f"http://localhost/todos/{todo['id']}"
     assert response.headers["Location"] == todo["url"]
-    created = datetime.fromisoformat(todo["created_at"])
-    assert created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
+    assert datetime.fromisoformat(todo["created_at"]).utcoffset() == timedelta(0)  # UTC
     assert todo["updated_at"] == todo["created_at"]
 
 
