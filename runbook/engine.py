@@ -92,6 +92,10 @@ class Runbook:
     def apply(self, step: Step, confirm: Confirm = yes) -> bool:
         """Discover, plan and (once confirmed) carry out one section. False if declined."""
         started = self.clock()
+        if not step.enabled(self.settings):
+            self.state.record(step.number, "skipped")
+            self.emit(StepFinished(step.number, "skipped"))
+            return True
         self.emit(StepStarted(step.number, step.title))
         try:
             if self.sandbox and step.key == "service":

@@ -47,7 +47,8 @@ def _placeholder(value: Any, shape: Shape | None) -> Any:
             return 1
         if kind == "boolean":
             return True
-        return "placeholder"
+        # As long as the shape demands: an ARN field may require 20 characters or more.
+        return "x" * max(int(shape.metadata.get("min", 1)) if shape else 1, 11)
     if isinstance(value, dict):
         if isinstance(shape, StructureShape):
             return {k: _placeholder(v, shape.members.get(k)) for k, v in value.items()}

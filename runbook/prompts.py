@@ -82,11 +82,14 @@ def _walk(runbook: Runbook, console: Console, *, assume_yes: bool, dry_run: bool
         console.print(step.explanation, style="dim")
         if not assume_yes:
             runbook.settings = ask_section(runbook.settings, step)
-        if dry_run:
+        if not step.enabled(runbook.settings):
+            console.print(f"Section {step.number} is off with these settings: nothing to do.")
+        elif dry_run:
             rows = (
                 runbook.preview(step) if runbook.aws is None else runbook.rows(runbook.plan(step))
             )
             console.print(calls_table(rows, "would make, and nothing changed:"))
+        if dry_run:
             continue
         confirm = (lambda _s, _a: True) if assume_yes else _confirmer(runbook, console)
         if not runbook.apply(step, confirm=confirm):

@@ -50,6 +50,9 @@ class AutoScalingStep(Step):
         "service's desired count. At 0 the service keeps the guide's fixed count."
     )
 
+    def enabled(self, s: Settings) -> bool:
+        return s.auto_scaling.max_tasks > 0
+
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
         seen = Observed()
         targets = aws.call(

@@ -45,6 +45,10 @@ class Step(ABC):
     title: str
     explanation: str  # what the section creates and why, and where we differ from the guide
 
+    def enabled(self, s: Settings) -> bool:
+        """Whether the settings turn this section on (the guide's six always are)."""
+        return True
+
     @abstractmethod
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
         """Read-only look-ups by name; never changes anything."""

@@ -82,6 +82,9 @@ class DomainStep(Step):
         "keep plain HTTP on the load balancer's own DNS name, as the guide does."
     )
 
+    def enabled(self, s: Settings) -> bool:
+        return bool(s.domain.name)
+
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
         seen = Observed()
         if not s.domain.name:
