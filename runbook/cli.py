@@ -202,7 +202,7 @@ def _plan(console: Console, runbook: Runbook, *, as_json: bool, full: bool) -> i
         from runbook.render import plan_table
 
         where = runbook.aws.label if runbook.aws else "offline: as if nothing exists yet"
-        console.print(plan_table(rows, title=f"Plan ({where})", full=full))
+        console.print(plan_table(rows, title=f"Plan ({where})", full=full, width=console.width))
         if not rows:
             console.print("[green]Nothing to do:[/] everything already matches the settings.")
         else:
@@ -297,7 +297,7 @@ def _destroy(console: Console, runbook: Runbook, *, assume_yes: bool, dry_run: b
         console.print("Nothing to delete: no resource carries this deployment's tag.")
         runbook.state.reset()
         return OK
-    console.print(render.plan_table(runbook.rows(actions), title="Teardown"))
+    console.print(render.plan_table(runbook.rows(actions), title="Teardown", width=console.width))
     if dry_run:
         return OK
     if not assume_yes and not Confirm.ask(

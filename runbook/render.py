@@ -26,19 +26,35 @@ def _compact(params: dict[str, Any], width: int = 110) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def plan_table(rows: list[dict[str, Any]], *, title: str = "Plan", full: bool = False) -> Table:
-    table = Table(title=title, title_justify="left", expand=True, show_lines=full)
+def plan_table(
+    rows: list[dict[str, Any]], *, title: str = "Plan", full: bool = False, width: int = 80
+) -> Table:
+    """One row per call: what it is for, then its parameters (in full, or one line of them)."""
+    one_section = len({row["section"] for row in rows}) <= 1
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_lines=full
+    )
     table.add_column("#", justify="right", style="dim", no_wrap=True)
-    table.add_column("section", no_wrap=True)
+    if not one_section:
+        table.add_column("§", no_wrap=True)
     table.add_column("call", no_wrap=True)
-    table.add_column("parameters / why", ratio=1)
+    table.add_column("why / parameters", ratio=1, overflow="fold")
+    preview = max(40, width - 48)
     for n, row in enumerate(rows, 1):
         call = Text(f"{row['service']}.{row['operation']}", style="bold")
         params = (
-            json.dumps(row["params"], indent=1, default=str) if full else _compact(row["params"])
+            json.dumps(row["params"], indent=1, default=str)
+            if full
+            else _compact(row["params"], preview)
         )
         why = Text(f"wait: {row['wait']}" if "wait" in row else row.get("why", ""), style="italic")
-        table.add_row(str(n), row["section"], call, Text.assemble(why, "\n", (params, "dim")))
+        cells = [
+            str(n),
+            *([] if one_section else [row["section"]]),
+            call,
+            Text.assemble(why, "\n", (params, "dim")),
+        ]
+        table.add_row(*cells)
     return table
 
 
