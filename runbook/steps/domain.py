@@ -58,6 +58,14 @@ def _record(name: Any, kind: str, **body: Any) -> dict[str, Any]:
     return {"Name": name, "Type": kind, **body}
 
 
+def _change(zone: Any, action: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Route 53's parameters for one change to one record."""
+    return {
+        "HostedZoneId": zone,
+        "ChangeBatch": {"Changes": [{"Action": action, "ResourceRecordSet": record}]},
+    }
+
+
 def _cert_issued(r: dict[str, Any]) -> bool | str:
     status = r["Certificate"]["Status"]
     if status in CERT_FAILED:
@@ -222,22 +230,16 @@ class DomainStep(Step):
                 ApiCall(
                     "route53",
                     "change_resource_record_sets",
-                    {
-                        "HostedZoneId": Ref(k["zone"]),
-                        "ChangeBatch": {
-                            "Changes": [
-                                {
-                                    "Action": "UPSERT",
-                                    "ResourceRecordSet": _record(
-                                        Ref(k["record_name"]),
-                                        "CNAME",
-                                        TTL=300,
-                                        ResourceRecords=[{"Value": Ref(k["record_value"])}],
-                                    ),
-                                }
-                            ]
-                        },
-                    },
+                    _change(
+                        Ref(k["zone"]),
+                        "UPSERT",
+                        _record(
+                            Ref(k["record_name"]),
+                            "CNAME",
+                            TTL=300,
+                            ResourceRecords=[{"Value": Ref(k["record_value"])}],
+                        ),
+                    ),
                     "publish the validation record so ACM can issue the certificate",
                     self.number,
                 ),
@@ -325,25 +327,19 @@ class DomainStep(Step):
                 ApiCall(
                     "route53",
                     "change_resource_record_sets",
-                    {
-                        "HostedZoneId": Ref(k["zone"]),
-                        "ChangeBatch": {
-                            "Changes": [
-                                {
-                                    "Action": "UPSERT",
-                                    "ResourceRecordSet": _record(
-                                        name,
-                                        "A",
-                                        AliasTarget={
-                                            "HostedZoneId": Ref(zone_key(s)),
-                                            "DNSName": Ref(dns_key(s), fmt="dualstack.{}"),
-                                            "EvaluateTargetHealth": True,
-                                        },
-                                    ),
-                                }
-                            ]
-                        },
-                    },
+                    _change(
+                        Ref(k["zone"]),
+                        "UPSERT",
+                        _record(
+                            name,
+                            "A",
+                            AliasTarget={
+                                "HostedZoneId": Ref(zone_key(s)),
+                                "DNSName": Ref(dns_key(s), fmt="dualstack.{}"),
+                                "EvaluateTargetHealth": True,
+                            },
+                        ),
+                    ),
                     f"point {name} at the load balancer",
                     self.number,
                 )
@@ -367,12 +363,7 @@ class DomainStep(Step):
                 ApiCall(
                     "route53",
                     "change_resource_record_sets",
-                    {
-                        "HostedZoneId": known[k["zone"]],
-                        "ChangeBatch": {
-                            "Changes": [{"Action": "DELETE", "ResourceRecordSet": alias}]
-                        },
-                    },
+                    _change(known[k["zone"]], "DELETE", alias),
                     f"remove the record {s.domain.name}",
                     self.number,
                     done_on=("InvalidChangeBatch",),
@@ -398,22 +389,16 @@ class DomainStep(Step):
                     ApiCall(
                         "route53",
                         "change_resource_record_sets",
-                        {
-                            "HostedZoneId": known[k["zone"]],
-                            "ChangeBatch": {
-                                "Changes": [
-                                    {
-                                        "Action": "DELETE",
-                                        "ResourceRecordSet": _record(
-                                            record["Name"],
-                                            "CNAME",
-                                            TTL=300,
-                                            ResourceRecords=[{"Value": record["Value"]}],
-                                        ),
-                                    }
-                                ]
-                            },
-                        },
+                        _change(
+                            known[k["zone"]],
+                            "DELETE",
+                            _record(
+                                record["Name"],
+                                "CNAME",
+                                TTL=300,
+                                ResourceRecords=[{"Value": record["Value"]}],
+                            ),
+                        ),
                         "remove the certificate's validation record",
                         self.number,
                         done_on=("InvalidChangeBatch",),
