@@ -5,7 +5,7 @@ embedded PostgreSQL, and at 32 concurrent keep-alive connections measures
 GET /todos (100 todos), POST /todos and a bare Flask endpoint on the same server, then
 sums the resident memory of the gunicorn master and workers from /proc.
 
-    python bench/bench_todo_api.py [--seconds 5] [--concurrency 32]
+    python bench/bench_todo_api.py [--seconds 3] [--rounds 3] [--concurrency 32]
 
 It prints figures; it asserts nothing.
 """
@@ -18,11 +18,13 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
@@ -106,6 +108,27 @@ def server_pids(master: int) -> list[int]:
     return [master, *map(int, children)]
 
 
+def descendants(pid: int) -> list[int]:
+    """pid and every process below it (a server's master and its workers or backends)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found.extend(descendants(int(child)))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def memory_kib(pids: list[int]) -> tuple[int, int]:
     """Total RSS and PSS (shared pages split between processes) in KiB."""
     rss = pss = 0
@@ -119,17 +142,55 @@ def memory_kib(pids: list[int]) -> tuple[int, int]:
     return rss, pss
 
 
-def report(name: str, result: todo_load.Result) -> None:
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+@dataclass
+class Scenario:
+    """Rounds of one scenario, with the CPU its requests cost the app and the database."""
+
+    name: str
+    rounds: list[todo_load.Result] = field(default_factory=list)
+    app_cpu: float = 0.0
+    db_cpu: float = 0.0
+
+    def per_request_us(self, seconds: float) -> float:
+        return seconds / sum(r.requests for r in self.rounds) * 1e6
+
+
+def report(scenario: Scenario) -> None:
+    """One line per scenario: the median over rounds of rate, p50 and p99, and CPU cost."""
+    rounds = scenario.rounds
     print(
-        f"  {name:<28} {result.rate:8.0f} req/s   p50 {result.percentile(50):6.2f} ms"
-        f"   p99 {result.percentile(99):6.2f} ms   ({result.requests} requests,"
-        f" {result.errors} errors)"
+        f"  {scenario.name:<24} {median([r.rate for r in rounds]):6.0f} req/s"
+        f"  p50 {median([r.percentile(50) for r in rounds]):5.1f} ms"
+        f"  p99 {median([r.percentile(99) for r in rounds]):5.1f} ms"
+        f"  CPU/request: app {scenario.per_request_us(scenario.app_cpu):4.0f} us,"
+        f" db {scenario.per_request_us(scenario.db_cpu):4.0f} us"
+        f"  ({sum(r.requests for r in rounds)} requests,"
+        f" {sum(r.errors for r in rounds)} errors)"
     )
+
+
+def commit_latency_ms(dsn: str, count: int = 200) -> float:
+    """How long one INSERT takes to commit here: mostly the disk's fsync."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        started = time.perf_counter()
+        for _ in range(count):
+            cur.execute("INSERT INTO todos (title) VALUES ('commit probe') RETURNING id")
+            cur.execute("DELETE FROM todos WHERE id = %s", cur.fetchone())
+        elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed / (2 * count) * 1000
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="per scenario")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per scenario and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument(
         "--tool",
@@ -175,21 +236,54 @@ def main() -> int:
         pids = server_pids(gunicorn.pid)
         print(
             f"gunicorn {len(pids) - 1} workers (+ master), concurrency {args.concurrency},"
-            f" {args.seconds:g} s per scenario, loopback, {os.cpu_count()} CPUs, load by"
-            f" {'wrk' if use_wrk else 'todo_load.py (Python)'}"
+            f" {args.rounds} rounds of {args.seconds:g} s per scenario, loopback,"
+            f" {os.cpu_count()} CPUs, load by {'wrk' if use_wrk else 'todo_load.py (Python)'}"
         )
-        bare = load("GET", "/bench/bare")
-        report("GET /bench/bare (no DB)", bare)
-        listing = load("GET", "/todos")
-        report("GET /todos (100 todos)", listing)
-        created = load("POST", "/todos", {"title": "benchmark todo", "order": 7})
-        report("POST /todos", created)
+        postmaster = int((server.pgdata / "postmaster.pid").read_text().split()[0])
+        bare = Scenario("GET /bench/bare (no DB)")
+        listing = Scenario("GET /todos (100 todos)")
+        created = Scenario("POST /todos")
+
+        def measure(scenario: Scenario, method: str, path: str, body: dict | None = None) -> None:
+            app_pids, db_pids = descendants(gunicorn.pid), descendants(postmaster)
+            app_before, db_before = cpu_seconds(app_pids), cpu_seconds(db_pids)
+            scenario.rounds.append(load(method, path, body))
+            scenario.app_cpu += cpu_seconds(app_pids) - app_before
+            scenario.db_cpu += cpu_seconds(db_pids) - db_before
+
+        # Interleaved rounds, so a neighbour's burst of CPU use hits every scenario alike;
+        # the rate ratio is taken within each round. CPU time per request is the figure
+        # that neighbours disturb least.
+        for _ in range(args.rounds):
+            measure(bare, "GET", "/bench/bare")
+            measure(listing, "GET", "/todos")
+        for _ in range(args.rounds):
+            measure(created, "POST", "/todos", {"title": "benchmark todo", "order": 7})
+        for scenario in (bare, listing, created):
+            report(scenario)
         busy_rss, busy_pss = memory_kib(server_pids(gunicorn.pid))
-        print(f"  GET /todos rate / bare rate: {listing.rate / bare.rate:.2f}")
+        ratios = [
+            get.rate / floor.rate for get, floor in zip(listing.rounds, bare.rounds, strict=True)
+        ]
+        worst_p99 = max(
+            median([r.percentile(99) for r in listing.rounds]),
+            median([r.percentile(99) for r in created.rounds]),
+        )
+        print(
+            f"  GET /todos rate / bare rate: {median(ratios):.2f} (per round:"
+            f" {', '.join(f'{r:.2f}' for r in ratios)})"
+        )
         print(
             f"  server memory (gunicorn master + workers): RSS {idle_rss / 1024:.0f} MiB idle,"
             f" {busy_rss / 1024:.0f} MiB after load (PSS {idle_pss / 1024:.0f} /"
             f" {busy_pss / 1024:.0f} MiB)"
+        )
+        print(f"  one commit on this machine's disk: {commit_latency_ms(dsn):.2f} ms")
+        print(
+            "goals: GET >= 0.5 x bare: "
+            f"{'met' if median(ratios) >= 0.5 else 'missed'}; p99 < 50 ms (GET, POST): "
+            f"{'met' if worst_p99 < 50 else 'missed'};"
+            f" RSS < 150 MiB: {'met' if busy_rss / 1024 < 150 else 'missed'}"
         )
     finally:
         if gunicorn is not None:
