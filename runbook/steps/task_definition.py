@@ -68,6 +68,8 @@ def container_definition(s: Settings) -> dict[str, Any]:
             {"name": "DB_HOST", "value": Ref(k["host"])},
             {"name": "DB_PORT", "value": str(s.security_groups.db_port)},
             {"name": "DB_NAME", "value": db.db_name},
+            # RDS for PostgreSQL 15+ refuses unencrypted connections; say so, do not hope.
+            {"name": "DB_SSLMODE", "value": "require"},
             {"name": "DB_USER_NAME", "value": db.master_username},
             {"name": "FLASK_APP", "value": td.flask_app},
             {"name": "FLASK_ENV", "value": td.flask_env},

@@ -120,6 +120,7 @@ def test_task_definition_follows_the_guide_with_secrets_injected() -> None:
         env
     )
     assert env["FLASK_ENV"] == "production" and env["PYTHONPATH"] == "/app/src"
+    assert env["DB_SSLMODE"] == "require"
     assert "DB_PWD" not in env
     assert render(c["secrets"], {}) == [
         {"name": "DB_PWD", "valueFrom": "<flask-todo-db.MasterUserSecret.SecretArn>:password::"}
