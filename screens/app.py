@@ -8,6 +8,7 @@ Worker.StateChanged handler turns any worker error into the error dialog.
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -96,9 +97,20 @@ class RunbookApp(App[int]):
         self.push_screen(self._welcome)
         if self.runbook.aws is not None:
             self._start("welcome", "Checks before we start", self._preflight)
+        self.call_after_refresh(self._start, "warm-up", "Warming up", self._warm_up)
 
     def on_unmount(self) -> None:
         self._stopping.set()
+        gc.unfreeze()  # what the app held may be collected again
+
+    def _settle(self) -> None:
+        """Move what exists now out of the cyclic collector's reach.
+
+        The heap (widgets, botocore's models) is large and lives as long as the app; a full
+        collection scanning it paused the UI for 70-140 ms during a deploy. Frozen, it is
+        not scanned; new objects are collected as usual.
+        """
+        gc.freeze()
 
     # -- from worker threads -----------------------------------------------------------------
 
@@ -126,6 +138,25 @@ class RunbookApp(App[int]):
             except FutureTimeout:
                 if self._stopping.is_set():
                     raise Stopped from None
+
+    def _warm_up(self) -> None:
+        """Load botocore's service models and clients while the welcome screen is read.
+
+        Parsing a model is one long C call that holds the GIL (EC2's takes ~50 ms): done
+        on first use, it would stall the UI when a section first shows its calls or runs.
+        """
+        try:
+            services = {
+                row["service"] for s in self.runbook.steps for row in self.runbook.preview(s)
+            }
+            for service in sorted(services):
+                if self._stopping.is_set():
+                    return
+                if self.runbook.aws is not None:
+                    self.runbook.aws.client(service)
+        except Exception:  # a warm-up that fails costs only the time it would have saved
+            return
+        self._settle()
 
     def _preflight(self) -> None:
         self.post_message(PreflightDone(self.runbook.preflight()))
@@ -203,16 +234,22 @@ class RunbookApp(App[int]):
             self._section_done(event.section)
 
     def _section_done(self, number: str) -> None:
-        numbers = [s.number for s in self.runbook.steps]
-        following = numbers[numbers.index(number) + 1 :] if number in numbers else []
+        steps = self.runbook.steps
+        position = next((i for i, s in enumerate(steps) if s.number == number), None)
+        if position is None:
+            return
+        # Sections beyond the guide are off until their settings turn them on.
+        following = [s for s in steps[position + 1 :] if s.enabled(self.runbook.settings)]
         if following:
-            step = self.runbook.step(following[0])
+            step = following[0]
             self.notify(
                 f"Next: section {step.number} · {step.title} (ctrl+n).",
                 title=f"Section {number} is done",
             )
-        elif number in numbers and self.screen is self.sections[number]:
+        elif self.screen is self.sections[number]:
             self.action_summary()
+        else:
+            self.notify("Every section is done: ctrl+s shows the summary.", title="Deployed")
 
     def on_run_requested(self, message: RunRequested) -> None:
         step = self.runbook.step(message.number)
@@ -236,7 +273,9 @@ class RunbookApp(App[int]):
 
     def on_summary_ready(self, message: SummaryReady) -> None:
         self.progress = {**self.progress, SUMMARY: SectionProgress("done")}
-        self.switch_screen(SummaryScreen(self.runbook.steps, message.summary, self.mode))
+        self.switch_screen(
+            SummaryScreen(self.runbook.steps, message.summary, self.mode, self._is_on)
+        )
 
     def on_section_chosen(self, message: SectionChosen) -> None:
         self.action_show(message.number)
@@ -251,9 +290,17 @@ class RunbookApp(App[int]):
 
     # -- navigation --------------------------------------------------------------------------
 
+    def _is_on(self, step: Step) -> bool:
+        return step.enabled(self.runbook.settings)
+
     def first_not_done(self) -> str:
+        """Where to resume: the first section not done that its settings turn on."""
         return next(
-            (s.number for s in self.runbook.steps if self.progress[s.number].status != "done"),
+            (
+                s.number
+                for s in self.runbook.steps
+                if self.progress[s.number].status != "done" and s.enabled(self.runbook.settings)
+            ),
             SUMMARY,
         )
 
@@ -266,6 +313,7 @@ class RunbookApp(App[int]):
             self.action_summary()
         elif number in self.sections:
             self.switch_screen(f"section-{number}")
+            self.call_after_refresh(self._settle)
 
     def _current(self) -> str | None:
         screen = self.screen
@@ -291,7 +339,7 @@ class RunbookApp(App[int]):
 
     def action_summary(self) -> None:
         if self.runbook.aws is None:
-            self.switch_screen(SummaryScreen(self.runbook.steps, None, self.mode))
+            self.switch_screen(SummaryScreen(self.runbook.steps, None, self.mode, self._is_on))
             return
         if self.progress[SUMMARY].running:
             return

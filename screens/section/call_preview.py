@@ -5,35 +5,38 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
 
-def render_rows(rows: list[dict[str, Any]], *, params: bool = False) -> Text:
-    """Numbered calls; waits marked as such; with params, each top-level parameter on a line."""
-    text = Text()
+def render_rows(rows: list[dict[str, Any]], *, params: bool = False) -> Group:
+    """Numbered calls; waits marked as such; with params, each top-level parameter on a line.
+
+    A parameter is cut to one line: a task definition's JSON would fill the dialog and cost
+    a redraw per keystroke; `runbook plan --full` prints every call in full.
+    """
     if not rows:
-        text.append("No calls: everything this section makes already exists.", style="dim")
-        return text
+        return Group(Text("No calls: everything this section makes already exists.", style="dim"))
+    lines: list[Text] = []
     number = 0
     for row in rows:
-        if text:
-            text.append("\n")
         if "wait" in row:
-            text.append(" ⏳ ", style="yellow")
-            text.append(f"{row['service']} {row['operation']}", style="bold")
-            text.append(f"\n    wait: {row['wait']}", style="dim")
+            head = Text(" ⏳ ", style="yellow")
+            why = f"    wait: {row['wait']}"
         else:
             number += 1
-            text.append(f"{number:>2}. ", style="cyan")
-            text.append(f"{row['service']} {row['operation']}", style="bold")
-            text.append(f"\n    {row['why']}", style="dim")
+            head = Text(f"{number:>2}. ", style="cyan")
+            why = f"    {row['why']}"
+        head.append(f"{row['service']} {row['operation']}", style="bold")
+        lines += [head, Text(why, style="dim")]
         if params:
             for key, value in row["params"].items():
                 shown = value if isinstance(value, str) else json.dumps(value, default=str)
-                text.append(f"\n      {key}: ", style="italic")
-                text.append(shown)
-    return text
+                line = Text(f"      {key}: ", style="italic", no_wrap=True, overflow="ellipsis")
+                line.append(shown, style="not italic")
+                lines.append(line)
+    return Group(*lines)
 
 
 class CallPreview(Static):

@@ -63,11 +63,11 @@ class KnownValues(Static):
 
     def __init__(self, rows: list[Row] | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[Row] = []
+        self.rows: list[Row] | None = None
         self.show(rows or [])
 
     def show(self, rows: list[Row]) -> None:
-        if rows == self.rows and self.rows:
+        if rows == self.rows:
             return
         self.rows = rows
         table = Table.grid(padding=(0, 1))

@@ -6,13 +6,13 @@ import dataclasses
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid
 from textual.widgets import Checkbox, Input, Label, Static
 
 from screens.labels import PLACEHOLDERS, label
 
 
-class SectionForm(Vertical):
+class SectionForm(Grid):
     """Edits one settings dataclass; the screen validates with the engine and shows errors here."""
 
     def __init__(self, key: str, values: Any, *, id: str | None = None) -> None:
@@ -20,28 +20,27 @@ class SectionForm(Vertical):
         self.key = key
         self.fields = dataclasses.fields(values)
         self._initial = values
+        # A rule's line is made the first time the rule is broken: fewer widgets to mount.
+        self._rules: dict[str, Static] = {}
 
     def compose(self) -> ComposeResult:
         for field in self.fields:
             value = getattr(self._initial, field.name)
-            with Horizontal(classes="field-row"):
-                yield Label(label(self.key, field.name), classes="field-label")
-                if isinstance(value, bool):
-                    yield Checkbox(
-                        "on" if value else "off", value, id=f"field-{field.name}", compact=True
-                    )
-                else:
-                    yield Input(
-                        str(value),
-                        placeholder=PLACEHOLDERS.get((self.key, field.name), ""),
-                        type="integer" if isinstance(value, int) else "text",
-                        id=f"field-{field.name}",
-                        compact=True,
-                        # The engine's rules decide validity; Input's own would only repeat them.
-                        validate_on=[],
-                    )
-            yield Static("", classes="field-rule", id=f"rule-{field.name}")
-        yield Static("", classes="field-rule", id="rule-other")
+            yield Label(label(self.key, field.name), classes="field-label")
+            if isinstance(value, bool):
+                yield Checkbox(
+                    "on" if value else "off", value, id=f"field-{field.name}", compact=True
+                )
+            else:
+                yield Input(
+                    str(value),
+                    placeholder=PLACEHOLDERS.get((self.key, field.name), ""),
+                    type="integer" if isinstance(value, int) else "text",
+                    id=f"field-{field.name}",
+                    compact=True,
+                    # The engine's rules decide validity; Input's own would only repeat them.
+                    validate_on=[],
+                )
 
     def values(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The typed values that parse, and a rule for each field that does not."""
@@ -79,16 +78,26 @@ class SectionForm(Vertical):
         for field in self.fields:
             rule = errors.get(field.name, "")
             widget = self.query_one(f"#field-{field.name}")
-            widget.set_class(bool(rule), "-invalid")
+            if widget.has_class("-invalid") != bool(rule):
+                widget.set_class(bool(rule), "-invalid")
             self._rule(f"rule-{field.name}", f"↳ {rule}" if rule else "")
         # A rule on something that has no field here, e.g. a password given by environment.
         other = [f"{name}: {rule}" for name, rule in errors.items() if name not in names]
         self._rule("rule-other", "\n".join(other))
 
     def _rule(self, id: str, text: str) -> None:
-        rule = self.query_one(f"#{id}", Static)
-        rule.update(text)
-        rule.display = bool(text)
+        # Called per keystroke: touch only what changed, so the layout stays put.
+        rule = self._rules.get(id)
+        if rule is None:
+            if not text:
+                return
+            rule = self._rules[id] = Static(text, classes="field-rule", id=id)
+            name = id.removeprefix("rule-")
+            field = self.query(f"#field-{name}")
+            self.mount(rule, after=field.first() if field else None)
+        elif rule.content != text:
+            rule.update(text)
+            rule.display = bool(text)
 
     def first_invalid(self) -> Input | Checkbox | None:
         for widget in self.query(".-invalid"):

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
 
 from runbook.engine import Runbook
-from runbook.events import Event
+from runbook.events import Event, StepFinished
 from runbook.settings import Settings
 from runbook.steps import Step
 from runbook.validation import field_errors
@@ -45,12 +45,13 @@ class SectionScreen(Screen[None]):
         self.progress = SectionProgress()
         self._shown_settings: Any = runbook.settings.section(step.key)
         self._early: list[Event] = []
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         step, settings = self.step, self.runbook.settings
         yield Header()
         with Horizontal():
-            yield SectionList(self.runbook.steps, step.number)
+            yield SectionList(self.runbook.steps, step.number, is_on=self._is_on)
             with Vertical(id="section-main"):
                 yield Static(self._title(), id="section-title")
                 with VerticalScroll(id="section-body"):
@@ -79,6 +80,9 @@ class SectionScreen(Screen[None]):
         self._validate()
 
     def on_screen_resume(self) -> None:
+        self._show_progress(self._stale)
+        self._stale = False
+        self.query_one(SectionList).refresh_entries()
         # Settings can change elsewhere (a preflight fix on the welcome screen).
         current = self.runbook.settings.section(self.step.key)
         if current != self._shown_settings and not self.errors:
@@ -98,7 +102,12 @@ class SectionScreen(Screen[None]):
         if not self.is_mounted:
             self._early.append(event)
             return
-        self.query_one(RunLog).record(event)
+        log = self.query_one(RunLog)
+        off = not self.step.enabled(self.runbook.settings)
+        if isinstance(event, StepFinished) and event.status == "skipped" and off:
+            log.write(f"- Section {self.step.number} is off with these settings: nothing to do.")
+        else:
+            log.record(event)
         self._show_known()
 
     def show_dry_run(self, rows: list[dict[str, Any]]) -> None:
@@ -125,11 +134,17 @@ class SectionScreen(Screen[None]):
         self.errors = {**field_errors(candidate, self.step.key), **unparsed}
         form.show_errors(self.errors)
         if not self.errors:
+            turned = self.step.enabled(candidate) != self.step.enabled(self.runbook.settings)
             self.runbook.settings = candidate
             self._shown_settings = candidate.section(self.step.key)
+            if turned:
+                self.query_one(SectionList).refresh_entries()
         self.query_one(CallPreview).show(self.runbook.preview(self.step, candidate))
         self._show_known(candidate)
         self._update_run()
+
+    def _is_on(self, step: Step) -> bool:
+        return step.enabled(self.runbook.settings)
 
     def _show_known(self, settings: Settings | None = None) -> None:
         if not self.is_mounted:
@@ -154,22 +169,35 @@ class SectionScreen(Screen[None]):
         mine = progress.get(self.step.number, SectionProgress())
         changed = mine.status != self.progress.status
         self.progress = mine
+        if not self.is_current:
+            # A screen out of view catches up when it comes back (on_screen_resume).
+            self._stale = self._stale or changed
+            return
+        self._show_progress(changed)
+
+    def _show_progress(self, changed: bool) -> None:
         self.query_one("#section-title", Static).update(self._title())
-        self.query_one(SectionForm).disabled = mine.running
+        self.query_one(SectionForm).disabled = self.progress.running
         self._update_run()
         if changed:
             self._show_known()
 
     def _update_run(self) -> None:
         button = self.query_one("#run", Button)
-        button.disabled = bool(self.errors) or self.progress.running
+        blocked = bool(self.errors) or self.progress.running
         hint = ""
         if self.errors:
             hint = "Fix the fields marked ↳ to run."
         elif self.progress.running:
             hint = "Running: the log below follows it."
-        self.query_one("#run-hint", Static).update(hint)
-        self.refresh_bindings()
+        elif not self.step.enabled(self.runbook.settings):
+            hint = "Off: these settings leave it out."
+        status = self.query_one("#run-hint", Static)
+        if status.content != hint:
+            status.update(hint)
+        if button.disabled != blocked:
+            button.disabled = blocked
+            self.refresh_bindings()  # the footer greys Run out, or shows it again
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.app.screen is not self:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -19,7 +21,7 @@ class SectionList(OptionList):
 
     DEFAULT_CSS = """
     SectionList {
-        width: 24;
+        width: 25;
         height: 1fr;
         border: none;
         border-right: vkey $foreground 20%;
@@ -32,9 +34,18 @@ class SectionList(OptionList):
     }
     """
 
-    def __init__(self, steps: tuple[Step, ...], current: str, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        steps: tuple[Step, ...],
+        current: str,
+        *,
+        is_on: Callable[[Step], bool] = lambda _step: True,
+        id: str | None = None,
+    ) -> None:
         self.steps = steps
         self.current = current
+        # Sections beyond the guide stay off until their settings turn them on.
+        self.is_on = is_on
         self._progress: Progress = {}
         super().__init__(*self._entries(), id=id)
 
@@ -49,39 +60,50 @@ class SectionList(OptionList):
         return [*(s.number for s in self.steps), SUMMARY].index(number)
 
     def _entries(self) -> list[Option]:
-        entries = [(s.number, s.title) for s in self.steps] + [(SUMMARY, "Summary")]
+        entries = [(s.number, s.title, self.is_on(s)) for s in self.steps]
+        entries.append((SUMMARY, "Summary", True))
         return [
-            Option(self._prompt(number, title, self._progress.get(number)), id=number)
-            for number, title in entries
+            Option(self._prompt(number, title, self._progress.get(number), on), id=number)
+            for number, title, on in entries
         ]
 
-    def _prompt(self, number: str, title: str, progress: SectionProgress | None) -> Text:
+    def _prompt(
+        self, number: str, title: str, progress: SectionProgress | None, on: bool = True
+    ) -> Text:
         progress = progress or SectionProgress()
         icon = ICONS.get(progress.status, " ")
         mark = "▸" if number == self.current else " "
         label = "" if number == SUMMARY else number
         line = Text(mark)
         line.append(icon, style=STYLES.get(progress.status, ""))
-        line.append(f" {label:<4}{title}")
+        line.append(f" {label:<5}{title}")
         if number == self.current:
             line.stylize("bold")
         status = progress.status
+        if status == "to do" and not on:
+            status = "off"
         if progress.waiting:
             status = f"waiting {elapsed(progress.waiting_since)}"
         elif progress.running and number != SUMMARY:
             status = f"running {elapsed(progress.started)}"
         elif progress.running:
             status = "reading…"
-        line.append(f"\n       {status}", style=STYLES.get(progress.status, "dim"))
+        line.append(f"\n        {status}", style=STYLES.get(progress.status, "dim"))
         return line
 
     def _show(self, progress: Progress) -> None:
         self._progress = progress
+        if not self.screen.is_current:
+            return  # its screen shows it again on resume (refresh_entries)
         highlighted = self.highlighted
         for option in self._entries():
             assert option.id is not None
             self.replace_option_prompt(option.id, option.prompt)
         self.highlighted = highlighted
+
+    def refresh_entries(self) -> None:
+        """Show the entries again (a setting may have turned a section on or off)."""
+        self._show(self._progress)
 
     def _tick(self) -> None:
         # Only the elapsed times of running sections change between events.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -33,16 +35,23 @@ class SummaryScreen(Screen[None]):
         Binding("ctrl+p", "app.previous_section", "Previous"),
     ]
 
-    def __init__(self, steps: tuple[Step, ...], summary: Summary | None, mode: str) -> None:
+    def __init__(
+        self,
+        steps: tuple[Step, ...],
+        summary: Summary | None,
+        mode: str,
+        is_on: Callable[[Step], bool] = lambda _step: True,
+    ) -> None:
         super().__init__(name="summary")
         self.steps = steps
+        self.is_on = is_on
         self.summary = summary
         self.mode = mode
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
-            yield SectionList(self.steps, "end")
+            yield SectionList(self.steps, "end", is_on=self.is_on)
             with VerticalScroll(id="summary-body"):
                 yield Static("Summary", id="summary-title")
                 yield from self._body()

@@ -54,7 +54,9 @@ class WelcomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
-            yield SectionList(self.runbook.steps, "")
+            yield SectionList(
+                self.runbook.steps, "", is_on=lambda s: s.enabled(self.runbook.settings)
+            )
             with VerticalScroll(id="welcome-body"):
                 yield Static("Deploy the Flask Todo API to AWS Fargate", id="welcome-title")
                 yield Static(INTRO, id="intro")

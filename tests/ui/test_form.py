@@ -8,7 +8,7 @@ from textual.widgets import Button, Input, Static
 
 from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
-from tests.ui.conftest import SIZE, plain, until
+from tests.ui.conftest import SIZE, log_text, plain, until
 
 
 async def test_defaults_are_prefilled_and_the_preview_follows_the_form(offline_app) -> None:
@@ -97,3 +97,24 @@ async def test_values_from_earlier_sections_appear_once_known(sandbox_app) -> No
         assert re.search(rf"flask-todo-elb-sg\.GroupId +{group_id}", needed)
         # Read-only: nothing in the form edits them.
         assert not any(group_id in i.value for i in app.screen.query(Input))
+
+
+async def test_a_section_beyond_the_guide_is_off_until_its_settings_turn_it_on(
+    sandbox_app,
+) -> None:
+    app = sandbox_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        app.action_show("VIII")
+        await until(pilot, lambda: app.screen.name == "section-VIII")
+        await pilot.pause()
+        listing = app.screen.query_one("SectionList")
+        assert "off" in str(listing.get_option_at_index(7).prompt)
+        assert "Off" in plain(app.screen.query_one("#run-hint"))
+        await pilot.press("ctrl+r")  # off: nothing to confirm, nothing made
+        await until(pilot, lambda: app.progress["VIII"].status == "skipped")
+        assert "is off with these settings" in log_text(app, "VIII")
+        await pilot.press("ctrl+u", "3")  # max tasks: 3 turns auto scaling on
+        assert app.runbook.settings.auto_scaling.max_tasks == 3
+        assert "off" not in str(listing.get_option_at_index(7).prompt)
+        assert "Off" not in plain(app.screen.query_one("#run-hint"))

@@ -1,0 +1,132 @@
+"""Plain prompt mode: the same questions and rules as the app, and a run with no prompts."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+import questionary
+from rich.console import Console
+
+from runbook import prompts
+from runbook.aws import Aws
+from runbook.settings import Settings
+from runbook.state import StateFile
+from tests.ui.test_errors import fail_once
+
+
+def console() -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, width=120, color_system=None), out
+
+
+@pytest.fixture
+def no_prompts(monkeypatch) -> None:
+    def refuse(*_: Any, **__: Any) -> None:
+        raise AssertionError("assume_yes must not ask anything")
+
+    monkeypatch.setattr(questionary, "text", refuse)
+    monkeypatch.setattr(questionary, "confirm", refuse)
+
+
+class Scripted:
+    """questionary's question objects, answering from a script (default when unscripted)."""
+
+    def __init__(self, answers: dict[str, Any], asked: list[str]) -> None:
+        self.answers, self.asked = answers, asked
+
+    def text(self, message: str, default: str = "", validate: Any = None) -> Any:
+        self.asked.append(message)
+        answer = self.answers.get(message, default)
+        if validate is not None:
+            assert validate(answer) is True, (message, validate(answer))
+        return type("Q", (), {"ask": lambda _self: answer})()
+
+    def confirm(self, message: str, default: bool = True) -> Any:
+        self.asked.append(message)
+        answer = self.answers.get(message, default)
+        return type("Q", (), {"ask": lambda _self: answer})()
+
+
+async def test_assume_yes_deploys_everything_without_a_prompt(
+    no_prompts, make_runbook, aws: Aws, state_path
+) -> None:
+    runbook = make_runbook(settings=Settings())  # the guide's db.t2.micro: preflight fixes it
+    shown, out = console()
+    assert prompts.run_plain(runbook, shown, assume_yes=True) == 0
+    text = out.getvalue()
+    assert "settings changed: use db.t4g.micro" in text
+    for number in ("I", "II", "III", "IV", "V", "VI"):
+        assert f"Section {number} done" in text
+    assert "ec2 CreateSecurityGroup  ok" in text
+    assert "Address: http://flask-todo-elb" in text
+    assert "emulator" in text  # what the sandbox cannot show, said plainly
+    state = StateFile(state_path)
+    assert all(state.get(n).status == "done" for n in ("I", "II", "III", "IV", "V", "VI"))
+    db = aws.call("rds", "describe_db_instances", DBInstanceIdentifier="flask-todo-db")
+    assert db["DBInstances"][0]["DBInstanceClass"] == "db.t4g.micro"
+
+
+async def test_dry_run_prints_the_calls_and_changes_nothing(
+    no_prompts, make_runbook, aws: Aws
+) -> None:
+    shown, out = console()
+    assert prompts.run_plain(make_runbook(), shown, assume_yes=True, dry_run=True) == 0
+    assert out.getvalue().count("would make, and nothing changed") == 6
+    groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
+    assert [g["GroupName"] for g in groups] == ["default"]
+
+
+async def test_a_failure_shows_code_and_advice_and_exits_1(
+    no_prompts, monkeypatch, make_runbook, aws: Aws
+) -> None:
+    fail_once(monkeypatch, aws, "create_load_balancer", "TooManyLoadBalancers", "limit is 50")
+    shown, out = console()
+    assert prompts.run_plain(make_runbook(), shown, assume_yes=True) == 1
+    text = out.getvalue()
+    assert "✗ TooManyLoadBalancers: limit is 50" in text
+    assert "What to do:" in text
+
+
+async def test_questions_use_the_defaults_and_the_engine_rules(
+    monkeypatch, make_runbook, aws: Aws
+) -> None:
+    asked: list[str] = []
+    scripted = Scripted({"security_groups.elb_sg": "web-sg"}, asked)
+    monkeypatch.setattr(questionary, "text", scripted.text)
+    monkeypatch.setattr(questionary, "confirm", scripted.confirm)
+    shown, _ = console()
+    assert prompts.run_plain(make_runbook(), shown) == 0
+    assert "security_groups.elb_sg" in asked and "service.assign_public_ip" in asked
+    assert any(q.startswith("Run these 6 call(s) for section I") for q in asked)
+    groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
+    assert "web-sg" in {g["GroupName"] for g in groups}
+
+
+def test_the_validator_is_the_engines_field_rules() -> None:
+    check = prompts.validator(Settings(), "load_balancer", "name", str)
+    assert check("flask-todo-elb") is True
+    assert "letters, digits or hyphens" in str(check("bad_name"))
+    port = prompts.validator(Settings(), "security_groups", "app_port", int)
+    assert port("x") == "must be a whole number"
+    assert port("70000") == "must be between 1 and 65535"
+    memory = prompts.validator(Settings(), "task_definition", "memory", str)
+    assert "takes memory 512, 1024, 2048" in str(memory("4096"))
+
+
+async def test_declining_a_section_stops_the_run(monkeypatch, make_runbook, aws: Aws) -> None:
+    asked: list[str] = []
+    scripted = Scripted({}, asked)
+    monkeypatch.setattr(questionary, "text", scripted.text)
+
+    def confirm(message: str, default: bool = True) -> Any:
+        asked.append(message)
+        return type("Q", (), {"ask": lambda _self: not message.startswith("Run these")})()
+
+    monkeypatch.setattr(questionary, "confirm", confirm)
+    shown, out = console()
+    assert prompts.run_plain(make_runbook(), shown) == 0
+    assert "Section I was not run" in out.getvalue()
+    groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
+    assert [g["GroupName"] for g in groups] == ["default"]
