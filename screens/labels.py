@@ -38,10 +38,16 @@ LABELS: dict[tuple[str, str], str] = {
     ("service", "desired_count"): "Tasks to run",
     ("service", "health_check_grace_period"): "Grace period (s)",
     ("service", "assign_public_ip"): "Public IP",
+    ("domain", "name"): "Domain name",
+    ("domain", "hosted_zone"): "Hosted zone",
+    ("auto_scaling", "max_tasks"): "Max tasks (0: off)",
+    ("auto_scaling", "target_cpu"): "Target CPU (%)",
 }
 
 PLACEHOLDERS: dict[tuple[str, str], str] = {
     ("task_definition", "image"): "empty: the ECR repository, tag latest",
+    ("domain", "name"): "empty: plain HTTP, as the guide",
+    ("domain", "hosted_zone"): "empty: the zone the name ends with",
 }
 
 

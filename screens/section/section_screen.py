@@ -33,7 +33,7 @@ class SectionScreen(Screen[None]):
         Binding("ctrl+r", "run", "Run"),
         Binding("ctrl+n", "app.next_section", "Next"),
         Binding("ctrl+p", "app.previous_section", "Previous"),
-        Binding("ctrl+l", "focus_sections", "Sections", show=False),
+        Binding("ctrl+l", "focus_sections", "Sections"),
     ]
 
     def __init__(self, runbook: Runbook, step: Step, mode: str) -> None:

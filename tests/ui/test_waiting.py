@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 from runbook.aws import Aws
 from runbook.state import StateFile
 from screens.modals.confirm_run import ConfirmRun
+from screens.modals.quit_question import QuitQuestion
 from screens.section.call_preview import CallPreview
 from screens.section.run_log import RunLog
 from tests.ui.conftest import SIZE, log_text, plain, until
@@ -92,3 +93,37 @@ async def test_leave_a_section_mid_wait_and_come_back(
     family = aws.call("ecs", "describe_task_definition", taskDefinition="flask-todo")
     container = family["taskDefinition"]["containerDefinitions"][0]
     assert container["memoryReservation"] == 256
+
+
+async def test_quitting_mid_wait_asks_first_and_leaves_a_resumable_state(
+    monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
+) -> None:
+    earlier = make_runbook()
+    for number in ("I", "II", "III"):
+        earlier.apply(earlier.step(number))
+    ready = threading.Event()
+    database_creating_until(monkeypatch, aws, ready)
+    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(5))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r", "ctrl+r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+            await pilot.press("y")
+            await until(pilot, lambda: app.progress["IV"].waiting)
+            await pilot.press("ctrl+q")
+            await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
+            await pilot.press("n")  # stay: the wait goes on
+            await until(pilot, lambda: app.screen.name == "section-IV")
+            assert app.progress["IV"].waiting
+            await pilot.press("ctrl+q")
+            await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
+            await pilot.press("y")
+            await until(pilot, lambda: not app.is_running)
+    finally:
+        ready.set()
+    # The engine was stopped mid-wait: the state says so, and the next session resumes there.
+    assert StateFile(state_path).get("IV").status == "running"
+    resumed = sandbox_app(state=StateFile(state_path))
+    async with resumed.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await until(pilot, lambda: resumed.screen.name == "section-IV")
