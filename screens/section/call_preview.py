@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 from textual.widgets import Static
 
@@ -18,18 +19,19 @@ def render_rows(rows: list[dict[str, Any]], *, params: bool = False) -> Group:
     """
     if not rows:
         return Group(Text("No calls: everything this section makes already exists.", style="dim"))
-    lines: list[Text] = []
+    lines: list[RenderableType] = []
     number = 0
     for row in rows:
         if "wait" in row:
             head = Text(" ⏳ ", style="yellow")
-            why = f"    wait: {row['wait']}"
+            why = f"wait: {row['wait']}"
         else:
             number += 1
             head = Text(f"{number:>2}. ", style="cyan")
-            why = f"    {row['why']}"
+            why = row["why"]
         head.append(f"{row['service']} {row['operation']}", style="bold")
-        lines += [head, Text(why, style="dim")]
+        # Indented as a block, so a long reason wraps under itself.
+        lines += [head, Padding(Text(why, style="dim"), (0, 0, 0, 4))]
         if params:
             for key, value in row["params"].items():
                 shown = value if isinstance(value, str) else json.dumps(value, default=str)

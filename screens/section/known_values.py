@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -70,15 +69,15 @@ class KnownValues(Static):
         if rows == self.rows:
             return
         self.rows = rows
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style="dim", no_wrap=True, max_width=30)
-        table.add_column(overflow="fold")
+        # A key above its value: keys and ARNs are both long, two columns would fold both.
+        text = Text(overflow="fold")
         for key, value, producer in rows:
-            table.add_row(
-                key,
-                Text(_shown(value))
-                if value is not None
-                else Text(f"known after section {producer}", style="italic dim"),
-            )
-        self.update(table)
+            if text:
+                text.append("\n")
+            text.append(key, style="dim")
+            if value is None:
+                text.append(f"\n  known after section {producer}", style="italic dim")
+            else:
+                text.append(f"\n  {_shown(value)}")
+        self.update(text)
         self.display = bool(rows)

@@ -94,7 +94,7 @@ async def test_values_from_earlier_sections_appear_once_known(sandbox_app) -> No
         await until(pilot, lambda: app.screen.name == "section-II")
         group_id = app.runbook.known["flask-todo-elb-sg.GroupId"]
         needed = plain(app.screen.query_one("#inputs"))
-        assert re.search(rf"flask-todo-elb-sg\.GroupId +{group_id}", needed)
+        assert re.search(rf"flask-todo-elb-sg\.GroupId\n +{group_id}", needed)
         # Read-only: nothing in the form edits them.
         assert not any(group_id in i.value for i in app.screen.query(Input))
 
