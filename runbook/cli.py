@@ -319,7 +319,10 @@ def _destroy(console: Console, runbook: Runbook, *, assume_yes: bool, dry_run: b
 def _open_app(runbook: Runbook, args: argparse.Namespace, aws: Aws | None) -> int:
     from screens.app import run_app
 
-    if args.sandbox:
+    if args.dry_run and args.sandbox:
+        # Looks at the emulator, changes nothing in it.
+        mode, where = "dry run", "dry run against the local emulator (sandbox)"
+    elif args.sandbox:
         mode, where = "sandbox", "local emulator (sandbox)"
     elif args.dry_run or aws is None:
         mode, where = "dry run", "dry run: no AWS calls that change anything"

@@ -10,10 +10,10 @@ from typing import Any
 
 from runbook import preflight as preflight_checks
 from runbook.aws import Aws
-from runbook.errors import RunbookError, problem_from
+from runbook.errors import Problem, RunbookError, problem_from
 from runbook.events import Listener, Notice, StepFailed, StepFinished, StepStarted, ignore
 from runbook.executor import Executor
-from runbook.plan import Action, describe
+from runbook.plan import Action, UnknownValue, describe
 from runbook.settings import Settings
 from runbook.state import StateFile
 from runbook.steps import STEPS, Observed, Step
@@ -108,7 +108,7 @@ class Runbook:
             self.state.record(step.number, "running")
             self._executor().run(actions)
         except Exception as exc:  # any failure ends as a Problem a person can act on
-            problem = problem_from(exc)
+            problem = self._needs_earlier(exc) or problem_from(exc)
             details = tuple(getattr(exc, "details", ()) or self._explain(step, problem.code))
             self.state.record(step.number, "failed", error=f"{problem.code}: {problem.message}")
             self.emit(
@@ -162,6 +162,21 @@ class Runbook:
     def _executor(self) -> Executor:
         assert self.aws is not None
         return Executor(self.aws, self.known, self.emit, sleep=self.sleep, clock=self.clock)
+
+    def _needs_earlier(self, exc: Exception) -> Problem | None:
+        """A value from a section not run yet is the person's next step, not a bug."""
+        if not isinstance(exc, UnknownValue):
+            return None
+        key = exc.args[0]
+        producer = next((s for s in self.steps if key in s.output_keys(self.settings)), None)
+        if producer is None:
+            return None
+        return Problem(
+            "NeedsEarlierSection",
+            f"This section needs {key}, which section {producer.number} ({producer.title}) "
+            "makes, and it is not known yet.",
+            f"Run section {producer.number} first, then run this one again.",
+        )
 
     def _pretend_push(self) -> None:
         """The emulator runs no containers, but section VI waits for the image: stand one in."""

@@ -72,7 +72,10 @@ def check_instance_class(aws: Aws | None, s: Settings) -> Finding:
             "ok",
             f"{d.instance_class} is orderable for PostgreSQL {d.engine_version}",
         )
-    # An empty answer from an emulator means "no data", so we only inform.
+    # An empty answer from an emulator means "no data", so we only inform; and offer the
+    # replacement only when it is not what is already chosen.
+    if d.instance_class == REPLACEMENT_CLASS:
+        fix = None
     return Finding(
         "instance class",
         "info",

@@ -25,7 +25,7 @@ from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
 from runbook.engine import Runbook
-from runbook.errors import Problem, problem_from
+from runbook.errors import problem_from
 from runbook.events import Event, StepFinished, fan_out
 from runbook.plan import Action
 from runbook.steps import Step
@@ -196,27 +196,9 @@ class RunbookApp(App[int]):
         assert error is not None
         if section in self.progress and self.progress[section].running:
             self.progress = {**self.progress, section: SectionProgress("failed")}
-        problem = self._explain(problem_from(error))
+        problem = problem_from(error)
         details = tuple(getattr(error, "details", ()) or ())
         self.push_screen(ErrorDialog(label, problem, details), lambda _: self._after_error(section))
-
-    def _explain(self, problem: Problem) -> Problem:
-        """A value from a section not run yet is the person's next step, not a bug."""
-        if problem.code != "UnknownValue":
-            return problem
-        key = problem.message.strip("'\"")
-        producer = next(
-            (s for s in self.runbook.steps if key in s.output_keys(self.runbook.settings)), None
-        )
-        if producer is None:
-            return problem
-        return Problem(
-            "NeedsEarlierSection",
-            f"This section needs {key}, which section {producer.number} "
-            f"({producer.title}) makes, and it is not known yet.",
-            f"Run section {producer.number} first (ctrl+p goes back), then run this one again.",
-            problem.operation,
-        )
 
     def _after_error(self, section: str) -> None:
         if section in self.sections and self.screen is not self.sections[section]:

@@ -188,3 +188,19 @@ def test_a_failed_rollout_reports_service_events_and_stopped_tasks(stub, runbook
     assert caught.value.details == (
         "task abc stopped: Essential container in task exited; todo-api: 3",
     )
+
+
+def test_running_a_section_too_early_says_which_to_run_first(make_runbook) -> None:
+    runbook = make_runbook()
+    with pytest.raises(RunbookError) as caught:
+        runbook.apply(runbook.step("II"))  # needs section I's security group and VPC
+    problem = caught.value.problem
+    assert problem.code == "NeedsEarlierSection"
+    assert "section I (Security groups)" in problem.message
+    assert problem.advice.startswith("Run section I first")
+
+
+def test_no_fix_is_offered_for_the_class_already_chosen(make_runbook, settings) -> None:
+    (finding,) = [f for f in make_runbook().preflight() if f.topic == "instance class"]
+    assert settings.database.instance_class == "db.t4g.micro"
+    assert finding.fix is None
