@@ -59,13 +59,21 @@ def check_instance_class(aws: Aws | None, s: Settings) -> Finding:
         )
     if aws is None:
         return Finding("instance class", "info", f"{d.instance_class} not checked (offline)")
+    # A major version ("16") matches no offer exactly: ask for the class, match the major.
     options = aws.call(
         "rds",
         "describe_orderable_db_instance_options",
         Engine="postgres",
-        EngineVersion=d.engine_version,
         DBInstanceClass=d.instance_class,
+        MaxRecords=100,
     )
+    major = d.engine_version.split(".")[0] + "."
+    options["OrderableDBInstanceOptions"] = [
+        o
+        for o in options.get("OrderableDBInstanceOptions", [])
+        if f"{o.get('EngineVersion', '')}.".startswith(major)
+        and (o["EngineVersion"] == d.engine_version or "." not in d.engine_version)
+    ]
     if options.get("OrderableDBInstanceOptions"):
         return Finding(
             "instance class",

@@ -204,3 +204,21 @@ def test_no_fix_is_offered_for_the_class_already_chosen(make_runbook, settings) 
     (finding,) = [f for f in make_runbook().preflight() if f.topic == "instance class"]
     assert settings.database.instance_class == "db.t4g.micro"
     assert finding.fix is None
+
+
+def test_preflight_matches_a_major_version_against_offers(stub, offline_aws, tmp_path) -> None:
+    from runbook.preflight import check_instance_class
+
+    rds = stub("rds")
+    offers = {
+        "OrderableDBInstanceOptions": [
+            {"Engine": "postgres", "EngineVersion": "15.8", "DBInstanceClass": "db.t4g.micro"},
+            {"Engine": "postgres", "EngineVersion": "16.4", "DBInstanceClass": "db.t4g.micro"},
+        ]
+    }
+    rds.add_response("describe_orderable_db_instance_options", offers)
+    rds.add_response("describe_orderable_db_instance_options", offers)
+    s = Settings().replace("database", instance_class="db.t4g.micro", engine_version="16")
+    assert check_instance_class(offline_aws, s).level == "ok"
+    s = s.replace("database", engine_version="17")
+    assert check_instance_class(offline_aws, s).level == "info"
