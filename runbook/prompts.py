@@ -28,6 +28,7 @@ from runbook.events import (
     Waiting,
     fan_out,
 )
+from runbook.labels import label
 from runbook.model_check import operation_name
 from runbook.plan import Action
 from runbook.preflight import Finding
@@ -131,8 +132,8 @@ def ask_section(settings: Settings, step: Step) -> Settings:
     """One question per field, prefilled with the current value, validated as typed."""
     for field in dataclasses.fields(settings.section(step.key)):
         current = getattr(settings.section(step.key), field.name)
-        # The config file's own key, so an answer is easy to keep in runbook.toml.
-        question = f"{step.key}.{field.name}"
+        # The guide's words, and the config file's own key so an answer is easy to keep.
+        question = f"{label(step.key, field.name)} ({step.key}.{field.name})"
         if isinstance(current, bool):
             answer: Any = questionary.confirm(question, default=current).ask()
         else:

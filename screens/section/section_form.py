@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Checkbox, Input, Label, Static
 
-from screens.labels import PLACEHOLDERS, label
+from runbook.labels import PLACEHOLDERS, label
 
 
 class SectionForm(Grid):

@@ -36,16 +36,21 @@ class Scripted:
     def __init__(self, answers: dict[str, Any], asked: list[str]) -> None:
         self.answers, self.asked = answers, asked
 
+    def _answer(self, message: str, default: Any) -> Any:
+        # A field's question ends with its config key in parentheses: answer by that key.
+        key = message.rsplit("(", 1)[-1].rstrip(")") if message.endswith(")") else message
+        return self.answers.get(key, self.answers.get(message, default))
+
     def text(self, message: str, default: str = "", validate: Any = None) -> Any:
         self.asked.append(message)
-        answer = self.answers.get(message, default)
+        answer = self._answer(message, default)
         if validate is not None:
             assert validate(answer) is True, (message, validate(answer))
         return type("Q", (), {"ask": lambda _self: answer})()
 
     def confirm(self, message: str, default: bool = True) -> Any:
         self.asked.append(message)
-        answer = self.answers.get(message, default)
+        answer = self._answer(message, default)
         return type("Q", (), {"ask": lambda _self: answer})()
 
 
@@ -98,7 +103,8 @@ async def test_questions_use_the_defaults_and_the_engine_rules(
     monkeypatch.setattr(questionary, "confirm", scripted.confirm)
     shown, _ = console()
     assert prompts.run_plain(make_runbook(), shown) == 0
-    assert "security_groups.elb_sg" in asked and "service.assign_public_ip" in asked
+    assert "Load balancer group (security_groups.elb_sg)" in asked
+    assert any(q.endswith("(service.assign_public_ip)") for q in asked)
     assert any(q.startswith("Run these 6 call(s) for section I") for q in asked)
     groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
     assert "web-sg" in {g["GroupName"] for g in groups}

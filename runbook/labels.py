@@ -1,4 +1,4 @@
-"""Form labels in the guide's words for each settings field, with a hint where one helps."""
+"""Each settings field in the guide's words, for every front end (app forms, line prompts)."""
 
 from __future__ import annotations
 
