@@ -44,7 +44,9 @@ class Runbook:
 
     def __post_init__(self) -> None:
         # Recorded outputs are hints for previews; discovery replaces them with the truth.
-        self.known = {**self.state.known(), **self.known}
+        given, hints = self.known, self.state.known()
+        self.known = {**hints, **given}
+        self._hints = set(hints) - set(given)
         self._lock = threading.Lock()
 
     # -- looking -------------------------------------------------------------------------
@@ -65,7 +67,10 @@ class Runbook:
 
     def discover(self, step: Step) -> Observed:
         assert self.aws is not None, "discovery needs AWS access"
-        seen = step.discover(self.aws, self.settings, dict(self.known))
+        # Discovery builds only on what this run has seen, never on state-file hints.
+        with self._lock:
+            seen_this_run = {k: v for k, v in self.known.items() if k not in self._hints}
+        seen = step.discover(self.aws, self.settings, seen_this_run)
         with self._lock:
             # What the state file said of this section gives way to what exists now.
             for key in step.output_keys(self.settings):
@@ -107,6 +112,8 @@ class Runbook:
                 return False
             self.state.record(step.number, "running")
             self._executor().run(actions)
+            with self._lock:  # what the calls returned is as fresh as discovery
+                self._hints -= {key for action in actions for key in action.captures}
         except Exception as exc:  # any failure ends as a Problem a person can act on
             problem = self._needs_earlier(exc) or problem_from(exc)
             details = tuple(getattr(exc, "details", ()) or self._explain(step, problem.code))
@@ -195,6 +202,7 @@ class Runbook:
     def _learn(self, values: dict[str, Any]) -> None:
         with self._lock:
             self.known.update(values)
+            self._hints -= set(values)
 
     def _explain(self, step: Step, code: str) -> list[str]:
         """For a service that did not stabilise: why its tasks stopped, in ECS's words."""

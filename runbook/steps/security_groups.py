@@ -86,7 +86,9 @@ class SecurityGroupsStep(Step):
     )
 
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
-        seen = Observed(known=discover_default_vpc(aws))
+        # Preflight may have just looked: the same run need not ask twice.
+        network = {k: known[k] for k in (VPC, SUBNETS) if k in known}
+        seen = Observed(known=network if len(network) == 2 else discover_default_vpc(aws))
         names = [name for name, *_ in _rules(s)]
         groups = aws.call(
             "ec2",

@@ -60,3 +60,26 @@ def test_state_file_is_only_a_hint(make_runbook, aws, settings, state_path) -> N
     )
     make_runbook().deploy()
     assert inventory(aws, settings) == COMPLETE
+
+
+def test_discovery_never_builds_on_a_stale_hint(make_runbook, aws, state_path) -> None:
+    """A state file with an old database host must not end up in the task definition."""
+    first = make_runbook()
+    for number in ("I", "II", "III", "IV"):
+        first.apply(first.step(number))
+    first.state.record("IV", "done", {"flask-todo-db.Endpoint.Address": "old-host.example"})
+    later = make_runbook()  # a new run: the state file is all it remembers
+    later.apply(later.step("V"))
+    td = aws.client("ecs").describe_task_definition(taskDefinition="flask-todo")
+    env = {
+        e["name"]: e["value"]
+        for e in td["taskDefinition"]["containerDefinitions"][0]["environment"]
+    }
+    assert env["DB_HOST"].endswith(".rds.amazonaws.com")
+
+
+def test_preflight_and_section_i_read_the_network_once(make_runbook, aws) -> None:
+    runbook = make_runbook()
+    runbook.preflight()
+    runbook.apply(runbook.step("I"))
+    assert aws.calls["ec2.DescribeVpcs"] == 1 and aws.calls["ec2.DescribeSubnets"] == 1
