@@ -11,7 +11,6 @@ from runbook.steps import Step
 
 # The summary is the seventh entry of the section list; the engine calls it "end".
 SUMMARY = "end"
-STATUSES = ("to do", "running", "done", "failed", "skipped")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,11 @@ def cluster_arn_key(s: Settings) -> str:
     return f"{s.cluster.name}.clusterArn"
 
 
+def log_tags(deployment: str) -> dict[str, str]:
+    """CloudWatch Logs takes tags as a plain map."""
+    return {t["Key"]: t["Value"] for t in tags(deployment)}
+
+
 def ecs_tags(deployment: str) -> list[dict[str, str]]:
     """ECS spells tag keys in lower case."""
     return [{"key": t["Key"], "value": t["Value"]} for t in tags(deployment)]
@@ -135,7 +140,7 @@ class ClusterStep(Step):
                     "create_log_group",
                     {
                         "logGroupName": c.log_group,
-                        "tags": {t["Key"]: t["Value"] for t in tags(deployment)},
+                        "tags": log_tags(deployment),
                     },
                     f"create the log group {c.log_group} the task's awslogs driver writes to",
                     self.number,
@@ -149,7 +154,7 @@ class ClusterStep(Step):
                     "tag_log_group",
                     {
                         "logGroupName": c.log_group,
-                        "tags": {t["Key"]: t["Value"] for t in tags(deployment)},
+                        "tags": log_tags(deployment),
                     },
                     adopt_why("log group", c.log_group),
                     self.number,

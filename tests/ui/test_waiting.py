@@ -34,14 +34,20 @@ def database_creating_until(monkeypatch, aws: Aws, ready: threading.Event) -> No
     monkeypatch.setattr(aws, "call", call)
 
 
-async def test_leave_a_section_mid_wait_and_come_back(
-    monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
-) -> None:
+def sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws: Aws) -> threading.Event:
+    """A saved run up to section III; the database stays "creating" until the event is set."""
     earlier = make_runbook()
     for number in ("I", "II", "III"):
         earlier.apply(earlier.step(number))
     ready = threading.Event()
     database_creating_until(monkeypatch, aws, ready)
+    return ready
+
+
+async def test_leave_a_section_mid_wait_and_come_back(
+    monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
+) -> None:
+    ready = sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws)
     # Each poll's sleep blocks until the database is "ready": a wait stays in progress.
     app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(10))
     try:
@@ -98,11 +104,7 @@ async def test_leave_a_section_mid_wait_and_come_back(
 async def test_quitting_mid_wait_asks_first_and_leaves_a_resumable_state(
     monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
 ) -> None:
-    earlier = make_runbook()
-    for number in ("I", "II", "III"):
-        earlier.apply(earlier.step(number))
-    ready = threading.Event()
-    database_creating_until(monkeypatch, aws, ready)
+    ready = sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws)
     app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(5))
     try:
         async with app.run_test(size=SIZE) as pilot:
