@@ -10,7 +10,7 @@ import pytest
 
 from runbook.aws import Aws
 from runbook.sandbox import CREDENTIALS, Emulator
-from tests.faults.proxy import FaultProxy
+from tests.faults.proxy import FaultProxy, Schedule
 
 # Apart from tests/conftest.py's accounts: the same emulator serves both.
 _accounts = itertools.count(300_000_000_001)
@@ -29,11 +29,19 @@ def account() -> str:
     return str(next(_accounts))
 
 
-@pytest.fixture
-def proxy(emulator: Emulator) -> Iterator[FaultProxy]:
+@pytest.fixture(scope="session")
+def shared_proxy(emulator: Emulator) -> Iterator[FaultProxy]:
     server = FaultProxy(emulator.url).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def proxy(shared_proxy: FaultProxy) -> FaultProxy:
+    """The proxy with nothing scheduled yet; tests set `proxy.schedule`."""
+    shared_proxy.schedule = Schedule()
+    shared_proxy.requests.clear()
+    return shared_proxy
 
 
 @pytest.fixture
@@ -48,6 +56,4 @@ def aws(proxy: FaultProxy, account: str) -> Aws:
 @pytest.fixture
 def truth(emulator: Emulator, account: str) -> Aws:
     """The same account, straight from the emulator: what really exists."""
-    return in_account(
-        Aws("us-east-1", endpoint_url=emulator.url, credentials=CREDENTIALS), account
-    )
+    return in_account(Aws("us-east-1", endpoint_url=emulator.url, credentials=CREDENTIALS), account)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import boto3
@@ -9,7 +10,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 
-from runbook.sandbox import CREDENTIALS
+from runbook.sandbox import CREDENTIALS, Emulator
 from tests.faults.proxy import (
     DROP,
     LOST,
@@ -55,16 +56,31 @@ EXPECTED = {
 }
 
 
-def client(proxy: FaultProxy, account: str, service: str, attempts: int) -> Any:
-    made = boto3.Session(region_name="us-east-1", **CREDENTIALS).client(
+# One account for the whole module: nothing here depends on what others made.
+ACCOUNT = "300000000000"
+
+
+@cache
+def _session() -> boto3.Session:
+    return boto3.Session(region_name="us-east-1", **CREDENTIALS)
+
+
+@cache
+def _client(url: str, service: str, attempts: int) -> Any:
+    made = _session().client(
         service,
-        endpoint_url=proxy.url,
+        endpoint_url=url,
         config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
     )
     made.meta.events.register(
-        "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account)
+        "before-sign",
+        lambda request, **_: request.headers.__setitem__("x-moto-account-id", ACCOUNT),
     )
     return made
+
+
+def client(proxy: FaultProxy, service: str, attempts: int) -> Any:
+    return _client(proxy.url, service, attempts)
 
 
 @pytest.fixture
@@ -78,7 +94,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("kind", [THROTTLE, ERROR_500, ERROR_503])
 @pytest.mark.parametrize("service", SERVICES)
 def test_faults_parse_like_awss_own(
-    proxy: FaultProxy, account: str, service: str, kind: str, no_backoff: None
+    proxy: FaultProxy, service: str, kind: str, no_backoff: None
 ) -> None:
     operation, params = READS[service]
     code, message, status = fault_codes(service, kind)
@@ -86,7 +102,7 @@ def test_faults_parse_like_awss_own(
 
     proxy.schedule = Schedule(Rule(kind, service))
     with pytest.raises(ClientError) as caught:
-        getattr(client(proxy, account, service, attempts=1), operation)(**params)
+        getattr(client(proxy, service, attempts=1), operation)(**params)
     answer = caught.value.response
     assert answer["Error"]["Code"] == code
     assert answer["Error"]["Message"] == message
@@ -97,37 +113,42 @@ def test_faults_parse_like_awss_own(
 
     # botocore's standard mode takes it for what it is: a fault to retry, not a refusal.
     proxy.schedule = Schedule(Rule(kind, service))
-    done = getattr(client(proxy, account, service, attempts=2), operation)(**params)
+    done = getattr(client(proxy, service, attempts=2), operation)(**params)
     assert done["ResponseMetadata"]["RetryAttempts"] == 1
 
 
+def log_groups(emulator: Emulator, prefix: str) -> list[str]:
+    """What really exists, asked of the emulator itself."""
+    logs = _client(emulator.url, "logs", 1)
+    return [
+        g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix=prefix)["logGroups"]
+    ]
+
+
 def test_a_dropped_connection_never_reaches_the_emulator(
-    proxy: FaultProxy, account: str, truth
+    proxy: FaultProxy, emulator: Emulator
 ) -> None:
     proxy.schedule = Schedule(Rule(DROP, "logs", {"CreateLogGroup"}))
-    logs = client(proxy, account, "logs", attempts=1)
+    logs = client(proxy, "logs", attempts=1)
     with pytest.raises(ConnectionClosedError):
-        logs.create_log_group(logGroupName="dropped")
-    assert truth.client("logs").describe_log_groups()["logGroups"] == []
+        logs.create_log_group(logGroupName="wire-dropped")
+    assert log_groups(emulator, "wire-dropped") == []
 
 
-def test_a_lost_answer_leaves_the_thing_made(proxy: FaultProxy, account: str, truth) -> None:
+def test_a_lost_answer_leaves_the_thing_made(proxy: FaultProxy, emulator: Emulator) -> None:
     proxy.schedule = Schedule(Rule(LOST, "logs", {"CreateLogGroup"}))
-    logs = client(proxy, account, "logs", attempts=1)
+    logs = client(proxy, "logs", attempts=1)
     with pytest.raises(ConnectionClosedError):
-        logs.create_log_group(logGroupName="made")
-    groups = truth.client("logs").describe_log_groups()["logGroups"]
-    assert [g["logGroupName"] for g in groups] == ["made"]
+        logs.create_log_group(logGroupName="wire-made")
+    assert log_groups(emulator, "wire-made") == ["wire-made"]
     assert proxy.schedule.injected == {LOST: 1}
 
 
-def test_a_new_group_is_not_visible_for_a_while(
-    proxy: FaultProxy, account: str, no_backoff: None
-) -> None:
+def test_a_new_group_is_not_visible_for_a_while(proxy: FaultProxy, no_backoff: None) -> None:
     proxy.schedule = Schedule(not_yet=[NEW_SECURITY_GROUP])
-    ec2 = client(proxy, account, "ec2", attempts=3)  # botocore never retries a NotFound
+    ec2 = client(proxy, "ec2", attempts=3)  # botocore never retries a NotFound
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    group = ec2.create_security_group(GroupName="new", Description="new", VpcId=vpc)["GroupId"]
+    group = ec2.create_security_group(GroupName="wire", Description="new", VpcId=vpc)["GroupId"]
     rule = {
         "IpProtocol": "tcp",
         "FromPort": 80,
@@ -145,8 +166,8 @@ def test_a_new_group_is_not_visible_for_a_while(
     ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[rule])
 
 
-def test_rest_xml_requests_are_told_apart(proxy: FaultProxy, account: str) -> None:
-    route53 = client(proxy, account, "route53", attempts=1)
+def test_rest_xml_requests_are_told_apart(proxy: FaultProxy) -> None:
+    route53 = client(proxy, "route53", attempts=1)
     zone = route53.create_hosted_zone(Name="example.com", CallerReference="wire")["HostedZone"]
     route53.list_resource_record_sets(HostedZoneId=zone["Id"])
     assert proxy.requests["route53.CreateHostedZone"] == 1
