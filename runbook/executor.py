@@ -85,9 +85,8 @@ class Executor:
             except ClientError as exc:
                 code = error_code(exc)
                 took = round(self.clock() - started, 3)
-                if code in action.done_on or recovery.already_done(exc):
-                    self._made(action, shown, ALREADY_DONE, took)
-                    return {}
+                # "Already exists" first: a step may count it as done, but its outputs are
+                # still to capture, and whose it is still to check.
                 if recovery.already_exists(exc):
                     hit = self._find(action, recovery, params)
                     if hit is not None:
@@ -95,6 +94,9 @@ class Executor:
                         capture(action, hit.response, self.known)
                         return hit.response
                     # AWS says it exists, yet a look-up does not show it: not visible yet.
+                elif code in action.done_on or recovery.already_done(exc):
+                    self._made(action, shown, ALREADY_DONE, took)
+                    return {}
                 elif not (code in action.retry_on or recovery.not_visible_yet(exc)):
                     self._made(action, shown, code, took)
                     raise RunbookError(problem_from(exc, action.operation)) from exc

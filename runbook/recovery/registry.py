@@ -185,7 +185,11 @@ RECOVERIES: dict[tuple[str, str], Recovery] = {
     ("acm", "delete_certificate"): Recovery(done=(Answer("ResourceNotFoundException"),)),
     # -- VIII. auto scaling ------------------------------------------------------------------
     ("application-autoscaling", "deregister_scalable_target"): Recovery(
-        done=(Answer("ObjectNotFoundException"),)
+        # AWS answers ObjectNotFoundException; the emulator, a ValidationException.
+        done=(
+            Answer("ObjectNotFoundException"),
+            Answer("ValidationException", "no scalable target found"),
+        )
     ),
 }
 
