@@ -44,6 +44,7 @@ class Rule:
     kind: str
     service: str | None = None  # botocore's name (ec2, elbv2, ...); None: every service
     operations: Collection[str] | None = None  # AWS's names (CreateSecurityGroup); None: all
+    spare: Collection[str] = ()  # operations never hit
     times: int | None = 1  # injections in all; None: no limit
     skip: int = 0  # matching requests let through before the first injection
     each_request: bool = False  # only the first time each distinct request is seen
@@ -61,6 +62,8 @@ class Rule:
             return False
         if self.operations is not None and req.operation not in self.operations:
             return False
+        if req.operation in self.spare:
+            return False
         self.seen += 1
         if self.seen <= self.skip or (self.times is not None and self.made >= self.times):
             return False
@@ -76,7 +79,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class NotYetVisible:
-    """After `made` succeeds, the next `times` requests naming the new thing do not see it.
+    """After `made` succeeds, each affected operation's next `times` requests naming the new
+    thing do not see it.
 
     `name` finds the new thing's ID in the create's request or answer ("*": every request
     of the affected operations); `answers` are AWS's "not found" for each affected
@@ -170,23 +174,22 @@ class Schedule:
         self.not_yet = list(not_yet)
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._stale: dict[tuple[str, str], tuple[NotYetVisible, int]] = {}
+        # (account, new thing's ID) -> (what, requests left per affected operation)
+        self._stale: dict[tuple[str, str], tuple[NotYetVisible, Counter[tuple[str, str]]]] = {}
         self.injected: Counter[str] = Counter()  # by kind
         self.log: list[tuple[str, str, str]] = []  # (service, operation, kind)
 
     def decide(self, req: Request) -> tuple[str, tuple[str, str, int] | None]:
         """(kind, error answer or None); kind "" lets the request through."""
         with self._lock:
-            for (account, name), (rule, left) in list(self._stale.items()):
-                answer = rule.answers.get((req.service, req.operation))
-                if account != req.account or answer is None:
+            for (account, name), (rule, left) in self._stale.items():
+                where = (req.service, req.operation)
+                answer = rule.answers.get(where)
+                if account != req.account or answer is None or left[where] <= 0:
                     continue
                 if name != "*" and name not in req.text:
                     continue
-                if left <= 1:
-                    del self._stale[(account, name)]
-                else:
-                    self._stale[(account, name)] = (rule, left - 1)
+                left[where] -= 1
                 self._note(req, NOT_YET)
                 code, message = answer
                 return NOT_YET, (code, message.replace("{id}", name), 400)
@@ -205,7 +208,8 @@ class Schedule:
                 if rule.made == (req.service, req.operation):
                     name = rule.name(req, answer)
                     if name:
-                        self._stale[(req.account, name)] = (rule, rule.times)
+                        left = Counter({where: rule.times for where in rule.answers})
+                        self._stale[(req.account, name)] = (rule, left)
 
     def _note(self, req: Request, kind: str) -> None:
         self.injected[kind] += 1
