@@ -27,6 +27,7 @@ from runbook.steps.base import tagged
 # Eventual consistency: a role or group made seconds ago may not be visible everywhere yet.
 CONSISTENCY_DELAYS = (2, 4, 8, 15, 30, 30, 30)
 ALREADY_DONE = "already done"
+SENDING_AGAIN = ", sending again"  # a CallMade outcome's end when a fault is retried
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Executor:
                 return hit.response if hit else None
 
             def told(fault: Fault, seconds: float, again: bool) -> None:
-                outcome = f"{fault.code}, sending again" if again else fault.code
+                outcome = fault.code + SENDING_AGAIN if again else fault.code
                 self._made(action, shown, outcome, round(seconds, 3))
 
             try:
@@ -101,7 +102,7 @@ class Executor:
                     self._made(action, shown, code, took)
                     raise RunbookError(problem_from(exc, action.operation)) from exc
                 delay = next(not_yet, None)
-                self._made(action, shown, code, took)
+                self._made(action, shown, code if delay is None else code + SENDING_AGAIN, took)
                 if delay is None:
                     raise RunbookError(problem_from(exc, action.operation)) from exc
                 self.sleep(delay)
