@@ -124,11 +124,6 @@ NEW_SECURITY_GROUP = NotYetVisible(
             "InvalidSecurityGroup",
             "The security group '{id}' does not exist",
         ),
-        ("ecs", "CreateService"): (
-            "InvalidParameterException",
-            "Error retrieving security group information for [{id}]: The security group "
-            "'{id}' does not exist (ErrorCode: InvalidGroup.NotFound)",
-        ),
     },
 )
 NEW_ROLE = NotYetVisible(
@@ -142,12 +137,11 @@ NEW_SERVICE_LINKED_ROLE = NotYetVisible(
     ("iam", "CreateServiceLinkedRole"),
     lambda _req, _answer: "*",
     {
-        ("ecs", op): (
+        ("ecs", "CreateCluster"): (
             "InvalidParameterException",
             "Unable to assume the service linked role. Please verify that the ECS service "
             "linked role exists.",
         )
-        for op in ("CreateCluster", "CreateService")
     },
 )
 NEW_LISTENER = NotYetVisible(
