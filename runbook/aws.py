@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from runbook.errors import RunbookError, problem_from
 from runbook.recovery.faults import Backoff, Fault, fault_of
 
 # One attempt per botocore call: the retrying is ours (see the module's docstring).
@@ -86,8 +87,6 @@ class Aws:
         is sent again only when the caller says how (`before_resend`, which may find what the
         first attempt made and return it as the answer); otherwise the fault is raised.
         """
-        from runbook.errors import RunbookError, problem_from
-
         failed, waited, maybe_applied = 0, 0.0, False
         while True:
             if maybe_applied and before_resend is not None:

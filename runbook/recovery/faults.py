@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from botocore.exceptions import (
-    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -85,9 +84,8 @@ def fault_of(exc: BaseException) -> Fault | None:
         # No connection was made: the request never reached AWS.
         return Fault(CONNECTION_LOST, type(exc).__name__, str(exc), maybe_applied=False)
     if isinstance(exc, ConnectionClosedError | HTTPClientError | BotoConnectionError):
+        # Sent, then cut off (or timed out reading): AWS may have done it.
         return Fault(CONNECTION_LOST, type(exc).__name__, str(exc), maybe_applied=True)
-    if isinstance(exc, BotoCoreError):
-        return None
     return None
 
 
