@@ -137,11 +137,12 @@ NEW_SERVICE_LINKED_ROLE = NotYetVisible(
     ("iam", "CreateServiceLinkedRole"),
     lambda _req, _answer: "*",
     {
-        ("ecs", "CreateCluster"): (
+        ("ecs", op): (
             "InvalidParameterException",
             "Unable to assume the service linked role. Please verify that the ECS service "
             "linked role exists.",
         )
+        for op in ("CreateCluster", "CreateService")
     },
 )
 NEW_LISTENER = NotYetVisible(
