@@ -12,7 +12,8 @@ The formats are AWS's own, so botocore parses them exactly as it parses a real a
   APIReference/request-throttling.html).
 Server errors use each service's modelled fault where botocore's model names one (ECS's
 ServerException, IAM's ServiceFailure, ...), else the common InternalFailure /
-ServiceUnavailable ("Common Errors", docs.aws.amazon.com/.../CommonErrors.html).
+ServiceUnavailable ("Common Errors" in each API reference, e.g. docs.aws.amazon.com/AmazonECS/
+latest/APIReference/CommonErrors.html: InternalFailure 500, ServiceUnavailable 503).
 """
 
 from __future__ import annotations
