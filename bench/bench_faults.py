@@ -39,7 +39,9 @@ from tests.faults.proxy import (  # noqa: E402
     EVENTUAL_CONSISTENCY,
     KINDS,
     LOST,
+    NOT_PLANNED,
     NOT_YET,
+    Changes,
     FaultProxy,
     Rule,
     Schedule,
@@ -47,9 +49,6 @@ from tests.faults.proxy import (  # noqa: E402
 from tests.faults.wire import ERROR_500, ERROR_503, THROTTLE  # noqa: E402
 
 ACCOUNTS = itertools.count(400_000_000_001)
-READS = ("Describe", "List", "Get")
-# The sandbox's stand-in for `docker push` is no call of any plan (tests/faults).
-SPARE = {"PutImage"}
 WARM = (
     ("ec2", "describe_vpcs"),
     ("iam", "list_roles"),
@@ -63,21 +62,14 @@ WARM = (
 )
 
 
-class Changes:
-    """Every operation that changes something."""
-
-    def __contains__(self, operation: object) -> bool:
-        return isinstance(operation, str) and not operation.startswith(READS)
-
-
 def mixed(seed: int) -> Schedule:
     """About one request in five meets a fault; a third of changing calls lose their answer."""
     return Schedule(
-        Rule(THROTTLE, times=None, chance=0.10, spare=SPARE),
-        Rule(ERROR_500, times=None, chance=0.03, spare=SPARE),
-        Rule(ERROR_503, times=None, chance=0.03, spare=SPARE),
-        Rule(DROP, times=None, chance=0.03, spare=SPARE),
-        Rule(LOST, operations=Changes(), spare=SPARE, times=None, chance=0.33),
+        Rule(THROTTLE, times=None, chance=0.10, spare=NOT_PLANNED),
+        Rule(ERROR_500, times=None, chance=0.03, spare=NOT_PLANNED),
+        Rule(ERROR_503, times=None, chance=0.03, spare=NOT_PLANNED),
+        Rule(DROP, times=None, chance=0.03, spare=NOT_PLANNED),
+        Rule(LOST, operations=Changes(), spare=NOT_PLANNED, times=None, chance=0.33),
         not_yet=EVENTUAL_CONSISTENCY,
         seed=seed,
     )

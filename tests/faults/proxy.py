@@ -34,7 +34,18 @@ DROP = "dropped connection"  # closed before the request reached the emulator
 LOST = "lost answer"  # the emulator did it; the answer never came back
 NOT_YET = "not visible yet"
 KINDS = (THROTTLE, ERROR_500, ERROR_503, DROP, LOST)
+# The sandbox's stand-in for a person's `docker push` (ECR PutImage): no call of any plan,
+# and outside the sandbox nobody makes it, so the runbook does not send it again after a
+# lost answer. Schedules spare it.
+NOT_PLANNED = frozenset({"PutImage"})
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade"}
+
+
+class Changes:
+    """Every operation that changes something: all but Describe*, List* and Get*."""
+
+    def __contains__(self, operation: object) -> bool:
+        return isinstance(operation, str) and not operation.startswith(("Describe", "List", "Get"))
 
 
 @dataclass

@@ -11,11 +11,8 @@ from runbook.errors import RunbookError
 from runbook.events import CallMade
 from runbook.recovery.faults import CONNECTION_LOST, THROTTLED, UNAVAILABLE
 from tests.engine.helpers import COMPLETE, inventory
-from tests.faults.proxy import DROP, EVENTUAL_CONSISTENCY, NOT_YET, Rule, Schedule
+from tests.faults.proxy import DROP, EVENTUAL_CONSISTENCY, NOT_PLANNED, NOT_YET, Rule, Schedule
 from tests.faults.wire import ERROR_500, ERROR_503, THROTTLE
-
-# The sandbox's stand-in for `docker push`, outside every plan (see test_lost_answers.py).
-SPARE = {"PutImage"}
 
 
 def bursts() -> Schedule:
@@ -23,7 +20,7 @@ def bursts() -> Schedule:
     row before it gets through; new groups, roles and listeners are not visible at first."""
     return Schedule(
         *(
-            Rule(kind, times=None, each_request=True, spare=SPARE)
+            Rule(kind, times=None, each_request=True, spare=NOT_PLANNED)
             for kind in (THROTTLE, ERROR_500, ERROR_503, DROP)
         ),
         not_yet=EVENTUAL_CONSISTENCY,

@@ -20,26 +20,14 @@ from runbook.plan import ApiCall, tags
 from runbook.settings import Settings
 from runbook.state import StateFile
 from tests.engine.helpers import COMPLETE, has_tag, inventory
-from tests.faults.proxy import LOST, FaultProxy, Rule, Schedule
-
-READS = ("Describe", "List", "Get")
-# The sandbox's stand-in for a person's `docker push` (not a call of any plan; outside
-# the sandbox nobody makes it): the runbook does not send it again after a lost answer.
-NOT_PLANNED = {"PutImage"}
+from tests.faults.proxy import LOST, NOT_PLANNED, Changes, FaultProxy, Rule, Schedule
 
 
 def lose_every_first_answer() -> Schedule:
     """Every changing request loses its first answer; its resend gets through."""
     return Schedule(
-        Rule(LOST, operations=_Writes(), spare=NOT_PLANNED, times=None, each_request=True)
+        Rule(LOST, operations=Changes(), spare=NOT_PLANNED, times=None, each_request=True)
     )
-
-
-class _Writes:
-    """Every operation that changes something (the proxy asks `op in operations`)."""
-
-    def __contains__(self, operation: object) -> bool:
-        return isinstance(operation, str) and not operation.startswith(READS)
 
 
 def changing_calls(events: list) -> set[str]:
