@@ -16,6 +16,7 @@ from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError, advice_for, error_code, problem_from
 from runbook.events import CallMade, Listener, Waiting
 from runbook.plan import Action, ApiCall, Wait, capture, render, resolve
+from runbook.rules import refuse_if_broken
 
 # Eventual consistency: a role or group made seconds ago may not be visible everywhere yet.
 CONSISTENCY_DELAYS = (2, 4, 8, 15, 30, 30, 30)
@@ -40,6 +41,8 @@ class Executor:
                 self.call(action)
 
     def call(self, action: ApiCall) -> dict[str, Any]:
+        # AWS's documented rules, with the values known now: a refused call never leaves.
+        refuse_if_broken(action, self.known)
         params = resolve(action.params, self.known, reveal=True)
         shown = render(action.params, self.known)
         attempts = iter(self.delays)

@@ -1,0 +1,932 @@
+"""Which of AWS's rules hold for each parameter of each call the runbook makes.
+
+Each parameter maps onto the CloudFormation property it corresponds to, and takes that
+schema's pattern/length/enumeration (cfn-lint's data). Where no schema states a rule, it is
+written by hand from AWS's API reference, whose page each such rule names. botocore's own
+limits apply to every call on top of these (runbook.rules.shapes).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from runbook.rules import cfn
+from runbook.rules.core import UNKNOWN, Hidden, Rule, plain
+from runbook.rules.kinds import between, by_hand, from_schema, length, never, pattern
+
+Found = Iterator[tuple[str, Any, str]]  # (parameter path, value, what the rule says)
+
+
+@dataclass(frozen=True)
+class Field:
+    """The rules for the values at one parameter path ('A[].B', 'tags{}', 'tags{key}')."""
+
+    path: str
+    rules: tuple[Rule, ...]
+    fix: str
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A rule over several parameters at once (e.g. Fargate's CPU and memory pairs)."""
+
+    rule: Rule  # its words and source; `find` does the checking
+    find: Callable[[dict[str, Any]], Found]
+    fix: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    fields: tuple[Field, ...] = ()
+    combinations: tuple[Combination, ...] = ()
+
+
+def settings_fix(*names: str) -> str:
+    return f"Change {' or '.join(names)} in your settings (--config) and run again."
+
+
+OWN_TEXT = "This value is the runbook's own, not a setting: please report it as a bug."
+FOUND = "This value comes from what the runbook found in the account: please report it."
+
+EC2_API = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference"
+ELB_API = "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference"
+ECS_API = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference"
+RDS_API = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html"
+TAGGING = "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html"
+EC2_CHARS = r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*"
+EC2_CHARS_SAY = "only a-z A-Z 0-9, spaces and ._-:/()#,@[]+=&;{}!$*"
+
+# -- shared rules ------------------------------------------------------------------------
+
+
+def _sg_rule_description() -> tuple[Rule, ...]:
+    # Not in any schema: AWS::EC2::SecurityGroupIngress states no rule for Description.
+    return (
+        pattern(EC2_CHARS, f"{EC2_CHARS_SAY}, up to 255", f"{EC2_API}/API_IpRange.html"),
+        length(0, 255, f"{EC2_API}/API_UserIdGroupPair.html"),
+    )
+
+
+ELB_NAME = (
+    pattern(
+        r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?",
+        "must be 1-32 letters, digits or hyphens, not starting or ending with a hyphen",
+        f"{ELB_API}/API_CreateLoadBalancer.html",
+    ),
+)
+ECS_NAME = (
+    pattern(
+        r"[A-Za-z0-9_-]{1,255}",
+        "must be 1-255 letters, digits, underscores or hyphens",
+        f"{ECS_API}/API_CreateCluster.html",
+    ),
+)
+RDS_ID = from_schema("AWS::RDS::DBInstance", "DBInstanceIdentifier")
+ROLE_NAME = from_schema("AWS::IAM::Role", "RoleName")
+ROLE_FIX = settings_fix("task_definition.execution_role", "task_definition.task_role")
+
+
+@functools.cache
+def _tag_rules(resource_type: str, part: str) -> tuple[Rule, ...]:
+    """A tag key or value: the resource's schema where it states limits, AWS's tagging rules."""
+    try:
+        rules = from_schema(resource_type, f"Tags[].{part}")
+    except LookupError:  # the schema states none (EC2): AWS's general tagging limits
+        rules = (length(1, 128, TAGGING) if part == "Key" else length(0, 256, TAGGING),)
+    if part == "Key":
+        rules += (
+            never(
+                lambda v: v.lower().startswith("aws:"),
+                "must not start with aws: (reserved for AWS)",
+                TAGGING,
+            ),
+        )
+    return rules
+
+
+def tag_fields(resource_type: str, where: str = "Tags[]", key: str = "Key") -> tuple[Field, ...]:
+    """Tag rules at a path: 'Tags[]' with Key/Value, 'tags[]' with key/value, or a map 'tags'."""
+    fix = settings_fix("deployment.name")
+    if key == "map":
+        keys, values = f"{where}{{key}}", f"{where}{{}}"
+    else:
+        value = "Value" if key == "Key" else "value"
+        keys, values = f"{where}.{key}", f"{where}.{value}"
+    return (
+        Field(keys, _tag_rules(resource_type, "Key"), fix),
+        Field(values, _tag_rules(resource_type, "Value"), fix),
+    )
+
+
+def _tag_count(where: str) -> Combination:
+    def find(params: dict[str, Any]) -> Found:
+        tags = _dig(params, where)
+        if isinstance(tags, list | dict) and len(tags) > 50:
+            yield where, f"{len(tags)} tags", "at most 50 tags"
+
+    return Combination(
+        by_hand("a resource takes at most 50 tags", TAGGING, lambda _: True),
+        find,
+        OWN_TEXT,
+    )
+
+
+def _dig(params: dict[str, Any], path: str) -> Any:
+    value: Any = params
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return UNKNOWN
+        value = value[part]
+    return value
+
+
+# -- combinations written from the docs or taken from cfn-lint's extensions ----------------
+
+
+def _fargate_pair(params: dict[str, Any]) -> Found:
+    cpu, memory = params.get("cpu"), params.get("memory")
+    if "FARGATE" not in (params.get("requiresCompatibilities") or []):
+        return
+    if cpu is UNKNOWN or memory is UNKNOWN or cpu is None or memory is None:
+        return
+    sizes = cfn.fargate_sizes()
+    if str(cpu) not in sizes:
+        yield "cpu", cpu, "Fargate takes cpu " + ", ".join(sizes)
+    elif not str(memory).isdigit() or int(memory) not in sizes[str(cpu)]:
+        allowed = ", ".join(map(str, sizes[str(cpu)]))
+        yield "memory", memory, f"Fargate with cpu {cpu} takes memory {allowed}"
+
+
+def _container_memory(params: dict[str, Any]) -> Found:
+    task_memory = params.get("memory")
+    for n, c in enumerate(params.get("containerDefinitions") or []):
+        hard, soft = c.get("memory"), c.get("memoryReservation")
+        if isinstance(hard, int) and str(task_memory).isdigit() and hard > int(task_memory):
+            yield (
+                f"containerDefinitions[{n}].memory",
+                hard,
+                f"the container's hard limit must fit in the task's memory ({task_memory} MiB)",
+            )
+        if isinstance(hard, int) and isinstance(soft, int) and soft > hard:
+            yield (
+                f"containerDefinitions[{n}].memoryReservation",
+                soft,
+                f"the soft limit must not exceed the hard limit ({hard} MiB)",
+            )
+
+
+def _major(version: str) -> str:
+    return version.split(".")[0]
+
+
+def _instance_class(params: dict[str, Any]) -> Found:
+    engine, version = params.get("Engine"), params.get("EngineVersion")
+    klass = params.get("DBInstanceClass")
+    if not all(isinstance(v, str) for v in (engine, version, klass)):
+        return
+    offered = cfn.instance_classes(engine, version)
+    if offered and klass not in offered:
+        hint = [c for c in ("db.t4g.micro", "db.t3.micro") if c in offered]
+        yield (
+            "DBInstanceClass",
+            klass,
+            f"RDS does not offer {klass} for {engine} {version}"
+            + (f" (it does offer {' and '.join(hint)})" if hint else ""),
+        )
+
+
+def _engine_version(params: dict[str, Any]) -> Found:
+    engine, version = params.get("Engine"), params.get("EngineVersion")
+    if not (isinstance(engine, str) and isinstance(version, str)):
+        return
+    versions = cfn.engine_versions(engine)
+    if versions and version not in versions and _major(version) not in versions:
+        majors = sorted({_major(v) for v in versions}, key=lambda v: int(v) if v.isdigit() else 0)
+        yield (
+            "EngineVersion",
+            version,
+            f"{engine} has no version {version} (majors: {', '.join(majors[-6:])})",
+        )
+
+
+def _one_password_source(params: dict[str, Any]) -> Found:
+    if params.get("ManageMasterUserPassword") is True and "MasterUserPassword" in params:
+        yield (
+            "MasterUserPassword",
+            params["MasterUserPassword"],
+            "cannot be given when ManageMasterUserPassword is on",
+        )
+
+
+def _timeout_below_interval(params: dict[str, Any]) -> Found:
+    timeout = params.get("HealthCheckTimeoutSeconds")
+    interval = params.get("HealthCheckIntervalSeconds")
+    if isinstance(timeout, int) and isinstance(interval, int) and timeout >= interval:
+        yield (
+            "HealthCheckTimeoutSeconds",
+            timeout,
+            f"must be less than the interval ({interval} s)",
+        )
+
+
+def _two_subnets(params: dict[str, Any]) -> Found:
+    subnets = params.get("Subnets")
+    minimum = cfn.extension("aws_elasticloadbalancingv2_loadbalancer/application_subnets")
+    fewest = minimum["then"]["properties"]["Subnets"]["minItems"]
+    application = params.get("Type", "application") == "application"
+    if isinstance(subnets, list) and application and len(subnets) < fewest:
+        yield "Subnets", subnets, f"an Application Load Balancer needs {fewest} or more subnets"
+
+
+def _capacity_order(params: dict[str, Any]) -> Found:
+    low, high = params.get("MinCapacity"), params.get("MaxCapacity")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        yield "MinCapacity", low, f"must not exceed MaxCapacity ({high})"
+
+
+def _policy_size(params: dict[str, Any]) -> Found:
+    document = params.get("PolicyDocument")
+    if isinstance(document, str) and len("".join(document.split())) > 10240:
+        yield "PolicyDocument", f"{len(document)} characters", "at most 10,240 characters"
+
+
+FARGATE = Combination(
+    Rule(
+        "Fargate's CPU and memory go in fixed pairs",
+        "cfn-lint extension aws_ecs_taskdefinition/fargate_cpu_memory",
+        lambda _: True,
+    ),
+    _fargate_pair,
+    settings_fix("task_definition.cpu", "task_definition.memory"),
+)
+CONTAINER_MEMORY = Combination(
+    by_hand(
+        "container memory within the task's; soft limit within the hard limit",
+        f"{ECS_API}/API_ContainerDefinition.html",
+        lambda _: True,
+    ),
+    _container_memory,
+    settings_fix(
+        "task_definition.container_memory", "task_definition.container_memory_reservation"
+    ),
+)
+INSTANCE_CLASS = Combination(
+    Rule(
+        "the instance class must be one RDS offers for the engine version",
+        "cfn-lint extension aws_rds_dbinstance/db_instance_class",
+        lambda _: True,
+    ),
+    _instance_class,
+    'Choose a class RDS offers for it: set database.instance_class = "db.t4g.micro" (or '
+    "db.t3.micro) in your settings; `runbook deploy` offers this fix.",
+)
+ENGINE_VERSION = Combination(
+    Rule(
+        "the engine version must be one RDS has",
+        "cfn-lint extension aws_rds_dbinstance/engine_version",
+        lambda _: True,
+    ),
+    _engine_version,
+    settings_fix("database.engine_version"),
+)
+PASSWORD_SOURCE = Combination(
+    by_hand(
+        "MasterUserPassword and ManageMasterUserPassword exclude each other",
+        RDS_API,
+        lambda _: True,
+    ),
+    _one_password_source,
+    OWN_TEXT,
+)
+TIMEOUT = Combination(
+    by_hand(
+        "the health check timeout must be less than its interval",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+        "target-group-health-checks.html",
+        lambda _: True,
+    ),
+    _timeout_below_interval,
+    settings_fix("load_balancer.health_check_interval"),
+)
+TWO_SUBNETS = Combination(
+    Rule(
+        "an Application Load Balancer needs subnets in two or more zones",
+        "cfn-lint extension aws_elasticloadbalancingv2_loadbalancer/application_subnets",
+        lambda _: True,
+    ),
+    _two_subnets,
+    "Add a default subnet in another zone (aws ec2 create-default-subnet), then run again.",
+)
+CAPACITY = Combination(
+    by_hand(
+        "MinCapacity must not exceed MaxCapacity",
+        "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
+        "API_RegisterScalableTarget.html",
+        lambda _: True,
+    ),
+    _capacity_order,
+    settings_fix("auto_scaling.max_tasks", "service.desired_count"),
+)
+POLICY_SIZE = Combination(
+    by_hand(
+        "a role's inline policies take at most 10,240 characters",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
+        lambda _: True,
+    ),
+    _policy_size,
+    OWN_TEXT,
+)
+
+# -- the operations ----------------------------------------------------------------------
+
+
+def _sg_ingress() -> Operation:
+    desc = _sg_rule_description()
+    return Operation(
+        (
+            Field("IpPermissions[].IpRanges[].Description", desc, OWN_TEXT),
+            Field("IpPermissions[].UserIdGroupPairs[].Description", desc, OWN_TEXT),
+            Field(
+                "IpPermissions[].FromPort",
+                (between(0, 65535, f"{EC2_API}/API_IpPermission.html"),),
+                settings_fix("security_groups.listener_port", "app_port", "db_port"),
+            ),
+            Field(
+                "IpPermissions[].ToPort",
+                (between(0, 65535, f"{EC2_API}/API_IpPermission.html"),),
+                settings_fix("security_groups.listener_port", "app_port", "db_port"),
+            ),
+            Field(
+                "IpPermissions[].IpProtocol",
+                from_schema("AWS::EC2::SecurityGroupIngress", "IpProtocol", "")
+                if cfn.constraints("AWS::EC2::SecurityGroupIngress", "IpProtocol")
+                else (
+                    pattern(
+                        r"tcp|udp|icmp|icmpv6|-1|\d{1,3}",
+                        "must be tcp, udp, icmp, icmpv6, -1 or a protocol number",
+                        f"{EC2_API}/API_IpPermission.html",
+                    ),
+                ),
+                OWN_TEXT,
+            ),
+        )
+    )
+
+
+def _listener(tags: bool) -> Operation:
+    return Operation(
+        (
+            Field(
+                "Port",
+                from_schema("AWS::ElasticLoadBalancingV2::Listener", "Port"),
+                settings_fix("security_groups.listener_port"),
+            ),
+            Field(
+                "Protocol",
+                from_schema("AWS::ElasticLoadBalancingV2::Listener", "Protocol"),
+                OWN_TEXT,
+            ),
+            *(tag_fields("AWS::ElasticLoadBalancingV2::Listener") if tags else ()),
+        ),
+        (_tag_count("Tags"),) if tags else (),
+    )
+
+
+def _target_group(create: bool) -> Operation:
+    tg = "AWS::ElasticLoadBalancingV2::TargetGroup"
+    lb = settings_fix(
+        "load_balancer.health_check_interval",
+        "healthy_threshold",
+        "health_check_path",
+    )
+    fields = (
+        Field("HealthCheckProtocol", from_schema(tg, "HealthCheckProtocol"), OWN_TEXT),
+        Field("HealthCheckPath", from_schema(tg, "HealthCheckPath"), lb),
+        Field("HealthCheckIntervalSeconds", from_schema(tg, "HealthCheckIntervalSeconds"), lb),
+        Field("HealthCheckTimeoutSeconds", from_schema(tg, "HealthCheckTimeoutSeconds"), lb),
+        Field("HealthyThresholdCount", from_schema(tg, "HealthyThresholdCount"), lb),
+        Field("UnhealthyThresholdCount", from_schema(tg, "UnhealthyThresholdCount"), OWN_TEXT),
+    )
+    if create:
+        fields += (
+            Field("Name", ELB_NAME, settings_fix("load_balancer.target_group")),
+            Field("Protocol", from_schema(tg, "Protocol"), OWN_TEXT),
+            Field("Port", from_schema(tg, "Port"), settings_fix("security_groups.app_port")),
+            Field("TargetType", from_schema(tg, "TargetType"), OWN_TEXT),
+            *tag_fields(tg),
+        )
+    return Operation(fields, (TIMEOUT, *((_tag_count("Tags"),) if create else ())))
+
+
+def _ecs_tags(resource_type: str) -> tuple[Field, ...]:
+    return tag_fields(resource_type, "tags[]", "key")
+
+
+@functools.cache
+def operations() -> dict[tuple[str, str], Operation]:
+    """Every operation any plan can produce, with its rules (tests prove none is missing)."""
+    sg, lb = "AWS::EC2::SecurityGroup", "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    td, db = "AWS::ECS::TaskDefinition", "AWS::RDS::DBInstance"
+    role, policy = "AWS::IAM::Role", "AWS::IAM::RolePolicy"
+    logs, scaling = "AWS::Logs::LogGroup", "AWS::ApplicationAutoScaling::ScalingPolicy"
+    cert = "AWS::CertificateManager::Certificate"
+    sg_name = (
+        pattern(
+            r"(?!sg-)" + EC2_CHARS.replace("*", "{1,255}"),
+            f"must be 1-255 of {EC2_CHARS_SAY}, not starting with sg-",
+            f"{EC2_API}/API_CreateSecurityGroup.html",
+        ),
+    )
+    log_name = from_schema(logs, "LogGroupName")
+    secret_name = (
+        pattern(
+            r"[A-Za-z0-9/_+=.@-]{1,512}",
+            "must be 1-512 ASCII letters, digits or /_+=.@-",
+            "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html",
+        ),
+    )
+    repo_name = from_schema("AWS::ECR::Repository", "RepositoryName")
+    scaling_where = (
+        Field("ServiceNamespace", from_schema(scaling, "ServiceNamespace"), OWN_TEXT),
+        Field("ScalableDimension", from_schema(scaling, "ScalableDimension"), OWN_TEXT),
+        Field(
+            "ResourceId",
+            from_schema(scaling, "ResourceId"),
+            settings_fix("cluster.name", "service.name"),
+        ),
+    )
+    return {
+        # I. Security groups
+        ("ec2", "create_security_group"): Operation(
+            (
+                Field(
+                    "GroupName",
+                    sg_name,
+                    settings_fix(
+                        "security_groups.elb_sg",
+                        "security_groups.ecs_sg",
+                        "security_groups.db_sg",
+                    ),
+                ),
+                Field(
+                    "Description",
+                    from_schema(sg, "GroupDescription", f"{EC2_CHARS_SAY}, up to 255"),
+                    OWN_TEXT,
+                ),
+                *tag_fields(sg, "TagSpecifications[].Tags[]"),
+            ),
+        ),
+        ("ec2", "authorize_security_group_ingress"): _sg_ingress(),
+        ("ec2", "create_tags"): Operation(tag_fields(sg), (_tag_count("Tags"),)),
+        ("ec2", "delete_security_group"): Operation(),
+        # II. Load balancer
+        ("elbv2", "create_target_group"): _target_group(create=True),
+        ("elbv2", "modify_target_group"): _target_group(create=False),
+        ("elbv2", "modify_target_group_attributes"): Operation(
+            (
+                Field(
+                    "Attributes[].Value",
+                    (
+                        pattern(
+                            r"\d{1,4}",
+                            "deregistration delay: 0 to 3600 seconds",
+                            f"{ELB_API}/API_TargetGroupAttribute.html",
+                        ),
+                        by_hand(
+                            "deregistration delay: 0 to 3600 seconds",
+                            f"{ELB_API}/API_TargetGroupAttribute.html",
+                            lambda v: not str(v).isdigit() or int(v) <= 3600,
+                        ),
+                    ),
+                    settings_fix("load_balancer.deregistration_delay"),
+                ),
+            )
+        ),
+        ("elbv2", "create_load_balancer"): Operation(
+            (
+                Field(
+                    "Name",
+                    (
+                        *ELB_NAME,
+                        never(
+                            lambda v: v.startswith("internal-"),
+                            "must not start with internal-",
+                            f"{ELB_API}/API_CreateLoadBalancer.html",
+                        ),
+                    ),
+                    settings_fix("load_balancer.name"),
+                ),
+                Field("Scheme", from_schema(lb, "Scheme"), OWN_TEXT),
+                Field("Type", from_schema(lb, "Type"), OWN_TEXT),
+                Field("IpAddressType", from_schema(lb, "IpAddressType"), OWN_TEXT),
+                *tag_fields(lb),
+            ),
+            (TWO_SUBNETS, _tag_count("Tags")),
+        ),
+        ("elbv2", "modify_load_balancer_attributes"): Operation(
+            (
+                Field(
+                    "Attributes[].Key",
+                    (
+                        pattern(
+                            r"[a-zA-Z0-9._]+",
+                            "must be an attribute key such as routing.http.drop_invalid_"
+                            "header_fields.enabled",
+                            f"{ELB_API}/API_LoadBalancerAttribute.html",
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+                Field(
+                    "Attributes[].Value",
+                    (
+                        pattern(
+                            r"true|false",
+                            "must be true or false",
+                            f"{ELB_API}/API_LoadBalancerAttribute.html",
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+            )
+        ),
+        ("elbv2", "add_tags"): Operation(tag_fields(lb), (_tag_count("Tags"),)),
+        ("elbv2", "create_listener"): _listener(tags=True),
+        ("elbv2", "modify_listener"): Operation(
+            (
+                Field(
+                    "DefaultActions[].RedirectConfig.StatusCode",
+                    (
+                        pattern(
+                            r"HTTP_30[12]",
+                            "must be HTTP_301 or HTTP_302",
+                            f"{ELB_API}/API_RedirectActionConfig.html",
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+            )
+        ),
+        ("elbv2", "delete_listener"): Operation(),
+        ("elbv2", "delete_load_balancer"): Operation(),
+        ("elbv2", "delete_target_group"): Operation(),
+        ("elbv2", "describe_load_balancers"): Operation(),
+        # III. Cluster, logs, service-linked role
+        ("iam", "create_service_linked_role"): Operation(
+            (
+                Field(
+                    "AWSServiceName",
+                    (
+                        pattern(
+                            r"[\w+=,.@-]+\.amazonaws\.com",
+                            "must be a service principal such as ecs.amazonaws.com",
+                            "https://docs.aws.amazon.com/IAM/latest/APIReference/"
+                            "API_CreateServiceLinkedRole.html",
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+            )
+        ),
+        ("ecs", "create_cluster"): Operation(
+            (
+                Field("clusterName", ECS_NAME, settings_fix("cluster.name")),
+                *_ecs_tags("AWS::ECS::Cluster"),
+            ),
+            (_tag_count("tags"),),
+        ),
+        ("ecs", "tag_resource"): Operation(_ecs_tags("AWS::ECS::Cluster"), (_tag_count("tags"),)),
+        ("logs", "create_log_group"): Operation(
+            (
+                Field("logGroupName", log_name, settings_fix("cluster.log_group")),
+                *tag_fields(logs, "tags", "map"),
+            ),
+            (_tag_count("tags"),),
+        ),
+        ("logs", "tag_log_group"): Operation(
+            (
+                Field("logGroupName", log_name, settings_fix("cluster.log_group")),
+                *tag_fields(logs, "tags", "map"),
+            ),
+            (_tag_count("tags"),),
+        ),
+        ("logs", "put_retention_policy"): Operation(
+            (
+                Field("logGroupName", log_name, settings_fix("cluster.log_group")),
+                Field(
+                    "retentionInDays",
+                    from_schema(logs, "RetentionInDays"),
+                    settings_fix("cluster.log_retention_days"),
+                ),
+            )
+        ),
+        ("ecs", "delete_cluster"): Operation(),
+        ("logs", "delete_log_group"): Operation((Field("logGroupName", log_name, FOUND),)),
+        # IV. Database
+        ("secretsmanager", "create_secret"): Operation(
+            (
+                Field("Name", secret_name, settings_fix("deployment.name")),
+                Field(
+                    "Description",
+                    from_schema("AWS::SecretsManager::Secret", "Description"),
+                    OWN_TEXT,
+                ),
+                Field(
+                    "SecretString",
+                    from_schema("AWS::SecretsManager::Secret", "SecretString"),
+                    "Choose a shorter RUNBOOK_DB_PASSWORD.",
+                ),
+                *tag_fields("AWS::SecretsManager::Secret"),
+            ),
+            (_tag_count("Tags"),),
+        ),
+        ("rds", "create_db_instance"): Operation(
+            (
+                Field("DBInstanceIdentifier", RDS_ID, settings_fix("database.identifier")),
+                Field(
+                    "DBName",
+                    (
+                        pattern(
+                            r"[A-Za-z][A-Za-z0-9_]{0,62}",
+                            "PostgreSQL: 1-63 letters, digits or underscores, from a letter",
+                            RDS_API,
+                        ),
+                    ),
+                    settings_fix("database.db_name"),
+                ),
+                Field(
+                    "MasterUsername",
+                    from_schema(db, "MasterUsername"),
+                    settings_fix("database.master_username"),
+                ),
+                Field(
+                    "MasterUserPassword",
+                    (
+                        pattern(
+                            r"[\x21-\x7e]{8,128}",
+                            "PostgreSQL: 8-128 printable ASCII characters, no spaces",
+                            RDS_API,
+                        ),
+                        never(
+                            lambda v: any(c in v for c in '/"@'),
+                            'must not contain / " or @',
+                            RDS_API,
+                        ),
+                    ),
+                    "Choose another RUNBOOK_DB_PASSWORD.",
+                ),
+                Field(
+                    "AllocatedStorage",
+                    (between(20, 65536, RDS_API, " GiB (gp3, PostgreSQL)"),),
+                    settings_fix("database.allocated_storage"),
+                ),
+                Field(
+                    "Port",
+                    (between(1150, 65535, RDS_API, " (PostgreSQL on RDS)"),),
+                    settings_fix("security_groups.db_port"),
+                ),
+                Field("BackupRetentionPeriod", (between(0, 35, RDS_API, " days"),), OWN_TEXT),
+                Field(
+                    "StorageType",
+                    (
+                        pattern(
+                            r"gp2|gp3|io1|io2|standard",
+                            "must be gp2, gp3, io1, io2 or standard",
+                            RDS_API,
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+                *tag_fields(db),
+            ),
+            (INSTANCE_CLASS, ENGINE_VERSION, PASSWORD_SOURCE, _tag_count("Tags")),
+        ),
+        ("rds", "add_tags_to_resource"): Operation(tag_fields(db), (_tag_count("Tags"),)),
+        ("rds", "describe_db_instances"): Operation(
+            (Field("DBInstanceIdentifier", RDS_ID, settings_fix("database.identifier")),)
+        ),
+        ("rds", "delete_db_instance"): Operation((Field("DBInstanceIdentifier", RDS_ID, FOUND),)),
+        ("secretsmanager", "delete_secret"): Operation(),
+        # V. Task definition, its roles and image repository
+        ("iam", "create_role"): Operation(
+            (
+                Field("RoleName", ROLE_NAME, ROLE_FIX),
+                Field("Description", from_schema(role, "Description"), OWN_TEXT),
+                Field(
+                    "AssumeRolePolicyDocument",
+                    from_schema(role, "AssumeRolePolicyDocument"),
+                    OWN_TEXT,
+                ),
+                *tag_fields(role),
+            ),
+            (_tag_count("Tags"),),
+        ),
+        ("iam", "attach_role_policy"): Operation((Field("RoleName", ROLE_NAME, ROLE_FIX),)),
+        ("iam", "put_role_policy"): Operation(
+            (
+                Field("RoleName", from_schema(policy, "RoleName"), ROLE_FIX),
+                Field(
+                    "PolicyName", from_schema(policy, "PolicyName"), settings_fix("deployment.name")
+                ),
+                Field("PolicyDocument", from_schema(policy, "PolicyDocument"), OWN_TEXT),
+            ),
+            (POLICY_SIZE,),
+        ),
+        ("iam", "delete_role_policy"): Operation(
+            (Field("PolicyName", from_schema(policy, "PolicyName"), FOUND),)
+        ),
+        ("iam", "detach_role_policy"): Operation((Field("RoleName", ROLE_NAME, FOUND),)),
+        ("iam", "delete_role"): Operation((Field("RoleName", ROLE_NAME, FOUND),)),
+        ("ecr", "create_repository"): Operation(
+            (
+                Field("repositoryName", repo_name, settings_fix("task_definition.family")),
+                *tag_fields("AWS::ECR::Repository", "tags[]"),
+            ),
+            (_tag_count("tags"),),
+        ),
+        ("ecr", "delete_repository"): Operation((Field("repositoryName", repo_name, FOUND),)),
+        ("ecr", "describe_images"): Operation(
+            (Field("repositoryName", repo_name, settings_fix("task_definition.family")),)
+        ),
+        ("ecs", "register_task_definition"): Operation(
+            (
+                Field("family", ECS_NAME, settings_fix("task_definition.family")),
+                Field(
+                    "containerDefinitions[].name",
+                    ECS_NAME,
+                    settings_fix("task_definition.container_name"),
+                ),
+                Field(
+                    "containerDefinitions[].portMappings[].containerPort",
+                    (between(1, 65535, f"{ECS_API}/API_PortMapping.html"),),
+                    settings_fix("security_groups.app_port"),
+                ),
+                Field(
+                    "containerDefinitions[].logConfiguration.options.awslogs-group",
+                    log_name,
+                    settings_fix("cluster.log_group"),
+                ),
+                Field(
+                    "containerDefinitions[].image",
+                    (
+                        length(1, 255, f"{ECS_API}/API_ContainerDefinition.html"),
+                        pattern(
+                            r"[^\s]+",
+                            "must be an image reference without spaces",
+                            f"{ECS_API}/API_ContainerDefinition.html",
+                        ),
+                    ),
+                    settings_fix("task_definition.image"),
+                ),
+                Field(
+                    "networkMode",
+                    from_schema(td, "NetworkMode")
+                    if cfn.constraints(td, "NetworkMode")
+                    else (
+                        pattern(
+                            r"awsvpc|bridge|host|none",
+                            "must be awsvpc, bridge, host or none",
+                            f"{ECS_API}/API_RegisterTaskDefinition.html",
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+                *_ecs_tags(td),
+            ),
+            (FARGATE, CONTAINER_MEMORY, _tag_count("tags")),
+        ),
+        ("ecs", "deregister_task_definition"): Operation(),
+        # VI. Service
+        ("ecs", "create_service"): Operation(
+            (
+                Field("serviceName", ECS_NAME, settings_fix("service.name")),
+                Field("cluster", ECS_NAME, settings_fix("cluster.name")),
+                Field("launchType", from_schema("AWS::ECS::Service", "LaunchType"), OWN_TEXT),
+                Field(
+                    "propagateTags",
+                    from_schema("AWS::ECS::Service", "PropagateTags"),
+                    OWN_TEXT,
+                ),
+                Field(
+                    "desiredCount",
+                    (between(0, 2147483647, f"{ECS_API}/API_CreateService.html"),),
+                    settings_fix("service.desired_count"),
+                ),
+                Field(
+                    "healthCheckGracePeriodSeconds",
+                    (between(0, 2147483647, f"{ECS_API}/API_CreateService.html", " s"),),
+                    settings_fix("service.health_check_grace_period"),
+                ),
+                Field(
+                    "loadBalancers[].containerName",
+                    ECS_NAME,
+                    settings_fix("task_definition.container_name"),
+                ),
+                *_ecs_tags("AWS::ECS::Service"),
+            ),
+            (_tag_count("tags"),),
+        ),
+        ("ecs", "update_service"): Operation(
+            (
+                Field("service", ECS_NAME, settings_fix("service.name")),
+                Field("cluster", ECS_NAME, settings_fix("cluster.name")),
+                Field(
+                    "desiredCount",
+                    (between(0, 2147483647, f"{ECS_API}/API_UpdateService.html"),),
+                    settings_fix("service.desired_count"),
+                ),
+            )
+        ),
+        ("ecs", "describe_services"): Operation(
+            (Field("cluster", ECS_NAME, settings_fix("cluster.name")),)
+        ),
+        ("ecs", "delete_service"): Operation(
+            (Field("service", ECS_NAME, FOUND), Field("cluster", ECS_NAME, FOUND))
+        ),
+        # VII. HTTPS and domain
+        ("acm", "request_certificate"): Operation(
+            (
+                Field(
+                    "DomainName",
+                    (
+                        length(
+                            1,
+                            253,
+                            "https://docs.aws.amazon.com/acm/latest/APIReference/"
+                            "API_RequestCertificate.html",
+                        ),
+                    ),
+                    settings_fix("domain.name"),
+                ),
+                Field(
+                    "ValidationMethod",
+                    from_schema(cert, "ValidationMethod")
+                    if cfn.constraints(cert, "ValidationMethod")
+                    else (
+                        pattern(
+                            r"DNS|EMAIL",
+                            "must be DNS or EMAIL",
+                            "https://docs.aws.amazon.com/acm/latest/APIReference/"
+                            "API_RequestCertificate.html",
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+                *tag_fields(cert),
+            ),
+            (_tag_count("Tags"),),
+        ),
+        ("acm", "describe_certificate"): Operation(),
+        ("acm", "delete_certificate"): Operation(),
+        ("route53", "change_resource_record_sets"): Operation(
+            (
+                Field(
+                    "ChangeBatch.Changes[].ResourceRecordSet.TTL",
+                    (
+                        between(
+                            0,
+                            2147483647,
+                            "https://docs.aws.amazon.com/Route53/latest/APIReference/"
+                            "API_ResourceRecordSet.html",
+                            " s",
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+                Field(
+                    "ChangeBatch.Changes[].ResourceRecordSet.Name",
+                    (
+                        length(
+                            1,
+                            1024,
+                            "https://docs.aws.amazon.com/Route53/latest/APIReference/"
+                            "API_ResourceRecordSet.html",
+                        ),
+                    ),
+                    settings_fix("domain.name"),
+                ),
+            )
+        ),
+        # VIII. Auto scaling
+        ("application-autoscaling", "register_scalable_target"): Operation(
+            scaling_where, (CAPACITY,)
+        ),
+        ("application-autoscaling", "put_scaling_policy"): Operation(
+            (
+                *scaling_where,
+                Field("PolicyName", from_schema(scaling, "PolicyName"), OWN_TEXT),
+                Field("PolicyType", from_schema(scaling, "PolicyType"), OWN_TEXT),
+            )
+        ),
+        ("application-autoscaling", "deregister_scalable_target"): Operation(scaling_where),
+    }
+
+
+def is_hidden(value: Any) -> bool:
+    return isinstance(value, Hidden)
+
+
+__all__ = ["Combination", "Field", "Operation", "operations", "plain"]
