@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     destroy.add_argument("--yes", "-y", action="store_true", help="do not ask")
     destroy.add_argument("--dry-run", action="store_true", help="print the deletes only")
+    export = commands.add_parser(
+        "export", parents=[common], help="write the deployment as a CloudFormation template"
+    )
+    export.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
+    export.add_argument("--format", choices=["yaml", "json"], default="yaml")
     sandbox = commands.add_parser("sandbox", help="the background local AWS emulator")
     sandbox.add_argument("action", choices=["start", "stop"])
     return parser
@@ -119,10 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(console: Console, args: argparse.Namespace, settings: Any) -> int:
-    offline = args.command == "plan" and args.offline
+    offline = (args.command == "plan" and args.offline) or args.command == "export"
     dry_run = bool(getattr(args, "dry_run", False))
     aws = None if offline else _aws(args, settings)
-    if aws is None and not (args.command in (None, "plan") or dry_run):
+    if aws is None and not (args.command in (None, "plan", "export") or dry_run):
         from runbook.errors import Problem
 
         raise RunbookError(
@@ -146,6 +151,10 @@ def _run(console: Console, args: argparse.Namespace, settings: Any) -> int:
         return _deploy(console, runbook, assume_yes=args.yes)
     if args.command == "status":
         return _status(console, runbook)
+    if args.command == "export":
+        from runbook.export.command import export
+
+        return export(console, runbook, output=args.output, fmt=args.format)
     return _destroy(console, runbook, assume_yes=args.yes, dry_run=dry_run)
 
 

@@ -62,11 +62,14 @@ def plan_table(
     return table
 
 
-def refused(console: Console, rows: list[dict[str, Any]]) -> None:
+def refused(
+    console: Console,
+    rows: list[dict[str, Any]],
+    outcome: str = "nothing was sent, and a deploy stops before sending them",
+) -> None:
     """The calls AWS's documented rules refuse: parameter, value, rule, fix, and the source."""
     console.print(
-        f"[bold red]✗ {len(rows)} call(s) would be refused by AWS:[/] nothing was sent, "
-        "and a deploy stops before sending them.",
+        f"[bold red]✗ {len(rows)} call(s) would be refused by AWS:[/] {outcome}.",
         highlight=False,
         soft_wrap=True,
     )
