@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -95,20 +97,34 @@ def fargate_sizes() -> dict[str, tuple[int, ...]]:
     return sizes
 
 
-@functools.cache
-def _instance_classes() -> list[dict[str, Any]]:
-    return extension("aws_rds_dbinstance/db_instance_class")["allOf"]
+CLASSES = "aws_rds_dbinstance/db_instance_class"
 
 
 @functools.cache
 def instance_classes(engine: str, version: str) -> frozenset[str]:
-    """The classes RDS offers for an engine version; a bare major ('16'): any of its minors."""
+    """The classes RDS offers for an engine version; a bare major ('16'): any of its minors.
+
+    The answer is kept in a small cache file: cfn-lint's table is 5 MB of JSON (about 70 ms
+    to read), and `runbook plan` asks it once per run.
+    """
+    source = _root() / "extensions" / f"{CLASSES}.json"
+    stat = source.stat()
+    cache = _cache_dir() / f"rds-classes-{stat.st_size}-{int(stat.st_mtime)}.json"
+    key = f"{engine} {version}"
+    known = _read_cache(cache)
+    if key not in known:
+        known[key] = sorted(_classes_from(extension(CLASSES)["allOf"], engine, version))
+        _write_cache(cache, known)
+    return frozenset(known[key])
+
+
+def _classes_from(entries: list[dict[str, Any]], engine: str, version: str) -> set[str]:
     offered: set[str] = set()
-    for entry in _instance_classes():
+    for entry in entries:
         props = entry["if"]["properties"]
         if props.get("Engine", {}).get("const") != engine:
             continue
-        # Each entry names one minor ('16.4' matches '^(16\.4\..+|16\.4)$').
+        # Each entry names one minor ('16.4' matches '^(16\\.4\\..+|16\\.4)$').
         pattern = props["EngineVersion"]["pattern"]
         minor = re.match(r"\^\((\d+)\\\.(\d+)", pattern)
         matches = (
@@ -118,7 +134,30 @@ def instance_classes(engine: str, version: str) -> frozenset[str]:
         )
         if matches:
             offered |= set(entry["then"]["properties"]["DBInstanceClass"]["enum"])
-    return frozenset(offered)
+    return offered
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fargate-runbook"
+
+
+def _read_cache(path: Path) -> dict[str, list[str]]:
+    try:
+        return _read(path)
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(path: Path, data: dict[str, list[str]]) -> None:
+    """Atomically, and never an error: without a cache the answer is only slower."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as f:
+            json.dump(data, f)
+        os.replace(f.name, path)
+    except OSError:
+        pass
 
 
 @functools.cache

@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import functools
+import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from runbook.plan import MASK, Ref, Secret
+
+
+@functools.cache
+def compiled(pattern: str) -> Any:
+    """Python's re where it can (fast); the regex package for \\p{L} and the like; else None."""
+    if "\\p" not in pattern:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # '[' inside a class: literal
+                return re.compile(pattern)
+        except re.error:
+            pass
+    import regex  # cfn-lint's own dependency; about 25 ms to import, so only when needed
+
+    try:
+        return regex.compile(pattern)
+    except regex.error:
+        return None
 
 
 class Unknown:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import regex  # cfn-lint's own dependency: the schemas' patterns use \p{L} and friends
-
 from runbook.rules import cfn
-from runbook.rules.core import Rule, plain
+from runbook.rules.core import Rule, compiled, plain
 
 
-@functools.cache
 def _compiled(pattern: str) -> Any:
-    return regex.compile(pattern)
+    found = compiled(pattern)
+    if found is None:
+        raise ValueError(f"a pattern no regular expression engine here takes: {pattern}")
+    return found
 
 
 def _matches(pattern: str) -> Callable[[Any], bool]:

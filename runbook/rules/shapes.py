@@ -5,23 +5,17 @@ botocore's own validator checks types and minimums only; AWS enforces the rest s
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import regex
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from runbook.model_check import _operation
-from runbook.rules.core import UNKNOWN, plain
+from runbook.rules.core import UNKNOWN, compiled, plain
 
 
-@functools.cache
 def _pattern(text: str) -> Any:
-    try:
-        return regex.compile(text)
-    except regex.error:  # a Java-only construct: no rule rather than a wrong one
-        return None
+    return compiled(text)  # None for a Java-only construct: no rule rather than a wrong one
 
 
 # boto3 strips '/hostedzone/' and the like from these Route 53 IDs before sending
