@@ -48,10 +48,6 @@ class Rule:
     source: str  # "CloudFormation schema AWS::EC2::SecurityGroup.GroupDescription"
     test: Callable[[Any], bool]
 
-    @property
-    def by_hand(self) -> bool:
-        return self.source.startswith("by hand")
-
 
 @dataclass(frozen=True)
 class Refusal:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runbook.rules import cfn
-from runbook.rules.core import UNKNOWN, Hidden, Rule, plain
+from runbook.rules.core import UNKNOWN, Rule
 from runbook.rules.kinds import between, by_hand, from_schema, length, never, pattern
 
 Found = Iterator[tuple[str, Any, str]]  # (parameter path, value, what the rule says)
@@ -84,8 +84,6 @@ ECS_NAME = (
         f"{ECS_API}/API_CreateCluster.html",
     ),
 )
-RDS_ID = from_schema("AWS::RDS::DBInstance", "DBInstanceIdentifier")
-ROLE_NAME = from_schema("AWS::IAM::Role", "RoleName")
 ROLE_FIX = settings_fix("task_definition.execution_role", "task_definition.task_role")
 
 
@@ -433,6 +431,8 @@ def operations() -> dict[tuple[str, str], Operation]:
     role, policy = "AWS::IAM::Role", "AWS::IAM::RolePolicy"
     logs, scaling = "AWS::Logs::LogGroup", "AWS::ApplicationAutoScaling::ScalingPolicy"
     cert = "AWS::CertificateManager::Certificate"
+    # Read here, not at import: importing the executor must not read schemas.
+    rds_id, role_name = from_schema(db, "DBInstanceIdentifier"), from_schema(role, "RoleName")
     sg_name = (
         pattern(
             r"(?!sg-)" + EC2_CHARS.replace("*", "{1,255}"),
@@ -645,7 +645,7 @@ def operations() -> dict[tuple[str, str], Operation]:
         ),
         ("rds", "create_db_instance"): Operation(
             (
-                Field("DBInstanceIdentifier", RDS_ID, settings_fix("database.identifier")),
+                Field("DBInstanceIdentifier", rds_id, settings_fix("database.identifier")),
                 Field(
                     "DBName",
                     (
@@ -706,14 +706,14 @@ def operations() -> dict[tuple[str, str], Operation]:
         ),
         ("rds", "add_tags_to_resource"): Operation(tag_fields(db), (_tag_count("Tags"),)),
         ("rds", "describe_db_instances"): Operation(
-            (Field("DBInstanceIdentifier", RDS_ID, settings_fix("database.identifier")),)
+            (Field("DBInstanceIdentifier", rds_id, settings_fix("database.identifier")),)
         ),
-        ("rds", "delete_db_instance"): Operation((Field("DBInstanceIdentifier", RDS_ID, FOUND),)),
+        ("rds", "delete_db_instance"): Operation((Field("DBInstanceIdentifier", rds_id, FOUND),)),
         ("secretsmanager", "delete_secret"): Operation(),
         # V. Task definition, its roles and image repository
         ("iam", "create_role"): Operation(
             (
-                Field("RoleName", ROLE_NAME, ROLE_FIX),
+                Field("RoleName", role_name, ROLE_FIX),
                 Field("Description", from_schema(role, "Description"), OWN_TEXT),
                 Field(
                     "AssumeRolePolicyDocument",
@@ -724,7 +724,7 @@ def operations() -> dict[tuple[str, str], Operation]:
             ),
             (_tag_count("Tags"),),
         ),
-        ("iam", "attach_role_policy"): Operation((Field("RoleName", ROLE_NAME, ROLE_FIX),)),
+        ("iam", "attach_role_policy"): Operation((Field("RoleName", role_name, ROLE_FIX),)),
         ("iam", "put_role_policy"): Operation(
             (
                 Field("RoleName", from_schema(policy, "RoleName"), ROLE_FIX),
@@ -738,8 +738,8 @@ def operations() -> dict[tuple[str, str], Operation]:
         ("iam", "delete_role_policy"): Operation(
             (Field("PolicyName", from_schema(policy, "PolicyName"), FOUND),)
         ),
-        ("iam", "detach_role_policy"): Operation((Field("RoleName", ROLE_NAME, FOUND),)),
-        ("iam", "delete_role"): Operation((Field("RoleName", ROLE_NAME, FOUND),)),
+        ("iam", "detach_role_policy"): Operation((Field("RoleName", role_name, FOUND),)),
+        ("iam", "delete_role"): Operation((Field("RoleName", role_name, FOUND),)),
         ("ecr", "create_repository"): Operation(
             (
                 Field("repositoryName", repo_name, settings_fix("task_definition.family")),
@@ -923,10 +923,3 @@ def operations() -> dict[tuple[str, str], Operation]:
         ),
         ("application-autoscaling", "deregister_scalable_target"): Operation(scaling_where),
     }
-
-
-def is_hidden(value: Any) -> bool:
-    return isinstance(value, Hidden)
-
-
-__all__ = ["Combination", "Field", "Operation", "operations", "plain"]
