@@ -204,3 +204,24 @@ def test_a_secret_is_checked_but_never_shown() -> None:
     found = check(create, {})
     assert found and all(r.value == "********" for r in found)
     assert "quotes" not in json.dumps([r.as_dict() for r in found])
+
+
+def test_the_cli_stops_a_deploy_at_a_refused_call_with_exit_2(
+    aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An ECS family may have capitals, an ECR repository may not: settings validation lets
+    it through, AWS's rules do not, and nothing of section V reaches the emulator."""
+    from runbook import cli
+
+    config = tmp_path / "capitals.toml"
+    config.write_text(
+        '[database]\ninstance_class = "db.t4g.micro"\n[task_definition]\nfamily = "FlaskTodo"\n'
+    )
+    monkeypatch.setattr(cli, "_aws", lambda *_a: aws)
+    state = str(tmp_path / "state.json")
+    assert cli.main(["deploy", "--yes", "--config", str(config), "--state", state]) == 2
+    out = capsys.readouterr().out
+    assert "RefusedByAwsRules" in out and "repositoryName = 'FlaskTodo'" in out
+    assert "task_definition.family" in out
+    assert aws.calls["ecr.CreateRepository"] == 0
+    assert aws.calls["rds.CreateDBInstance"] == 1  # the sections before it ran
