@@ -18,8 +18,9 @@ from runbook.errors import Problem, RunbookError
 from runbook.model_check import operation_name
 from runbook.plan import Action
 from runbook.rules.core import Refusal, at, known_values, shown
-from runbook.rules.operations import OWN_TEXT, operations
+from runbook.rules.operations import operations
 from runbook.rules.shapes import violations
+from runbook.rules.spec import OWN_TEXT
 
 CODE = "RefusedByAwsRules"
 

@@ -9,55 +9,36 @@ limits apply to every call on top of these (runbook.rules.shapes).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from runbook.rules import cfn
-from runbook.rules.core import UNKNOWN, Rule
+from runbook.rules.combinations import (
+    CAPACITY,
+    CONTAINER_MEMORY,
+    ENGINE_VERSION,
+    FARGATE,
+    INSTANCE_CLASS,
+    PASSWORD_SOURCE,
+    POLICY_SIZE,
+    TIMEOUT,
+    TWO_SUBNETS,
+    tag_count,
+)
+from runbook.rules.core import Rule
 from runbook.rules.kinds import between, by_hand, from_schema, length, never, pattern
-
-Found = Iterator[tuple[str, Any, str]]  # (parameter path, value, what the rule says)
-
-
-@dataclass(frozen=True)
-class Field:
-    """The rules for the values at one parameter path ('A[].B', 'tags{}', 'tags{key}')."""
-
-    path: str
-    rules: tuple[Rule, ...]
-    fix: str
-
-
-@dataclass(frozen=True)
-class Combination:
-    """A rule over several parameters at once (e.g. Fargate's CPU and memory pairs)."""
-
-    rule: Rule  # its words and source; `find` does the checking
-    find: Callable[[dict[str, Any]], Found]
-    fix: str
-
-
-@dataclass(frozen=True)
-class Operation:
-    fields: tuple[Field, ...] = ()
-    combinations: tuple[Combination, ...] = ()
-
-
-def settings_fix(*names: str) -> str:
-    return f"Change {' or '.join(names)} in your settings (--config) and run again."
-
-
-OWN_TEXT = "This value is the runbook's own, not a setting: please report it as a bug."
-FOUND = "This value comes from what the runbook found in the account: please report it."
-
-EC2_API = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference"
-ELB_API = "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference"
-ECS_API = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference"
-RDS_API = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html"
-TAGGING = "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html"
-EC2_CHARS = r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*"
-EC2_CHARS_SAY = "only a-z A-Z 0-9, spaces and ._-:/()#,@[]+=&;{}!$*"
+from runbook.rules.spec import (
+    EC2_API,
+    EC2_CHARS,
+    EC2_CHARS_SAY,
+    ECS_API,
+    ELB_API,
+    FOUND,
+    OWN_TEXT,
+    RDS_API,
+    TAGGING,
+    Field,
+    Operation,
+    settings_fix,
+)
 
 # -- shared rules ------------------------------------------------------------------------
 
@@ -119,225 +100,6 @@ def tag_fields(resource_type: str, where: str = "Tags[]", key: str = "Key") -> t
     )
 
 
-def _tag_count(where: str) -> Combination:
-    def find(params: dict[str, Any]) -> Found:
-        tags = _dig(params, where)
-        if isinstance(tags, list | dict) and len(tags) > 50:
-            yield where, f"{len(tags)} tags", "at most 50 tags"
-
-    return Combination(
-        by_hand("a resource takes at most 50 tags", TAGGING, lambda _: True),
-        find,
-        OWN_TEXT,
-    )
-
-
-def _dig(params: dict[str, Any], path: str) -> Any:
-    value: Any = params
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return UNKNOWN
-        value = value[part]
-    return value
-
-
-# -- combinations written from the docs or taken from cfn-lint's extensions ----------------
-
-
-def _fargate_pair(params: dict[str, Any]) -> Found:
-    cpu, memory = params.get("cpu"), params.get("memory")
-    if "FARGATE" not in (params.get("requiresCompatibilities") or []):
-        return
-    if cpu is UNKNOWN or memory is UNKNOWN or cpu is None or memory is None:
-        return
-    sizes = cfn.fargate_sizes()
-    if str(cpu) not in sizes:
-        yield "cpu", cpu, "Fargate takes cpu " + ", ".join(sizes)
-    elif not str(memory).isdigit() or int(memory) not in sizes[str(cpu)]:
-        allowed = ", ".join(map(str, sizes[str(cpu)]))
-        yield "memory", memory, f"Fargate with cpu {cpu} takes memory {allowed}"
-
-
-def _container_memory(params: dict[str, Any]) -> Found:
-    task_memory = params.get("memory")
-    for n, c in enumerate(params.get("containerDefinitions") or []):
-        hard, soft = c.get("memory"), c.get("memoryReservation")
-        if isinstance(hard, int) and str(task_memory).isdigit() and hard > int(task_memory):
-            yield (
-                f"containerDefinitions[{n}].memory",
-                hard,
-                f"the container's hard limit must fit in the task's memory ({task_memory} MiB)",
-            )
-        if isinstance(hard, int) and isinstance(soft, int) and soft > hard:
-            yield (
-                f"containerDefinitions[{n}].memoryReservation",
-                soft,
-                f"the soft limit must not exceed the hard limit ({hard} MiB)",
-            )
-
-
-def _major(version: str) -> str:
-    return version.split(".")[0]
-
-
-def _instance_class(params: dict[str, Any]) -> Found:
-    engine, version = params.get("Engine"), params.get("EngineVersion")
-    klass = params.get("DBInstanceClass")
-    if not all(isinstance(v, str) for v in (engine, version, klass)):
-        return
-    offered = cfn.instance_classes(engine, version)
-    if offered and klass not in offered:
-        hint = [c for c in ("db.t4g.micro", "db.t3.micro") if c in offered]
-        yield (
-            "DBInstanceClass",
-            klass,
-            f"RDS does not offer {klass} for {engine} {version}"
-            + (f" (it does offer {' and '.join(hint)})" if hint else ""),
-        )
-
-
-def _engine_version(params: dict[str, Any]) -> Found:
-    engine, version = params.get("Engine"), params.get("EngineVersion")
-    if not (isinstance(engine, str) and isinstance(version, str)):
-        return
-    versions = cfn.engine_versions(engine)
-    if versions and version not in versions and _major(version) not in versions:
-        majors = sorted({_major(v) for v in versions}, key=lambda v: int(v) if v.isdigit() else 0)
-        yield (
-            "EngineVersion",
-            version,
-            f"{engine} has no version {version} (majors: {', '.join(majors[-6:])})",
-        )
-
-
-def _one_password_source(params: dict[str, Any]) -> Found:
-    if params.get("ManageMasterUserPassword") is True and "MasterUserPassword" in params:
-        yield (
-            "MasterUserPassword",
-            params["MasterUserPassword"],
-            "cannot be given when ManageMasterUserPassword is on",
-        )
-
-
-def _timeout_below_interval(params: dict[str, Any]) -> Found:
-    timeout = params.get("HealthCheckTimeoutSeconds")
-    interval = params.get("HealthCheckIntervalSeconds")
-    if isinstance(timeout, int) and isinstance(interval, int) and timeout >= interval:
-        yield (
-            "HealthCheckTimeoutSeconds",
-            timeout,
-            f"must be less than the interval ({interval} s)",
-        )
-
-
-def _two_subnets(params: dict[str, Any]) -> Found:
-    subnets = params.get("Subnets")
-    minimum = cfn.extension("aws_elasticloadbalancingv2_loadbalancer/application_subnets")
-    fewest = minimum["then"]["properties"]["Subnets"]["minItems"]
-    application = params.get("Type", "application") == "application"
-    if isinstance(subnets, list) and application and len(subnets) < fewest:
-        yield "Subnets", subnets, f"an Application Load Balancer needs {fewest} or more subnets"
-
-
-def _capacity_order(params: dict[str, Any]) -> Found:
-    low, high = params.get("MinCapacity"), params.get("MaxCapacity")
-    if isinstance(low, int) and isinstance(high, int) and low > high:
-        yield "MinCapacity", low, f"must not exceed MaxCapacity ({high})"
-
-
-def _policy_size(params: dict[str, Any]) -> Found:
-    document = params.get("PolicyDocument")
-    if isinstance(document, str) and len("".join(document.split())) > 10240:
-        yield "PolicyDocument", f"{len(document)} characters", "at most 10,240 characters"
-
-
-FARGATE = Combination(
-    Rule(
-        "Fargate's CPU and memory go in fixed pairs",
-        "cfn-lint extension aws_ecs_taskdefinition/fargate_cpu_memory",
-        lambda _: True,
-    ),
-    _fargate_pair,
-    settings_fix("task_definition.cpu", "task_definition.memory"),
-)
-CONTAINER_MEMORY = Combination(
-    by_hand(
-        "container memory within the task's; soft limit within the hard limit",
-        f"{ECS_API}/API_ContainerDefinition.html",
-        lambda _: True,
-    ),
-    _container_memory,
-    settings_fix(
-        "task_definition.container_memory", "task_definition.container_memory_reservation"
-    ),
-)
-INSTANCE_CLASS = Combination(
-    Rule(
-        "the instance class must be one RDS offers for the engine version",
-        "cfn-lint extension aws_rds_dbinstance/db_instance_class",
-        lambda _: True,
-    ),
-    _instance_class,
-    'Choose a class RDS offers for it: set database.instance_class = "db.t4g.micro" (or '
-    "db.t3.micro) in your settings; `runbook deploy` offers this fix.",
-)
-ENGINE_VERSION = Combination(
-    Rule(
-        "the engine version must be one RDS has",
-        "cfn-lint extension aws_rds_dbinstance/engine_version",
-        lambda _: True,
-    ),
-    _engine_version,
-    settings_fix("database.engine_version"),
-)
-PASSWORD_SOURCE = Combination(
-    by_hand(
-        "MasterUserPassword and ManageMasterUserPassword exclude each other",
-        RDS_API,
-        lambda _: True,
-    ),
-    _one_password_source,
-    OWN_TEXT,
-)
-TIMEOUT = Combination(
-    by_hand(
-        "the health check timeout must be less than its interval",
-        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
-        "target-group-health-checks.html",
-        lambda _: True,
-    ),
-    _timeout_below_interval,
-    settings_fix("load_balancer.health_check_interval"),
-)
-TWO_SUBNETS = Combination(
-    Rule(
-        "an Application Load Balancer needs subnets in two or more zones",
-        "cfn-lint extension aws_elasticloadbalancingv2_loadbalancer/application_subnets",
-        lambda _: True,
-    ),
-    _two_subnets,
-    "Add a default subnet in another zone (aws ec2 create-default-subnet), then run again.",
-)
-CAPACITY = Combination(
-    by_hand(
-        "MinCapacity must not exceed MaxCapacity",
-        "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
-        "API_RegisterScalableTarget.html",
-        lambda _: True,
-    ),
-    _capacity_order,
-    settings_fix("auto_scaling.max_tasks", "service.desired_count"),
-)
-POLICY_SIZE = Combination(
-    by_hand(
-        "a role's inline policies take at most 10,240 characters",
-        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
-        lambda _: True,
-    ),
-    _policy_size,
-    OWN_TEXT,
-)
-
 # -- the operations ----------------------------------------------------------------------
 
 
@@ -389,7 +151,7 @@ def _listener(tags: bool) -> Operation:
             ),
             *(tag_fields("AWS::ElasticLoadBalancingV2::Listener") if tags else ()),
         ),
-        (_tag_count("Tags"),) if tags else (),
+        (tag_count("Tags"),) if tags else (),
     )
 
 
@@ -416,7 +178,7 @@ def _target_group(create: bool) -> Operation:
             Field("TargetType", from_schema(tg, "TargetType"), OWN_TEXT),
             *tag_fields(tg),
         )
-    return Operation(fields, (TIMEOUT, *((_tag_count("Tags"),) if create else ())))
+    return Operation(fields, (TIMEOUT, *((tag_count("Tags"),) if create else ())))
 
 
 def _ecs_tags(resource_type: str) -> tuple[Field, ...]:
@@ -480,7 +242,7 @@ def operations() -> dict[tuple[str, str], Operation]:
             ),
         ),
         ("ec2", "authorize_security_group_ingress"): _sg_ingress(),
-        ("ec2", "create_tags"): Operation(tag_fields(sg), (_tag_count("Tags"),)),
+        ("ec2", "create_tags"): Operation(tag_fields(sg), (tag_count("Tags"),)),
         ("ec2", "delete_security_group"): Operation(),
         # II. Load balancer
         ("elbv2", "create_target_group"): _target_group(create=True),
@@ -524,7 +286,7 @@ def operations() -> dict[tuple[str, str], Operation]:
                 Field("IpAddressType", from_schema(lb, "IpAddressType"), OWN_TEXT),
                 *tag_fields(lb),
             ),
-            (TWO_SUBNETS, _tag_count("Tags")),
+            (TWO_SUBNETS, tag_count("Tags")),
         ),
         ("elbv2", "modify_load_balancer_attributes"): Operation(
             (
@@ -553,7 +315,7 @@ def operations() -> dict[tuple[str, str], Operation]:
                 ),
             )
         ),
-        ("elbv2", "add_tags"): Operation(tag_fields(lb), (_tag_count("Tags"),)),
+        ("elbv2", "add_tags"): Operation(tag_fields(lb), (tag_count("Tags"),)),
         ("elbv2", "create_listener"): _listener(tags=True),
         ("elbv2", "modify_listener"): Operation(
             (
@@ -596,22 +358,22 @@ def operations() -> dict[tuple[str, str], Operation]:
                 Field("clusterName", ECS_NAME, settings_fix("cluster.name")),
                 *_ecs_tags("AWS::ECS::Cluster"),
             ),
-            (_tag_count("tags"),),
+            (tag_count("tags"),),
         ),
-        ("ecs", "tag_resource"): Operation(_ecs_tags("AWS::ECS::Cluster"), (_tag_count("tags"),)),
+        ("ecs", "tag_resource"): Operation(_ecs_tags("AWS::ECS::Cluster"), (tag_count("tags"),)),
         ("logs", "create_log_group"): Operation(
             (
                 Field("logGroupName", log_name, settings_fix("cluster.log_group")),
                 *tag_fields(logs, "tags", "map"),
             ),
-            (_tag_count("tags"),),
+            (tag_count("tags"),),
         ),
         ("logs", "tag_log_group"): Operation(
             (
                 Field("logGroupName", log_name, settings_fix("cluster.log_group")),
                 *tag_fields(logs, "tags", "map"),
             ),
-            (_tag_count("tags"),),
+            (tag_count("tags"),),
         ),
         ("logs", "put_retention_policy"): Operation(
             (
@@ -641,7 +403,7 @@ def operations() -> dict[tuple[str, str], Operation]:
                 ),
                 *tag_fields("AWS::SecretsManager::Secret"),
             ),
-            (_tag_count("Tags"),),
+            (tag_count("Tags"),),
         ),
         ("rds", "create_db_instance"): Operation(
             (
@@ -702,9 +464,9 @@ def operations() -> dict[tuple[str, str], Operation]:
                 ),
                 *tag_fields(db),
             ),
-            (INSTANCE_CLASS, ENGINE_VERSION, PASSWORD_SOURCE, _tag_count("Tags")),
+            (INSTANCE_CLASS, ENGINE_VERSION, PASSWORD_SOURCE, tag_count("Tags")),
         ),
-        ("rds", "add_tags_to_resource"): Operation(tag_fields(db), (_tag_count("Tags"),)),
+        ("rds", "add_tags_to_resource"): Operation(tag_fields(db), (tag_count("Tags"),)),
         ("rds", "describe_db_instances"): Operation(
             (Field("DBInstanceIdentifier", rds_id, settings_fix("database.identifier")),)
         ),
@@ -722,7 +484,7 @@ def operations() -> dict[tuple[str, str], Operation]:
                 ),
                 *tag_fields(role),
             ),
-            (_tag_count("Tags"),),
+            (tag_count("Tags"),),
         ),
         ("iam", "attach_role_policy"): Operation((Field("RoleName", role_name, ROLE_FIX),)),
         ("iam", "put_role_policy"): Operation(
@@ -745,7 +507,7 @@ def operations() -> dict[tuple[str, str], Operation]:
                 Field("repositoryName", repo_name, settings_fix("task_definition.family")),
                 *tag_fields("AWS::ECR::Repository", "tags[]"),
             ),
-            (_tag_count("tags"),),
+            (tag_count("tags"),),
         ),
         ("ecr", "delete_repository"): Operation((Field("repositoryName", repo_name, FOUND),)),
         ("ecr", "describe_images"): Operation(
@@ -796,7 +558,7 @@ def operations() -> dict[tuple[str, str], Operation]:
                 ),
                 *_ecs_tags(td),
             ),
-            (FARGATE, CONTAINER_MEMORY, _tag_count("tags")),
+            (FARGATE, CONTAINER_MEMORY, tag_count("tags")),
         ),
         ("ecs", "deregister_task_definition"): Operation(),
         # VI. Service
@@ -827,7 +589,7 @@ def operations() -> dict[tuple[str, str], Operation]:
                 ),
                 *_ecs_tags("AWS::ECS::Service"),
             ),
-            (_tag_count("tags"),),
+            (tag_count("tags"),),
         ),
         ("ecs", "update_service"): Operation(
             (
@@ -877,7 +639,7 @@ def operations() -> dict[tuple[str, str], Operation]:
                 ),
                 *tag_fields(cert),
             ),
-            (_tag_count("Tags"),),
+            (tag_count("Tags"),),
         ),
         ("acm", "describe_certificate"): Operation(),
         ("acm", "delete_certificate"): Operation(),
