@@ -9,7 +9,12 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from todo_app import cors, db, errors, health, openapi, todos
-from todo_app.config import database_from_env, environment_from_env, pool_size_from_env
+from todo_app.config import (
+    database_from_env,
+    environment_from_env,
+    pool_size_from_env,
+    secret_arn_from_env,
+)
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -20,6 +25,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         ENVIRONMENT=environment_from_env(),
         DATABASE=database_from_env(),
+        DATABASE_SECRET_ARN=secret_arn_from_env(),
         DB_POOL_MAX=pool_size_from_env(),
         DB_POOL_WAIT_SECONDS=5.0,
         DB_STATEMENT_TIMEOUT_MS=5_000,
