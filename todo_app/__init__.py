@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +35,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if app.logger.level == logging.NOTSET:
+        # The app's own notices (its password read again after a rotation) reach the
+        # task's log too, not only its warnings.
+        app.logger.setLevel(logging.INFO)
 
     # Behind the ALB: take the client's scheme and host from X-Forwarded-Proto/-Host so the
     # todos' absolute URLs are the ones the client used (one proxy hop, so one value each).

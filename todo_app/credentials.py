@@ -82,24 +82,26 @@ class Credentials:
                 return [self._in_use]  # another thread has already found the new one
             if self.secret is None:
                 return []
-            if self._read() and refused is not None:
+            if self._read(because="the database refused the password") and refused is not None:
                 self._refused = {refused}  # what was refused before may be current again
             return [password for password in self._known if password not in self._refused]
 
-    def accepted(self, password: str | None) -> None:
-        """The server took this password: use it from now on."""
+    def accepted(self, password: str | None) -> bool:
+        """The server took this password: use it from now on. Whether it is a new one."""
         with self._lock:
+            changed = password is not None and password != self._in_use
             if password is not None:
                 self._in_use = password
                 self._refused.discard(password)
             self._interval = REREAD_SECONDS
             self._unconfirmed = False
+            return changed
 
     def refused(self, password: str) -> None:
         with self._lock:
             self._refused.add(password)
 
-    def _read(self) -> bool:
+    def _read(self, because: str = "") -> bool:
         """Read the secret unless it was read too recently (then reuse what was read, or
         raise what reading it raised); whether it was read now."""
         now = self._clock()
@@ -112,6 +114,8 @@ class Credentials:
         self._read_at = now
         self._unconfirmed = True
         assert self.secret is not None
+        if because:
+            log.warning("%s; reading secret %s again", because, self.secret.arn)
         try:
             known = self.secret.passwords()
         except SecretUnavailable as error:
@@ -142,8 +146,6 @@ def authenticated(attempt: Callable[[str | None], T], credentials: Credentials) 
     else:
         credentials.accepted(password)
         return result
-    if credentials.secret is not None:
-        log.warning("the database refused the password; reading its secret again")
     try:
         candidates = credentials.after_refusal(password)
     except SecretUnavailable as error:
@@ -157,8 +159,8 @@ def authenticated(attempt: Callable[[str | None], T], credentials: Credentials) 
             credentials.refused(candidate)
             refusal = error
             continue
-        credentials.accepted(candidate)
-        log.info("logged in with the password read from the secret")
+        if credentials.accepted(candidate):
+            log.info("logged in with the password read from the secret")
         return result
     raise refusal
 

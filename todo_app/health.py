@@ -53,12 +53,16 @@ def probe(database: dict[str, Any], credentials: Credentials, timeout_seconds: f
     A fresh asynchronous connection rather than a pooled one: libpq will not time out a
     connect in under 2 s, and a hung server must not hold the probe past its deadline.
     ALB checks come every few seconds, so the extra connection costs nothing that matters.
-    It logs in as the pool does, so a rotated password is found here too.
+    It logs in as the pool does, so a rotated password is found here too; the deadline
+    counts from each login attempt, after any read of the password's secret (which has its
+    own timeouts).
     """
-    deadline = time.monotonic() + timeout_seconds
     kwargs = connection_kwargs(database, statement_timeout_ms=int(timeout_seconds * 1000))
+    deadline = 0.0
 
     def attempt(password: str | None) -> extensions.connection:
+        nonlocal deadline
+        deadline = time.monotonic() + timeout_seconds
         conn = psycopg2.connect(**with_password(kwargs, password), async_=1)
         try:
             _wait(conn, deadline)  # a refused password surfaces here

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -49,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep trying to reach the database for this long (default: 0, one try)",
     )
     args = parser.parse_args(argv)
+    # The app's notices (its password read from the secret, refused, read again) on stderr.
+    notices = logging.StreamHandler(sys.stderr)
+    notices.setFormatter(logging.Formatter("migrate: %(message)s"))
+    logging.getLogger("todo_app").addHandler(notices)
+    logging.getLogger("todo_app").setLevel(logging.INFO)
     try:
         database = database_from_env()
         credentials = credentials_for(database, secret_arn_from_env())
