@@ -189,12 +189,17 @@ def aws_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
 
 
 @pytest.fixture
-def secret(emulator: Emulator, login: Login) -> Iterator[Secret]:
-    """The login's secret in the emulator, as RDS keeps the master user's."""
-    client = boto3.client(
+def secrets_manager(emulator: Emulator) -> Any:
+    """A Secrets Manager client on the emulator (the default pretend account)."""
+    return boto3.client(
         "secretsmanager", region_name="us-east-1", endpoint_url=emulator.url, **CREDENTIALS
     )
-    created = Secret.create(client, login.user, login.password)
+
+
+@pytest.fixture
+def secret(secrets_manager: Any, login: Login) -> Iterator[Secret]:
+    """The login's secret in the emulator, as RDS keeps the master user's."""
+    created = Secret.create(secrets_manager, login.user, login.password)
     yield created
     created.delete()
 
