@@ -223,6 +223,26 @@ def make_app() -> Iterator[Callable[..., Flask]]:
 
 
 @pytest.fixture
+def env_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
+    """Apps configured from the environment, as in a task (these variables and no others
+    of the DB_* kind); their pools are closed after the test."""
+    apps: list[Flask] = []
+
+    def _make(env: dict[str, str], **config: object) -> Flask:
+        for name in ("DATABASE_URL", "DB_PWD", "DB_SECRET_ARN", "DB_SSLMODE", "DB_SSLROOTCERT"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        app = create_app({"TESTING": True, **config})
+        apps.append(app)
+        return app
+
+    yield _make
+    for app in apps:
+        close_pool(app)
+
+
+@pytest.fixture
 def app(database: str, make_app: Callable[..., Flask]) -> Flask:
     # `database` first: fixtures are torn down in reverse, so the app's pool is closed
     # before its database is dropped (else DROP ... FORCE waits on live connections).

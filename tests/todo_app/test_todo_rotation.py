@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,34 +26,14 @@ import pytest
 from flask import Flask
 from rds_stand_in import Login, Secret, new_password
 
-from todo_app import create_app
 from todo_app.credentials import Credentials, connect
-from todo_app.db import close_pool, get_credentials
+from todo_app.db import get_credentials
 from todo_app.secret import DatabaseSecret
 
 
 def assert_never_shown(text: str, *passwords: str) -> None:
     for password in passwords:
         assert password not in text, "a password reached a log line or a response"
-
-
-@pytest.fixture
-def env_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
-    """Apps configured from the environment, as in a task; their pools closed after."""
-    apps: list[Flask] = []
-
-    def _make(env: dict[str, str], **config: object) -> Flask:
-        for name in ("DATABASE_URL", "DB_PWD", "DB_SECRET_ARN", "DB_SSLMODE", "DB_SSLROOTCERT"):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        app = create_app({"TESTING": True, **config})
-        apps.append(app)
-        return app
-
-    yield _make
-    for app in apps:
-        close_pool(app)
 
 
 def test_without_db_pwd_the_password_comes_from_the_secret(
@@ -271,6 +251,18 @@ class Load:
             with self._lock:
                 self.answers.append(Answer(time.monotonic(), path, status))
 
+    def count(self, path: str, since: float) -> int:
+        with self._lock:
+            return sum(answer.path == path and answer.at > since for answer in self.answers)
+
+    def wait_until(self, done: Callable[[], bool], seconds: float = 30) -> None:
+        """Keep the load on until done() (or fail after `seconds`): counts, not durations,
+        so a busy machine only makes this slower."""
+        deadline = time.monotonic() + seconds
+        while not done():
+            assert time.monotonic() < deadline, "the load never got that far"
+            time.sleep(0.05)
+
     def __enter__(self) -> Load:
         for worker in self._workers:
             worker.start()
@@ -335,23 +327,32 @@ def test_serving_under_load_across_a_rotation_no_request_fails(
         )
     wait_for_health(free_port, server)
 
+    def booted() -> int:
+        return stderr.read_text().count("Booting worker")
+
     old, new = login.password, new_password()
     with Load(free_port) as load:
-        time.sleep(1.0)
+        load.wait_until(lambda: load.count("/healthz", since=0) >= 5)
         rotate(login, secret, new)
         changed = time.monotonic()
-        time.sleep(0.7)
+        # Each /healthz opens a new connection: the workers meet the refusal there first.
+        load.wait_until(lambda: load.count("/healthz", since=changed) >= 10)
         # New workers start with the stale DB_PWD, as tasks ECS started before would.
+        workers = booted()
         server.send_signal(signal.SIGHUP)
-        time.sleep(2.0)
+        load.wait_until(lambda: booted() >= workers + 2)
+        replaced = time.monotonic()
+        load.wait_until(
+            lambda: (
+                load.count("/healthz", since=replaced) >= 10
+                and load.count("/todos", since=replaced) >= 20
+            )
+        )
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=30)
 
     failed = [answer for answer in load.answers if answer.status not in (200, 201)]
-    assert not failed, f"{len(failed)} requests failed, the first: {failed[0]}"
-    after = [answer for answer in load.answers if answer.at > changed]
-    assert sum(answer.path == "/healthz" for answer in after) >= 10
-    assert sum(answer.path == "/todos" for answer in after) >= 20
+    assert not failed, f"{len(failed)} of {len(load.answers)} requests failed: {failed[:3]}"
     logs = stdout.read_text() + stderr.read_text()
     assert "the database refused the password; reading secret" in logs
     assert_never_shown(logs, old, new)

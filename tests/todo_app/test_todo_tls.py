@@ -7,7 +7,6 @@ this server runs the machine's own PostgreSQL build (see embedded_pg.openssl_bin
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import shutil
@@ -23,67 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from flask import Flask
 from rds_stand_in import Login, Secret
 
-from todo_app import create_app
-from todo_app.db import close_pool, get_pool
-from todo_app.embedded_pg import EmbeddedPostgres, ServerCertificate
+from todo_app.db import get_pool
+from todo_app.embedded_pg import EmbeddedPostgres
+from todo_app.local_ca import LocalCA
 
 # The name RDS gives an instance's endpoint, which its certificate carries.
 DB_NAME_ON_CERTIFICATE = "flask-todo-db.c0ffee123456.us-east-1.rds.amazonaws.com"
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _builder(subject: str, issuer: x509.Name, key: ec.EllipticCurvePrivateKey) -> Any:
-    now = datetime.datetime.now(datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(issuer)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-    )
-
-
-def make_ca(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    constraints = x509.BasicConstraints(ca=True, path_length=None)
-    cert = (
-        _builder(common_name, _name(common_name), key)
-        .add_extension(constraints, critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
-def make_server_certificate(
-    ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, names: list[str]
-) -> ServerCertificate:
-    key = ec.generate_private_key(ec.SECP256R1())
-    alternative_names = x509.SubjectAlternativeName([x509.DNSName(name) for name in names])
-    cert = (
-        _builder(names[0], ca_cert.subject, key)
-        .add_extension(alternative_names, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    return ServerCertificate(
-        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
-        key_pem=key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -96,15 +43,14 @@ class TlsServer:
 @pytest.fixture(scope="module")
 def tls_server() -> Iterator[TlsServer]:
     folder = Path(tempfile.mkdtemp(prefix="todo-test-tls-"))
-    ca_key, ca_cert = make_ca("Test RDS Root CA")
-    _, other_ca = make_ca("Some Other CA")
+    authority = LocalCA.create("Test RDS Root CA")
     ca_bundle, other_ca_bundle = folder / "ca-bundle.pem", folder / "other-ca.pem"
-    ca_bundle.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    other_ca_bundle.write_bytes(other_ca.public_bytes(serialization.Encoding.PEM))
+    ca_bundle.write_bytes(authority.pem())
+    other_ca_bundle.write_bytes(LocalCA.create("Some Other CA").pem())
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    certificate = make_server_certificate(ca_key, ca_cert, [DB_NAME_ON_CERTIFICATE, "localhost"])
+    certificate = authority.issue([DB_NAME_ON_CERTIFICATE, "localhost"])
     server = EmbeddedPostgres(folder / "data", tcp_port=port, certificate=certificate)
     server.start()
     try:
@@ -119,24 +65,6 @@ def tls_login(tls_server: TlsServer) -> Iterator[Login]:
     created = Login.create(tls_server.server)
     yield created
     created.drop()
-
-
-@pytest.fixture
-def env_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, str]], Flask]]:
-    apps: list[Flask] = []
-
-    def _make(env: dict[str, str]) -> Flask:
-        for name in ("DATABASE_URL", "DB_PWD", "DB_SECRET_ARN", "DB_SSLMODE", "DB_SSLROOTCERT"):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        app = create_app({"TESTING": True})
-        apps.append(app)
-        return app
-
-    yield _make
-    for app in apps:
-        close_pool(app)
 
 
 def verify_full(login: Login, host: str, ca_bundle: Path) -> dict[str, str]:
