@@ -58,15 +58,15 @@ class DatabaseSecret:
 
             # botocore logs whole response bodies (the secret among them) at DEBUG.
             logging.getLogger("botocore").setLevel(logging.INFO)
-            # A session of its own (sessions are not thread-safe; clients are). Short
-            # timeouts and one retry: /healthz should answer within about a second, and a
-            # failed read is tried again at the next refused login anyway.
+            # A session of its own (sessions are not thread-safe; clients are). Timeouts
+            # well under the ALB's 5 s health check timeout, and one retry: a failed read
+            # is tried again at the next refused login anyway.
             self._client = boto3.session.Session().client(
                 "secretsmanager",
                 region_name=self.region,
                 config=Config(
-                    connect_timeout=1,
-                    read_timeout=1,
+                    connect_timeout=2,
+                    read_timeout=2,
                     retries={"mode": "standard", "total_max_attempts": 2},
                 ),
             )
