@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from psycopg2 import extensions
 
-from todo_app.credentials import Credentials, authenticated, with_password
+from todo_app.credentials import Credentials, authenticated, password_refused, with_password
 from todo_app.db import get_credentials
 from todo_app.dsn import connection_kwargs
 from todo_app.migrations import CURRENT_VERSION_SQL, LEDGER_EXISTS_SQL, MIGRATIONS
@@ -80,12 +80,17 @@ def probe(database: dict[str, Any], credentials: Credentials, timeout_seconds: f
         conn.close()
 
 
-def _reason(error: Exception) -> str:
-    """What a person reads in the 503: libpq's first line, with what to check for TLS."""
+def _reason(error: Exception, credentials: Credentials) -> str:
+    """What a person reads in the 503: libpq's first line, with what to check."""
     lines = str(error).strip().splitlines()
     first = lines[0] if lines else type(error).__name__
     if isinstance(error, SecretUnavailable):
         return f"database password unavailable: {first}"
+    if password_refused(error) and credentials.secret is not None:
+        return (
+            f"database unavailable: {first} (also with the password in secret"
+            f" {credentials.secret.arn}; is it the secret of DB_USER_NAME on this database?)"
+        )
     if "certificate" in first:
         # Wrong CA, a name the certificate does not carry, or a missing CA bundle.
         return (
@@ -99,11 +104,12 @@ def _reason(error: Exception) -> str:
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     started = time.monotonic()
+    credentials = get_credentials()
     try:
         config = current_app.config
-        version = probe(config["DATABASE"], get_credentials(), config["HEALTH_TIMEOUT_SECONDS"])
+        version = probe(config["DATABASE"], credentials, config["HEALTH_TIMEOUT_SECONDS"])
     except (psycopg2.Error, ProbeTimeout, OSError, SecretUnavailable) as error:
-        reason = _reason(error)
+        reason = _reason(error, credentials)
         current_app.logger.warning("health check failed: %s", reason)
         return jsonify(status="unavailable", error=reason), 503
     elapsed_ms = round((time.monotonic() - started) * 1000, 1)

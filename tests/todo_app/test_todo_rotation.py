@@ -173,6 +173,17 @@ def test_a_secret_without_a_password_field_is_named_not_quoted(
     assert_never_shown(health.get_data(as_text=True), login.password)
 
 
+def test_a_secret_whose_password_is_refused_too_is_named_in_the_503(
+    login: Login, secret: Secret, aws_env: dict[str, str], env_app: Callable[..., Flask]
+) -> None:
+    secret.put(new_password())  # not the role's password
+    health = env_app({**login.env(), "DB_SECRET_ARN": secret.arn}).test_client().get("/healthz")
+    assert health.status_code == 503
+    error = health.get_json()["error"]
+    assert "password authentication failed" in error
+    assert f"also with the password in secret {secret.arn}" in error
+
+
 def test_migrations_at_start_read_the_secret_when_db_pwd_is_stale(
     login: Login, secret: Secret, aws_env: dict[str, str]
 ) -> None:
