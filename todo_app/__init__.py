@@ -16,6 +16,7 @@ from todo_app.config import (
     pool_size_from_env,
     secret_arn_from_env,
 )
+from todo_app.credentials import REREAD_SECONDS
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -27,6 +28,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         ENVIRONMENT=environment_from_env(),
         DATABASE=database_from_env(),
         DATABASE_SECRET_ARN=secret_arn_from_env(),
+        # Reads of the secret after a refused login: at least this far apart (seconds).
+        DB_SECRET_REREAD_SECONDS=REREAD_SECONDS,
         DB_POOL_MAX=pool_size_from_env(),
         DB_POOL_WAIT_SECONDS=5.0,
         DB_STATEMENT_TIMEOUT_MS=5_000,

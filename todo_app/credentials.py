@@ -46,6 +46,7 @@ class Credentials:
         password: str | None,
         secret: DatabaseSecret | None,
         *,
+        reread_seconds: float = REREAD_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.secret = secret
@@ -56,7 +57,9 @@ class Credentials:
         self._clock = clock
         self._lock = threading.Lock()
         self._read_at: float | None = None
-        self._interval = REREAD_SECONDS
+        self._shortest = reread_seconds
+        self._longest = max(reread_seconds, REREAD_MAX_SECONDS)
+        self._interval = reread_seconds
         self._unconfirmed = False  # the last read found no password the database took
         self._error: SecretUnavailable | None = None
 
@@ -93,7 +96,7 @@ class Credentials:
             if password is not None:
                 self._in_use = password
                 self._refused.discard(password)
-            self._interval = REREAD_SECONDS
+            self._interval = self._shortest
             self._unconfirmed = False
             return changed
 
@@ -110,7 +113,7 @@ class Credentials:
                 raise self._error
             return False
         if self._unconfirmed:
-            self._interval = min(self._interval * 2, REREAD_MAX_SECONDS)
+            self._interval = min(self._interval * 2, self._longest)
         self._read_at = now
         self._unconfirmed = True
         assert self.secret is not None
@@ -172,6 +175,9 @@ def connect(kwargs: dict[str, Any], credentials: Credentials) -> psycopg2.extens
     )
 
 
-def credentials_for(database: dict[str, Any], secret_arn: str | None) -> Credentials:
+def credentials_for(
+    database: dict[str, Any], secret_arn: str | None, reread_seconds: float = REREAD_SECONDS
+) -> Credentials:
     """Credentials for a configured database (DB_PWD's password, if any) and secret."""
-    return Credentials(database.get("password"), DatabaseSecret(secret_arn) if secret_arn else None)
+    secret = DatabaseSecret(secret_arn) if secret_arn else None
+    return Credentials(database.get("password"), secret, reread_seconds=reread_seconds)

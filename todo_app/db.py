@@ -29,7 +29,9 @@ def get_credentials(app: Flask | None = None) -> Credentials:
             credentials = app.extensions.get(_CREDENTIALS)
             if credentials is None:
                 credentials = credentials_for(
-                    app.config["DATABASE"], app.config["DATABASE_SECRET_ARN"]
+                    app.config["DATABASE"],
+                    app.config["DATABASE_SECRET_ARN"],
+                    app.config["DB_SECRET_REREAD_SECONDS"],
                 )
                 app.extensions[_CREDENTIALS] = credentials
     return credentials

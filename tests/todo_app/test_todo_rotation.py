@@ -75,8 +75,11 @@ def test_in_the_rotation_window_the_pending_password_is_tried(
     assert get_credentials(started_before).reads == 1
     assert "the database refused the password; reading secret" in caplog.text
 
-    # ...and one starting now, with no DB_PWD: its first read already holds both versions.
-    starting_now = env_app({**login.env(), "DB_SECRET_ARN": secret.arn})
+    # ...and one starting now, with no DB_PWD: its first read already holds both versions,
+    # so it needs no second one (however slow this machine is: reads 60 s apart at most).
+    starting_now = env_app(
+        {**login.env(), "DB_SECRET_ARN": secret.arn}, DB_SECRET_REREAD_SECONDS=60
+    )
     assert starting_now.test_client().get("/todos").status_code == 200
     assert starting_now.test_client().get("/healthz").status_code == 200
     assert get_credentials(starting_now).reads == 1
@@ -89,8 +92,12 @@ def test_a_burst_of_refused_logins_reads_the_secret_once(
     aws_env: dict[str, str],
     env_app: Callable[..., Flask],
 ) -> None:
+    # Reads at least a minute apart: a slow machine must not make a second one due (after
+    # 1 s) while the burst is still going; this counts what the burst itself costs.
     app = env_app(
-        {**login.env(), "DB_PWD": login.password, "DB_SECRET_ARN": secret.arn}, DB_POOL_MAX=16
+        {**login.env(), "DB_PWD": login.password, "DB_SECRET_ARN": secret.arn},
+        DB_POOL_MAX=16,
+        DB_SECRET_REREAD_SECONDS=60,
     )
     assert app.test_client().get("/todos").status_code == 200
     new = new_password()
