@@ -242,6 +242,16 @@ def main() -> int:
                 f"  {scenario.name} rate / {first.name} rate: {median(ratios):.3f}"
                 f" (per round: {', '.join(f'{r:.2f}' for r in ratios)})"
             )
+        admin = psycopg2.connect(server.dsn())
+        with admin.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FILTER (WHERE ssl), count(*) FILTER (WHERE NOT ssl)"
+                " FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE usename = %s",
+                (ROLE,),
+            )
+            with_tls, without = cur.fetchone()
+        admin.close()
+        print(f"  the servers' database connections: {with_tls} over TLS, {without} without")
         for name in servers:
             rss, pss = memory_kib(server_pids(servers[name].pid))
             print(f"  {name}: server RSS {rss / 1024:.0f} MiB (PSS {pss / 1024:.0f} MiB)")
