@@ -44,7 +44,9 @@ def test_without_db_pwd_the_password_comes_from_the_secret(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="todo_app")
-    app = env_app({**login.env(), "DB_SECRET_ARN": secret.arn})
+    # The task's own region is another: the secret's region comes from its ARN.
+    env = {**login.env(), "DB_SECRET_ARN": secret.arn, "AWS_REGION": "eu-west-1"}
+    app = env_app({**env, "AWS_DEFAULT_REGION": "eu-west-1"})
     client = app.test_client()
     health = client.get("/healthz")
     assert health.status_code == 200, health.get_json()
