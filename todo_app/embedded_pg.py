@@ -12,7 +12,6 @@ Unix socket stays open, without passwords, for the owner's own administration.
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import warnings
@@ -132,7 +131,9 @@ class EmbeddedPostgres:
         path.write_bytes(content)
         path.chmod(0o600)
         user = self._server.system_user
-        if user is not None:
+        if user is not None:  # run as root: the server runs as pgserver's own user
+            import pwd  # Unix only, like running as another user
+
             entry = pwd.getpwnam(user)
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
