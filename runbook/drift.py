@@ -260,8 +260,8 @@ def _service(s: Settings, found: dict, known: dict, n: str) -> list[Fact]:
             Fact(
                 n,
                 "public IP",
-                network["assignPublicIp"] == "ENABLED",
-                s.service.assign_public_ip,
+                "on" if network["assignPublicIp"] == "ENABLED" else "off",
+                "on" if s.service.assign_public_ip else "off",
                 update,
             )
         )

@@ -184,7 +184,7 @@ def changes(console: Console, found: list[Fact]) -> None:
 
 
 def facts(console: Console, found: list[Fact]) -> None:
-    """The settings that matter, as AWS has them, and where the settings differ."""
+    """The settings that matter, as AWS has them; the settings' value only where it differs."""
     if not found:
         return
     table = Table(
@@ -192,12 +192,15 @@ def facts(console: Console, found: list[Fact]) -> None:
     )
     table.add_column("§", no_wrap=True)
     table.add_column("setting", overflow="fold")
-    table.add_column("in AWS", overflow="fold")
-    table.add_column("settings", overflow="fold")
+    table.add_column("in AWS", overflow="fold", ratio=1)
+    table.add_column("the settings say", overflow="fold")
     for f in found:
-        wanted = Text(str(f.wanted), style="yellow" if f.differs else "dim")
         if f.differs:
-            wanted.append("  (deploy changes it)" if f.in_place else "  (see plan)", style="dim")
+            wanted = Text(str(f.wanted), style="yellow")
+            how = "deploy changes it" if f.in_place else "not in place: see plan"
+            wanted.append(f"\n{how}", style="dim")
+        else:
+            wanted = Text("the same", style="dim")
         table.add_row(f.section, f.label, str(f.current), wanted)
     console.print(table)
 
@@ -206,8 +209,7 @@ def leftovers(console: Console, found: list[Tagged], unchecked: list[str]) -> No
     """What carries our tag under names the settings no longer give, and what was not checked."""
     if found:
         table = Table(
-            title="Also this deployment's, under names the settings no longer give "
-            "(runbook destroy removes them)",
+            title="Also ours, under names no longer in the settings (destroy removes them)",
             title_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,

@@ -84,7 +84,7 @@ class StateFile:
         with self._lock:
             if record == self.settings and self.path.exists():
                 return
-            self.settings = record
+            self.settings = json.loads(json.dumps(record))  # a copy: the caller's may change
             self._write()
 
     def reset(self, *, keep_settings: bool = False) -> None:
