@@ -216,7 +216,7 @@ class SectionScreen(Screen[None]):
         hint, style = "", "dim"
         waiting_for = self._unknown_inputs()
         if self.errors:
-            hint, style = "Fix the fields marked ↳ to run.", "bold red"
+            hint, style = "Fix the fields marked ↳ to run it.", "bold red"
         elif self.progress.running:
             hint = "Running: the log below follows it."
         elif not self.step.enabled(self.runbook.settings):
@@ -283,7 +283,7 @@ class SectionScreen(Screen[None]):
 
     def _run_label(self) -> str:
         if self.mode == "dry run":
-            return f"Show section {self.step.number}'s calls (dry run)"
+            return "Show calls (dry run)"
         return f"Run section {self.step.number}"
 
     def _calls_heading(self) -> str:

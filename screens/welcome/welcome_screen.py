@@ -99,7 +99,8 @@ class WelcomeScreen(Screen[None]):
         text.append(f"\n{MODE_NOTES.get(self.mode, '')}", style="italic")
         text.append("\nSettings    ", style="dim")
         start = self.start
-        if start is not None and start.recorded:
+        recorded = start.recorded if start is not None else self.runbook.state.settings is not None
+        if recorded:
             text.append(f"as recorded with the deployment ({self.runbook.state.path})")
         else:
             text.append(

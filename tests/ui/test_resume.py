@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from runbook.state import StateFile
-from screens.section.known_values import KnownValues
 from screens.modals.start_over import StartOver
+from screens.section.known_values import KnownValues
 from screens.welcome.welcome_screen import WelcomeScreen
 from tests.ui.conftest import SIZE, plain, until
 
