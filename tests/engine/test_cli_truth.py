@@ -155,3 +155,12 @@ def test_next_commands_name_the_sandbox_and_the_state_file(tmp_path: Path) -> No
     steps = dict(next_steps(sandbox=False, state=tmp_path / "s.json"))
     assert f"runbook destroy --state {tmp_path / 's.json'}" in steps
     assert json.dumps(steps)  # plain strings, printable anywhere
+
+
+def test_with_no_credentials_a_dry_run_says_it_plans_offline(tmp_path: Path) -> None:
+    from tests.engine.test_cli import no_credentials_env, run
+
+    done = run(["deploy", "--dry-run"], tmp_path, no_credentials_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "No AWS credentials were found: planning offline" in " ".join(done.stderr.split())
+    assert "offline: as if nothing exists yet" in done.stdout
