@@ -265,7 +265,11 @@ class SectionScreen(Screen[None]):
         self.post_message(RunRequested(self.step.number))
 
     def action_focus_sections(self) -> None:
-        self.query_one(SectionList).focus()
+        listing = self.query_one(SectionList)
+        if listing.display:
+            listing.focus()
+        else:  # folded away on a narrow terminal
+            self.notify("The section list shows on a wider terminal; ctrl+n / ctrl+p move.")
 
     # -- text ----------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ class WelcomeScreen(Screen[None]):
             text.append(f"as recorded with the deployment ({self.runbook.state.path})")
         else:
             text.append(
-                "the guide's defaults" + (", and --config" if start and start.changes else "")
+                "the guide's defaults (and --config, if given); recorded from the first run"
             )
         if start is not None and start.changes:
             text.append(
@@ -121,7 +121,8 @@ class WelcomeScreen(Screen[None]):
         done = [s.number for s in self.runbook.steps if state.get(s.number).status == "done"]
         text = Text("A saved run was found", style="bold")
         text.append(f" ({state.path}): ")
-        text.append(f"sections {', '.join(done)} done. " if done else "nothing done yet. ")
+        sections = "section" if len(done) == 1 else "sections"
+        text.append(f"{sections} {', '.join(done)} done. " if done else "nothing done yet. ")
         text.append(
             "Resume continues at the first section not done, with the recorded settings. "
             "Start over (it asks first) forgets progress and settings; nothing in AWS is "
