@@ -8,6 +8,7 @@ from textual.pilot import Pilot
 
 from runbook.engine import Runbook
 from runbook.errors import Problem
+from runbook.next_steps import next_steps
 from runbook.settings import Settings
 from runbook.state import StateFile
 from runbook.summary import Probe, Summary, Target
@@ -95,7 +96,7 @@ def test_summary(snap_compare, tmp_path: Path) -> None:
     async def finish(pilot: Pilot) -> None:
         app.progress = {key: SectionProgress("done") for key in app.progress}
         await app.switch_screen(
-            SummaryScreen(runbook.steps, summary, "aws", next_steps=runbook.next_steps())
+            SummaryScreen(runbook.steps, summary, "aws", next_steps=next_steps(sandbox=False))
         )
         await pilot.pause()
 
