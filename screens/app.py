@@ -30,7 +30,7 @@ from runbook.errors import problem_from
 from runbook.events import Event, StepFinished, fan_out
 from runbook.plan import Action
 from runbook.recorded import Start
-from runbook.settings import Settings
+from runbook.settings import Settings, to_record
 from runbook.steps import Step
 from screens.messages import (
     BeginRequested,
@@ -395,8 +395,18 @@ class RunbookApp(App[int]):
 
     def _quit_answered(self, answer: bool | None) -> None:
         if answer:
+            self._keep_typed()
             self._stopping.set()
             self.exit(0)
+
+    def _keep_typed(self) -> None:
+        """Quitting with the cursor still in a changed field keeps what was typed (if valid)."""
+        runbook = self.runbook
+        if self.mode == "dry run":
+            return
+        edited = to_record(runbook.settings) != runbook.state.settings
+        if edited and (runbook.state.settings is not None or runbook.settings != self.fresh):
+            runbook.remember()
 
 
 def make_app(

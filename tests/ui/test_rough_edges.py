@@ -137,3 +137,13 @@ def plain_renderable(renderable) -> str:
     console = Console(width=100, file=io.StringIO(), record=True, color_system=None)
     console.print(renderable)
     return console.export_text()
+
+
+async def test_quitting_in_a_changed_field_keeps_what_was_typed(sandbox_app, state_path) -> None:
+    app = sandbox_app(state=StateFile(state_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await until(pilot, lambda: app.screen.name == "section-I")
+        await pilot.press("ctrl+u", *"web-sg", "ctrl+q")
+        await until(pilot, lambda: not app.is_running)
+    assert StateFile(state_path).settings["security_groups"]["elb_sg"] == "web-sg"
