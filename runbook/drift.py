@@ -25,6 +25,9 @@ class Fact:
     wanted: Any  # as the settings say
     applies: str = ""  # how a difference is applied in place; empty: it cannot be
     advice: str = ""  # what to do about what is not applied in place
+    # Sections (by settings key) that would build on the new value while the old one stays,
+    # e.g. a task pointed at a database name the database does not have: they refuse.
+    blocks: tuple[str, ...] = ()
 
     @property
     def differs(self) -> bool:
@@ -42,6 +45,11 @@ class Fact:
         if self.applies:
             return f"{change}: {self.applies}; but {self.advice}"
         return f"{change}: not changeable in place; {self.advice}"
+
+
+BUILDS_ON_DB = ("task_definition",)
+# For each section, the earlier sections whose facts may block it (looked at before it runs).
+BLOCKED_BY = {"task_definition": ("database",)}
 
 
 def facts(step: Step, s: Settings, seen: Observed | None) -> list[Fact]:
@@ -205,8 +213,16 @@ def _database(s: Settings, found: dict, known: dict, n: str) -> list[Fact]:
             "in the RDS console (major versions need --allow-major-version-upgrade), and "
             "set the version to match",
         ),
-        Fact(n, "database name", db.get("DBName"), d.db_name, advice=fixed),
-        Fact(n, "master user", db.get("MasterUsername"), d.master_username, advice=fixed),
+        # The task would connect to a database or user that does not exist: V waits for it.
+        Fact(n, "database name", db.get("DBName"), d.db_name, advice=fixed, blocks=BUILDS_ON_DB),
+        Fact(
+            n,
+            "master user",
+            db.get("MasterUsername"),
+            d.master_username,
+            advice=fixed,
+            blocks=BUILDS_ON_DB,
+        ),
     ]
     return result
 

@@ -213,6 +213,25 @@ class Runbook:
         if missing:
             problem = inputs.missing_problem(step, missing, self.steps, self.settings)
             raise RunbookError(problem)
+        self._check_not_blocked(step)
+
+    def _check_not_blocked(self, step: Step) -> None:
+        """An earlier section's setting that cannot change in place, and this one builds on."""
+        for key in drift.BLOCKED_BY.get(step.key, ()):
+            earlier = self.step(key)
+            seen = self._seen.get(earlier.number) or self.discover(earlier)
+            for fact in drift.differences(earlier, self.settings, seen):
+                if step.key in fact.blocks:
+                    raise RunbookError(
+                        Problem(
+                            "NotChangeableInPlace",
+                            f"Section {earlier.number}: {fact.explain()}. Section "
+                            f"{step.number} would build on the new value while the old one "
+                            "stays. Nothing was called.",
+                            f"Set {earlier.key} back to what exists, or make section "
+                            f"{earlier.number} anew, then run section {step.number} again.",
+                        )
+                    )
 
     def deploy(self, confirm: Confirm = yes) -> Summary:
         """Every section in order, then the summary; stops at the first failure."""

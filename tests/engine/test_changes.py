@@ -68,6 +68,13 @@ def test_what_cannot_change_in_place_is_said_not_dropped(make_runbook, settings,
     runbook.apply(step)
     warnings = [e.message for e in events if isinstance(e, Notice) and e.level == "warning"]
     assert warnings == [fact.explain()]
+    # The task definition would name a database that does not exist: V refuses, calling nothing.
+    events.clear()
+    with pytest.raises(RunbookError) as caught:
+        runbook.apply(runbook.step("V"))
+    assert caught.value.problem.code == "NotChangeableInPlace"
+    assert "database name: flask_todo -> todos" in caught.value.problem.message
+    assert changing(events) == []
 
 
 def test_status_shows_the_settings_that_matter(make_runbook, settings) -> None:
