@@ -350,6 +350,8 @@ def _deploy(console: Console, runbook: Runbook, *, assume_yes: bool) -> int:
     progress = _attach_progress(console, runbook)
     try:
         result = runbook.deploy(confirm)
+    except RunbookError:
+        return FAILED  # the progress lines have shown it, with what to do
     finally:
         progress.close()
     render.summary(console, result)

@@ -228,7 +228,7 @@ class Runbook:
                             f"Section {earlier.number}: {fact.explain()}. Section "
                             f"{step.number} would build on the new value while the old one "
                             "stays. Nothing was called.",
-                            f"Set {earlier.key} back to what exists, or make section "
+                            f"Set the {fact.label} back to {fact.current!r}, or make section "
                             f"{earlier.number} anew, then run section {step.number} again.",
                         )
                     )
