@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from rich.text import Text
 
 from runbook import settings as settings_module
 from runbook.errors import NO_CREDENTIALS_ADVICE, RunbookError, problem_from
+from runbook.next_steps import default_state
+from runbook.recorded import Start, starting_settings
+from runbook.state import StateFile
 from runbook.validation import validate
 
 if TYPE_CHECKING:
@@ -54,7 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dry-run", action="store_true", help="open the app; change nothing")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    plan = commands.add_parser("plan", parents=[common], help="print every call a deploy makes")
+    plan = commands.add_parser(
+        "plan",
+        parents=[common],
+        help="print every call a deploy makes",
+        description="Print every AWS call a deploy would make now, in order, each checked "
+        "against botocore's models, and every setting that differs from what exists. Starts "
+        "from the settings recorded with the deployment; records nothing.",
+    )
     plan.add_argument("--json", action="store_true", help="a JSON array instead of a table")
     plan.add_argument(
         "--offline",
@@ -62,7 +73,15 @@ def _parser() -> argparse.ArgumentParser:
         help="do not look at the account: plan as if nothing exists",
     )
     plan.add_argument("--full", action="store_true", help="show every parameter in full")
-    deploy = commands.add_parser("deploy", parents=[common], help="run every section")
+    deploy = commands.add_parser(
+        "deploy",
+        parents=[common],
+        help="run every section",
+        description="Run every section in order, confirming each after showing its calls "
+        "(--yes: no questions), then show the address, the targets' health and a probe. "
+        "Starts from the settings recorded with the deployment; --config changes the "
+        "fields it names, and the run records them.",
+    )
     deploy.add_argument(
         "--yes",
         "-y",
@@ -71,18 +90,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     deploy.add_argument("--plain", action="store_true", help="line prompts instead of the app")
-    commands.add_parser("status", parents=[common], help="each section's resources and health")
+    commands.add_parser(
+        "status",
+        parents=[common],
+        help="each section's resources and health",
+        description="Each section's resources and their state, the settings that matter "
+        "next to what AWS has, everything else that carries this deployment's tag, and the "
+        "targets' health. Changes nothing.",
+    )
     destroy = commands.add_parser(
-        "destroy", parents=[common], help="delete everything this deployment made"
+        "destroy",
+        parents=[common],
+        help="delete everything this deployment made",
+        description="Delete everything that carries this deployment's tag, whatever its "
+        "name, in dependency order, and report what was removed and what could not be. "
+        "The recorded settings stay, so a deploy would make the same again.",
     )
     destroy.add_argument("--yes", "-y", action="store_true", help="do not ask")
     destroy.add_argument("--dry-run", action="store_true", help="print the deletes only")
     export = commands.add_parser(
-        "export", parents=[common], help="write the deployment as a CloudFormation template"
+        "export",
+        parents=[common],
+        help="write the deployment as a CloudFormation template",
+        description="Write the deployment as a CloudFormation template: the same resources, "
+        "names and properties a deploy makes, the default VPC and subnets as parameters, no "
+        "secret in it.",
     )
     export.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
     export.add_argument("--format", choices=["yaml", "json"], default="yaml")
-    sandbox = commands.add_parser("sandbox", help="the background local AWS emulator")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="the background local AWS emulator",
+        description="Start or stop the local AWS emulator that --sandbox runs in the "
+        "background (stopping it forgets everything in it).",
+    )
     sandbox.add_argument("action", choices=["start", "stop"])
     return parser
 
@@ -94,19 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=False, highlight=False)
     if args.command == "sandbox":
         return _sandbox_command(console, args.action)
+    state = StateFile(args.state or default_state(args.sandbox))
     try:
-        settings = settings_module.load(args.config, region=args.region)
+        start = starting_settings(state, args.config, args.region)
     except settings_module.ConfigError as exc:
-        console.print(f"[red]✗ config:[/] {exc}")
+        # Plain text: a config's [section] is not rich markup.
+        console.print(Text.assemble(("✗ config: ", "red"), str(exc)), soft_wrap=True)
         return BAD_INPUT
-    errors = validate(settings)
+    errors = validate(start.settings)
     if errors:
         console.print("[red]✗ These settings would be refused; nothing was done:[/]")
         for error in errors:
-            console.print(f"  {error}", highlight=False, soft_wrap=True)
+            console.print(Text(f"  {error}"), soft_wrap=True)
         return BAD_INPUT
     try:
-        return _run(console, args, settings)
+        return _run(console, args, start, state)
     except (RunbookError, BotoCoreError, ClientError) as exc:
         from runbook import render
 
@@ -123,7 +166,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERRUPTED
 
 
-def _run(console: Console, args: argparse.Namespace, settings: Any) -> int:
+def _tell_start(console: Console, args: argparse.Namespace, start: Start) -> None:
+    """Where the settings come from, and what --config changed in the recorded ones."""
+    out = console if not getattr(args, "json", False) else _stderr()
+    for note in start.notes:
+        out.print(Text(f"· {note}", style="dim"), soft_wrap=True)
+    if not start.changes:
+        return
+    records = args.command == "deploy" and not getattr(args, "dry_run", False)
+    out.print(
+        Text(
+            f"--config changes {len(start.changes)} recorded setting"
+            + ("s" if len(start.changes) != 1 else "")
+            + (
+                " (recorded when a section runs):"
+                if records
+                else " (this command records nothing):"
+            ),
+            style="bold",
+        )
+    )
+    for change in start.changes:
+        out.print(Text(f"  {change}"), soft_wrap=True)
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _run(console: Console, args: argparse.Namespace, start: Start, state: StateFile) -> int:
+    settings = start.settings
     offline = (args.command == "plan" and args.offline) or args.command == "export"
     dry_run = bool(getattr(args, "dry_run", False))
     aws = None if offline else _aws(args, settings)
@@ -133,9 +207,19 @@ def _run(console: Console, args: argparse.Namespace, settings: Any) -> int:
         raise RunbookError(
             Problem("NoCredentials", "No AWS credentials were found.", NO_CREDENTIALS_ADVICE)
         )
-    runbook = _runbook(args, settings, aws, console)
+    if aws is None and not offline and args.command is not None:
+        _stderr().print(
+            "[yellow]No AWS credentials were found:[/] planning offline, as if nothing "
+            "existed yet (add --sandbox for the local emulator, or configure credentials "
+            "to plan against your account).",
+            soft_wrap=True,
+        )
+    if args.command is not None:
+        _tell_start(console, args, start)
+    state.target = aws.label if aws else state.target
+    runbook = _runbook(args, settings, aws, state)
     if args.command is None:
-        return _open_app(runbook, args, aws)
+        return _open_app(runbook, args, aws, start)
     if args.command == "plan" or (args.command == "deploy" and dry_run):
         return _plan(
             console,
@@ -176,17 +260,16 @@ def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
     return aws if aws.has_credentials() else None
 
 
-def _runbook(args: argparse.Namespace, settings: Any, aws: Aws | None, console: Console) -> Runbook:
+def _runbook(args: argparse.Namespace, settings: Any, aws: Aws | None, state: StateFile) -> Runbook:
     from runbook.engine import Runbook
     from runbook.events import ignore, json_lines
-    from runbook.state import StateFile
 
-    default = "runbook-state.sandbox.json" if args.sandbox else "runbook-state.json"
-    state = StateFile(args.state or Path(default), target=aws.label if aws else "")
     listener = ignore
     if args.log:
         listener = json_lines(args.log.open("a"))  # closed at exit
-    return Runbook(settings, aws, state, emit=listener, sandbox=args.sandbox)
+    return Runbook(
+        settings, aws, state, emit=listener, sandbox=args.sandbox, profile=args.profile or ""
+    )
 
 
 def _attach_progress(console: Console, runbook: Runbook) -> Any:
@@ -202,25 +285,30 @@ def _plan(console: Console, runbook: Runbook, *, as_json: bool, full: bool) -> i
     from runbook.model_check import check
 
     actions: list[Action] = []
+    changes = []
     for step in runbook.steps:
         actions += runbook.plan(step)
+        changes += runbook.differences(step)
     problems = [f"{a.service}.{a.operation}: {p}" for a in actions if (p := check(a))]
     rows = runbook.rows(actions)
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
     else:
-        from runbook.render import plan_table
+        from runbook import render
 
         where = runbook.aws.label if runbook.aws else "offline: as if nothing exists yet"
-        console.print(plan_table(rows, title=f"Plan ({where})", full=full, width=console.width))
-        if not rows:
-            console.print("[green]Nothing to do:[/] everything already matches the settings.")
-        else:
+        console.print(
+            render.plan_table(rows, title=f"Plan ({where})", full=full, width=console.width)
+        )
+        render.changes(console, changes)
+        if not rows and not changes:
+            console.print("[green]Nothing to change:[/] everything already matches the settings.")
+        elif rows:
             mutating = sum(1 for a in actions if getattr(a, "mutating", False))
             console.print(
-                f"{len(rows)} steps, {mutating} of them change something; every call "
-                "checked against botocore's service models and AWS's documented rules. "
-                "<name.Attr> is a value known only once the call that makes it has run "
+                f"{render.count(len(rows), 'step')}, {mutating} of them change something; "
+                "every call checked against botocore's service models and AWS's documented "
+                "rules. <name.Attr> is a value known only once the call that makes it has run "
                 "(checked then)."
             )
     for problem in problems:
@@ -275,9 +363,12 @@ def _deploy(console: Console, runbook: Runbook, *, assume_yes: bool) -> int:
         progress.close()
         console.print(
             render.plan_table(
-                runbook.rows(actions), title=f"{step.number}. {step.title}: calls to make"
+                runbook.rows(actions),
+                title=f"{step.number}. {step.title}: calls to make",
+                width=console.width,
             )
         )
+        render.changes(console, runbook.differences(step))
         return Confirm.ask("Run this section?", console=console, default=True)
 
     progress = _attach_progress(console, runbook)
@@ -286,22 +377,26 @@ def _deploy(console: Console, runbook: Runbook, *, assume_yes: bool) -> int:
     finally:
         progress.close()
     render.summary(console, result)
-    console.print(
-        "Next: [bold]runbook status[/] to look again, [bold]runbook destroy[/] to "
-        "remove it all" + (" (add --sandbox)." if runbook.sandbox else ".")
-    )
+    render.next_steps(console, runbook.next_steps())
     return OK
 
 
 def _status(console: Console, runbook: Runbook) -> int:
     from runbook import render
 
-    observed = runbook.status()
-    console.print(render.status_table(observed))
-    for step, _ in observed:
+    status = runbook.status()
+    console.print(render.status_table(status.sections))
+    render.facts(console, [f for step, _ in status.sections for f in runbook.facts(step)])
+    render.leftovers(console, status.leftovers, status.unchecked)
+    for step, _ in status.sections:
         entry = runbook.state.get(step.number)
         if entry.status == "failed":
-            console.print(f"[red]{step.number}. {step.title} failed last time:[/] {entry.error}")
+            console.print(
+                Text.assemble(
+                    (f"{step.number}. {step.title} failed last time: ", "red"), entry.error
+                ),
+                soft_wrap=True,
+            )
     render.summary(console, runbook.summary())
     return OK
 
@@ -311,31 +406,39 @@ def _destroy(console: Console, runbook: Runbook, *, assume_yes: bool, dry_run: b
 
     from runbook import render
 
-    actions = runbook.destroy_plan()
+    status = runbook.status()
+    actions = runbook.destroy_plan(status)
+    tag = f"{settings_module.DEPLOYMENT_TAG} = {runbook.settings.deployment.name}"
     if not actions:
-        console.print("Nothing to delete: no resource carries this deployment's tag.")
-        runbook.state.reset()
+        console.print(f"Nothing to delete: nothing carries this deployment's tag ({tag}).")
+        render.leftovers(console, [], status.unchecked)
+        if not dry_run:
+            runbook.state.reset(keep_settings=True)
         return OK
     console.print(render.plan_table(runbook.rows(actions), title="Teardown", width=console.width))
+    render.leftovers(console, [], status.unchecked)
     if dry_run:
         return OK
-    if not assume_yes and not Confirm.ask(
-        "Delete all of this, including the database and its data?",
-        console=console,
-        default=False,
-    ):
+    deletes = sum(1 for a in actions if getattr(a, "mutating", False))
+    databases = [
+        a.params["DBInstanceIdentifier"] for a in actions if a.operation == "delete_db_instance"
+    ]
+    question = f"Make these {render.count(deletes, 'call')} to delete what carries {tag}" + (
+        f", including the database {', '.join(databases)} and its data" if databases else ""
+    )
+    if not assume_yes and not Confirm.ask(question + "?", console=console, default=False):
         console.print("Nothing was deleted.")
         return OK
     progress = _attach_progress(console, runbook)
     try:
-        runbook.destroy(actions)
+        report = runbook.destroy(actions)
     finally:
         progress.close()
-    console.print("[green]Deleted everything this deployment made.[/]")
-    return OK
+    render.destroy_report(console, report, runbook.state.path)
+    return OK if all(r.outcome != "failed" for r in report) else FAILED
 
 
-def _open_app(runbook: Runbook, args: argparse.Namespace, aws: Aws | None) -> int:
+def _open_app(runbook: Runbook, args: argparse.Namespace, aws: Aws | None, start: Start) -> int:
     from screens.app import run_app
 
     if args.dry_run and args.sandbox:
@@ -343,7 +446,9 @@ def _open_app(runbook: Runbook, args: argparse.Namespace, aws: Aws | None) -> in
         mode, where = "dry run", "dry run against the local emulator (sandbox)"
     elif args.sandbox:
         mode, where = "sandbox", "local emulator (sandbox)"
-    elif args.dry_run or aws is None:
+    elif aws is None:
+        mode, where = "dry run", "dry run, offline: no AWS credentials, nothing is looked up"
+    elif args.dry_run:
         mode, where = "dry run", "dry run: no AWS calls that change anything"
     else:
         profile = args.profile or os.environ.get("AWS_PROFILE")
@@ -351,7 +456,7 @@ def _open_app(runbook: Runbook, args: argparse.Namespace, aws: Aws | None) -> in
         where = f"AWS {runbook.settings.deployment.region}" + (
             f", profile {profile}" if profile else ""
         )
-    return run_app(runbook, mode=mode, where=where) or OK
+    return run_app(runbook, mode=mode, where=where, start=start) or OK
 
 
 def _sandbox_command(console: Console, action: str) -> int:

@@ -8,13 +8,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from runbook import drift, inputs, leftovers, teardown_order
+from runbook import inventory as tag_inventory
 from runbook import preflight as preflight_checks
 from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError, problem_from
-from runbook.events import Listener, Notice, StepFailed, StepFinished, StepStarted, ignore
+from runbook.events import (
+    CallMade,
+    Event,
+    Listener,
+    Notice,
+    StepFailed,
+    StepFinished,
+    StepStarted,
+    ignore,
+)
 from runbook.executor import Executor
-from runbook.plan import Action, UnknownValue, describe
-from runbook.settings import Settings
+from runbook.next_steps import next_steps
+from runbook.plan import Action, ApiCall, UnknownValue, Wait, describe
+from runbook.settings import Settings, to_record
 from runbook.state import StateFile
 from runbook.steps import STEPS, Observed, Step
 from runbook.steps.image import image_present, pretend_push
@@ -26,6 +38,26 @@ Confirm = Callable[[Step, list[Action]], bool]
 
 def yes(_step: Step, _actions: list[Action]) -> bool:
     return True
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One line of destroy's report: what a call removed, or why it could not."""
+
+    section: str
+    what: str  # the call's reason, e.g. "delete flask-todo-elb-sg"
+    outcome: str  # removed | already gone | failed | not confirmed
+    reason: str = ""  # AWS's code and message, when it failed
+    advice: str = ""
+
+
+@dataclass
+class Status:
+    """What `status` shows: each section's resources and facts, and what only the tag finds."""
+
+    sections: list[tuple[Step, Observed]]
+    leftovers: list[tag_inventory.Tagged]
+    unchecked: list[str]
 
 
 @dataclass
@@ -41,6 +73,7 @@ class Runbook:
     clock: Callable[[], float] = time.monotonic
     steps: tuple[Step, ...] = STEPS
     known: dict[str, Any] = field(default_factory=dict)
+    profile: str = ""  # as given on the command line, for the next commands to name
 
     def __post_init__(self) -> None:
         # Recorded outputs are hints for previews; discovery replaces them with the truth.
@@ -52,6 +85,9 @@ class Runbook:
             # AWS's retries back off through the engine's sleep: injected in tests, and
             # interruptible in the app (which replaces it after construction, hence the lambda).
             self.aws.sleep = lambda seconds: self.sleep(seconds)
+        # Each section's latest discovery, for its facts and differences.
+        self._seen: dict[str, Observed] = {}
+        self._group_sources: dict[str, set[str]] = {}
 
     # -- looking -------------------------------------------------------------------------
 
@@ -82,6 +118,7 @@ class Runbook:
         self._learn(seen.known)
         # A plan may need any earlier section's values, not only its own.
         seen.known = dict(self.known)
+        self._seen[step.number] = seen
         return seen
 
     def plan(self, step: Step, *, offline: bool = False) -> list[Action]:
@@ -91,21 +128,45 @@ class Runbook:
 
     def preview(self, step: Step, settings: Settings | None = None) -> list[dict[str, Any]]:
         """Offline plan rows for a form's current values: no AWS call, fast enough per key."""
-        return [describe(a, self.known) for a in step.plan(settings or self.settings, None)]
+        return self.rows(step.plan(settings or self.settings, None))
 
     def rows(self, actions: list[Action]) -> list[dict[str, Any]]:
         """Plan rows, each with the AWS rules it breaks (empty: AWS would take it)."""
         from runbook.rules import check
 
-        return [
+        rows = [
             {**describe(a, self.known), "refused": [r.as_dict() for r in check(a, self.known)]}
             for a in actions
         ]
+        for row in rows:
+            if "wait" in row:  # a wait's text may name a value known since it was planned
+                row["wait"] = inputs.fill(row["wait"], self.known)
+        return rows
+
+    def facts(self, step: Step) -> list[drift.Fact]:
+        """The settings that matter, next to what the latest discovery found."""
+        return drift.facts(step, self.settings, self._seen.get(step.number))
+
+    def differences(self, step: Step) -> list[drift.Fact]:
+        """Where what exists differs from the settings: applied in place, or explained."""
+        return drift.differences(step, self.settings, self._seen.get(step.number))
+
+    def next_steps(self) -> list[tuple[str, str]]:
+        """The commands to run next, spelled for this deployment's target and state file."""
+        return next_steps(sandbox=self.sandbox, state=self.state.path, profile=self.profile)
+
+    def remember(self) -> None:
+        """Record the settings with the deployment's state (never the password)."""
+        self.state.record_settings(to_record(self.settings))
 
     # -- doing ---------------------------------------------------------------------------
 
     def apply(self, step: Step, confirm: Confirm = yes) -> bool:
-        """Discover, plan and (once confirmed) carry out one section. False if declined."""
+        """Discover, plan and (once confirmed) carry out one section. False if declined.
+
+        Every value the section needs from earlier sections is checked before its first
+        call: a section refuses whole, it never stops half-way for a reason it could see.
+        """
         started = self.clock()
         if not step.enabled(self.settings):
             self.state.record(step.number, "skipped")
@@ -116,10 +177,12 @@ class Runbook:
             if self.sandbox and step.key == "service":
                 self._pretend_push()
             actions = self.plan(step)
+            self.check_inputs(step, actions)
             if actions and not confirm(step, actions):
-                self.state.record(step.number, "skipped")
-                self.emit(StepFinished(step.number, "skipped"))
+                # Nothing was done: the section keeps the status it had.
+                self.emit(StepFinished(step.number, "declined"))
                 return False
+            self.remember()
             self.state.record(step.number, "running")
             self._executor().run(actions)
             with self._lock:  # what the calls returned is as fresh as discovery
@@ -134,10 +197,51 @@ class Runbook:
                 )
             )
             raise RunbookError(problem, details) from exc
+        for fact in self.differences(step):
+            if not fact.in_place:  # what the calls could not change is said, never dropped
+                self.emit(Notice(step.number, fact.explain(), "warning"))
         outputs = {k: self.known[k] for k in step.output_keys(self.settings) if k in self.known}
         self.state.record(step.number, "done", outputs)
         self.emit(StepFinished(step.number, "done", outputs, round(self.clock() - started, 1)))
         return True
+
+    def check_inputs(self, step: Step, actions: list[Action]) -> None:
+        """Every value the plan takes from earlier sections is known, or NeedsEarlierSection.
+
+        A value only the state file remembers is looked up again first (read-only): it is a
+        hint, and the resource may be gone.
+        """
+        wanted = inputs.needed(step, self.settings, actions)
+        with self._lock:
+            unsure = [k for k in wanted if k not in self.known or k in self._hints]
+        producers = {inputs.producer(k, self.steps, self.settings) for k in unsure}
+        for earlier in self.steps:
+            if earlier in producers and earlier is not step and earlier.enabled(self.settings):
+                self.discover(earlier)
+        with self._lock:
+            missing = [k for k in wanted if k not in self.known]
+        if missing:
+            problem = inputs.missing_problem(step, missing, self.steps, self.settings)
+            raise RunbookError(problem)
+        self._check_not_blocked(step)
+
+    def _check_not_blocked(self, step: Step) -> None:
+        """An earlier section's setting that cannot change in place, and this one builds on."""
+        for key in drift.BLOCKED_BY.get(step.key, ()):
+            earlier = self.step(key)
+            seen = self._seen.get(earlier.number) or self.discover(earlier)
+            for fact in drift.differences(earlier, self.settings, seen):
+                if step.key in fact.blocks:
+                    raise RunbookError(
+                        Problem(
+                            "NotChangeableInPlace",
+                            f"Section {earlier.number}: {fact.explain()}. Section "
+                            f"{step.number} would build on the new value while the old one "
+                            "stays. Nothing was called.",
+                            f"Set the {fact.label} back to {fact.current!r}, or make section "
+                            f"{earlier.number} anew, then run section {step.number} again.",
+                        )
+                    )
 
     def deploy(self, confirm: Confirm = yes) -> Summary:
         """Every section in order, then the summary; stops at the first failure."""
@@ -155,24 +259,86 @@ class Runbook:
 
     # -- looking back and undoing ----------------------------------------------------------
 
-    def status(self) -> list[tuple[Step, Observed]]:
-        return [(step, self.discover(step)) for step in self.steps]
+    def status(self) -> Status:
+        """Each section's resources by name, and whatever else carries our tag."""
+        sections = [(step, self.discover(step)) for step in self.steps]
+        found = self._inventory()
+        return Status(sections, leftovers.leftovers(found.resources, sections), found.unchecked)
 
-    def destroy_plan(self) -> list[Action]:
-        """Deletes for what carries our tag, last section first."""
-        observed = self.status()
-        return [a for step, seen in reversed(observed) for a in step.teardown(self.settings, seen)]
+    def destroy_plan(self, status: Status | None = None) -> list[Action]:
+        """Deletes for everything that carries our tag, in dependency order."""
+        status = status or self.status()
+        actions = [
+            a
+            for step, seen in reversed(status.sections)
+            for a in step.teardown(self.settings, seen)
+        ]
+        for left in status.leftovers:
+            actions += leftovers.teardown(left)
+        return teardown_order.order(actions, self._group_sources)
 
-    def destroy(self, actions: list[Action]) -> None:
-        try:
-            self._executor().run(actions)
-        except RunbookError as exc:
-            self.emit(
-                StepFailed("destroy", exc.problem.code, exc.problem.message, exc.problem.advice)
+    def destroy(self, actions: list[Action]) -> list[Removal]:
+        """Every delete is tried; the report says what each removed, or why it could not."""
+        outcomes: list[str] = []
+
+        def listen(event: Event) -> None:
+            if isinstance(event, CallMade):
+                outcomes.append(event.outcome)
+            self.emit(event)
+
+        executor = Executor(self.aws, self.known, listen, sleep=self.sleep, clock=self.clock)  # type: ignore[arg-type]
+        report: list[Removal] = []
+        failed = False
+        for action in actions:
+            if isinstance(action, Wait):
+                if failed:
+                    continue  # its delete failed: nothing to wait for
+                try:
+                    executor.wait(action)
+                except RunbookError as exc:
+                    p = exc.problem
+                    report.append(
+                        Removal(
+                            action.section,
+                            action.what,
+                            "not confirmed",
+                            f"{p.code}: {p.message}",
+                            p.advice,
+                        )
+                    )
+                continue
+            assert isinstance(action, ApiCall)
+            outcomes.clear()
+            try:
+                executor.call(action)
+            except RunbookError as exc:
+                failed = True
+                p = exc.problem
+                report.append(
+                    Removal(
+                        action.section, action.why, "failed", f"{p.code}: {p.message}", p.advice
+                    )
+                )
+                continue
+            failed = False
+            gone = outcomes and outcomes[-1] == "already done"
+            report.append(
+                Removal(action.section, action.why, "already gone" if gone else "removed")
             )
-            raise
-        self.state.reset()
-        self.emit(Notice("destroy", "everything this deployment made is deleted"))
+        if all(r.outcome in ("removed", "already gone") for r in report):
+            # The resources are gone; the settings stay, so a deploy would make the same again.
+            self.state.reset(keep_settings=True)
+        return report
+
+    def _inventory(self) -> tag_inventory.Inventory:
+        assert self.aws is not None
+        found = tag_inventory.find(self.aws, self.settings.deployment.name)
+        self._group_sources = {
+            t.id: set(t.detail.get("sources", ()))
+            for t in found.resources
+            if t.kind == "security group"
+        }
+        return found
 
     # -- inside ---------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from runbook import render
 from runbook.engine import Runbook
 from runbook.errors import Problem, RunbookError
 from runbook.events import (
@@ -38,10 +39,6 @@ from runbook.summary import Summary
 from runbook.validation import field_errors
 
 LEVEL_MARKS = {"ok": "[green]✓[/]", "info": "[cyan]·[/]", "warning": "[yellow]![/]"}
-NEXT_STEPS = (
-    ("runbook status", "what exists now, section by section"),
-    ("runbook destroy", "delete everything this deployment made (it stops the costs)"),
-)
 
 
 class Declined(Exception):
@@ -100,7 +97,7 @@ def _walk(runbook: Runbook, console: Console, *, assume_yes: bool, dry_run: bool
             )
             return 0
     if not dry_run:
-        show_summary(console, runbook.summary(wait=True))
+        show_summary(console, runbook.summary(wait=True), runbook.next_steps())
     return 0
 
 
@@ -178,8 +175,10 @@ def _confirmer(runbook: Runbook, console: Console) -> Callable[[Step, list[Actio
     def confirm(step: Step, actions: list[Action]) -> bool:
         rows = runbook.rows(actions)
         console.print(calls_table(rows, "will make:"))
+        render.changes(console, runbook.differences(step))
         calls = sum(1 for row in rows if "wait" not in row)
-        return _ask_yes(f"run these {calls} call(s) for section {step.number}")
+        these = "this" if calls == 1 else "these"
+        return _ask_yes(f"run {these} {render.count(calls, 'call')} for section {step.number}")
 
     return confirm
 
@@ -200,7 +199,7 @@ def calls_table(rows: list[dict[str, Any]], caption: str) -> Table:
             number += 1
             table.add_row(str(number), f"{row['service']} {row['operation']}", row["why"])
     if not rows:
-        table.add_row("", "none", "everything this section makes already exists")
+        table.add_row("", "none", "everything this section makes already matches the settings")
     return table
 
 
@@ -211,7 +210,9 @@ def show_problem(console: Console, problem: Problem, details: tuple[str, ...] = 
         console.print(f"  · {escape(line)}", style="dim")
 
 
-def show_summary(console: Console, summary: Summary) -> None:
+def show_summary(
+    console: Console, summary: Summary, next_steps: list[tuple[str, str]] | None = None
+) -> None:
     console.print()
     console.rule("[bold]Summary", align="left")
     console.print(f"Address: [bold]{escape(summary.url) or 'none yet'}[/]")
@@ -233,7 +234,7 @@ def show_summary(console: Console, summary: Summary) -> None:
     steps = Table.grid(padding=(0, 2))
     steps.add_column(style="cyan", no_wrap=True)
     steps.add_column()
-    for command, what in NEXT_STEPS:
+    for command, what in next_steps or []:
         steps.add_row(command, what)
     console.print("\n[bold]Next steps")
     console.print(steps)
@@ -265,6 +266,8 @@ class EventPrinter:
             self.stop()
             if event.status == "done":
                 self.console.print(f"[green]✓ Section {event.section} done[/] in {event.seconds} s")
+            elif event.status == "declined":
+                self.console.print(f"Section {event.section} not run: nothing was changed.")
         elif isinstance(event, StepFailed):
             self.stop()  # run_plain prints the problem with its advice
 

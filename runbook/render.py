@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from rich import box
@@ -12,14 +13,21 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
+from runbook.drift import Fact
 from runbook.events import CallMade, Event, Notice, StepFinished, StepStarted, Waiting
 from runbook.executor import SENDING_AGAIN
+from runbook.inventory import Tagged
 from runbook.preflight import Finding
 from runbook.steps import Observed, Step
 from runbook.summary import Summary
 
 LEVEL_STYLE = {"ok": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
 MARK = {"ok": "✓", "info": "·", "warning": "!", "error": "✗"}
+
+
+def count(n: int, word: str) -> str:
+    """1 step, 2 steps: never "1 steps" or "call(s)"."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _compact(params: dict[str, Any], width: int = 110) -> str:
@@ -119,10 +127,16 @@ class Progress:
                 highlight=False,
             )
         elif isinstance(event, Notice):
-            c.print(f"  [{LEVEL_STYLE.get(event.level, 'cyan')}]{event.message}[/]")
+            mark = "!" if event.level == "warning" else "·"
+            c.print(
+                Text(f"  {mark} {event.message}", style=LEVEL_STYLE.get(event.level, "cyan")),
+                soft_wrap=True,
+            )
         elif isinstance(event, StepFinished):
             if event.status == "skipped":
-                c.print("  [yellow]skipped[/]")
+                c.print("  [dim]off with these settings: nothing to do[/]")
+            elif event.status == "declined":
+                c.print("  [yellow]not run:[/] you declined; nothing was changed")
             else:
                 c.print(f"  [green]done[/] [dim]in {event.seconds:.1f}s[/]")
         # StepFailed: nothing here. The command prints the failure once, with its advice,
@@ -185,6 +199,114 @@ def status_table(observed: list[tuple[Step, Observed]]) -> Table:
                 name.append(f"\n{ident}", style="dim")
             table.add_row(step.number, r.kind, name, state)
     return table
+
+
+def changes(console: Console, found: list[Fact]) -> None:
+    """Where what exists differs from the settings: how each is applied, or why it is not."""
+    if not found:
+        return
+    console.print(Text("Changes to what exists:", style="bold"))
+    for fact in found:
+        mark, style = ("→", "cyan") if fact.in_place else ("!", "yellow")
+        console.print(Text.assemble((f"  {mark} ", style), fact.explain()), soft_wrap=True)
+
+
+def facts(console: Console, found: list[Fact]) -> None:
+    """The settings that matter, as AWS has them; the settings' value only where it differs."""
+    if not found:
+        return
+    table = Table(
+        title="Settings that matter", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("§", no_wrap=True)
+    table.add_column("setting", overflow="fold")
+    table.add_column("in AWS", overflow="fold", ratio=1)
+    table.add_column("the settings say", overflow="fold")
+    for f in found:
+        if f.differs:
+            wanted = Text(str(f.wanted), style="yellow")
+            how = "deploy changes it" if f.in_place else "not in place: see plan"
+            wanted.append(f"\n{how}", style="dim")
+        else:
+            wanted = Text("the same", style="dim")
+        table.add_row(f.section, f.label, str(f.current), wanted)
+    console.print(table)
+
+
+def leftovers(console: Console, found: list[Tagged], unchecked: list[str]) -> None:
+    """What carries our tag under names the settings no longer give, and what was not checked."""
+    if found:
+        table = Table(
+            title="Also ours, under names no longer in the settings (destroy removes them)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        table.add_column("kind", overflow="fold")
+        table.add_column("name / id", overflow="fold")
+        table.add_column("state", overflow="fold")
+        for t in found:
+            name = Text(t.name)
+            ident = short_id(t.id)
+            if ident and ident != t.name:
+                name.append(f"\n{ident}", style="dim")
+            table.add_row(t.kind, name, Text(t.state, style="green"))
+        console.print(table)
+    for note in unchecked:
+        console.print(Text(f"! not looked at by tag: {note}", style="yellow"), soft_wrap=True)
+
+
+def destroy_report(console: Console, report: list[Any], state_path: Path) -> None:
+    """Exactly what destroy removed, what was already gone, and what it could not remove."""
+    console.rule("Destroy report")
+    removed = [r for r in report if r.outcome == "removed"]
+    gone = [r for r in report if r.outcome == "already gone"]
+    failed = [r for r in report if r.outcome in ("failed", "not confirmed")]
+    for title, rows, mark, style in (
+        ("Removed", removed, "✓", "green"),
+        ("Already gone", gone, "·", "dim"),
+        ("Could not remove", failed, "✗", "red"),
+    ):
+        if not rows:
+            continue
+        console.print(Text(f"{title} ({len(rows)}):", style="bold"))
+        for r in rows:
+            line = Text.assemble((f"  {mark} ", style), f"{r.section}: {r.what}")
+            if r.reason:
+                line.append(f"\n      {r.reason}", style="dim")
+            if r.advice:
+                line.append(f"\n      What to do: {r.advice}", style="yellow")
+            console.print(line, soft_wrap=True)
+    if failed:
+        console.print(
+            Text(
+                f"{count(len(failed), 'resource')} of this deployment could not be removed "
+                "(reasons above). Run `runbook destroy` again once they are free: it only "
+                "looks for what is left.",
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            Text(
+                f"Deleted everything this deployment made ({count(len(removed), 'call')}). "
+                f"Its settings stay recorded in {state_path}: a deploy would make the same "
+                "again; delete the file to forget them.",
+                style="green",
+            ),
+            soft_wrap=True,
+        )
+
+
+def next_steps(console: Console, steps: list[tuple[str, str]]) -> None:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for command, what in steps:
+        grid.add_row(command, what)
+    console.print("Next:")
+    console.print(grid)
 
 
 def summary(console: Console, result: Summary) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -154,39 +155,104 @@ class ConfigError(ValueError):
     """A config file we cannot read: its path and what is wrong."""
 
 
-def load(path: Path | None = None, *, region: str | None = None) -> Settings:
-    """Defaults, then the TOML file, then the region from the command line or environment."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text())
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    name = data.get("deployment", {}).get("name", Deployment.name)
-    settings = Settings.for_deployment(name if isinstance(name, str) else Deployment.name)
+@dataclass(frozen=True)
+class Change:
+    """One field that differs between two settings, e.g. recorded and --config."""
+
+    section: str
+    field: str
+    old: Any
+    new: Any
+
+    def __str__(self) -> str:
+        return f"{self.section}.{self.field}: {self.old!r} -> {self.new!r}"
+
+
+def read_config(path: Path | None) -> dict[str, Any]:
+    """The TOML file's tables, as written (nothing applied yet)."""
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def load(
+    path: Path | None = None, *, region: str | None = None, base: Settings | None = None
+) -> Settings:
+    """`base` (the recorded settings, or the guide's defaults), then the TOML file, then the region.
+
+    With a base, only the fields the file names change; the environment's region never
+    overrides a recorded one (the deployment's resources are there).
+    """
+    data = read_config(path)
+    if base is None:
+        name = data.get("deployment", {}).get("name", Deployment.name)
+        base = Settings.for_deployment(name if isinstance(name, str) else Deployment.name)
+        env_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if env_region and "region" not in data.get("deployment", {}):
+            base = base.replace("deployment", region=env_region)
+    settings = dataclasses.replace(base, master_password=None)
     for key, values in data.items():
-        settings = _apply_table(settings, key, values, path)
-    env_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    if region or (env_region and "region" not in data.get("deployment", {})):
-        settings = settings.replace("deployment", region=region or env_region)
+        settings = _apply_table(settings, key, values, str(path))
+    if region:
+        settings = settings.replace("deployment", region=region)
     password = os.environ.get(PASSWORD_ENV)
     if password:
         settings = dataclasses.replace(settings, master_password=password)
     return settings
 
 
-def _apply_table(settings: Settings, key: str, values: Any, path: Path | None) -> Settings:
+def to_record(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every field of every section, for the state file; never the password."""
+    return {key: dataclasses.asdict(settings.section(key)) for key in SECTION_KEYS}
+
+
+def from_record(record: dict[str, Any], where: str) -> Settings:
+    """Settings recorded by to_record; fields this version no longer has are dropped."""
+    if not isinstance(record, dict):
+        raise ConfigError(f"{where}: the recorded settings are damaged")
+    name = record.get("deployment", {}).get("name", Deployment.name)
+    settings = Settings.for_deployment(name if isinstance(name, str) else Deployment.name)
+    for key, values in record.items():
+        if key not in SECTION_KEYS or not isinstance(values, dict):
+            continue
+        known = {f.name for f in fields(settings.section(key))}
+        kept = {k: v for k, v in values.items() if k in known}
+        settings = _apply_table(settings, key, kept, where)
+    return settings
+
+
+def differences(old: Settings, new: Settings) -> list[Change]:
+    """Every field that differs, in the order of the sections and their fields."""
+    changes = []
+    for key in SECTION_KEYS:
+        for f in fields(old.section(key)):
+            before, after = getattr(old.section(key), f.name), getattr(new.section(key), f.name)
+            if before != after:
+                changes.append(Change(key, f.name, before, after))
+    return changes
+
+
+def _apply_table(settings: Settings, key: str, values: Any, where: str) -> Settings:
     if key not in SECTION_KEYS or not isinstance(values, dict):
-        raise ConfigError(f"{path}: unknown section [{key}]; known: {', '.join(SECTION_KEYS)}")
+        close = difflib.get_close_matches(key, SECTION_KEYS, n=1)
+        hint = f"did you mean [{close[0]}]? " if close else ""
+        raise ConfigError(
+            f"{where}: unknown section [{key}]; {hint}known: {', '.join(SECTION_KEYS)}"
+        )
     known = {f.name: f for f in fields(settings.section(key))}
     for name, value in values.items():
         if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {key}.{close[0]}? " if close else ""
             raise ConfigError(
-                f"{path}: unknown setting {key}.{name}; known: {', '.join(sorted(known))}"
+                f"{where}: unknown setting {key}.{name}; {hint}known: {', '.join(sorted(known))}"
             )
         expected = type(getattr(settings.section(key), name))
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ConfigError(f"{path}: {key}.{name} = {value!r} should be {expected.__name__}")
+            raise ConfigError(f"{where}: {key}.{name} = {value!r} should be {expected.__name__}")
     return settings.replace(key, **values)

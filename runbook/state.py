@@ -1,6 +1,7 @@
-"""The state file: each section's status and outputs, written atomically, mode 0600, no secrets.
+"""The state file: the deployment's settings, each section's status and outputs.
 
-It is a hint for resume and for the UI; discovery is the truth.
+Written atomically, mode 0600, never a secret. For resources it is a hint (discovery is the
+truth of what exists); its settings are the person's truth, which every command starts from.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-VERSION = 1
+# 2: the settings are recorded too. A version 1 file has none; it is read as such.
+VERSION = 2
 
 
 @dataclass
@@ -30,6 +32,10 @@ class StateFile:
         self.path = path
         self.target = target
         self.sections: dict[str, SectionState] = {}
+        # The settings a run used, as settings.to_record wrote them; None: never recorded.
+        self.settings: dict[str, Any] | None = None
+        self.version = VERSION
+        self.damaged = ""  # why the file could not be read, if it could not
         self._lock = threading.Lock()
         self.existed = path.exists()
         if self.existed:
@@ -38,10 +44,16 @@ class StateFile:
     def _read(self) -> None:
         try:
             data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as exc:
             # A damaged hint is no hint: discovery will tell what exists.
+            self.damaged = f"{self.path} could not be read ({exc}); it is ignored"
             return
+        self.version = int(data.get("version", 1))
         self.target = self.target or data.get("target", "")
+        recorded = data.get("settings")
+        self.settings = recorded if isinstance(recorded, dict) else None
         for key, raw in data.get("sections", {}).items():
             self.sections[key] = SectionState(
                 **{k: v for k, v in raw.items() if k in SectionState.__dataclass_fields__}
@@ -67,16 +79,30 @@ class StateFile:
                 entry.outputs = dict(outputs)
             self._write()
 
-    def reset(self) -> None:
+    def record_settings(self, record: dict[str, Any]) -> None:
+        """Keep the settings with the deployment (the caller leaves the password out)."""
+        with self._lock:
+            if record == self.settings and self.path.exists():
+                return
+            self.settings = json.loads(json.dumps(record))  # a copy: the caller's may change
+            self._write()
+
+    def reset(self, *, keep_settings: bool = False) -> None:
+        """Forget every section's progress; and the settings too unless asked to keep them."""
         with self._lock:
             self.sections.clear()
+            if keep_settings and self.settings is not None:
+                self._write()
+                return
+            self.settings = None
             self.path.unlink(missing_ok=True)
             self.existed = False
 
     def _write(self) -> None:
-        payload = {
+        payload: dict[str, Any] = {
             "version": VERSION,
             "target": self.target,
+            "settings": self.settings,
             "sections": {k: asdict(v) for k, v in self.sections.items()},
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)

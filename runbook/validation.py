@@ -9,13 +9,18 @@ from typing import Any
 
 from runbook.settings import Settings
 
-# Fargate's fixed CPU units -> allowed task memory (MiB).
+# Fargate's fixed CPU units -> allowed task memory (MiB). "Between 16 GB and 60 GB in 4 GB
+# increments - Available cpu values: 8192 (8 vCPU)", "Between 32GB and 120 GB in 8 GB
+# increments - Available cpu values: 16384 (16 vCPU)"; both need Linux platform 1.4.0 or
+# later, which LATEST is (Amazon ECS API Reference, RegisterTaskDefinition, memory).
 FARGATE_SIZES: dict[str, tuple[int, ...]] = {
     "256": (512, 1024, 2048),
     "512": tuple(range(1024, 4097, 1024)),
     "1024": tuple(range(2048, 8193, 1024)),
     "2048": tuple(range(4096, 16385, 1024)),
     "4096": tuple(range(8192, 30721, 1024)),
+    "8192": tuple(range(16384, 61441, 4096)),
+    "16384": tuple(range(32768, 122881, 8192)),
 }
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 # Words PostgreSQL or RDS will not take as a database or user name.
@@ -157,9 +162,9 @@ RULES: dict[tuple[str, str], Rule] = {
         r"(|[a-z0-9][A-Za-z0-9._/:@-]{0,254})", "must be an image reference without spaces"
     ),
     ("task_definition", "cpu"): _one_of(tuple(FARGATE_SIZES)),
-    ("task_definition", "memory"): _pattern(r"\d{3,5}", "must be MiB as digits, such as 512"),
-    ("task_definition", "container_memory"): _between(6, 30720, "MiB "),
-    ("task_definition", "container_memory_reservation"): _between(6, 30720, "MiB "),
+    ("task_definition", "memory"): _pattern(r"\d{3,6}", "must be MiB as digits, such as 512"),
+    ("task_definition", "container_memory"): _between(6, 122880, "MiB "),
+    ("task_definition", "container_memory_reservation"): _between(6, 122880, "MiB "),
     ("task_definition", "execution_role"): ROLE_NAME,
     ("task_definition", "task_role"): ROLE_NAME,
     ("task_definition", "flask_app"): _pattern(r"[A-Za-z_][\w.:]*", "must be a module name"),
@@ -185,7 +190,12 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
     td = s.task_definition
     allowed = FARGATE_SIZES.get(td.cpu, ())
     if allowed and td.memory.isdigit() and int(td.memory) not in allowed:
-        sizes = ", ".join(str(m) for m in allowed)
+        step = allowed[1] - allowed[0]
+        sizes = (
+            ", ".join(str(m) for m in allowed)
+            if len(allowed) <= 4
+            else f"{allowed[0]} to {allowed[-1]} in steps of {step}"
+        )
         yield FieldError(
             "task_definition",
             "memory",

@@ -8,6 +8,7 @@ Worker.StateChanged handler turns any worker error into the error dialog.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import threading
 import time
@@ -17,7 +18,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from functools import partial
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -28,6 +29,8 @@ from runbook.engine import Runbook
 from runbook.errors import problem_from
 from runbook.events import Event, StepFinished, fan_out
 from runbook.plan import Action
+from runbook.recorded import Start
+from runbook.settings import Settings, to_record
 from runbook.steps import Step
 from screens.messages import (
     BeginRequested,
@@ -36,6 +39,7 @@ from screens.messages import (
     PreflightDone,
     RunRequested,
     SectionChosen,
+    SettingsEdited,
     SummaryReady,
 )
 from screens.modals.confirm_run import ConfirmRun
@@ -48,6 +52,8 @@ from screens.welcome.welcome_screen import WelcomeScreen
 
 MODES = ("aws", "sandbox", "dry run")
 NAVIGATION = {"summary", "next_section", "previous_section", "show"}
+# Below this width the section list folds away: the section itself needs the room.
+NARROW = 72
 
 
 class Stopped(BaseException):
@@ -70,12 +76,24 @@ class RunbookApp(App[int]):
 
     progress: reactive[Progress] = reactive(dict, always_update=True)
 
-    def __init__(self, runbook: Runbook, mode: str = "aws", where: str = "") -> None:
+    def __init__(
+        self, runbook: Runbook, mode: str = "aws", where: str = "", start: Start | None = None
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         super().__init__()
         self.runbook = runbook
         self.mode = mode
+        self.start = start
+        # What starting over gives: the guide's defaults (and --config) for this deployment.
+        deployment = runbook.settings.deployment
+        self.fresh = (
+            start.fresh
+            if start is not None
+            else Settings.for_deployment(deployment.name).replace(
+                "deployment", region=deployment.region
+            )
+        )
         self.where = where or {"sandbox": "local emulator (sandbox)"}.get(mode, mode)
         self.sub_title = f"{runbook.settings.deployment.name} · {self.where}"
         self.set_reactive(RunbookApp.progress, from_state(runbook.steps, runbook.state))
@@ -93,11 +111,16 @@ class RunbookApp(App[int]):
             self.install_screen(screen, f"section-{number}")
         # Offline, preflight makes no call and answers at once; with access it runs in a worker.
         findings = None if self.runbook.aws else self.runbook.preflight()
-        self._welcome = WelcomeScreen(self.runbook, self.mode, self.where, findings)
+        self._welcome = WelcomeScreen(
+            self.runbook, self.mode, self.where, findings, self.start, self.fresh
+        )
         self.push_screen(self._welcome)
         if self.runbook.aws is not None:
             self._start("welcome", "Checks before we start", self._preflight)
         self.call_after_refresh(self._start, "warm-up", "Warming up", self._warm_up)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
 
     def on_unmount(self) -> None:
         self._stopping.set()
@@ -131,7 +154,8 @@ class RunbookApp(App[int]):
         """Called by the engine in the worker: show the calls, block until the person answers."""
         answer: Future[bool] = Future()
         rows = self.runbook.rows(actions)
-        self.call_from_thread(self.push_screen, ConfirmRun(step, rows), answer.set_result)
+        changes = self.runbook.differences(step)
+        self.call_from_thread(self.push_screen, ConfirmRun(step, rows, changes), answer.set_result)
         while True:
             try:
                 return answer.result(timeout=0.1)
@@ -216,22 +240,29 @@ class RunbookApp(App[int]):
             self._section_done(event.section)
 
     def _section_done(self, number: str) -> None:
+        """Say what comes next beside the Run button and in the log: no toast over the log."""
         steps = self.runbook.steps
         position = next((i for i, s in enumerate(steps) if s.number == number), None)
         if position is None:
             return
         # Sections beyond the guide are off until their settings turn them on.
-        following = [s for s in steps[position + 1 :] if s.enabled(self.runbook.settings)]
+        following = [
+            s
+            for s in steps[position + 1 :]
+            if s.enabled(self.runbook.settings) and self.progress[s.number].status != "done"
+        ]
         if following:
             step = following[0]
-            self.notify(
-                f"Next: section {step.number} · {step.title} (ctrl+n).",
-                title=f"Section {number} is done",
-            )
-        elif self.screen is self.sections[number]:
-            self.action_summary()
+            hint = f"Next: section {step.number} · {step.title} (ctrl+n)."
+        elif all(
+            self.progress[s.number].status == "done"
+            for s in steps
+            if s.enabled(self.runbook.settings)
+        ):
+            hint = "Every section is done: ctrl+s shows the address and the health checks."
         else:
-            self.notify("Every section is done: ctrl+s shows the summary.", title="Deployed")
+            hint = ""
+        self.sections[number].show_next(hint)
 
     def on_run_requested(self, message: RunRequested) -> None:
         step = self.runbook.step(message.number)
@@ -254,21 +285,48 @@ class RunbookApp(App[int]):
             self._welcome.show_findings(message.findings)
 
     def on_summary_ready(self, message: SummaryReady) -> None:
-        self.progress = {**self.progress, SUMMARY: SectionProgress("done")}
-        self.switch_screen(
-            SummaryScreen(self.runbook.steps, message.summary, self.mode, self._is_on)
+        # "done" only once there is something to sum up: a load balancer's address.
+        status = "done" if message.summary.dns_name else "to do"
+        self.progress = {**self.progress, SUMMARY: SectionProgress(status)}
+        self.switch_screen(self._summary_screen(message.summary))
+
+    def _summary_screen(self, summary: Any) -> SummaryScreen:
+        return SummaryScreen(
+            self.runbook.steps, summary, self.mode, self._is_on, self.runbook.next_steps()
         )
+
+    def on_settings_edited(self, message: SettingsEdited) -> None:
+        """Valid settings, left in a form or fixed on the welcome: the deployment's truth.
+
+        Recorded when a field is left, not only when the section runs: quitting never loses
+        what was typed, and `runbook plan` and `deploy` see what the app shows. A dry run
+        records nothing.
+        """
+        if self.mode != "dry run":
+            self.runbook.remember()
 
     def on_section_chosen(self, message: SectionChosen) -> None:
         self.action_show(message.number)
 
     def on_begin_requested(self, message: BeginRequested) -> None:
         if message.start_over:
-            for key in self.runbook.state.known():
-                self.runbook.known.pop(key, None)
-            self.runbook.state.reset()
-            self.progress = from_state(self.runbook.steps, self.runbook.state)
+            self._start_over()
         self.action_show(self.first_not_done())
+
+    def _start_over(self) -> None:
+        """Forget progress and settings (the person was told which); keep the deployment."""
+        runbook = self.runbook
+        for key in runbook.state.known():
+            runbook.known.pop(key, None)
+        runbook.state.reset()
+        keep = runbook.settings.deployment
+        runbook.settings = dataclasses.replace(
+            self.fresh.replace("deployment", name=keep.name, region=keep.region),
+            master_password=runbook.settings.master_password,
+        )
+        self.progress = from_state(runbook.steps, runbook.state)
+        for screen in self.sections.values():
+            screen.reload()
 
     # -- navigation --------------------------------------------------------------------------
 
@@ -321,7 +379,7 @@ class RunbookApp(App[int]):
 
     def action_summary(self) -> None:
         if self.runbook.aws is None:
-            self.switch_screen(SummaryScreen(self.runbook.steps, None, self.mode, self._is_on))
+            self.switch_screen(self._summary_screen(None))
             return
         if self.progress[SUMMARY].running:
             return
@@ -337,17 +395,31 @@ class RunbookApp(App[int]):
 
     def _quit_answered(self, answer: bool | None) -> None:
         if answer:
+            self._keep_typed()
             self._stopping.set()
             self.exit(0)
 
+    def _keep_typed(self) -> None:
+        """Quitting with the cursor still in a changed field keeps what was typed (if valid)."""
+        runbook = self.runbook
+        if self.mode == "dry run":
+            return
+        edited = to_record(runbook.settings) != runbook.state.settings
+        if edited and (runbook.state.settings is not None or runbook.settings != self.fresh):
+            runbook.remember()
 
-def make_app(runbook: Runbook, mode: str = "aws", where: str = "") -> RunbookApp:
+
+def make_app(
+    runbook: Runbook, mode: str = "aws", where: str = "", start: Start | None = None
+) -> RunbookApp:
     """The app for a ready Runbook: shared by run_app and the tests."""
-    return RunbookApp(runbook, mode=mode, where=where)
+    return RunbookApp(runbook, mode=mode, where=where, start=start)
 
 
-def run_app(runbook: Runbook, mode: str = "aws", where: str = "") -> int:
+def run_app(
+    runbook: Runbook, mode: str = "aws", where: str = "", start: Start | None = None
+) -> int:
     """Run the app in this terminal; the exit status for the command line."""
-    app = make_app(runbook, mode, where)
+    app = make_app(runbook, mode, where, start)
     app.run()
     return app.return_code or 0

@@ -62,3 +62,11 @@ class BeginRequested(Message):
     def __init__(self, *, start_over: bool = False) -> None:
         super().__init__()
         self.start_over = start_over
+
+
+class SettingsEdited(Message):
+    """A field left (or a box ticked, or a fix accepted) with valid values: record them."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where

@@ -19,6 +19,7 @@ class SectionProgress:
     started: float | None = None  # monotonic, while running
     waiting: str = ""  # what the engine is waiting for, while it waits
     waiting_since: float | None = None
+    before: str = "to do"  # the status before this run: a declined run goes back to it
 
     @property
     def running(self) -> bool:
@@ -29,11 +30,11 @@ Progress = dict[str, SectionProgress]
 
 
 def from_state(steps: tuple[Step, ...], state: StateFile) -> Progress:
-    """The state file's statuses; a "running" left by a closed session is only "to do" now."""
+    """The state file's statuses; a "running" left by a closed session was interrupted."""
     progress: Progress = {}
     for step in steps:
         status = state.get(step.number).status
-        progress[step.number] = SectionProgress("to do" if status == "running" else status)
+        progress[step.number] = SectionProgress("interrupted" if status == "running" else status)
     progress[SUMMARY] = SectionProgress()
     return progress
 
@@ -45,7 +46,7 @@ def advance(progress: Progress, event: Event, now: float | None = None) -> Progr
     if current is None:
         return progress
     if isinstance(event, StepStarted):
-        updated = SectionProgress("running", started=now)
+        updated = SectionProgress("running", started=now, before=current.status)
     elif isinstance(event, Waiting):
         if event.detail == "done":
             updated = replace(current, waiting="", waiting_since=None)
@@ -53,6 +54,8 @@ def advance(progress: Progress, event: Event, now: float | None = None) -> Progr
             return progress
         else:
             updated = replace(current, waiting=event.what, waiting_since=now - event.elapsed)
+    elif isinstance(event, StepFinished) and event.status == "declined":
+        updated = SectionProgress(current.before)  # nothing was done: as it was
     elif isinstance(event, StepFinished):
         updated = SectionProgress(event.status)
     elif isinstance(event, StepFailed):

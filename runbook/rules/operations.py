@@ -466,6 +466,29 @@ def operations() -> dict[tuple[str, str], Operation]:
             ),
             (INSTANCE_CLASS, ENGINE_VERSION, PASSWORD_SOURCE, tag_count("Tags")),
         ),
+        # In place (a changed class or more storage). The class-per-engine check needs the
+        # engine version, which this call does not carry: preflight checks the class first.
+        ("rds", "modify_db_instance"): Operation(
+            (
+                Field("DBInstanceIdentifier", rds_id, settings_fix("database.identifier")),
+                Field(
+                    "DBInstanceClass",
+                    (
+                        pattern(
+                            r"db\.[a-z0-9]+\.[a-z0-9]+",
+                            "must be an RDS instance class such as db.t4g.micro",
+                            "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html",
+                        ),
+                    ),
+                    settings_fix("database.instance_class"),
+                ),
+                Field(
+                    "AllocatedStorage",
+                    (between(20, 65536, RDS_API, " GiB (gp3, PostgreSQL)"),),
+                    settings_fix("database.allocated_storage"),
+                ),
+            )
+        ),
         ("rds", "add_tags_to_resource"): Operation(tag_fields(db), (tag_count("Tags"),)),
         ("rds", "describe_db_instances"): Operation(
             (Field("DBInstanceIdentifier", rds_id, settings_fix("database.identifier")),)

@@ -9,6 +9,7 @@ from runbook.aws import Aws
 from runbook.plan import Action, ApiCall
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step
+from runbook.steps.service import service_key
 
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"
@@ -139,3 +140,6 @@ class AutoScalingStep(Step):
 
     def output_keys(self, s: Settings) -> list[str]:
         return []
+
+    def needs(self, s: Settings) -> list[str]:
+        return [service_key(s)]

@@ -65,6 +65,13 @@ class Step(ABC):
     def output_keys(self, s: Settings) -> list[str]:
         """The reference keys this section produces for later sections."""
 
+    def needs(self, s: Settings) -> list[str]:
+        """Keys of earlier sections this one needs besides its plan's references.
+
+        E.g. the service names its cluster by name, not by a reference, yet needs it to exist.
+        """
+        return []
+
 
 def missing_on(codes: tuple[str, ...], read: Callable[[], Any]) -> Any:
     """Run a look-up; None when AWS answers one of these 'not found' codes."""

@@ -62,6 +62,61 @@ def database_available(s: Settings, section: str) -> Wait:
     )
 
 
+def in_place_changes(db: dict[str, Any], s: Settings) -> dict[str, Any]:
+    """What RDS changes on the existing instance: its class, and storage (it only grows)."""
+    d, changes = s.database, {}
+    if db.get("DBInstanceClass") != d.instance_class:
+        changes["DBInstanceClass"] = d.instance_class
+    if d.allocated_storage > db.get("AllocatedStorage", d.allocated_storage):
+        changes["AllocatedStorage"] = d.allocated_storage
+    return changes
+
+
+def _modify(s: Settings, changes: dict[str, Any], section: str) -> ApiCall:
+    shown = ", ".join(f"{k.removeprefix('DBInstance')} {v}" for k, v in changes.items())
+    return ApiCall(
+        "rds",
+        "modify_db_instance",
+        # Without ApplyImmediately the change waits for the next maintenance window; with
+        # it, "an outage occurs during the change" (RDS API Reference, ModifyDBInstance).
+        {"DBInstanceIdentifier": s.database.identifier, **changes, "ApplyImmediately": True},
+        f"change {s.database.identifier} in place: {shown} (the database is briefly "
+        "unavailable while RDS applies it)",
+        section,
+        retry_on=("InvalidDBInstanceState",),
+    )
+
+
+def database_modified(s: Settings, section: str) -> Wait:
+    """Until the change is made: right after the call RDS may still say "available"."""
+
+    def until(r: dict[str, Any]) -> bool | str:
+        db = r["DBInstances"][0]
+        if db["DBInstanceStatus"] in FAILED_STATES:
+            return f"the database is {db['DBInstanceStatus']}"
+        return (
+            db["DBInstanceStatus"] == "available"
+            and not db.get("PendingModifiedValues")
+            and not in_place_changes(db, s)
+        )
+
+    k = keys(s)
+    return Wait(
+        "rds",
+        "describe_db_instances",
+        {"DBInstanceIdentifier": s.database.identifier},
+        f"database {s.database.identifier} to take the change (RDS takes several minutes)",
+        until=until,
+        section=section,
+        interval=15,
+        timeout=2400,
+        captures={
+            k["host"]: "DBInstances.0.Endpoint.Address",
+            k["port"]: "DBInstances.0.Endpoint.Port",
+        },
+    )
+
+
 class DatabaseStep(Step):
     number = "IV"
     key = "database"
@@ -190,17 +245,22 @@ class DatabaseStep(Step):
                     ),
                 )
             )
-        elif seen and not seen.resources[0].ours:
-            actions.append(
-                ApiCall(
-                    "rds",
-                    "add_tags_to_resource",
-                    {"ResourceName": Ref(k["arn"]), "Tags": tags(deployment)},
-                    adopt_why("database", d.identifier),
-                    self.number,
+        else:
+            if seen and not seen.resources[0].ours:
+                actions.append(
+                    ApiCall(
+                        "rds",
+                        "add_tags_to_resource",
+                        {"ResourceName": Ref(k["arn"]), "Tags": tags(deployment)},
+                        adopt_why("database", d.identifier),
+                        self.number,
+                    )
                 )
-            )
-        if db is None or db["DBInstanceStatus"] != "available":
+            changes = in_place_changes(db, s)
+            if changes:
+                actions += [_modify(s, changes, self.number), database_modified(s, self.number)]
+        waits = any(isinstance(a, Wait) for a in actions)
+        if db is None or (db["DBInstanceStatus"] != "available" and not waits):
             actions.append(database_available(s, self.number))
         return actions
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +12,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
+from runbook.drift import Fact
+from runbook.render import count
 from runbook.steps import Step
 from screens.section.call_preview import CallPreview
 
@@ -23,10 +26,13 @@ class ConfirmRun(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Cancel"),
     ]
 
-    def __init__(self, step: Step, rows: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, step: Step, rows: list[dict[str, Any]], changes: list[Fact] | None = None
+    ) -> None:
         super().__init__()
         self.step = step
         self.rows = rows
+        self.changes = changes or []
 
     def compose(self) -> ComposeResult:
         calls = sum(1 for row in self.rows if "wait" not in row)
@@ -36,17 +42,29 @@ class ConfirmRun(ModalScreen[bool]):
                 f"Run section {self.step.number} · {self.step.title}?", classes="dialog-title"
             )
             yield Static(
-                f"{calls} call(s) that change your account"
-                + (f", then {waits} wait(s)" if waits else "")
+                f"{count(calls, 'call')} that change"
+                + ("s" if calls == 1 else "")
+                + " your account"
+                + (f", then {count(waits, 'wait')}" if waits else "")
                 + ". Looked up just now: only what is missing or different.",
                 classes="dialog-text",
             )
             with VerticalScroll(classes="dialog-body"):
+                if self.changes:
+                    yield Static(self._changes(), id="changes")
                 yield CallPreview(self.rows, params=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run (y)", id="yes", variant="primary", compact=True)
                 yield Button("Cancel (n)", id="no", compact=True)
         yield Footer()
+
+    def _changes(self) -> Text:
+        text = Text("Changes to what exists:\n", style="bold")
+        for fact in self.changes:
+            mark, style = ("→ ", "cyan") if fact.in_place else ("! ", "yellow")
+            text.append(mark, style=style)
+            text.append(fact.explain() + "\n", style="" if fact.in_place else "yellow")
+        return text
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

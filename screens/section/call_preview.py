@@ -11,14 +11,16 @@ from rich.text import Text
 from textual.widgets import Static
 
 
-def render_rows(rows: list[dict[str, Any]], *, params: bool = False) -> Group:
+def render_rows(rows: list[dict[str, Any]] | None, *, params: bool = False) -> Group:
     """Numbered calls; waits marked as such; with params, each top-level parameter on a line.
 
-    A parameter is cut to one line: a task definition's JSON would fill the dialog and cost
-    a redraw per keystroke; `runbook plan --full` prints every call in full.
+    None: the section is off. A parameter is cut to one line: a task definition's JSON would
+    fill the dialog and cost a redraw per keystroke; `runbook plan --full` prints it in full.
     """
+    if rows is None:
+        return Group(Text("None: these settings turn this section off.", style="dim"))
     if not rows:
-        return Group(Text("No calls: everything this section makes already exists.", style="dim"))
+        return Group(Text("No calls: everything here already matches the settings.", style="dim"))
     lines: list[RenderableType] = []
     number = 0
     for row in rows:
@@ -58,11 +60,11 @@ class CallPreview(Static):
         params: bool = False,
         id: str | None = None,
     ) -> None:
-        self.rows = rows or []
+        self.rows = rows  # None: the section is off
         self.params = params
         super().__init__(render_rows(self.rows, params=params), id=id)
 
-    def show(self, rows: list[dict[str, Any]]) -> None:
+    def show(self, rows: list[dict[str, Any]] | None) -> None:
         if rows != self.rows:
             self.rows = rows
             self.update(render_rows(rows, params=self.params))

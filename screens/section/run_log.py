@@ -5,14 +5,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from rich.console import RenderableType
+from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import RichLog, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
 
 from runbook.events import CallMade, Event, Notice, StepFailed, StepFinished, StepStarted, Waiting
 from runbook.model_check import operation_name
+from runbook.typical_waits import spoken, typical
 from screens.progress import elapsed
+
+MAX_LINES = 1000
 
 
 def _clock(seconds: float) -> str:
@@ -20,8 +26,37 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def waiting_line(what: str, since: float | None, now: float | None = None) -> RenderableType:
+    """⏳ what, the elapsed m:ss, and against AWS's usual time, a bar and the usual span."""
+    now = time.monotonic() if now is None else now
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(ratio=1)
+    grid.add_column(no_wrap=True, justify="right")
+    head = Text.assemble(("⏳ ", "yellow"), what, overflow="ellipsis", no_wrap=True)
+    seconds = 0.0 if since is None else max(0.0, now - since)
+    right = Text(elapsed(since, now), style="bold")
+    span = typical(what)
+    if span is None:
+        grid.add_row(head, right)
+        return grid
+    high = span[1]
+    bar = ProgressBar(total=high, completed=min(seconds, high), width=12)
+    note = spoken(span) if seconds <= high else f"longer than the usual {high // 60} min"
+    grid.add_row(head, right)
+    below = Table.grid(padding=(0, 1))
+    below.add_row(bar, Text(note, style="dim"))
+    outer = Table.grid(expand=True)
+    outer.add_row(grid)
+    outer.add_row(below)
+    return outer
+
+
 class RunLog(Vertical):
-    """Fed the engine's events for one section; ticks the elapsed time of a wait itself."""
+    """Fed the engine's events for one section; ticks the elapsed time of a wait itself.
+
+    The lines are one text re-wrapped to the panel's width whenever it changes, so a long
+    line (an ARN, the image's push commands) is never cut off.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -29,10 +64,12 @@ class RunLog(Vertical):
         self._waiting = ""
         self._waiting_since: float | None = None
         self._calls = 0
+        self._warnings = 0
 
     def compose(self) -> ComposeResult:
         yield Static("", id="waiting-line")
-        yield RichLog(wrap=True, markup=False, max_lines=1000, id="log-lines")
+        with VerticalScroll(id="log-lines"):
+            yield Static("", id="log-text")
 
     def on_mount(self) -> None:
         self.border_title = "Log"
@@ -47,12 +84,17 @@ class RunLog(Vertical):
     def write(self, text: Text | str, style: str = "") -> None:
         line = text if isinstance(text, Text) else Text(text, style=style)
         self.lines.append(line)
-        self.query_one("#log-lines", RichLog).write(line)
+        del self.lines[:-MAX_LINES]
+        scroller = self.query_one("#log-lines", VerticalScroll)
+        following = scroller.scroll_y >= scroller.max_scroll_y - 1
+        self.query_one("#log-text", Static).update(Text("\n", overflow="fold").join(self.lines))
         self.display = True
+        if following:
+            scroller.call_after_refresh(scroller.scroll_end, animate=False)
 
     def record(self, event: Event) -> None:
         if isinstance(event, StepStarted):
-            self._calls = 0
+            self._calls = self._warnings = 0
             self.write(f"Section {event.section}: looking at what exists…", "bold")
         elif isinstance(event, CallMade):
             self._calls += 1
@@ -60,28 +102,46 @@ class RunLog(Vertical):
         elif isinstance(event, Waiting):
             self._wait(event)
         elif isinstance(event, Notice):
-            self.write(f"  {event.message}", "yellow" if event.level == "warning" else "")
+            warning = event.level == "warning"
+            self._warnings += warning
+            self.write(f"  {'! ' if warning else ''}{event.message}", "yellow" if warning else "")
         elif isinstance(event, StepFinished):
             self._stop_waiting()
             if event.status == "done":
-                nothing = " (nothing to change: it was all there)" if not self._calls else ""
-                self.write(f"✓ Section {event.section} done in {event.seconds} s{nothing}", "green")
+                self.write(
+                    f"✓ Section {event.section} done in {event.seconds} s{self._outcome()}",
+                    "green",
+                )
+            elif event.status == "declined":
+                self.write(
+                    f"- Section {event.section} not run: you cancelled; nothing changed", "dim"
+                )
             else:
-                self.write(f"- Section {event.section} not run: you declined", "dim")
+                self.write(f"- Section {event.section} is off with these settings: nothing to do")
         elif isinstance(event, StepFailed):
             self._stop_waiting()
             self.write(f"✗ {event.code}: {event.message}", "bold red")
             if event.advice:
                 self.write(f"  What to do: {event.advice}")
 
-    def dry_run(self, number: str, rows: list[dict[str, Any]]) -> None:
+    def _outcome(self) -> str:
+        if self._calls:
+            return ""
+        if self._warnings:
+            return " (no call could change what differs: see above)"
+        return " (nothing to change: it all matches the settings)"
+
+    def dry_run(self, number: str, rows: list[dict[str, Any]], *, off: bool = False) -> None:
+        if off:
+            self.write(f"Dry run: section {number} is off with these settings: no calls.", "bold")
+            return
         self.write(f"Dry run: section {number} would make these calls; nothing changed.", "bold")
         for row in rows:
             what = f"wait: {row['wait']}" if "wait" in row else row["why"]
             self.write(f"  · {row['service']} {row['operation']}")
             self.write(f"      {what}", "dim")
         if not rows:
-            self.write("  · nothing: everything this section makes already exists")
+            self.write("  · nothing: everything this section makes already matches the settings")
 
     def _call_line(self, event: CallMade) -> Text:
         line = Text("  → " if event.mutating else "  ? ", style="cyan")
@@ -103,7 +163,9 @@ class RunLog(Vertical):
         if event.what != self._waiting:
             self._waiting = event.what
             self._waiting_since = time.monotonic() - event.elapsed
-            self.write(f"  ⏳ waiting for {event.what}", "yellow")
+            span = typical(event.what)
+            usual = f" ({spoken(span)})" if span else ""
+            self.write(f"  ⏳ waiting for {event.what}{usual}", "yellow")
         self._tick()
 
     def _stop_waiting(self) -> None:
@@ -114,6 +176,5 @@ class RunLog(Vertical):
         if not self._waiting:
             return
         line = self.query_one("#waiting-line", Static)
-        since = elapsed(self._waiting_since)
-        line.update(Text.assemble(("⏳ ", "yellow"), f"{self._waiting}  ", (since, "bold")))
+        line.update(waiting_line(self._waiting, self._waiting_since))
         line.display = True

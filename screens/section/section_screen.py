@@ -13,11 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
 
 from runbook.engine import Runbook
-from runbook.events import Event, StepFinished
+from runbook.events import Event, Notice
 from runbook.settings import Settings
 from runbook.steps import Step
 from runbook.validation import field_errors
-from screens.messages import RunRequested
+from screens.messages import RunRequested, SettingsEdited
 from screens.progress import Progress, SectionProgress
 from screens.section.call_preview import CallPreview
 from screens.section.known_values import KnownValues, inputs, outputs
@@ -46,6 +46,8 @@ class SectionScreen(Screen[None]):
         self._shown_settings: Any = runbook.settings.section(step.key)
         self._early: list[Event] = []
         self._stale = False
+        # Set by the app after a run: what to do next (the next section, or the summary).
+        self.next_hint = ""
 
     def compose(self) -> ComposeResult:
         step, settings = self.step, self.runbook.settings
@@ -58,15 +60,16 @@ class SectionScreen(Screen[None]):
                     yield Static(step.explanation, id="explanation")
                     yield Label("Settings", classes="heading")
                     yield SectionForm(step.key, settings.section(step.key), id="form")
-                    with Horizontal(id="run-row"):
-                        yield Button(self._run_label(), id="run", variant="primary", compact=True)
-                        yield Static("", id="run-hint")
                     yield Label("From earlier sections", classes="heading", id="inputs-heading")
                     yield KnownValues(id="inputs")
                     yield Label("Made by this section", classes="heading", id="outputs-heading")
                     yield KnownValues(id="outputs")
-                    yield Label(self._calls_heading(), classes="heading")
-                    yield CallPreview(self.runbook.preview(step, settings), id="preview")
+                    yield Label(self._calls_heading(), classes="heading", id="calls-heading")
+                    yield CallPreview(self._preview(settings), id="preview")
+                # Always in view, whatever is scrolled: the Run button and why it can't run.
+                with Horizontal(id="run-row"):
+                    yield Button(self._run_label(), id="run", variant="primary", compact=True)
+                    yield Static("", id="run-hint")
                 yield RunLog(id="run-log")
         yield Footer()
 
@@ -86,14 +89,20 @@ class SectionScreen(Screen[None]):
         # Settings can change elsewhere (a preflight fix on the welcome screen).
         current = self.runbook.settings.section(self.step.key)
         if current != self._shown_settings and not self.errors:
-            self._shown_settings = current
-            self.query_one(SectionForm).load(current)
-            self._validate()
+            self.reload()
         self._show_known()
         if not isinstance(self.focused, Input | Checkbox | Button):
             first = self.query(Input).first() if self.query(Input) else None
             if first is not None and not first.disabled:
                 first.focus()
+
+    def reload(self) -> None:
+        """Show the runbook's settings again (a fix accepted, or a start over)."""
+        current = self.runbook.settings.section(self.step.key)
+        self._shown_settings = current
+        if self.is_mounted:
+            self.query_one(SectionForm).load(current)
+            self._validate()
 
     # -- what the app tells this screen ----------------------------------------------------
 
@@ -102,18 +111,23 @@ class SectionScreen(Screen[None]):
         if not self.is_mounted:
             self._early.append(event)
             return
-        log = self.query_one(RunLog)
-        off = not self.step.enabled(self.runbook.settings)
-        if isinstance(event, StepFinished) and event.status == "skipped" and off:
-            log.write(f"- Section {self.step.number} is off with these settings: nothing to do.")
-        else:
-            log.record(event)
+        self.query_one(RunLog).record(event)
         self._show_known()
 
     def show_dry_run(self, rows: list[dict[str, Any]]) -> None:
         log = self.query_one(RunLog)
-        log.dry_run(self.step.number, rows)
-        log.scroll_visible()
+        log.dry_run(self.step.number, rows, off=not self.step.enabled(self.runbook.settings))
+
+    def show_next(self, hint: str) -> None:
+        """After a run: what comes next, beside the Run button and at the end of the log."""
+        self.next_hint = hint
+        if not hint:
+            return
+        if not self.is_mounted:
+            self._early.append(Notice(self.step.number, hint))
+            return
+        self.query_one(RunLog).write(f"  {hint}", "bold")
+        self._update_run()
 
     # -- the form ----------------------------------------------------------------------
 
@@ -125,6 +139,13 @@ class SectionScreen(Screen[None]):
     @on(Input.Submitted)
     def _next_field(self) -> None:
         self.focus_next()
+
+    @on(Input.Blurred)
+    @on(Checkbox.Changed)
+    def _field_left(self) -> None:
+        # A field left with a valid value is the person's setting: the app records it.
+        if not self.errors:
+            self.post_message(SettingsEdited(self.step.number))
 
     def _validate(self) -> None:
         """The engine's own rules, as you type; a valid form becomes the runbook's settings."""
@@ -139,9 +160,15 @@ class SectionScreen(Screen[None]):
             self._shown_settings = candidate.section(self.step.key)
             if turned:
                 self.query_one(SectionList).refresh_entries()
-        self.query_one(CallPreview).show(self.runbook.preview(self.step, candidate))
+        self.query_one(CallPreview).show(self._preview(candidate))
         self._show_known(candidate)
         self._update_run()
+
+    def _preview(self, settings: Settings) -> list[dict[str, Any]] | None:
+        """The calls a first run makes; None when these settings turn the section off."""
+        if not self.step.enabled(settings):
+            return None
+        return self.runbook.preview(self.step, settings)
 
     def _is_on(self, step: Step) -> bool:
         return step.enabled(self.runbook.settings)
@@ -177,6 +204,7 @@ class SectionScreen(Screen[None]):
 
     def _show_progress(self, changed: bool) -> None:
         self.query_one("#section-title", Static).update(self._title())
+        self.query_one("#calls-heading", Label).update(self._calls_heading())
         self.query_one(SectionForm).disabled = self.progress.running
         self._update_run()
         if changed:
@@ -185,19 +213,34 @@ class SectionScreen(Screen[None]):
     def _update_run(self) -> None:
         button = self.query_one("#run", Button)
         blocked = bool(self.errors) or self.progress.running
-        hint = ""
+        hint, style = "", "dim"
+        waiting_for = self._unknown_inputs()
         if self.errors:
-            hint = "Fix the fields marked ↳ to run."
+            hint, style = "Fix the fields marked ↳ to run it.", "bold red"
         elif self.progress.running:
             hint = "Running: the log below follows it."
         elif not self.step.enabled(self.runbook.settings):
             hint = "Off: these settings leave it out."
+        elif waiting_for:
+            hint, style = f"Needs section {waiting_for} first.", "yellow"
+        elif self.progress.status == "done" and self.next_hint:
+            hint, style = self.next_hint, "green"
+        elif self.progress.status == "interrupted":
+            hint, style = "Interrupted: run it again to carry on.", "yellow"
         status = self.query_one("#run-hint", Static)
-        if status.content != hint:
-            status.update(hint)
+        text = Text(hint, style=style)
+        if status.content != text:
+            status.update(text)
         if button.disabled != blocked:
             button.disabled = blocked
             self.refresh_bindings()  # the footer greys Run out, or shows it again
+
+    def _unknown_inputs(self) -> str:
+        """The first earlier section whose values this one needs and nobody knows yet."""
+        if not self.is_mounted:
+            return ""
+        rows = self.query_one("#inputs", KnownValues).rows or []
+        return next((producer for _key, value, producer in rows if value is None), "")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.app.screen is not self:
@@ -216,27 +259,39 @@ class SectionScreen(Screen[None]):
             return
         if self.progress.running:
             return
+        self.next_hint = ""
         log = self.query_one(RunLog)
         log.display = True
         self.post_message(RunRequested(self.step.number))
 
     def action_focus_sections(self) -> None:
-        self.query_one(SectionList).focus()
+        listing = self.query_one(SectionList)
+        if listing.display:
+            listing.focus()
+        else:  # folded away on a narrow terminal
+            self.notify("The section list shows on a wider terminal; ctrl+n / ctrl+p move.")
 
     # -- text ----------------------------------------------------------------------------
 
     def _title(self) -> Text:
         title = Text(f"Section {self.step.number} · {self.step.title}", style="bold")
         status = self.progress.status
-        style = {"done": "green", "failed": "red", "running": "yellow"}.get(status, "dim")
+        style = {
+            "done": "green",
+            "failed": "red",
+            "running": "yellow",
+            "interrupted": "yellow",
+        }.get(status, "dim")
         title.append(f"   {status}", style=style)
         return title
 
     def _run_label(self) -> str:
         if self.mode == "dry run":
-            return f"Show section {self.step.number}'s calls (dry run)"
+            return "Show calls (dry run)"
         return f"Run section {self.step.number}"
 
     def _calls_heading(self) -> str:
         # The preview plans from nothing; Run first looks at what exists and may need fewer.
+        if self.progress.status == "done":
+            return "Calls a first run makes (Run looks first: only what is missing or differs)"
         return "Calls this section will make"

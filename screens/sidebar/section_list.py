@@ -12,8 +12,21 @@ from runbook.steps import Step
 from screens.messages import SectionChosen
 from screens.progress import SUMMARY, Progress, SectionProgress, elapsed
 
-ICONS = {"to do": "○", "running": "◐", "done": "✓", "failed": "✗", "skipped": "-"}
-STYLES = {"running": "bold yellow", "done": "green", "failed": "bold red", "skipped": "dim"}
+ICONS = {
+    "to do": "○",
+    "running": "◐",
+    "done": "✓",
+    "failed": "✗",
+    "skipped": "-",
+    "interrupted": "◌",
+}
+STYLES = {
+    "running": "bold yellow",
+    "done": "green",
+    "failed": "bold red",
+    "skipped": "dim",
+    "interrupted": "yellow",
+}
 
 
 class SectionList(OptionList):
@@ -80,8 +93,8 @@ class SectionList(OptionList):
         if number == self.current:
             line.stylize("bold")
         status = progress.status
-        if status == "to do" and not on:
-            status = "off"
+        if status in ("to do", "skipped") and not on:
+            status = "off"  # turned off by its settings: "skipped" would say someone chose
         if progress.waiting:
             status = f"waiting {elapsed(progress.waiting_since)}"
         elif progress.running and number != SUMMARY:

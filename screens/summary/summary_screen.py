@@ -16,11 +16,6 @@ from runbook.steps import Step
 from runbook.summary import Summary
 from screens.sidebar.section_list import SectionList
 
-NEXT_STEPS = (
-    ("runbook status", "what exists now, section by section"),
-    ("runbook destroy", "delete everything this deployment made (it stops the costs)"),
-    ("runbook", "open this app again: it resumes, and a changed setting is rolled out"),
-)
 DRY_RUN_TEXT = (
     "This was a dry run: nothing was created, so there is no address to show yet. "
     "After a real run, this screen shows the load balancer's address, the health of its "
@@ -41,9 +36,12 @@ class SummaryScreen(Screen[None]):
         summary: Summary | None,
         mode: str,
         is_on: Callable[[Step], bool] = lambda _step: True,
+        next_steps: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(name="summary")
         self.steps = steps
+        # Spelled for this deployment: --sandbox, --state when they apply.
+        self.next_steps = next_steps or []
         self.is_on = is_on
         self.summary = summary
         self.mode = mode
@@ -107,7 +105,7 @@ class SummaryScreen(Screen[None]):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
-        for command, what in NEXT_STEPS:
+        for command, what in self.next_steps:
             table.add_row(command, what)
         return table
 

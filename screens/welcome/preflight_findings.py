@@ -47,7 +47,10 @@ class PreflightFindings(Static):
         table = Table.grid(padding=(0, 1))
         table.add_column(no_wrap=True)
         table.add_column(overflow="fold")
-        for index, finding in enumerate(self.findings):
+        # What needs the person (errors, warnings with a fix) first: above the fold at 80x24.
+        urgent = {"error": 0, "warning": 1}
+        ordered = sorted(enumerate(self.findings), key=lambda f: urgent.get(f[1].level, 2))
+        for index, finding in ordered:
             mark, style = MARKS.get(finding.level, ("·", ""))
             message = Text.assemble((finding.topic, "bold"), ": ", finding.message)
             if finding.fix is not None:

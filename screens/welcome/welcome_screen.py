@@ -12,7 +12,10 @@ from textual.widgets import Button, Footer, Header, Label, Static
 
 from runbook.engine import Runbook
 from runbook.preflight import Finding
-from screens.messages import BeginRequested
+from runbook.recorded import Start
+from runbook.settings import Settings, differences
+from screens.messages import BeginRequested, SettingsEdited
+from screens.modals.start_over import StartOver
 from screens.sidebar.section_list import SectionList
 from screens.welcome.preflight_findings import PreflightFindings
 
@@ -39,15 +42,25 @@ class WelcomeScreen(Screen[None]):
     ]
 
     def __init__(
-        self, runbook: Runbook, mode: str, where: str, findings: list[Finding] | None
+        self,
+        runbook: Runbook,
+        mode: str,
+        where: str,
+        findings: list[Finding] | None,
+        start: Start | None = None,
+        fresh: Settings | None = None,
     ) -> None:
         super().__init__(name="welcome")
         self.runbook = runbook
         self.mode = mode
         self.where = where
         self.findings = findings
-        self.resuming = runbook.state.existed and any(
-            runbook.state.get(step.number).status != "to do" for step in runbook.steps
+        self.start = start
+        # What starting over gives: the guide's defaults (and --config), same deployment.
+        self.fresh = fresh or Settings.for_deployment(runbook.settings.deployment.name)
+        self.resuming = runbook.state.existed and (
+            runbook.state.settings is not None
+            or any(runbook.state.get(step.number).status != "to do" for step in runbook.steps)
         )
         self._fixed: set[int] = set()
 
@@ -59,7 +72,6 @@ class WelcomeScreen(Screen[None]):
             )
             with VerticalScroll(id="welcome-body"):
                 yield Static("Deploy the Flask Todo API to AWS Fargate", id="welcome-title")
-                yield Static(INTRO, id="intro")
                 yield Static(self._where(), id="where")
                 if self.resuming:
                     yield Static(self._saved(), id="saved")
@@ -69,10 +81,13 @@ class WelcomeScreen(Screen[None]):
                         yield Button("Start over (s)", id="start-over", compact=True)
                 yield Label("Checks before we start", classes="heading")
                 yield PreflightFindings(self.findings, id="findings")
+                yield Label("What this does", classes="heading")
+                yield Static(INTRO, id="intro")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#begin", Button).focus()
+        # Focus without scrolling: the title stays in view, even on a short terminal.
+        self.query_one("#begin", Button).focus(scroll_visible=False)
 
     def _where(self) -> Text:
         text = Text()
@@ -82,6 +97,23 @@ class WelcomeScreen(Screen[None]):
         text.append(self.runbook.settings.deployment.name, style="bold")
         text.append(f"  (region {self.runbook.settings.deployment.region})", style="dim")
         text.append(f"\n{MODE_NOTES.get(self.mode, '')}", style="italic")
+        text.append("\nSettings    ", style="dim")
+        start = self.start
+        recorded = start.recorded if start is not None else self.runbook.state.settings is not None
+        if recorded:
+            text.append(f"as recorded with the deployment ({self.runbook.state.path})")
+        else:
+            text.append(
+                "the guide's defaults (and --config, if given); recorded from the first run"
+            )
+        if start is not None and start.changes:
+            text.append(
+                f"\n            --config changed {len(start.changes)}: "
+                + "; ".join(str(c) for c in start.changes),
+                style="yellow",
+            )
+        for note in start.notes if start else []:
+            text.append(f"\n            {note}", style="dim")
         return text
 
     def _saved(self) -> Text:
@@ -89,10 +121,12 @@ class WelcomeScreen(Screen[None]):
         done = [s.number for s in self.runbook.steps if state.get(s.number).status == "done"]
         text = Text("A saved run was found", style="bold")
         text.append(f" ({state.path}): ")
-        text.append(f"sections {', '.join(done)} done. " if done else "nothing done yet. ")
+        sections = "section" if len(done) == 1 else "sections"
+        text.append(f"{sections} {', '.join(done)} done. " if done else "nothing done yet. ")
         text.append(
-            "Resume continues at the first section not done. Start over forgets the saved "
-            "progress; nothing in AWS is deleted, and the runbook finds what already exists.",
+            "Resume continues at the first section not done, with the recorded settings. "
+            "Start over (it asks first) forgets progress and settings; nothing in AWS is "
+            "deleted.",
             style="dim",
         )
         return text
@@ -137,7 +171,18 @@ class WelcomeScreen(Screen[None]):
 
     @on(Button.Pressed, "#start-over")
     def action_start_over(self) -> None:
-        self.post_message(BeginRequested(start_over=True))
+        """Ask first, saying what is forgotten: the progress, and settings that differ."""
+        state, steps = self.runbook.state, self.runbook.steps
+        done = [s.number for s in steps if state.get(s.number).status == "done"]
+        keep = self.runbook.settings.deployment
+        fresh = self.fresh.replace("deployment", name=keep.name, region=keep.region)
+        forgotten = differences(self.runbook.settings, fresh)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(BeginRequested(start_over=True))
+
+        self.app.push_screen(StartOver(done, forgotten, keep.name), answered)
 
     def action_fix(self) -> None:
         """Accept every offered fix, e.g. db.t4g.micro for the guide's retired db.t2.micro."""
@@ -148,4 +193,5 @@ class WelcomeScreen(Screen[None]):
             self._fixed.add(index)
             self.query_one(PreflightFindings).mark_applied(index)
             self.notify(f"Accepted: {fix.description}", title="Settings changed")
+        self.post_message(SettingsEdited("welcome"))
         self.refresh_bindings()

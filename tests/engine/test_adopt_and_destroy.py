@@ -61,7 +61,9 @@ def test_declining_adoption_changes_nothing(make_runbook, aws, state_path) -> No
     assert "Tags" not in group["SecurityGroups"][0] or not has_tag(
         group["SecurityGroups"][0]["Tags"], "flask-todo"
     )
-    assert runbook.state.get("I").status == "skipped"
+    # Declined is not a run: the section keeps the status it had, and nothing is recorded.
+    assert runbook.state.get("I").status == "to do"
+    assert not runbook.state.path.exists()
 
 
 def test_destroy_removes_everything_ours_in_order(make_runbook, aws, settings, events) -> None:
@@ -84,7 +86,8 @@ def test_destroy_removes_everything_ours_in_order(make_runbook, aws, settings, e
     assert not {"flask-todo-execution-role", "flask-todo-task-role"} & {
         r["RoleName"] for r in aws.client("iam").list_roles()["Roles"]
     }
-    assert not runbook.state.path.exists()
+    # The resources are gone; the settings stay recorded, every section back to "to do".
+    assert runbook.state.settings is not None and not runbook.state.sections
     # A second destroy has nothing to do.
     assert make_runbook().destroy_plan() == []
 

@@ -128,21 +128,23 @@ def test_dependency_violation_on_teardown_is_retried_then_reported(stub, runbook
         "delete_security_group", "DependencyViolation", "resource sg-1 has a dependent object"
     )
     ec2.add_response("delete_security_group", {})
-    runbook.destroy([delete])
+    (removed,) = runbook.destroy([delete])
     assert sleeps == [2]
+    assert removed.outcome == "removed"
 
     for _ in range(8):  # never freed: give up after the backoff runs out
         ec2.add_client_error(
             "delete_security_group", "DependencyViolation", "resource sg-1 has a dependent object"
         )
-    with pytest.raises(RunbookError) as caught:
-        runbook.destroy([delete])
-    assert caught.value.problem.code == "DependencyViolation"
-    assert "Wait a minute" in caught.value.problem.advice
+    (failed,) = runbook.destroy([delete])
+    assert failed.outcome == "failed"
+    assert failed.reason == "DependencyViolation: resource sg-1 has a dependent object"
+    assert "Wait a minute" in failed.advice
 
 
 def test_a_failed_rollout_reports_service_events_and_stopped_tasks(stub, runbook) -> None:
     runbook.known["flask-todo.taskDefinitionArn"] = "arn:td:1"
+    runbook.known["flask-todo-cluster.clusterArn"] = "arn:cluster"
     failed = {
         "services": [
             {

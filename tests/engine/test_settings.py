@@ -138,3 +138,17 @@ def test_master_password_rules_and_masking(password: str, ok: bool) -> None:
     for error in errors:
         assert password not in str(error)
         assert "********" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "good", "bad"), [("8192", "16384", "20000"), ("16384", "122880", "61440")]
+)
+def test_fargates_largest_sizes_are_offered(cpu: str, good: str, bad: str) -> None:
+    assert (
+        field_errors(Settings().replace("task_definition", cpu=cpu, memory=good), "task_definition")
+        == {}
+    )
+    errors = field_errors(
+        Settings().replace("task_definition", cpu=cpu, memory=bad), "task_definition"
+    )
+    assert "in steps of" in errors["memory"]

@@ -37,7 +37,12 @@ async def test_all_six_sections_then_the_summary(sandbox_app, aws: Aws, state_pa
             assert "done" in log_text(app, number)
             if number != "VI":
                 await pilot.press("ctrl+n")
-        # The last section done while in view, the summary follows.
+        # The last section stays in view, its log with it; the hint names the summary's key.
+        await pilot.pause()
+        assert app.screen.name == "section-VI"
+        assert "ctrl+s shows the address" in plain(app.screen.query_one("#run-hint"))
+        assert "ecs CreateService" in log_text(app, "VI")
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
         await pilot.pause()
         summary = app.screen
@@ -49,7 +54,8 @@ async def test_all_six_sections_then_the_summary(sandbox_app, aws: Aws, state_pa
         assert "emulator" in notes and "does not resolve" in notes
         assert "No target is registered" in plain(summary.query_one("#targets"))
         assert "not sent" in plain(summary.query_one("#probe"))
-        assert "runbook destroy" in plain(summary.query_one("#next-steps"))
+        # The next commands point at the same sandbox.
+        assert "runbook destroy --sandbox" in plain(summary.query_one("#next-steps"))
         await pilot.press("c")
         assert copied == [f"http://{dns}"]
     state = json.loads(state_path.read_text())
@@ -69,11 +75,12 @@ async def test_the_section_list_shows_each_state(sandbox_app) -> None:
         await run_section(pilot, app, "I")
         await pilot.press("ctrl+n", "ctrl+r")
         await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmRun")
-        await pilot.press("n")  # declined: the section is skipped, nothing made
-        await until(pilot, lambda: app.progress["II"].status == "skipped")
+        await pilot.press("n")  # cancelled: nothing made, the section stays as it was
+        await until(pilot, lambda: "not run" in log_text(app, "II"))
+        assert app.progress["II"].status == "to do"
         listing = app.screen.query_one("SectionList")
         prompts = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
         assert "✓ I" in prompts[0] and "done" in prompts[0]
-        assert "skipped" in prompts[1]
+        assert "to do" in prompts[1] and "skipped" not in prompts[1]
         assert "to do" in prompts[2]
-        assert "not run: you declined" in log_text(app, "II")
+        assert "not run: you cancelled; nothing changed" in log_text(app, "II")

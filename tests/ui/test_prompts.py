@@ -105,7 +105,7 @@ async def test_questions_use_the_defaults_and_the_engine_rules(
     assert prompts.run_plain(make_runbook(), shown) == 0
     assert "Load balancer group (security_groups.elb_sg)" in asked
     assert any(q.endswith("(service.assign_public_ip)") for q in asked)
-    assert any(q.startswith("Run these 6 call(s) for section I") for q in asked)
+    assert any(q.startswith("Run these 6 calls for section I") for q in asked)
     groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
     assert "web-sg" in {g["GroupName"] for g in groups}
 

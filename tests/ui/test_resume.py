@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runbook.state import StateFile
+from screens.modals.start_over import StartOver
 from screens.section.known_values import KnownValues
 from screens.welcome.welcome_screen import WelcomeScreen
 from tests.ui.conftest import SIZE, plain, until
@@ -50,14 +51,27 @@ async def test_resume_lands_on_the_first_section_not_done(
         assert groups["flask-todo-db-sg.GroupId"] in needed
 
 
-async def test_start_over_forgets_progress_but_deletes_nothing(
-    make_runbook, sandbox_app, state_path, aws
+async def test_start_over_asks_says_what_it_forgets_and_deletes_nothing(
+    make_runbook, sandbox_app, state_path, aws, settings
 ) -> None:
     _done_through_iii(make_runbook)
     app = sandbox_app(state=StateFile(state_path))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, StartOver))
+        said = plain(app.screen.query_one("#start-over-text"))
+        assert "sections I, II, III done" in said
+        # The tests' settings differ from the guide's in the instance class: named, forgotten.
+        assert "database.instance_class: 'db.t4g.micro' -> 'db.t2.micro'" in said
+        assert "everything in AWS" in said
+        await pilot.press("n")  # kept: nothing forgotten
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        assert state_path.exists() and app.progress["I"].status == "done"
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, StartOver))
+        await pilot.press("y")
         await until(pilot, lambda: app.screen.name == "section-I")
+        assert app.runbook.settings.database.instance_class == "db.t2.micro"
         assert all(app.progress[n].status == "to do" for n in ("I", "II", "III"))
         assert not state_path.exists()
         await pilot.press("ctrl+n")

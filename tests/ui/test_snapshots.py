@@ -8,6 +8,7 @@ from textual.pilot import Pilot
 
 from runbook.engine import Runbook
 from runbook.errors import Problem
+from runbook.next_steps import next_steps
 from runbook.settings import Settings
 from runbook.state import StateFile
 from runbook.summary import Probe, Summary, Target
@@ -21,12 +22,29 @@ from tests.ui.conftest import SIZE
 DNS = "flask-todo-elb-1234567890.us-east-1.elb.amazonaws.com"
 
 
+NARROW = (60, 20)
+
+
 def test_welcome(snap_compare, offline_app) -> None:
     assert snap_compare(offline_app(), terminal_size=SIZE)
 
 
+def test_welcome_narrow(snap_compare, offline_app) -> None:
+    """60x20: the section list folds away and the title stays in view."""
+    assert snap_compare(offline_app(), terminal_size=NARROW)
+
+
 def test_section_screen(snap_compare, offline_app) -> None:
     assert snap_compare(offline_app(), press=["b"], terminal_size=SIZE)
+
+
+def test_section_screen_narrow(snap_compare, offline_app) -> None:
+    assert snap_compare(offline_app(), press=["b"], terminal_size=NARROW)
+
+
+def test_a_broken_field_and_its_hint_in_view(snap_compare, offline_app) -> None:
+    """At 80x24 the rule under the field and "Fix the fields marked" beside Run both show."""
+    assert snap_compare(offline_app(), press=["b", "ctrl+u", *"sg-web"], terminal_size=SIZE)
 
 
 def test_confirm_dialog_shows_the_calls(snap_compare, offline_app) -> None:
@@ -77,7 +95,9 @@ def test_summary(snap_compare, tmp_path: Path) -> None:
 
     async def finish(pilot: Pilot) -> None:
         app.progress = {key: SectionProgress("done") for key in app.progress}
-        await app.switch_screen(SummaryScreen(runbook.steps, summary, "aws"))
+        await app.switch_screen(
+            SummaryScreen(runbook.steps, summary, "aws", next_steps=next_steps(sandbox=False))
+        )
         await pilot.pause()
 
     assert snap_compare(app, run_before=finish, terminal_size=SIZE)

@@ -129,3 +129,9 @@ async def test_quitting_mid_wait_asks_first_and_leaves_a_resumable_state(
     async with resumed.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await until(pilot, lambda: resumed.screen.name == "section-IV")
+        await pilot.pause()
+        # Said as it is: interrupted, and run again to carry on (the wait resumes).
+        assert resumed.progress["IV"].status == "interrupted"
+        assert "Interrupted: run it again" in plain(resumed.screen.query_one("#run-hint"))
+        listing = resumed.screen.query_one("SectionList")
+        assert "interrupted" in str(listing.get_option_at_index(3).prompt)

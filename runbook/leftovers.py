@@ -1,0 +1,259 @@
+"""What carries this deployment's tag under a name the settings no longer give, and its teardown.
+
+A renamed security group, load balancer or cluster leaves the old one behind, still ours:
+`status` shows it and `destroy` removes it with the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from runbook.inventory import Tagged
+from runbook.plan import Action, ApiCall, Wait
+from runbook.steps.base import Observed, Step
+
+# The section each kind belongs to, for the destroy report and the plan's section column.
+SECTION_OF = {
+    "security group": "I",
+    "load balancer": "II",
+    "target group": "II",
+    "cluster": "III",
+    "log group": "III",
+    "database": "IV",
+    "secret": "IV",
+    "task definition": "V",
+    "image repository": "V",
+    "role": "V",
+    "service": "VI",
+    "certificate": "VII",
+}
+
+
+def _same(resource_id: str) -> str:
+    """One spelling per resource: a log group's ARN is listed with and without ':*'."""
+    return resource_id.removesuffix(":*")
+
+
+def leftovers(found: Iterable[Tagged], observed: Iterable[tuple[Step, Observed]]) -> list[Tagged]:
+    """Tagged resources that no section found under the names its settings give now."""
+    named: set[str] = set()
+    families: set[str] = set()
+    for _step, seen in observed:
+        for r in seen.resources:
+            if not r.exists:
+                continue
+            named.add(_same(r.id))
+            if r.kind == "task definition":
+                families.add(r.name)
+    return [
+        t
+        for t in found
+        if not (_same(t.id) in named or (t.kind == "task definition" and t.name in families))
+    ]
+
+
+def teardown(t: Tagged) -> list[Action]:
+    """The calls that delete one left-over resource (and wait where later deletes need it)."""
+    section = SECTION_OF.get(t.kind, "")
+
+    what = f"{t.kind} {t.name} (ours, no longer in the settings)"
+    if t.kind == "security group":
+        return [
+            ApiCall(
+                "ec2",
+                "delete_security_group",
+                {"GroupId": t.id},
+                f"delete the {what}",
+                section=section,
+                retry_on=("DependencyViolation",),
+                done_on=("InvalidGroup.NotFound",),
+            )
+        ]
+    if t.kind == "load balancer":
+        return [
+            ApiCall(
+                "elbv2",
+                "delete_load_balancer",
+                {"LoadBalancerArn": t.id},
+                f"delete the {what} and its listeners",
+                section=section,
+                done_on=("LoadBalancerNotFound",),
+            ),
+            Wait(
+                "elbv2",
+                "describe_load_balancers",
+                {"LoadBalancerArns": [t.id]},
+                f"load balancer {t.name} to be deleted",
+                until=lambda r: not r.get("LoadBalancers"),
+                section=section,
+                interval=10,
+                timeout=600,
+                done_on=("LoadBalancerNotFound",),
+            ),
+        ]
+    if t.kind == "target group":
+        return [
+            ApiCall(
+                "elbv2",
+                "delete_target_group",
+                {"TargetGroupArn": t.id},
+                f"delete the {what}",
+                section=section,
+                retry_on=("ResourceInUse",),
+                done_on=("TargetGroupNotFound",),
+            )
+        ]
+    if t.kind == "cluster":
+        return [
+            ApiCall(
+                "ecs",
+                "delete_cluster",
+                {"cluster": t.id},
+                f"delete the {what}",
+                section=section,
+                retry_on=("ClusterContainsTasksException", "ClusterContainsServicesException"),
+                done_on=("ClusterNotFoundException",),
+            )
+        ]
+    if t.kind == "log group":
+        return [
+            ApiCall(
+                "logs",
+                "delete_log_group",
+                {"logGroupName": t.name},
+                f"delete the {what}",
+                section=section,
+                done_on=("ResourceNotFoundException",),
+            )
+        ]
+    if t.kind == "database":
+        gone = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
+        delete = ApiCall(
+            "rds",
+            "delete_db_instance",
+            {
+                "DBInstanceIdentifier": t.name,
+                "SkipFinalSnapshot": True,
+                "DeleteAutomatedBackups": True,
+            },
+            f"delete the {what} and its data (no final snapshot)",
+            section=section,
+            retry_on=("InvalidDBInstanceState",),
+            done_on=gone,
+        )
+        return [
+            *([] if t.state == "deleting" else [delete]),
+            Wait(
+                "rds",
+                "describe_db_instances",
+                {"DBInstanceIdentifier": t.name},
+                f"database {t.name} to be deleted",
+                until=lambda _: False,
+                section=section,
+                interval=15,
+                timeout=2400,
+                done_on=gone,
+            ),
+        ]
+    if t.kind == "secret":
+        return [
+            ApiCall(
+                "secretsmanager",
+                "delete_secret",
+                {"SecretId": t.id, "ForceDeleteWithoutRecovery": True},
+                f"delete the {what}",
+                section=section,
+                done_on=("ResourceNotFoundException",),
+            )
+        ]
+    if t.kind == "task definition":
+        return [
+            ApiCall(
+                "ecs",
+                "deregister_task_definition",
+                {"taskDefinition": arn},
+                f"deregister {arn.rsplit('/', 1)[-1]} (ours, no longer in the settings)",
+                section=section,
+            )
+            for arn in t.detail.get("revisions", [])
+        ]
+    if t.kind == "image repository":
+        return [
+            ApiCall(
+                "ecr",
+                "delete_repository",
+                {"repositoryName": t.name, "force": True},
+                f"delete the {what} and its images",
+                section=section,
+                done_on=("RepositoryNotFoundException",),
+            )
+        ]
+    if t.kind == "role":
+        return [
+            *(
+                ApiCall(
+                    "iam",
+                    "delete_role_policy",
+                    {"RoleName": t.name, "PolicyName": policy},
+                    f"remove the policy {policy} from {t.name}",
+                    section=section,
+                    done_on=("NoSuchEntity",),
+                )
+                for policy in t.detail.get("inline", [])
+            ),
+            *(
+                ApiCall(
+                    "iam",
+                    "detach_role_policy",
+                    {"RoleName": t.name, "PolicyArn": arn},
+                    f"detach {arn.rsplit('/', 1)[-1]} from {t.name}",
+                    section=section,
+                    done_on=("NoSuchEntity",),
+                )
+                for arn in t.detail.get("attached", [])
+            ),
+            ApiCall(
+                "iam",
+                "delete_role",
+                {"RoleName": t.name},
+                f"delete the {what}",
+                section=section,
+                done_on=("NoSuchEntity",),
+            ),
+        ]
+    if t.kind == "service":
+        cluster = t.detail.get("cluster", "")
+        return [
+            ApiCall(
+                "ecs",
+                "delete_service",
+                {"cluster": cluster, "service": t.name, "force": True},
+                f"delete the {what} and stop its tasks",
+                section=section,
+                done_on=("ServiceNotFoundException",),
+            ),
+            Wait(
+                "ecs",
+                "describe_services",
+                {"cluster": cluster, "services": [t.name]},
+                f"service {t.name} to be deleted",
+                until=lambda r: all(x["status"] == "INACTIVE" for x in r["services"]),
+                section=section,
+                interval=10,
+                timeout=900,
+                done_on=("ClusterNotFoundException",),
+            ),
+        ]
+    if t.kind == "certificate":
+        return [
+            ApiCall(
+                "acm",
+                "delete_certificate",
+                {"CertificateArn": t.id},
+                f"delete the {what}",
+                section=section,
+                retry_on=("ResourceInUseException",),
+                done_on=("ResourceNotFoundException",),
+            )
+        ]
+    return []
