@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--region", help="AWS region (default: AWS_REGION, then us-east-1)")
     common.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
     common.add_argument("--log", type=Path, metavar="FILE", help="append events as JSON lines")
+    common.add_argument(
+        "--timings",
+        metavar="SHAPE",
+        help="with --sandbox: instant (default), aws, or aws:FACTOR (AWS's waits, scaled)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="runbook",
@@ -70,14 +75,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     deploy.add_argument("--plain", action="store_true", help="line prompts instead of the app")
-    commands.add_parser("status", parents=[common], help="each section's resources and health")
+    status = commands.add_parser(
+        "status", parents=[common], help="each section's resources and health"
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    logs = commands.add_parser("logs", parents=[common], help="the app's output (CloudWatch)")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    logs.add_argument("--since", default="1h", help="how far back: 30s, 10m, 2h, 1d (default 1h)")
     destroy = commands.add_parser(
         "destroy", parents=[common], help="delete everything this deployment made"
     )
     destroy.add_argument("--yes", "-y", action="store_true", help="do not ask")
     destroy.add_argument("--dry-run", action="store_true", help="print the deletes only")
-    sandbox = commands.add_parser("sandbox", help="the background local AWS emulator")
-    sandbox.add_argument("action", choices=["start", "stop"])
+    sandbox = commands.add_parser(
+        "sandbox", parents=[common], help="the background local AWS (emulator and data plane)"
+    )
+    sandbox.add_argument("action", choices=["start", "stop", "status"])
     return parser
 
 
@@ -86,8 +99,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
 
     console = Console(stderr=False, highlight=False)
+    timings = None
+    if args.timings:
+        from runbook.sandbox import Timings, TimingsError
+
+        try:
+            timings = Timings.parse(args.timings)
+        except TimingsError as exc:
+            console.print(f"[red]✗[/] {exc}")
+            return BAD_INPUT
+    args.timings = timings
     if args.command == "sandbox":
-        return _sandbox_command(console, args.action)
+        from runbook.commands import sandbox as sandbox_command
+
+        return sandbox_command.run(console, args.action, timings)
     try:
         settings = settings_module.load(args.config, region=args.region)
     except settings_module.ConfigError as exc:
@@ -142,8 +167,17 @@ def _run(console: Console, args: argparse.Namespace, settings: Any) -> int:
 
             return run_plain(runbook, console, assume_yes=args.yes)
         return _deploy(console, runbook, assume_yes=args.yes)
+    if args.command == "status" and args.json:
+        from runbook.commands import status_json
+
+        return status_json.run(runbook)
     if args.command == "status":
         return _status(console, runbook)
+    if args.command == "logs":
+        from runbook.commands import logs
+
+        assert aws is not None
+        return logs.run(console, aws, settings, since=args.since, follow=args.follow)
     return _destroy(console, runbook, assume_yes=args.yes, dry_run=dry_run)
 
 
@@ -157,9 +191,10 @@ def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
 
         return Aws(
             region,
-            endpoint_url=sandbox.ensure_running(),
+            endpoint_url=sandbox.ensure_running(timings=args.timings),
             credentials=sandbox.CREDENTIALS,
             label="local emulator (sandbox)",
+            load_balancer_url=sandbox.local_url,
         )
     aws = Aws(region, profile=args.profile, label=f"AWS {region}")
     return aws if aws.has_credentials() else None
@@ -175,7 +210,13 @@ def _runbook(args: argparse.Namespace, settings: Any, aws: Aws | None, console: 
     listener = ignore
     if args.log:
         listener = json_lines(args.log.open("a"))  # closed at exit
-    return Runbook(settings, aws, state, emit=listener, sandbox=args.sandbox)
+    options: dict[str, Any] = {}
+    if args.sandbox:
+        from runbook.commands.sandbox import poll_sleep
+        from runbook.sandbox import Timings
+
+        options["sleep"] = poll_sleep(args.timings or Timings())
+    return Runbook(settings, aws, state, emit=listener, sandbox=args.sandbox, **options)
 
 
 def _attach_progress(console: Console, runbook: Runbook) -> Any:
@@ -332,19 +373,12 @@ def _open_app(runbook: Runbook, args: argparse.Namespace, aws: Aws | None) -> in
         where = f"AWS {runbook.settings.deployment.region}" + (
             f", profile {profile}" if profile else ""
         )
-    return run_app(runbook, mode=mode, where=where) or OK
+    code = run_app(runbook, mode=mode, where=where) or OK
+    if args.sandbox:
+        from runbook.commands.sandbox import still_running_note
 
-
-def _sandbox_command(console: Console, action: str) -> int:
-    from runbook import sandbox
-
-    if action == "start":
-        console.print(f"The local AWS emulator answers at {sandbox.ensure_running()}")
-    elif sandbox.stop():
-        console.print("Stopped the local AWS emulator (everything in it is gone).")
-    else:
-        console.print("No local AWS emulator was running.")
-    return OK
+        print(still_running_note())
+    return code
 
 
 if __name__ == "__main__":
