@@ -167,6 +167,7 @@ def serve(info: Path, timings: Timings, idle: float) -> None:
     assert emulator.data_plane is not None
     plane = emulator.data_plane
     update(url=emulator.url, folder=str(plane.folder), load_balancers={}, pids=[])
+    threading.Thread(target=plane.warm_up, daemon=True).start()
     say(f"sandbox: emulator at {emulator.url}, data in {plane.folder}, timings {timings}")
     try:
         while not stopping.wait(1.0):

@@ -278,6 +278,19 @@ class DataPlane:
     def wake(self) -> None:
         self._wake.set()
 
+    def warm_up(self, region: str = "us-east-1") -> None:
+        """moto builds an account's backends on first use (about a second for EC2's default
+        VPC): do it now for the default account, while the command line is still starting."""
+        world = World(self, DEFAULT_ACCOUNT, region)
+        for service, call in (
+            ("ec2", "describe_vpcs"),
+            ("elbv2", "describe_load_balancers"),
+            ("ecs", "list_clusters"),
+            ("rds", "describe_db_instances"),
+        ):
+            with contextlib.suppress(Exception):
+                getattr(world.client(service), call)()
+
     def template(self, major: int) -> Template:
         with self._lock:
             if major not in self._templates:

@@ -113,11 +113,11 @@ class TargetGroup:
 
     @property
     def interval(self) -> float:
-        """The group's interval, scaled; when instant, fast only while a target is new."""
+        """The group's interval, scaled; when instant, fast until every target is healthy."""
         if self.scale:
             return max(INSTANT_HEALTH_INTERVAL, self.check.interval * self.scale)
         with self._lock:
-            settling = any(t.state == "initial" for t in self.targets.values())
+            settling = any(t.state in ("initial", "unhealthy") for t in self.targets.values())
         return INSTANT_HEALTH_INTERVAL if settling else self.check.interval
 
     def register(self, target_id: str, port: int) -> Target:

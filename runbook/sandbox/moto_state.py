@@ -11,6 +11,7 @@ that run no data plane behaves as plain moto.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,6 +66,7 @@ def install() -> None:
     _wrap(ELBv2Backend, "create_load_balancer", _after_create_load_balancer)
     _wrap(EC2ContainerServiceResponse, "create_service", _after_create_service, pass_self=True)
     _wrap(EC2ContainerServiceResponse, "update_service", _after_update_service, pass_self=True)
+    _wrap(EC2ContainerServiceResponse, "delete_service", _after_delete_service, pass_self=True)
 
 
 def _wrap(cls: type, name: str, after: Callable[..., None], *, pass_self: bool = False) -> None:
@@ -158,6 +160,18 @@ def _after_update_service(response: Any, _result: Any, before: dict[str, Any] | 
         service.deployments[0]["desiredCount"] = service.desired_count
 
 
+def _after_delete_service(response: Any, _result: Any, _: Any) -> None:
+    # As ECS: DRAINING while its tasks stop; the data plane makes it INACTIVE after.
+    if not watches(response.current_account, "tasks"):
+        return
+    with contextlib.suppress(Exception):
+        _service_from_response(response).status = "DRAINING"
+
+
+def set_service_status(svc: Any, status: str) -> None:
+    svc.status = status
+
+
 def start_deployment(service: Any, task_definition: str) -> dict[str, Any]:
     """A new PRIMARY deployment of this task definition (create, update or rollback)."""
     for deployment in service.deployments:
@@ -192,8 +206,20 @@ def locked() -> Iterator[None]:
         yield
 
 
+class _Gone:
+    """A service (or its cluster) the emulator no longer has: writes to it go nowhere."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.deployments: list[dict[str, Any]] = []
+        self.status, self.task_definition = "INACTIVE", ""
+
+
 def service(account: str, region: str, cluster: str, name: str) -> Any:
-    return ecs_backends[account][region]._get_service(cluster, name)
+    try:
+        return ecs_backends[account][region]._get_service(cluster, name)
+    except Exception:  # ClusterNotFound, ServiceNotFound
+        return _Gone()
 
 
 def set_service_counts(svc: Any, running: int, pending: int) -> None:

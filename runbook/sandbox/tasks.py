@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 EXITED = "Essential container in task exited"
 LIVE = ("PROVISIONING", "PENDING", "RUNNING")
 DEFAULT_STOP_TIMEOUT = 30.0
+FAILED_DWELL = 3.0  # seconds a failed deployment stays listed after its rollback completed
 
 
 def failure_threshold(desired: int) -> int:
@@ -75,6 +76,13 @@ class LocalTask:
         return self.arn.rsplit("/", 1)[-1]
 
 
+class _Detached:
+    """Stands in for a task record the emulator no longer has."""
+
+    containers: list[Any] = []
+    attachments: list[Any] = []
+
+
 class Services:
     """ECS's service scheduler for one account and region."""
 
@@ -82,6 +90,7 @@ class Services:
         self.world = world
         self.tasks: dict[str, LocalTask] = {}
         self.failed: dict[str, int] = {}  # deployment id -> failed tasks
+        self.failed_at: dict[str, float] = {}
         self.completed: dict[tuple[str, str], str] = {}  # service -> last completed td
         self.steady: set[tuple[str, str]] = set()
         self.unsteady: set[tuple[str, str]] = set()
@@ -103,6 +112,9 @@ class Services:
                     if svc["status"] == "ACTIVE":
                         seen.add((cluster, svc["serviceName"]))
                         self._service(cluster, svc)
+                    elif svc["status"] == "DRAINING":
+                        seen.add((cluster, svc["serviceName"]))
+                        self._drain(cluster, svc)
         self.unsteady &= seen
         for task in list(self.tasks.values()):
             if (task.cluster, task.service) not in seen and not task.stopping:
@@ -175,6 +187,21 @@ class Services:
             self._stop(task, f"Scaling activity initiated by (deployment {primary['id']})")
         self._report(model, svc, primary, key)
 
+    def _drain(self, cluster: str, svc: dict[str, Any]) -> None:
+        """A deleted service: stop its tasks, then it is INACTIVE (as ECS after DRAINING)."""
+        key = (cluster, svc["serviceName"])
+        mine = [t for t in self.tasks.values() if (t.cluster, t.service) == key]
+        for task in mine:
+            self._stop(task, f"Scaling activity initiated by (deployment {task.deployment})")
+            self._advance(task)
+        if not any((t.cluster, t.service) == key for t in self.tasks.values()):
+            model = moto_state.service(self.world.account, self.world.region, *key)
+            moto_state.set_service_counts(model, 0, 0)
+            moto_state.set_service_status(model, "INACTIVE")
+            self.unsteady.discard(key)
+        else:
+            self.unsteady.add(key)
+
     def _healthy(self, task: LocalTask, svc: dict[str, Any]) -> bool:
         if task.state != "RUNNING" or task.stopping:
             return False
@@ -206,20 +233,27 @@ class Services:
         for task in self.tasks.values():
             if task.deployment == primary["id"] and not task.stopping:
                 self._stop(task, f"Scaling activity initiated by (deployment {primary['id']})")
-        previous = self.completed.get(key)
-        if rollback and previous and previous != primary["taskDefinition"]:
-            back = moto_state.start_deployment(model, previous)
-            back["rolloutStateReason"] = (
-                f"ECS deployment circuit breaker: rolling back to deploymentId {back['id']}."
+        # As ECS: the last completed deployment is the rollback, IN_PROGRESS again.
+        previous = next(
+            (d for d in model.deployments if d is not primary and d["rolloutState"] == "COMPLETED"),
+            None,
+        )
+        if rollback and previous is None and self.completed.get(key):
+            previous = moto_state.start_deployment(model, self.completed[key])
+        self.failed_at[primary["id"]] = time.monotonic()
+        if rollback and previous is not None:
+            primary["status"], previous["status"] = "ACTIVE", "PRIMARY"
+            previous["rolloutState"] = "IN_PROGRESS"
+            previous["rolloutStateReason"] = (
+                f"ECS deployment circuit breaker: rolling back to deploymentId {previous['id']}."
             )
-            model.task_definition = previous
+            previous["updatedAt"] = moto_state.now()
+            model.deployments.remove(previous)
+            model.deployments.insert(0, previous)
+            model.task_definition = previous["taskDefinition"]
             moto_state.add_service_event(
-                model, f"(service {name}) rolling back to deployment {back['id']}."
+                model, f"(service {name}) rolling back to deployment {previous['id']}."
             )
-            # The failed deployment's tasks stop; the old deployment's keep serving.
-            for task in self.tasks.values():
-                if (task.cluster, task.service) == key and task.task_definition == previous:
-                    task.deployment = back["id"]
 
     def _report(
         self, model: Any, svc: dict[str, Any], primary: dict[str, Any], key: tuple[str, str]
@@ -247,13 +281,16 @@ class Services:
             moto_state.add_service_event(
                 model, f"(service {name}) (deployment {primary['id']}) deployment completed."
             )
-        # Older deployments leave the list once their tasks are gone; a failed one stays
-        # until the rollback completes, so a waiter sees why.
+        # Older deployments leave the list once their tasks are gone; a failed one stays a
+        # while longer, so a waiter polling at its own pace sees why its rollout ended.
         if primary["rolloutState"] == "COMPLETED":
+            dwell = max(FAILED_DWELL, self.world.timings.scaled(60))
             model.deployments[:] = [
                 d
                 for d in model.deployments
-                if d["status"] == "PRIMARY" or any(t.deployment == d["id"] for t in mine)
+                if d["status"] == "PRIMARY"
+                or any(t.deployment == d["id"] for t in mine)
+                or time.monotonic() - self.failed_at.get(d["id"], -1e9) < dwell
             ]
         steady = done and primary["rolloutState"] == "COMPLETED" and len(model.deployments) == 1
         if steady and key not in self.steady:
@@ -304,6 +341,16 @@ class Services:
         )
 
     def _advance(self, task: LocalTask) -> None:
+        """Move the task on as far as its clocks allow, in one go (no tick per state)."""
+        for _ in range(6):
+            before = (task.state, task.stopping)
+            if task.arn not in self.tasks:
+                return
+            self._advance_once(task)
+            if (task.state, task.stopping) == before:
+                return
+
+    def _advance_once(self, task: LocalTask) -> None:
         now = time.monotonic()
         model = self._model(task)
         if task.state == "PROVISIONING" and not task.stopping and now >= task.next_at:
@@ -318,7 +365,10 @@ class Services:
             self._stopping(task, model, now)
 
     def _model(self, task: LocalTask) -> Any:
-        return moto_state.task(self.world.account, self.world.region, task.cluster, task.arn)
+        try:
+            return moto_state.task(self.world.account, self.world.region, task.cluster, task.arn)
+        except KeyError:  # its cluster is gone from the emulator: stop it all the same
+            return _Detached()
 
     def _definition(self, arn: str) -> dict[str, Any]:
         if arn not in self._definitions:
@@ -435,7 +485,7 @@ class Services:
         assert task.process is not None
         code = task.process.poll()
         if code is not None:
-            task.exit_code = code
+            task.exit_code = 128 - code if code < 0 else code
             self.failed[task.deployment] = self.failed.get(task.deployment, 0) + 1
             tail = "; ".join(task.logs.tail[-3:]) if task.logs else ""
             self.world.log(
@@ -463,8 +513,10 @@ class Services:
         model = moto_state.service(
             self.world.account, self.world.region, task.cluster, task.service
         )
-        seconds = getattr(model, "health_check_grace_period_seconds", 0) or 0
-        return self.world.timings.scaled(float(seconds))
+        seconds = float(getattr(model, "health_check_grace_period_seconds", 0) or 0)
+        # The grace period covers the app's own start, which takes real time even when
+        # the sandbox is instant: scale it only when AWS's shapes are asked for.
+        return self.world.timings.scaled(seconds) if self.world.timings.scale else seconds
 
     def _stop(self, task: LocalTask, reason: str, code: str = "ServiceSchedulerInitiated") -> None:
         """Begin stopping: deregister (draining), then SIGTERM, then SIGKILL after the timeout."""
@@ -521,6 +573,8 @@ class Services:
                 task.next_at = now + self.world.timings.seconds("task_deprovisioning")
                 code = task.process.returncode if task.process else None
                 task.exit_code = task.exit_code if task.exit_code is not None else code
+                if task.exit_code is not None and task.exit_code < 0:
+                    task.exit_code = 128 - task.exit_code  # killed by signal N: as docker says
                 moto_state.set_task(
                     model, last_status="DEPROVISIONING", execution_stopped_at=moto_state.now()
                 )
