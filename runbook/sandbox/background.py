@@ -101,7 +101,8 @@ def local_url(dns_name: str, info: Path = INFO_FILE) -> str:
     return str(found)
 
 
-def _gone(pid: int) -> bool:
+def gone(pid: int) -> bool:
+    """No such process, or only its zombie left."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -126,7 +127,7 @@ def stop(info: Path = INFO_FILE, timeout: float = 30.0) -> bool:
     except ProcessLookupError:
         pass
     deadline = time.monotonic() + timeout
-    while not _gone(pid) and time.monotonic() < deadline:
+    while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     # Whatever outlived it (it was killed, or hung): end it here.
     for other in [pid, *known.get("pids", [])]:

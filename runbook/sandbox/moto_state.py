@@ -288,7 +288,7 @@ def set_db_status(account: str, region: str, identifier: str, status: str) -> No
 def db_master_password(account: str, region: str, identifier: str) -> str | None:
     """A password the person chose (not kept in Secrets Manager): RDS knows it, no API says it."""
     db = rds_backends[account][region].databases.get(identifier)
-    return getattr(db, "master_user_password", None) or None
+    return getattr(db, "_master_user_password", None) or None
 
 
 def set_load_balancer_state(account: str, region: str, arn: str, state: str) -> None:
