@@ -513,10 +513,9 @@ class Services:
         model = moto_state.service(
             self.world.account, self.world.region, task.cluster, task.service
         )
-        seconds = float(getattr(model, "health_check_grace_period_seconds", 0) or 0)
-        # The grace period covers the app's own start, which takes real time even when
-        # the sandbox is instant: scale it only when AWS's shapes are asked for.
-        return self.world.timings.scaled(seconds) if self.world.timings.scale else seconds
+        # Never scaled: the grace period covers the app's own start, which takes real time
+        # here whatever the sandbox's timings.
+        return float(getattr(model, "health_check_grace_period_seconds", 0) or 0)
 
     def _stop(self, task: LocalTask, reason: str, code: str = "ServiceSchedulerInitiated") -> None:
         """Begin stopping: deregister (draining), then SIGTERM, then SIGKILL after the timeout."""

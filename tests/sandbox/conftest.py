@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 
 from runbook.aws import Aws
 from runbook.engine import Runbook
-from runbook.sandbox import CREDENTIALS, PARTS, Emulator
+from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings
 from runbook.settings import Settings
 from runbook.state import StateFile
 
@@ -21,12 +23,19 @@ _accounts = itertools.count(200_000_000_001 + 1_000_000 * (os.getpid() % 1000))
 
 
 @pytest.fixture
-def data_plane_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def timings() -> Timings:
+    return Timings()
+
+
+@pytest.fixture
+def data_plane_emulator(timings: Timings) -> Iterator[Emulator]:
     """moto with every part of the data plane, watching only the accounts a test names."""
-    folder = Path(tmp_path_factory.mktemp("sandbox")) / "data"
-    server = Emulator(parts=PARTS, accounts=None, folder=folder).start()
+    # Straight under the temp root: pgserver opens the data folder's parents to its user.
+    folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-")) / "data"
+    server = Emulator(parts=PARTS, accounts=None, folder=folder, timings=timings).start()
     yield server
     server.stop()
+    shutil.rmtree(folder.parent, ignore_errors=True)
 
 
 def account_aws(emulator: Emulator, account: str) -> Aws:
