@@ -13,6 +13,7 @@ from runbook.aws import Aws
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
 
+
 @dataclass(frozen=True)
 class Target:
     id: str

@@ -122,10 +122,8 @@ def stop(info: Path = INFO_FILE, timeout: float = 30.0) -> bool:
     if not known:
         return False
     pid = int(known["pid"])
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout
     while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -147,7 +145,9 @@ def serve(info: Path, timings: Timings, idle: float) -> None:
     lock = threading.Lock()
 
     def say(message: str) -> None:
-        print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
+        now = time.time()
+        stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+        print(f"{stamp} {message}", flush=True)
 
     def update(**changes: Any) -> None:
         with lock:

@@ -153,6 +153,10 @@ class World:
                 check = HealthCheck.of(found["TargetGroups"][0])
 
                 def report(target: Any, arn: str = arn) -> None:
+                    self.log(
+                        f"target {target.id}:{target.port} in {arn.rsplit('/', 2)[-2]}: "
+                        f"{target.state}" + (f" ({target.reason})" if target.reason else "")
+                    )
                     moto_state.set_target_health(
                         self.account,
                         self.region,

@@ -1,4 +1,4 @@
-"""The control plane: moto's server on a free loopback port, with the sandbox's data plane beside it.
+"""The control plane: moto's server on a free loopback port, the sandbox's data plane beside it.
 
 Every call a person's runbook makes (not the data plane's own) counts as activity, for the
 background sandbox's idle stop, and tells the data plane to look again.

@@ -1,4 +1,4 @@
-"""Load balancer -> a local HTTP listener on loopback that health-checks and forwards as an ALB does.
+"""Load balancer -> a loopback HTTP listener that health-checks and forwards as an ALB does.
 
 Each HTTP listener of an application load balancer listens at the load balancer's own
 loopback address on its port (a free high port if that one is refused), and its default

@@ -8,6 +8,7 @@ awslogs, a missing group stops the task from starting unless `awslogs-create-gro
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Mapping
@@ -44,10 +45,8 @@ class LogShipper:
         """Make the stream (and the group, if asked), or LogSetupError as awslogs fails."""
         try:
             if self._create_group:
-                try:
+                with contextlib.suppress(self.logs.exceptions.ResourceAlreadyExistsException):
                     self.logs.create_log_group(logGroupName=self.group)
-                except self.logs.exceptions.ResourceAlreadyExistsException:
-                    pass
             self.logs.create_log_stream(logGroupName=self.group, logStreamName=self.stream)
         except self.logs.exceptions.ResourceAlreadyExistsException:
             pass

@@ -47,7 +47,7 @@ def resolve_secret(value_from: str, secretsmanager: Any, ssm: Any) -> str:
     parts = value_from.split(":")
     if value_from.startswith("arn:") and len(parts) >= 7 and parts[2] == "secretsmanager":
         arn = ":".join(parts[:7])
-        json_key, stage, version = (parts[7:] + ["", "", ""])[:3]
+        json_key, stage, version = ([*parts[7:], "", "", ""])[:3]
         params: dict[str, str] = {"SecretId": arn}
         if stage:
             params["VersionStage"] = stage

@@ -1,4 +1,4 @@
-"""ECS service -> real tasks: processes started from the registered task definition, as ECS runs them.
+"""ECS service -> real tasks: processes started from the registered task definition, as ECS would.
 
 For each service the scheduler keeps the PRIMARY deployment's desired count of tasks, each
 a process started from the task definition read back from the emulator (entry point,
@@ -227,7 +227,8 @@ class Services:
         primary["updatedAt"] = moto_state.now()
         moto_state.add_service_event(
             model,
-            f"(service {name}) (deployment {primary['id']}) deployment failed: tasks failed to start.",
+            f"(service {name}) (deployment {primary['id']}) deployment failed: "
+            "tasks failed to start.",
         )
         self.steady.discard(key)
         for task in self.tasks.values():

@@ -51,4 +51,3 @@ def image_pushed(s: Settings, known: Mapping[str, Any], section: str) -> Wait:
         timeout=3600,
         retry_on=("ImageNotFoundException",),
     )
-

@@ -65,9 +65,7 @@ def full_aws(data_plane_emulator: Emulator) -> Aws:
 
 
 @pytest.fixture
-def full_runbook(
-    full_aws: Aws, tmp_path: Path, settings: Settings
-) -> Callable[..., Runbook]:
+def full_runbook(full_aws: Aws, tmp_path: Path, settings: Settings) -> Callable[..., Runbook]:
     def make(**overrides: Any) -> Runbook:
         options: dict[str, Any] = {
             "settings": settings,

@@ -58,9 +58,7 @@ def test_a_task_that_dies_is_replaced_and_the_reason_shows(full_runbook, full_aw
     assert task["lastStatus"] == "RUNNING" and task["group"] == "service:flask-todo-service"
     address = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
     assert address.startswith("127.")
-    pid = next(
-        int(p) for p in os.listdir("/proc") if p.isdigit() and _is_task(int(p), first)
-    )
+    pid = next(int(p) for p in os.listdir("/proc") if p.isdigit() and _is_task(int(p), first))
     os.kill(pid, signal.SIGKILL)  # the container dies
     stopped = until(
         lambda: [
@@ -83,15 +81,17 @@ def test_a_task_that_dies_is_replaced_and_the_reason_shows(full_runbook, full_aw
     assert replaced
     until(lambda: service(full_aws)["runningCount"] == 1)
     messages = [e["message"] for e in service(full_aws)["events"]]
-    assert any(f"has started 1 tasks: (task {replaced[0].rsplit('/', 1)[-1]})" in m for m in messages)
+    assert any(
+        f"has started 1 tasks: (task {replaced[0].rsplit('/', 1)[-1]})" in m for m in messages
+    )
     full_runbook().destroy(full_runbook().destroy_plan())
 
 
 def _is_task(pid: int, task_arn: str) -> bool:
     """The task's main process: its working folder is the task's own."""
     try:
-        return os.readlink(f"/proc/{pid}/cwd").endswith(f"tasks/{task_arn.rsplit('/', 1)[-1]}/app") and (
-            os.getpgid(pid) == pid
-        )
+        return os.readlink(f"/proc/{pid}/cwd").endswith(
+            f"tasks/{task_arn.rsplit('/', 1)[-1]}/app"
+        ) and (os.getpgid(pid) == pid)
     except OSError:
         return False

@@ -30,7 +30,9 @@ def test_published_then_pulled_as_the_dockerfile_lays_it_out(aws, tmp_path: Path
     ecr.create_repository(repositoryName="app")
     images.publish(ecr, "app")
     account = aws.call("sts", "get_caller_identity")["Account"]
-    root, config = images.pull(ecr, f"{account}.dkr.ecr.us-east-1.amazonaws.com/app:latest", account, "us-east-1")
+    root, config = images.pull(
+        ecr, f"{account}.dkr.ecr.us-east-1.amazonaws.com/app:latest", account, "us-east-1"
+    )
     assert (root / "app" / "bin" / "flask-run.sh").exists()
     assert (root / "app" / "src" / "todo_app" / "__init__.py").exists()
     assert not list(root.rglob("__pycache__"))

@@ -24,7 +24,9 @@ def test_the_stream_is_prefix_container_task() -> None:
 def test_a_missing_group_stops_the_task_unless_it_may_be_created(aws) -> None:
     with pytest.raises(LogSetupError, match="ResourceInitializationError"):
         LogShipper(aws.client("logs"), OPTIONS, "todo-api", "t1").open()
-    LogShipper(aws.client("logs"), {**OPTIONS, "awslogs-create-group": "true"}, "todo-api", "t1").open()
+    LogShipper(
+        aws.client("logs"), {**OPTIONS, "awslogs-create-group": "true"}, "todo-api", "t1"
+    ).open()
     assert aws.call("logs", "describe_log_streams", logGroupName="/ecs/flask-todo")["logStreams"]
 
 

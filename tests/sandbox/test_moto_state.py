@@ -123,14 +123,14 @@ def test_a_watched_account_sees_what_a_data_plane_reports(aws, account) -> None:
         moto_state.unwatch(account)
 
 
-def test_a_watched_service_starts_with_nothing_running_and_keeps_its_settings(
-    aws, account
-) -> None:
+def test_a_watched_service_starts_with_nothing_running_and_keeps_its_settings(aws, account) -> None:
     moto_state.watch(account, {"tasks"})
     try:
         vpc = aws.call("ec2", "describe_vpcs")["Vpcs"][0]["VpcId"]
         subnet = next(
-            s["SubnetId"] for s in aws.call("ec2", "describe_subnets")["Subnets"] if s["VpcId"] == vpc
+            s["SubnetId"]
+            for s in aws.call("ec2", "describe_subnets")["Subnets"]
+            if s["VpcId"] == vpc
         )
         group = aws.call("ec2", "describe_security_groups")["SecurityGroups"][0]["GroupId"]
         aws.call("ecs", "create_cluster", clusterName="c")
