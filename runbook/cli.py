@@ -188,10 +188,17 @@ def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
     region = settings.deployment.region
     if args.sandbox:
         from runbook import sandbox
+        from runbook.errors import Problem
 
+        try:
+            endpoint = sandbox.ensure_running(timings=args.timings)
+        except sandbox.SandboxError as exc:
+            raise RunbookError(
+                Problem("Sandbox", str(exc), "See .runbook/sandbox.log; then run again.")
+            ) from exc
         return Aws(
             region,
-            endpoint_url=sandbox.ensure_running(timings=args.timings),
+            endpoint_url=endpoint,
             credentials=sandbox.CREDENTIALS,
             label="local emulator (sandbox)",
             load_balancer_url=sandbox.local_url,

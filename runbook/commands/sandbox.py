@@ -35,7 +35,11 @@ def still_running_note() -> str:
 
 def run(console: Console, action: str, timings: Timings | None) -> int:
     if action == "start":
-        url = sandbox.ensure_running(timings=timings)
+        try:
+            url = sandbox.ensure_running(timings=timings)
+        except sandbox.SandboxError as exc:
+            console.print(f"[red]✗[/] {exc}")
+            return 1
         known = sandbox.running() or {}
         console.print(
             f"The sandbox answers at {url} (timings {known.get('timings', '?')}, "

@@ -5,7 +5,14 @@ loop), database (RDS), tasks (ECS), load_balancer (ELB), logs (CloudWatch Logs),
 (ECR), and moto_state, the one place that touches moto's internals.
 """
 
-from runbook.sandbox.background import INFO_FILE, ensure_running, local_url, running, stop
+from runbook.sandbox.background import (
+    INFO_FILE,
+    SandboxError,
+    ensure_running,
+    local_url,
+    running,
+    stop,
+)
 from runbook.sandbox.dataplane import CREDENTIALS, PARTS
 from runbook.sandbox.emulator import EMULATOR_ENV, Emulator
 from runbook.sandbox.timings import Timings, TimingsError
@@ -16,6 +23,7 @@ __all__ = [
     "INFO_FILE",
     "PARTS",
     "Emulator",
+    "SandboxError",
     "Timings",
     "TimingsError",
     "ensure_running",

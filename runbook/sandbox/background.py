@@ -28,6 +28,10 @@ INFO_FILE = Path(".runbook") / "sandbox.json"
 IDLE_SECONDS = 30 * 60
 
 
+class SandboxError(RuntimeError):
+    """The background sandbox cannot be used as asked."""
+
+
 def _alive(url: str) -> bool:
     try:
         # The dashboard page, not data.json: that one fails once an RDS instance exists.
@@ -66,9 +70,9 @@ def ensure_running(
     known = running(info)
     if known:
         if timings is not None and known.get("timings") != str(timings):
-            raise RuntimeError(
-                f"the sandbox is already running with --timings {known.get('timings')}; "
-                "stop it first (runbook sandbox stop) to change its timings"
+            raise SandboxError(
+                f"The sandbox is already running with --timings {known.get('timings')}; "
+                "stop it first (runbook sandbox stop) to change its timings."
             )
         return str(known["url"])
     info.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +93,7 @@ def ensure_running(
         if known and _alive(known["url"]):
             return str(known["url"])
         time.sleep(0.05)
-    raise RuntimeError(f"the sandbox did not start within {timeout:.0f} s; see {log.name}")
+    raise SandboxError(f"The sandbox did not start within {timeout:.0f} s; see {log.name}.")
 
 
 def local_url(dns_name: str, info: Path = INFO_FILE) -> str:

@@ -174,7 +174,10 @@ class World:
             return group
 
     def deregistration_delay(self, arn: str) -> float:
-        attributes = self.client("elbv2").describe_target_group_attributes(TargetGroupArn=arn)
+        try:
+            attributes = self.client("elbv2").describe_target_group_attributes(TargetGroupArn=arn)
+        except Exception:  # the group is gone: nothing to drain from
+            return 0.0
         found = {a["Key"]: a["Value"] for a in attributes["Attributes"]}
         return self.timings.scaled(float(found.get("deregistration_delay.timeout_seconds", 300)))
 
