@@ -5,6 +5,9 @@ loop), database (RDS), tasks (ECS), load_balancer (ELB), logs (CloudWatch Logs),
 (ECR), and moto_state, the one place that touches moto's internals.
 """
 
+from typing import Any
+
+from runbook.sandbox.account import CREDENTIALS
 from runbook.sandbox.background import (
     INFO_FILE,
     SandboxError,
@@ -13,9 +16,23 @@ from runbook.sandbox.background import (
     running,
     stop,
 )
-from runbook.sandbox.dataplane import CREDENTIALS, PARTS
-from runbook.sandbox.emulator import EMULATOR_ENV, Emulator
 from runbook.sandbox.timings import Timings, TimingsError
+
+# Imported when asked for: they load moto, which the command line itself never needs.
+_LAZY = {
+    "Emulator": "runbook.sandbox.emulator",
+    "EMULATOR_ENV": "runbook.sandbox.emulator",
+    "PARTS": "runbook.sandbox.dataplane",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "CREDENTIALS",

@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 
 from runbook.sandbox import moto_state
+from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT, OWN_CALL_HEADER
 from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.certificates import CertificateAuthority
 from runbook.sandbox.database import Databases, Network, Template
@@ -35,10 +36,6 @@ from runbook.sandbox.tasks import Services
 from runbook.sandbox.timings import Timings
 
 PARTS = frozenset({"image", "database", "load_balancer", "tasks"})
-DEFAULT_ACCOUNT = "123456789012"
-# Marks the data plane's own calls: they are not a person's activity and wake nothing.
-OWN_CALL_HEADER = "x-runbook-dataplane"
-CREDENTIALS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
 DEFAULT_MAJOR = 16  # the runbook's engine_version: its template is made ahead of time
 
 log = logging.getLogger("runbook.sandbox")

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from runbook.sandbox.dataplane import DEFAULT_ACCOUNT, DataPlane
+from runbook.sandbox.account import DEFAULT_ACCOUNT
+from runbook.sandbox.dataplane import DataPlane
 from runbook.sandbox.timings import Timings
 
 # Without these moto cannot attach AWS-managed policies, never runs service tasks (when no
