@@ -48,21 +48,32 @@ def bin_path(major: int) -> Path:
     )
 
 
-def _run_as_server(args: list[str], major: int, *, timeout: float = 60) -> None:
-    """A PostgreSQL binary, run as pgserver's system user when we are root (initdb refuses root)."""
+def _run_as_server(
+    args: list[str],
+    major: int,
+    *,
+    timeout: float = 60,
+    started: list[subprocess.Popen[bytes]] | None = None,
+) -> None:
+    """A PostgreSQL binary, run as pgserver's system user when we are root (initdb refuses
+    root). `started` learns of the process, so a sandbox that stops can end it."""
     utils = _pgserver()
     user = None
     if os.geteuid() == 0:
         user = "pgserver"
         utils.ensure_user_exists(user)
-    subprocess.run(
+    with subprocess.Popen(
         [str(bin_path(major) / args[0]), *args[1:]],
-        check=True,
         user=user,
         stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=timeout,
-    )
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    ) as process:
+        if started is not None:
+            started.append(process)
+        output, _ = process.communicate(timeout=timeout)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, args[0], output)
 
 
 def _give_to_server(path: Path) -> None:
@@ -92,6 +103,7 @@ class Template:
         self._error: BaseException | None = None
         self._started = False
         self._lock = threading.Lock()
+        self._processes: list[subprocess.Popen[bytes]] = []
 
     def prepare_in_background(self) -> None:
         with self._lock:
@@ -120,12 +132,19 @@ class Template:
                     str(self.pgdata),
                 ],
                 self.major,
+                started=self._processes,
             )
             pwfile.unlink()
         except BaseException as exc:  # reported to whoever waits for the template
             self._error = exc
         finally:
             self._ready.set()
+
+    def cancel(self) -> None:
+        """End an initdb still running (the sandbox is stopping)."""
+        for process in self._processes:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
 
     def copy_to(self, pgdata: Path) -> None:
         self.prepare_in_background()
@@ -345,6 +364,7 @@ class Databases:
         self.world = world
         self.local: dict[str, LocalDatabase] = {}
         self._starting: set[str] = set()
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def reconcile(self) -> None:
@@ -356,9 +376,11 @@ class Databases:
                 if new:
                     self._starting.add(identifier)
             if new and db.get("Engine", "postgres") == "postgres":
-                threading.Thread(
+                thread = threading.Thread(
                     target=self._create, args=(db,), name=f"rds {identifier}", daemon=True
-                ).start()
+                )
+                self._threads.append(thread)
+                thread.start()
         with self._lock:
             gone = [self.local.pop(i) for i in list(self.local) if i not in found]
         for local in gone:
@@ -405,6 +427,8 @@ class Databases:
             self.world.stopped.wait(max(0.0, ready_at - time.monotonic()))
             with self._lock:
                 self.local[identifier] = local
+            if self.world.stopped.is_set():  # the sandbox stopped meanwhile: close() takes it
+                return
             self.world.set_db_status(identifier, "available")
         except Exception as exc:  # reported as RDS reports a failed creation
             self.world.log(f"database {identifier}: failed to start: {exc}")
@@ -425,6 +449,8 @@ class Databases:
             return [pid for d in self.local.values() if (pid := d.server_pid())]
 
     def close(self) -> None:
+        for thread in self._threads:  # a server still starting is stopped with the rest
+            thread.join(60)
         with self._lock:
             local, self.local = list(self.local.values()), {}
         for db in local:

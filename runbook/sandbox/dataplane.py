@@ -186,6 +186,8 @@ class World:
                 "image", lambda: publish_where_missing(self.images, self.client("ecr"), self.log)
             )
         for part in self.parts:
+            if self.stopped.is_set():  # a stopping sandbox does not wait for a whole pass
+                return
             self._guard(type(part).__name__, part.reconcile)
 
     def _guard(self, what: str, work: Callable[[], None]) -> None:
@@ -349,6 +351,10 @@ class DataPlane:
         """Stop every task, listener and database, and (by default) remove their data."""
         self.stopped.set()
         self._wake.set()
+        with self._lock:
+            templates = list(self._templates.values())
+        for template in templates:
+            template.cancel()
         if self._thread is not None:
             self._thread.join(30)
         for world in self._snapshot():
