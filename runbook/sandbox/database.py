@@ -360,6 +360,8 @@ class Databases:
     """RDS's data plane for one account and region: an instance's PostgreSQL comes and goes
     with it. A new instance is `creating` (moto_state's hook) until its server answers."""
 
+    name = "database"
+
     def __init__(self, world: Any) -> None:
         self.world = world
         self.local: dict[str, LocalDatabase] = {}
@@ -388,8 +390,8 @@ class Databases:
             local.remove(self.world.network)
             self.world.block.give_back(local.address)
 
-    def busy(self) -> bool:
-        return bool(self._starting)
+    def next_due(self) -> float | None:
+        return None  # a server that is up says so itself (wake)
 
     def _create(self, db: dict[str, Any]) -> None:
         identifier = db["DBInstanceIdentifier"]
@@ -438,7 +440,7 @@ class Databases:
         finally:
             with self._lock:
                 self._starting.discard(identifier)
-            self.world.wake()
+            self.world.wake(self.name)
 
     def address_for(self, hostname: str) -> str | None:
         with self._lock:

@@ -36,6 +36,15 @@ from runbook.sandbox.tasks import Services
 from runbook.sandbox.timings import Timings
 
 PARTS = frozenset({"image", "database", "load_balancer", "tasks"})
+# Which part a call to an AWS service may concern (the service in its signature's scope).
+PART_OF_SERVICE = {
+    "ecr": "image",
+    "rds": "database",
+    "elasticloadbalancing": "load_balancer",
+    "ecs": "tasks",
+}
+SWEEP_EVERY = 5.0  # every part looks again this often, whatever woke it or not
+MIN_WAIT = 0.02  # never spin, even on a clock that is already due
 DEFAULT_MAJOR = 16  # the runbook's engine_version: its template is made ahead of time
 
 log = logging.getLogger("runbook.sandbox")
@@ -52,6 +61,9 @@ class World:
         self.groups: dict[str, TargetGroup] = {}
         self._group_lock = threading.Lock()
         self.parts: list[Any] = []
+        self._dirty: set[str] = set()
+        self._dirty_lock = threading.Lock()
+        self._next_sweep = 0.0
         self.images = plane.images
         self.databases = Databases(self) if "database" in plane.parts else None
         self.load_balancers = LoadBalancers(self) if "load_balancer" in plane.parts else None
@@ -102,7 +114,10 @@ class World:
     def log(self, message: str) -> None:
         self.plane.log(f"[{self.account} {self.region}] {message}")
 
-    def wake(self) -> None:
+    def wake(self, *parts: str) -> None:
+        """Something changed for these parts (none named: for every part): look again."""
+        with self._dirty_lock:
+            self._dirty |= set(parts) or {p.name for p in self.parts} | {"image"}
         self.plane.wake()
 
     def listeners_changed(self) -> None:
@@ -163,7 +178,7 @@ class World:
                         target.reason,
                         target.description,
                     )
-                    self.wake()
+                    self.wake("tasks")
 
                 group = TargetGroup(arn, check, self.timings.scale, report)
                 group.start()
@@ -180,15 +195,27 @@ class World:
 
     # -- the loop's work ---------------------------------------------------------------------
 
-    def reconcile(self) -> None:
-        if "image" in self.plane.parts:
+    def reconcile(self) -> float:
+        """Run the parts that changed, whose clocks are due, or all now and then (a sweep);
+        how long until a part's clock is next due."""
+        now = time.monotonic()
+        with self._dirty_lock:
+            dirty, self._dirty = self._dirty, set()
+        sweep = now >= self._next_sweep
+        if sweep:
+            self._next_sweep = now + SWEEP_EVERY
+        if "image" in self.plane.parts and (sweep or "image" in dirty):
             self._guard(
                 "image", lambda: publish_where_missing(self.images, self.client("ecr"), self.log)
             )
         for part in self.parts:
             if self.stopped.is_set():  # a stopping sandbox does not wait for a whole pass
-                return
-            self._guard(type(part).__name__, part.reconcile)
+                return 0.0
+            due = part.next_due()
+            if sweep or part.name in dirty or (due is not None and due <= now):
+                self._guard(type(part).__name__, part.reconcile)
+        dues = [d for part in self.parts if (d := part.next_due()) is not None]
+        return max(0.0, min([*dues, self._next_sweep]) - time.monotonic())
 
     def _guard(self, what: str, work: Callable[[], None]) -> None:
         try:
@@ -196,9 +223,6 @@ class World:
         except Exception as exc:  # one part's trouble must not stop the others
             log.exception("%s: %s", what, exc)
             self.log(f"{what}: {type(exc).__name__}: {exc}")
-
-    def busy(self) -> bool:
-        return any(part.busy() for part in self.parts)
 
     def pids(self) -> list[int]:
         found = []
@@ -270,16 +294,21 @@ class DataPlane:
             self._ignored.add(account)
         moto_state.watch(account, set())
 
-    def changed(self, account: str, region: str) -> None:
-        """A call reached the emulator for this account and region: look again."""
+    def changed(self, account: str, region: str, service: str = "") -> None:
+        """A call reached the emulator for this account and region: look again (only at
+        the part the service concerns; a call to IAM or EC2 changes nothing here)."""
         if account in self._ignored or not (
             moto_state.watches(account, "image") or moto_state.watches(account, "tasks")
         ):
             return
         with self._lock:
-            if (account, region) not in self._worlds:
-                self._worlds[(account, region)] = World(self, account, region)
-        self._wake.set()
+            world = self._worlds.get((account, region))
+            if world is None:
+                world = self._worlds[(account, region)] = World(self, account, region)
+        if not service:
+            world.wake()
+        elif service in PART_OF_SERVICE:
+            world.wake(PART_OF_SERVICE[service])
 
     def wake(self) -> None:
         self._wake.set()
@@ -339,13 +368,10 @@ class DataPlane:
 
     def _run(self) -> None:
         while not self.stopped.is_set():
-            worlds = self._snapshot()
-            for world in worlds:
-                world.reconcile()
-            busy = any(world.busy() for world in worlds)
-            # Things in motion are looked at often; an idle sandbox sleeps until called.
-            self._wake.wait(0.1 if busy else 2.0)
             self._wake.clear()
+            waits = [world.reconcile() for world in self._snapshot()]
+            # Until a clock is due or something changes (a call, an exit, a health check).
+            self._wake.wait(max(MIN_WAIT, min([*waits, SWEEP_EVERY])))
 
     def stop(self, *, remove: bool = True) -> None:
         """Stop every task, listener and database, and (by default) remove their data."""

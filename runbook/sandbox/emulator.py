@@ -27,21 +27,22 @@ EMULATOR_ENV = {
     "MOTO_ECS_SERVICE_RUNNING": "1",
     "MOTO_ACM_VALIDATION_WAIT": "0",
 }
-_REGION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
+_SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/")
 
 
 class _Watched:
     """WSGI middleware: who called (account, region), and when."""
 
-    def __init__(self, app: Any, on_call: Callable[[str, str], None]) -> None:
+    def __init__(self, app: Any, on_call: Callable[[str, str, str], None]) -> None:
         self.app, self.on_call = app, on_call
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         answer = self.app(environ, start_response)
         if not environ.get("HTTP_X_RUNBOOK_DATAPLANE"):
             account = environ.get("HTTP_X_MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT
-            found = _REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
-            self.on_call(account, found.group(1) if found else "us-east-1")
+            found = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            region, service = found.groups() if found else ("us-east-1", "")
+            self.on_call(account, region, service)
         return answer
 
 
@@ -102,10 +103,10 @@ class Emulator:
                 self.data_plane.watch(self._accounts)
         return self
 
-    def _called(self, account: str, region: str) -> None:
+    def _called(self, account: str, region: str, service: str) -> None:
         self.last_call = time.monotonic()
         if self.data_plane is not None:
-            self.data_plane.changed(account, region)
+            self.data_plane.changed(account, region, service)
 
     def stop(self) -> None:
         if self.data_plane is not None:

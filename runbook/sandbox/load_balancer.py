@@ -356,6 +356,8 @@ def close_quietly(listener: Listener) -> None:
 class LoadBalancers:
     """ELB's data plane for one account and region: listeners for active load balancers."""
 
+    name = "load_balancer"
+
     def __init__(self, world: Any) -> None:
         self.world = world
         self.balancers: dict[str, dict[str, Any]] = {}  # arn -> address, ready_at, dns
@@ -384,6 +386,7 @@ class LoadBalancers:
                     continue
                 self.world.set_lb_state(arn, "active")
                 self.world.log(f"load balancer {lb['LoadBalancerName']}: active")
+            known["active"] = True
             for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
                 if listener["Protocol"] != "HTTP":
                     continue  # HTTPS would need ACM's certificate: not served locally
@@ -420,8 +423,10 @@ class LoadBalancers:
             first["group"] = self.world.target_group(arn) if arn else None
         return first
 
-    def busy(self) -> bool:
-        return any(time.monotonic() < b["ready_at"] for b in self.balancers.values())
+    def next_due(self) -> float | None:
+        """When a load balancer still provisioning becomes active."""
+        waiting = [b["ready_at"] for b in self.balancers.values() if not b.get("active")]
+        return min(waiting, default=None)
 
     def urls(self) -> dict[str, str]:
         """DNS name -> the local URL of its first listener (port 80's if there is one)."""

@@ -41,6 +41,7 @@ EXITED = "Essential container in task exited"
 LIVE = ("PROVISIONING", "PENDING", "RUNNING")
 DEFAULT_STOP_TIMEOUT = 30.0
 FAILED_DWELL = 3.0  # seconds a failed deployment stays listed after its rollback completed
+UNSTEADY_LOOK = 1.0  # a rollout in progress is looked at this often, whatever else happens
 
 
 def failure_threshold(desired: int) -> int:
@@ -86,6 +87,8 @@ class _Detached:
 class Services:
     """ECS's service scheduler for one account and region."""
 
+    name = "tasks"
+
     def __init__(self, world: World) -> None:
         self.world = world
         self.tasks: dict[str, LocalTask] = {}
@@ -121,11 +124,22 @@ class Services:
                 self._stop(task, f"Scaling activity initiated by (deployment {task.deployment})")
             self._advance(task)
 
-    def busy(self) -> bool:
-        """Something in motion: a task starting or stopping, a deployment not steady."""
-        return bool(self.unsteady) or any(
-            t.state != "RUNNING" or t.stopping for t in self.tasks.values()
-        )
+    def next_due(self) -> float | None:
+        """The next moment a clock moves a task on (exits and health changes wake us)."""
+        now, due = time.monotonic(), []
+        for t in self.tasks.values():
+            if t.state in ("PROVISIONING", "PENDING", "DEPROVISIONING"):
+                due.append(t.next_at)
+            elif t.state == "DEACTIVATING":
+                due.append(t.drain_until)
+            elif t.state == "STOPPING":
+                due.append(t.term_at + t.stop_timeout)
+            elif t.state == "RUNNING" and t.targets and t.running_since + self._grace(t) > now:
+                due.append(t.running_since + self._grace(t))  # unhealthy counts from then
+        due += [at + FAILED_DWELL for at in self.failed_at.values() if at + FAILED_DWELL > now]
+        if self.unsteady:
+            due.append(now + UNSTEADY_LOOK)
+        return min(due, default=None)
 
     def close(self) -> None:
         for task in list(self.tasks.values()):
@@ -453,7 +467,7 @@ class Services:
     def _wait_exit(self, task: LocalTask) -> None:
         assert task.process is not None
         task.process.wait()
-        self.world.wake()
+        self.world.wake(self.name)
 
     def _register(self, task: LocalTask) -> None:
         svc = self._describe(task)
