@@ -305,7 +305,7 @@ class DataPlane:
             world = self._worlds.get((account, region))
             if world is None:
                 world = self._worlds[(account, region)] = World(self, account, region)
-        if not service:
+        if not service:  # not a signed AWS call: look at everything
             world.wake()
         elif service in PART_OF_SERVICE:
             world.wake(PART_OF_SERVICE[service])

@@ -6,6 +6,7 @@ background sandbox's idle stop, and tells the data plane to look again.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -37,13 +38,34 @@ class _Watched:
         self.app, self.on_call = app, on_call
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        mine = bool(environ.get("HTTP_X_RUNBOOK_DATAPLANE"))
+        operation = "" if mine else _operation(environ)
         answer = self.app(environ, start_response)
-        if not environ.get("HTTP_X_RUNBOOK_DATAPLANE"):
+        if not mine:
             account = environ.get("HTTP_X_MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT
             found = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
             region, service = found.groups() if found else ("us-east-1", "")
-            self.on_call(account, region, service)
+            # A call that only reads changes nothing the data plane runs.
+            reads = bool(operation) and operation.startswith(READS)
+            self.on_call(account, region, "read" if reads else service)
         return answer
+
+
+READS = ("Describe", "List", "Get")
+
+
+def _operation(environ: dict[str, Any]) -> str:
+    """The call's operation: from X-Amz-Target (JSON APIs) or the form's Action (query APIs)."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if not length or "form" not in environ.get("CONTENT_TYPE", ""):
+        return ""
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+    found = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
+    return found.group(1).decode() if found else ""
 
 
 class Emulator:

@@ -627,3 +627,4 @@ class Services:
         self.world.block.give_back(task.address)
         self.tasks.pop(task.arn, None)
         self.world.log(f"task {task.id}: stopped ({task.stop_reason})")
+        self.world.wake(self.name)  # its service may now replace it, or be gone
