@@ -75,10 +75,11 @@ class RecordingAws(Aws):
         self.record: list[tuple[str, str, dict[str, Any]]] = []
         self.outcomes: list[str] = []
 
-    def call(self, service: str, operation: str, /, **params: Any) -> dict[str, Any]:
+    def send(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        # Every request the engine sends goes through here (reads, writes, resends).
         self.record.append((service, operation, params))
         try:
-            response = super().call(service, operation, **params)
+            response = super().send(service, operation, params)
         except ClientError as exc:
             self.outcomes.append(exc.response["Error"]["Code"])
             raise

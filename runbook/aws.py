@@ -1,8 +1,14 @@
-"""Clients for one target (profile, region, endpoint), with retries and a count of calls."""
+"""Clients for one target (profile, region, endpoint): each request sent again after a fault.
+
+The runbook retries, not botocore: the backoff then sleeps through an injected function (tests
+never sleep, the app can interrupt it), and a create that may have been carried out is never
+sent again blindly (the executor looks first, or reads AWS's "already exists").
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +16,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-# Standard mode retries throttling and transient errors with backoff on every call.
-RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10)
+from runbook.errors import RunbookError, problem_from
+from runbook.recovery.faults import Backoff, Fault, fault_of
+
+# One attempt per botocore call: the retrying is ours (see the module's docstring).
+ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=10)
+READS = ("describe_", "list_", "get_")
+
+Resend = Callable[[], dict[str, Any] | None]
+OnFault = Callable[[Fault, float, bool], None]
 
 
 class Aws:
@@ -23,6 +36,8 @@ class Aws:
         endpoint_url: str | None = None,
         credentials: dict[str, str] | None = None,
         label: str = "",
+        sleep: Callable[[float], None] = time.sleep,
+        backoff: Backoff | None = None,
         load_balancer_url: Callable[[str], str] | None = None,
     ) -> None:
         self.region = region
@@ -32,14 +47,18 @@ class Aws:
         self.session = boto3.Session(
             profile_name=profile, region_name=region, **(credentials or {})
         )
+        self.sleep = sleep
+        self.backoff = backoff or Backoff()
+        # Every request sent ("ecs.CreateService": n), and the ones sent again, by fault kind.
         self.calls: Counter[str] = Counter()
+        self.retried: Counter[str] = Counter()
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                kwargs: dict[str, Any] = {"config": RETRIES}
+                kwargs: dict[str, Any] = {"config": ONE_ATTEMPT}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
                 client = self.session.client(service, **kwargs)
@@ -48,7 +67,58 @@ class Aws:
             return self._clients[service]
 
     def call(self, service: str, operation: str, /, **params: Any) -> dict[str, Any]:
+        """A request, sent again after throttling, a server error or a lost connection."""
+        return self.request(service, operation, params)
+
+    def send(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Exactly one attempt."""
         return getattr(self.client(service), operation)(**params)
+
+    def request(
+        self,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        *,
+        before_resend: Resend | None = None,
+        on_fault: OnFault | None = None,
+    ) -> dict[str, Any]:
+        """Send until AWS answers, backing off after each fault; give up when sends run out.
+
+        A read is always safe to send again. Anything else that may have been carried out
+        is sent again only when the caller says how (`before_resend`, which may find what the
+        first attempt made and return it as the answer); otherwise the fault is raised.
+        """
+        failed, waited, maybe_applied = 0, 0.0, False
+        while True:
+            if maybe_applied and before_resend is not None:
+                found = before_resend()
+                if found is not None:
+                    return found
+            started = time.monotonic()
+            try:
+                return self.send(service, operation, params)
+            except Exception as exc:
+                fault = fault_of(exc)
+                if fault is None:
+                    raise
+                failed += 1
+                # A change that may have been done is sent again only with the caller's say.
+                again = (
+                    operation.startswith(READS)
+                    or before_resend is not None
+                    or not fault.maybe_applied
+                )
+                delay = self.backoff.delay(fault, failed) if again else None
+                if on_fault is not None:
+                    on_fault(fault, time.monotonic() - started, delay is not None)
+                if delay is None:
+                    problem = problem_from(exc, operation, sends=failed, waited=waited)
+                    raise RunbookError(problem) from exc
+                maybe_applied = maybe_applied or fault.maybe_applied
+                self.retried[fault.kind] += 1
+                self.sleep(delay)
+                waited += delay
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[f"{model.service_model.service_name}.{model.name}"] += 1

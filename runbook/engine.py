@@ -47,6 +47,10 @@ class Runbook:
         self.known = {**hints, **given}
         self._hints = set(hints) - set(given)
         self._lock = threading.Lock()
+        if self.aws is not None:
+            # AWS's retries back off through the engine's sleep: injected in tests, and
+            # interruptible in the app (which replaces it after construction, hence the lambda).
+            self.aws.sleep = lambda seconds: self.sleep(seconds)
 
     # -- looking -------------------------------------------------------------------------
 

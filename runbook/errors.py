@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
 )
+
+from runbook.recovery.faults import CONNECTION_LOST, THROTTLED, UNAVAILABLE, fault_of, kind_of
 
 NO_CREDENTIALS_ADVICE = (
     "Configure AWS credentials (`aws configure`, AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
@@ -41,6 +42,19 @@ ADVICE: dict[str, str] = {
     "ImageNotFound": "Build and push the image first (commands above), then run again.",
 }
 
+# Faults the runbook already retried with backoff: what happened, and that a rerun is safe.
+FAULT_ADVICE: dict[str, str] = {
+    THROTTLED: "AWS is throttling this account's requests (too many at once, perhaps from "
+    "other tools too); the runbook backed off and retried. Wait a minute and run again: it "
+    "resumes where it stopped and makes nothing twice.",
+    UNAVAILABLE: "AWS answered with a server error again and again: the service is having "
+    "trouble in this region. Wait a few minutes (health.aws.amazon.com shows outages) and "
+    "run again: it resumes where it stopped and makes nothing twice.",
+    CONNECTION_LOST: "The connection to AWS was lost (network, proxy or VPN, or the "
+    "endpoint). Check the network, the region, and AWS_ENDPOINT_URL if you set it, then run "
+    "again: it resumes and finds what was already made.",
+}
+
 SUFFIX_ADVICE: dict[str, str] = {
     "LimitExceeded": "An account quota is reached: delete what you no longer use, or request "
     "an increase in the Service Quotas console, then run again.",
@@ -49,8 +63,6 @@ SUFFIX_ADVICE: dict[str, str] = {
     "NotFound": "It no longer exists (removed outside the runbook?). Run again: the runbook "
     "re-discovers what exists and recreates what is missing.",
     "AccessDeniedException": ADVICE["AccessDenied"],
-    "Throttling": "AWS is throttling requests; the runbook already retried. Wait a minute "
-    "and run again: it resumes where it stopped.",
     "AlreadyExists": "A resource with this name exists and is not ours to use. Choose another "
     "name, or remove that resource, and run again.",
 }
@@ -77,7 +89,11 @@ class RunbookError(Exception):
         self.details = details
 
 
-def advice_for(code: str) -> str:
+def advice_for(code: str, status: int = 0) -> str:
+    # Faults first: RequestLimitExceeded is throttling, not the quota its suffix suggests.
+    kind = kind_of(code, status)
+    if kind is not None:
+        return FAULT_ADVICE[kind]
     if code in ADVICE:
         return ADVICE[code]
     for suffix, text in SUFFIX_ADVICE.items():
@@ -86,9 +102,28 @@ def advice_for(code: str) -> str:
     return "Read AWS's message above, change what it names, and run again: the runbook resumes."
 
 
-def problem_from(exc: BaseException, operation: str = "") -> Problem:
+def problem_from(
+    exc: BaseException, operation: str = "", *, sends: int = 0, waited: float = 0.0
+) -> Problem:
+    """The problem in AWS's words; `sends` and `waited` say how hard the runbook tried."""
     if isinstance(exc, RunbookError):
         return exc.problem
+    fault = fault_of(exc)
+    if fault is not None:
+        tried = ""
+        if sends > 1:
+            tried = f" (sent {sends} times over {waited:.0f} s)"
+        message = {
+            THROTTLED: "AWS throttled the request",
+            UNAVAILABLE: f"AWS answered HTTP {fault.status}",
+            CONNECTION_LOST: "The connection to AWS was lost",
+        }[fault.kind]
+        return Problem(
+            fault.code,
+            f"{message}{tried}: {fault.message}",
+            FAULT_ADVICE[fault.kind],
+            operation,
+        )
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code", "Unknown")
@@ -97,13 +132,6 @@ def problem_from(exc: BaseException, operation: str = "") -> Problem:
         return Problem("NoCredentials", "No AWS credentials were found.", NO_CREDENTIALS_ADVICE)
     if isinstance(exc, NoRegionError):
         return Problem("NoRegion", "No AWS region is set.", "Set AWS_REGION or --region.")
-    if isinstance(exc, EndpointConnectionError):
-        return Problem(
-            "EndpointConnectionError",
-            str(exc),
-            "Check the network, the region, and AWS_ENDPOINT_URL if you set it.",
-            operation,
-        )
     if isinstance(exc, BotoCoreError):
         return Problem(type(exc).__name__, str(exc), "Check your AWS configuration.", operation)
     return Problem(type(exc).__name__, str(exc), "This is a bug in the runbook: please report it.")

@@ -20,7 +20,9 @@ class CallMade:
     service: str
     operation: str
     params: dict[str, Any]  # rendered: known values in, secrets masked
-    outcome: str  # "ok", "already done", or an AWS error code
+    # "ok", "already done" (found made, or nothing to do), an AWS error code, or
+    # "<code>, sending again" for an attempt that met a fault and is being retried.
+    outcome: str
     seconds: float
     mutating: bool
 

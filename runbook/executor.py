@@ -1,6 +1,8 @@
 """Carry out a plan: resolve references, make each call, capture outputs, poll waits.
 
-Sleep and clock are passed in, so tests never sleep.
+Every call survives AWS's faults: throttling, server errors and lost connections are sent
+again with backoff (runbook/aws.py), and a create whose answer was lost is found, not made
+twice (runbook/recovery). Sleep and clock are passed in, so tests never sleep.
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError, advice_for, error_code, problem_from
 from runbook.events import CallMade, Listener, Waiting
 from runbook.plan import Action, ApiCall, Wait, capture, render, resolve
+from runbook.recovery.faults import Fault
+from runbook.recovery.lookups import Found
+from runbook.recovery.registry import Recovery, deployment_of, recovery_for
+from runbook.settings import DEPLOYMENT_TAG
+from runbook.steps.base import tagged
 
 # Eventual consistency: a role or group made seconds ago may not be visible everywhere yet.
 CONSISTENCY_DELAYS = (2, 4, 8, 15, 30, 30, 30)
+ALREADY_DONE = "already done"
+SENDING_AGAIN = ", sending again"  # a CallMade outcome's end when a fault is retried
 
 
 @dataclass
@@ -42,27 +51,90 @@ class Executor:
     def call(self, action: ApiCall) -> dict[str, Any]:
         params = resolve(action.params, self.known, reveal=True)
         shown = render(action.params, self.known)
-        attempts = iter(self.delays)
+        return self.send(action, params, shown)
+
+    def send(
+        self, action: ApiCall, params: dict[str, Any], shown: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Send until AWS has done it (or had done it already); capture what it answers."""
+        recovery = recovery_for(action.service, action.operation)
+        params = recovery.with_token(params, shown)
+        shown = recovery.with_token(shown, shown)
+        not_yet = iter(self.delays)
         while True:
             started = self.clock()
+            found: list[Found] = []
+
+            def look_first(recovery: Recovery = recovery, found: list[Found] = found) -> Any:
+                hit = self._find(action, recovery, params)
+                found[:] = [hit] if hit else []
+                return hit.response if hit else None
+
+            def told(fault: Fault, seconds: float, again: bool) -> None:
+                outcome = fault.code + SENDING_AGAIN if again else fault.code
+                self._made(action, shown, outcome, round(seconds, 3))
+
             try:
-                response = self.aws.call(action.service, action.operation, **params)
+                response = self.aws.request(
+                    action.service,
+                    action.operation,
+                    params,
+                    # The runbook reads AWS's answer to a resend; some calls need a look first.
+                    before_resend=look_first if recovery.look_first else lambda: None,
+                    on_fault=told,
+                )
             except ClientError as exc:
                 code = error_code(exc)
-                if code in action.done_on:
-                    self._made(action, shown, "already done", started)
+                took = round(self.clock() - started, 3)
+                # "Already exists" first: a step may count it as done, but its outputs are
+                # still to capture, and whose it is still to check.
+                if recovery.already_exists(exc):
+                    hit = self._find(action, recovery, params)
+                    if hit is not None:
+                        self._made(action, shown, ALREADY_DONE, took)
+                        capture(action, hit.response, self.known)
+                        return hit.response
+                    # AWS says it exists, yet a look-up does not show it: not visible yet.
+                elif code in action.done_on or recovery.already_done(exc):
+                    self._made(action, shown, ALREADY_DONE, took)
                     return {}
-                delay = next(attempts, None) if code in action.retry_on else None
-                self._made(action, shown, code, started)
+                elif not (code in action.retry_on or recovery.not_visible_yet(exc)):
+                    self._made(action, shown, code, took)
+                    raise RunbookError(problem_from(exc, action.operation)) from exc
+                delay = next(not_yet, None)
+                self._made(action, shown, code if delay is None else code + SENDING_AGAIN, took)
                 if delay is None:
                     raise RunbookError(problem_from(exc, action.operation)) from exc
                 self.sleep(delay)
                 continue
-            self._made(action, shown, "ok", started)
+            took = round(self.clock() - started, 3)
+            self._made(action, shown, ALREADY_DONE if found else "ok", took)
             capture(action, response, self.known)
             return response
 
-    def _made(self, action: ApiCall, shown: dict[str, Any], outcome: str, started: float) -> None:
+    def _find(self, action: ApiCall, recovery: Recovery, params: dict[str, Any]) -> Found | None:
+        """What an earlier attempt made, if it exists; an error if it exists and is not ours."""
+        if recovery.find is None:
+            return None
+        hit = recovery.find(self.aws, params)
+        if hit is None:
+            return None
+        deployment = deployment_of(params)
+        if deployment is None or not tagged(hit.tags, deployment):
+            raise RunbookError(
+                Problem(
+                    "ExistsNotOurs",
+                    f"The {hit.what} already exists and does not carry this deployment's tag "
+                    f"({DEPLOYMENT_TAG}={deployment}): someone else made it, so the runbook "
+                    "leaves it alone.",
+                    "If it is yours from an earlier try, tag it or delete it; otherwise choose "
+                    "another name in the settings. Then run again: the runbook resumes.",
+                    action.operation,
+                )
+            )
+        return hit
+
+    def _made(self, action: ApiCall, shown: dict[str, Any], outcome: str, seconds: float) -> None:
         self.emit(
             CallMade(
                 action.section,
@@ -70,7 +142,7 @@ class Executor:
                 action.operation,
                 shown,
                 outcome,
-                round(self.clock() - started, 3),
+                seconds,
                 action.mutating,
             )
         )

@@ -12,7 +12,8 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from runbook.events import CallMade, Event, Notice, StepFailed, StepFinished, StepStarted, Waiting
+from runbook.events import CallMade, Event, Notice, StepFinished, StepStarted, Waiting
+from runbook.executor import SENDING_AGAIN
 from runbook.preflight import Finding
 from runbook.steps import Observed, Step
 from runbook.summary import Summary
@@ -84,7 +85,8 @@ class Progress:
             c.rule(f"[bold]{event.section}. {event.title}")
         elif isinstance(event, CallMade):
             ok = event.outcome in ("ok", "already done")
-            mark = "[green]✓[/]" if ok else "[red]✗[/]"
+            again = event.outcome.endswith(SENDING_AGAIN)
+            mark = "[green]✓[/]" if ok else "[yellow]↻[/]" if again else "[red]✗[/]"
             outcome = "" if event.outcome == "ok" else f" ({event.outcome})"
             c.print(
                 f"  {mark} {event.service}.{event.operation}{outcome} [dim]{event.seconds:.2f}s[/]",
@@ -97,8 +99,8 @@ class Progress:
                 c.print("  [yellow]skipped[/]")
             else:
                 c.print(f"  [green]done[/] [dim]in {event.seconds:.1f}s[/]")
-        elif isinstance(event, StepFailed):
-            error(c, event.code, event.message, event.advice, event.details)
+        # StepFailed: nothing here. The command prints the failure once, with its advice,
+        # when the engine's error reaches it (printing it here too showed it twice).
 
     def _waiting(self, event: Waiting) -> None:
         text = f"waiting for {event.what} … {event.elapsed:.0f}s"

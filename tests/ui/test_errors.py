@@ -14,16 +14,16 @@ from tests.ui.conftest import SIZE, plain, run_section, until
 
 
 def fail_once(monkeypatch, aws: Aws, operation: str, code: str, message: str) -> None:
-    real = aws.call
+    real = aws.send  # every request goes out through send, reads and changes alike
     failed: list[str] = []
 
-    def call(service: str, op: str, /, **params: Any) -> dict[str, Any]:
+    def send(service: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
         if op == operation and not failed:
             failed.append(op)
             raise ClientError({"Error": {"Code": code, "Message": message}}, op)
-        return real(service, op, **params)
+        return real(service, op, params)
 
-    monkeypatch.setattr(aws, "call", call)
+    monkeypatch.setattr(aws, "send", send)
 
 
 async def test_an_aws_error_opens_a_dialog_then_a_retry_succeeds(

@@ -1,0 +1,59 @@
+"""Every test here talks to the emulator through the fault-injecting proxy."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from runbook.aws import Aws
+from runbook.sandbox import CREDENTIALS, Emulator
+from tests.faults.proxy import FaultProxy, Schedule
+
+# Apart from tests/conftest.py's accounts: the same emulator serves both.
+_accounts = itertools.count(300_000_000_001)
+
+
+def in_account(aws: Aws, account: str) -> Aws:
+    def to_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account
+
+    aws.session.events.register("before-sign", to_account)
+    return aws
+
+
+@pytest.fixture
+def account() -> str:
+    return str(next(_accounts))
+
+
+@pytest.fixture(scope="session")
+def shared_proxy(emulator: Emulator) -> Iterator[FaultProxy]:
+    server = FaultProxy(emulator.url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def proxy(shared_proxy: FaultProxy) -> FaultProxy:
+    """The proxy with nothing scheduled yet; tests set `proxy.schedule`."""
+    shared_proxy.schedule = Schedule()
+    shared_proxy.requests.clear()
+    return shared_proxy
+
+
+@pytest.fixture
+def aws(proxy: FaultProxy, account: str) -> Aws:
+    """The runbook's view: through the proxy (make_runbook uses it)."""
+    return in_account(
+        Aws("us-east-1", endpoint_url=proxy.url, credentials=CREDENTIALS, label="sandbox"),
+        account,
+    )
+
+
+@pytest.fixture
+def truth(emulator: Emulator, account: str) -> Aws:
+    """The same account, straight from the emulator: what really exists."""
+    return in_account(Aws("us-east-1", endpoint_url=emulator.url, credentials=CREDENTIALS), account)
