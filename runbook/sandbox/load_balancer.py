@@ -7,7 +7,8 @@ action forwards to the target group's healthy targets in turn, adding X-Forwarde
 that fails mid-request: 502; only unhealthy targets: all of them (ALB "fails open").
 Health checks use the target group's own path, interval, timeout, thresholds and matcher;
 the states and reasons are ALB's, and show where describe_target_health answers.
-(docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html)
+(docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html;
+ X-Forwarded-Host is not among the headers an ALB adds: .../application/x-forwarded-headers.html)
 """
 
 from __future__ import annotations
