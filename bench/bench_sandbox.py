@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -160,6 +161,7 @@ def one_run() -> dict[str, float]:
         capture_output=True,
         check=False,
     )
+    shutil.rmtree(work, ignore_errors=True)
     return figures
 
 
