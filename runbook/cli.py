@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from runbook.plan import Action
 
 OK, FAILED, BAD_INPUT, INTERRUPTED = 0, 1, 2, 130
+REFUSED = "RefusedByAwsRules"  # runbook.rules.CODE, without importing the rules to start
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     destroy.add_argument("--yes", "-y", action="store_true", help="do not ask")
     destroy.add_argument("--dry-run", action="store_true", help="print the deletes only")
+    export = commands.add_parser(
+        "export", parents=[common], help="write the deployment as a CloudFormation template"
+    )
+    export.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
+    export.add_argument("--format", choices=["yaml", "json"], default="yaml")
     sandbox = commands.add_parser(
         "sandbox", parents=[common], help="the background local AWS (emulator and data plane)"
     )
@@ -132,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem = problem_from(exc)
         details = getattr(exc, "details", ())
         render.error(console, problem.code, problem.message, problem.advice, details)
-        return FAILED
+        # A call AWS's rules refuse is bad input: nothing was sent.
+        return BAD_INPUT if problem.code == REFUSED else FAILED
     except KeyboardInterrupt:
         console.print(
             "\n[yellow]Interrupted.[/] Run the same command again: it resumes where "
@@ -142,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(console: Console, args: argparse.Namespace, settings: Any) -> int:
-    offline = args.command == "plan" and args.offline
+    offline = (args.command == "plan" and args.offline) or args.command == "export"
     dry_run = bool(getattr(args, "dry_run", False))
     aws = None if offline else _aws(args, settings)
-    if aws is None and not (args.command in (None, "plan") or dry_run):
+    if aws is None and not (args.command in (None, "plan", "export") or dry_run):
         from runbook.errors import Problem
 
         raise RunbookError(
@@ -178,6 +185,10 @@ def _run(console: Console, args: argparse.Namespace, settings: Any) -> int:
 
         assert aws is not None
         return logs.run(console, aws, settings, since=args.since, follow=args.follow)
+    if args.command == "export":
+        from runbook.export.command import export
+
+        return export(console, runbook, output=args.output, fmt=args.format)
     return _destroy(console, runbook, assume_yes=args.yes, dry_run=dry_run)
 
 
@@ -237,7 +248,6 @@ def _attach_progress(console: Console, runbook: Runbook) -> Any:
 
 def _plan(console: Console, runbook: Runbook, *, as_json: bool, full: bool) -> int:
     from runbook.model_check import check
-    from runbook.preflight import check_instance_class
 
     actions: list[Action] = []
     for step in runbook.steps:
@@ -257,18 +267,27 @@ def _plan(console: Console, runbook: Runbook, *, as_json: bool, full: bool) -> i
             mutating = sum(1 for a in actions if getattr(a, "mutating", False))
             console.print(
                 f"{len(rows)} steps, {mutating} of them change something; every call "
-                "checked against botocore's service models. <name.Attr> is a value "
-                "known only once the call that makes it has run."
+                "checked against botocore's service models and AWS's documented rules. "
+                "<name.Attr> is a value known only once the call that makes it has run "
+                "(checked then)."
             )
-    class_check = check_instance_class(None, runbook.settings)
-    if class_check.level == "warning" and not as_json:
-        console.print(
-            f"[yellow]![/] {class_check.message} Deploy offers: "
-            f"{class_check.fix.description if class_check.fix else ''}."
-        )
     for problem in problems:
         print(f"invalid call: {problem}", file=sys.stderr)
+    if _report_refused(console, rows, to_stderr=as_json):
+        return BAD_INPUT
     return FAILED if problems else OK
+
+
+def _report_refused(console: Console, rows: list[dict[str, Any]], *, to_stderr: bool) -> bool:
+    """Say which calls AWS would refuse, why and what to do; True if any would be."""
+    from rich.console import Console as RichConsole
+
+    from runbook import render
+
+    refused = [row for row in rows if row.get("refused")]
+    if refused:
+        render.refused(RichConsole(stderr=True) if to_stderr else console, refused)
+    return bool(refused)
 
 
 def _preflight(console: Console, runbook: Runbook, *, assume_yes: bool) -> bool:

@@ -93,7 +93,13 @@ class Runbook:
         return [describe(a, self.known) for a in step.plan(settings or self.settings, None)]
 
     def rows(self, actions: list[Action]) -> list[dict[str, Any]]:
-        return [describe(a, self.known) for a in actions]
+        """Plan rows, each with the AWS rules it breaks (empty: AWS would take it)."""
+        from runbook.rules import check
+
+        return [
+            {**describe(a, self.known), "refused": [r.as_dict() for r in check(a, self.known)]}
+            for a in actions
+        ]
 
     # -- doing ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from runbook.plan import Action, ApiCall, Wait, capture, render, resolve
 from runbook.recovery.faults import Fault
 from runbook.recovery.lookups import Found
 from runbook.recovery.registry import Recovery, deployment_of, recovery_for
+from runbook.rules import refuse_if_broken
 from runbook.settings import DEPLOYMENT_TAG
 from runbook.steps.base import tagged
 
@@ -49,6 +50,8 @@ class Executor:
                 self.call(action)
 
     def call(self, action: ApiCall) -> dict[str, Any]:
+        # AWS's documented rules, with the values known now: a refused call never leaves.
+        refuse_if_broken(action, self.known)
         params = resolve(action.params, self.known, reveal=True)
         shown = render(action.params, self.known)
         return self.send(action, params, shown)

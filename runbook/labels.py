@@ -32,6 +32,7 @@ LABELS: dict[tuple[str, str], str] = {
     ("task_definition", "container_memory"): "Hard limit (MiB)",
     ("task_definition", "container_memory_reservation"): "Soft limit (MiB)",
     ("task_definition", "execution_role"): "Execution role",
+    ("task_definition", "task_role"): "Task role",
     ("task_definition", "flask_app"): "FLASK_APP",
     ("task_definition", "flask_env"): "FLASK_ENV",
     ("service", "name"): "Service",

@@ -11,6 +11,7 @@ from runbook.settings import Settings
 from runbook.steps.base import missing_on
 from runbook.steps.cluster import SLR_PATH
 from runbook.steps.image import image_present
+from runbook.steps.roles import WELL_KNOWN, is_ours
 from runbook.steps.security_groups import SUBNETS, VPC, discover_default_vpc
 
 # RDS stopped offering the t2 classes with PostgreSQL 13 and later.
@@ -115,25 +116,42 @@ def run(aws: Aws, s: Settings, *, sandbox: bool = False) -> tuple[list[Finding],
         findings.append(check_instance_class(aws, s))
     except Exception as exc:  # a look-up we cannot make is no reason to stop
         findings.append(Finding("instance class", "info", problem_from(exc).message))
-    role = missing_on(
-        ("NoSuchEntity",),
-        lambda: aws.call("iam", "get_role", RoleName=s.task_definition.execution_role),
-    )
-    findings.append(
-        Finding(
-            "roles",
-            "ok" if role else "info",
-            f"{s.task_definition.execution_role} exists"
-            if role
-            else f"{s.task_definition.execution_role} is missing: section V creates it",
-        )
-    )
+    findings.append(_roles_finding(aws, s))
     if not aws.call("iam", "list_roles", PathPrefix=SLR_PATH)["Roles"]:
         findings.append(
             Finding("roles", "info", "ECS's service-linked role is missing: section III creates it")
         )
     findings.append(_image_finding(aws, s, sandbox))
     return findings, known
+
+
+def _roles_finding(aws: Aws, s: Settings) -> Finding:
+    td = s.task_definition
+    role = missing_on(
+        ("NoSuchEntity",), lambda: aws.call("iam", "get_role", RoleName=td.execution_role)
+    )
+    if role is None:
+        if td.execution_role in WELL_KNOWN:
+            return Finding(
+                "roles",
+                "error",
+                f"{td.execution_role} is an account-wide role the runbook never creates, and "
+                "this account lacks it: leave task_definition.execution_role at its default.",
+            )
+        return Finding(
+            "roles",
+            "info",
+            f"section V creates {td.execution_role} and {td.task_role}, this deployment's own "
+            "roles (destroy deletes them)",
+        )
+    if is_ours(td.execution_role, role["Role"].get("Tags"), s.deployment.name):
+        return Finding("roles", "ok", f"{td.execution_role} exists and is this deployment's")
+    return Finding(
+        "roles",
+        "info",
+        f"{td.execution_role} is the account's: used as it is, never changed or deleted; "
+        f"ECS injects no DB_PWD, the app reads the password with its task role {td.task_role}",
+    )
 
 
 def _image_finding(aws: Aws, s: Settings, sandbox: bool) -> Finding:

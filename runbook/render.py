@@ -49,14 +49,40 @@ def plan_table(
             else _compact(row["params"], preview)
         )
         why = Text(f"wait: {row['wait']}" if "wait" in row else row.get("why", ""), style="italic")
+        refused = [
+            Text(f"\n✗ AWS would refuse {r['param']} = {r['value']}: {r['rule']}", style="bold red")
+            for r in row.get("refused", ())
+        ]
         cells = [
             str(n),
             *([] if one_section else [row["section"]]),
             call,
-            Text.assemble(why, "\n", (params, "dim")),
+            Text.assemble(why, "\n", (params, "dim"), *refused),
         ]
         table.add_row(*cells)
     return table
+
+
+def refused(
+    console: Console,
+    rows: list[dict[str, Any]],
+    outcome: str = "nothing was sent, and a deploy stops before sending them",
+) -> None:
+    """The calls AWS's documented rules refuse: parameter, value, rule, fix, and the source."""
+    console.print(
+        f"[bold red]✗ {len(rows)} call(s) would be refused by AWS:[/] {outcome}.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for row in rows:
+        for r in row["refused"]:
+            console.print(
+                f"  {row['service']}.{row['operation']} {r['param']} = {r['value']}: {r['rule']}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            console.print(f"    [yellow]fix:[/] {r['fix']}", highlight=False, soft_wrap=True)
+            console.print(f"    [dim]rule: {r['source']}[/]", highlight=False, soft_wrap=True)
 
 
 def findings(console: Console, found: Iterable[Finding]) -> None:

@@ -72,7 +72,11 @@ class TaskDefinition:
     memory: str = "512"
     container_memory: int = 500
     container_memory_reservation: int = 300
-    execution_role: str = "ecsTaskExecutionRole"
+    # The deployment's own roles (created, tagged and deleted by the runbook). Name an
+    # existing role of the account (e.g. the guide's ecsTaskExecutionRole) and it is used as
+    # it is: never tagged, changed or deleted.
+    execution_role: str = "flask-todo-execution-role"
+    task_role: str = "flask-todo-task-role"
     flask_app: str = "todo_app"
     flask_env: str = "production"
 
@@ -127,7 +131,11 @@ class Settings:
             load_balancer=LoadBalancer(name=f"{name}-elb", target_group=f"{name}-elb-target-group"),
             cluster=Cluster(name=f"{name}-cluster", log_group=f"/ecs/{name}"),
             database=Database(identifier=f"{name}-db"),
-            task_definition=TaskDefinition(family=name),
+            task_definition=TaskDefinition(
+                family=name,
+                execution_role=f"{name}-execution-role",
+                task_role=f"{name}-task-role",
+            ),
             service=Service(name=f"{name}-service"),
         )
 

@@ -106,6 +106,7 @@ PG_NAME = _all(
     ),
     _not(lambda v: v.lower() in RESERVED_NAMES, "is a name PostgreSQL or RDS reserves"),
 )
+ROLE_NAME = _pattern(r"[\w+=,.@-]{1,64}", "must be 1-64 characters of an IAM role name")
 PORT = _between(1, 65535)
 PASSWORD = _all(
     _pattern(r"[\x21-\x7e]{8,128}", "must be 8-128 printable ASCII characters, no spaces"),
@@ -159,9 +160,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("task_definition", "memory"): _pattern(r"\d{3,5}", "must be MiB as digits, such as 512"),
     ("task_definition", "container_memory"): _between(6, 30720, "MiB "),
     ("task_definition", "container_memory_reservation"): _between(6, 30720, "MiB "),
-    ("task_definition", "execution_role"): _pattern(
-        r"[\w+=,.@-]{1,64}", "must be 1-64 characters of an IAM role name"
-    ),
+    ("task_definition", "execution_role"): ROLE_NAME,
+    ("task_definition", "task_role"): ROLE_NAME,
     ("task_definition", "flask_app"): _pattern(r"[A-Za-z_][\w.:]*", "must be a module name"),
     ("task_definition", "flask_env"): _one_of(("production", "development")),
     ("service", "name"): ECS_NAME,
@@ -224,6 +224,13 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
     ):
         yield FieldError(
             "domain", "hosted_zone", domain.hosted_zone, f"must be {domain.name} or a parent of it"
+        )
+    if td.task_role == td.execution_role:
+        yield FieldError(
+            "task_definition",
+            "task_role",
+            td.task_role,
+            "must differ from the execution role: the task's own role reads only its secret",
         )
     sg = s.security_groups
     if len({sg.elb_sg, sg.ecs_sg, sg.db_sg}) < 3:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from todo_app import cors, db, errors, health, openapi, todos
-from todo_app.config import database_from_env, environment_from_env, pool_size_from_env
+from todo_app.config import (
+    database_from_env,
+    environment_from_env,
+    pool_size_from_env,
+    secret_arn_from_env,
+)
+from todo_app.credentials import REREAD_SECONDS
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -20,6 +27,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         ENVIRONMENT=environment_from_env(),
         DATABASE=database_from_env(),
+        DATABASE_SECRET_ARN=secret_arn_from_env(),
+        # Reads of the secret after a refused login: at least this far apart (seconds).
+        DB_SECRET_REREAD_SECONDS=REREAD_SECONDS,
         DB_POOL_MAX=pool_size_from_env(),
         DB_POOL_WAIT_SECONDS=5.0,
         DB_STATEMENT_TIMEOUT_MS=5_000,
@@ -28,6 +38,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if app.logger.level == logging.NOTSET:
+        # The app's own notices (its password read again after a rotation) reach the
+        # task's log too, not only its warnings.
+        app.logger.setLevel(logging.INFO)
 
     # Behind the ALB: take the client's scheme and host from X-Forwarded-Proto/-Host so the
     # todos' absolute URLs are the ones the client used (one proxy hop, so one value each).

@@ -7,8 +7,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from todo_app.secret import region_of
+
 ENVIRONMENTS = ("production", "development")
-DEFAULT_SSLMODE = "prefer"
 
 
 def _secret_fields(value: str | None) -> dict[str, str]:
@@ -35,25 +36,39 @@ def database_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
 
     DATABASE_URL (any libpq connection string) wins over the DB_* variables. Values are
     passed as keyword arguments, never pasted into a DSN, so a password holding spaces,
-    quotes, `@`, `/` or `=` reaches the server unchanged.
+    quotes, `@`, `/` or `=` reaches the server unchanged. DB_SSLMODE=verify-full with
+    DB_SSLROOTCERT (the RDS CA bundle) makes libpq check the database's certificate and
+    that it names DB_HOST.
     """
+    tls = {
+        "sslmode": environ.get("DB_SSLMODE") or None,
+        "sslrootcert": environ.get("DB_SSLROOTCERT") or None,
+    }
     url = environ.get("DATABASE_URL", "").strip()
     if url:
-        kwargs: dict[str, Any] = {"dsn": url}
-        if environ.get("DB_SSLMODE"):
-            kwargs["sslmode"] = environ["DB_SSLMODE"]
-        return kwargs
-    secret = _secret_fields(environ.get("DB_PWD"))
-    kwargs = {
-        "host": environ.get("DB_HOST") or None,
-        "port": environ.get("DB_PORT") or None,
-        "dbname": environ.get("DB_NAME") or None,
-        "user": environ.get("DB_USER_NAME") or secret.get("username") or None,
-        "password": secret.get("password") or environ.get("DB_PWD") or None,
-        "sslmode": environ.get("DB_SSLMODE") or DEFAULT_SSLMODE,
-    }
-    # Unset values are left out so libpq's own defaults (and PG* variables) still apply.
+        kwargs: dict[str, Any] = {"dsn": url, **tls}
+    else:
+        secret = _secret_fields(environ.get("DB_PWD"))
+        kwargs = {
+            "host": environ.get("DB_HOST") or None,
+            "port": environ.get("DB_PORT") or None,
+            "dbname": environ.get("DB_NAME") or None,
+            "user": environ.get("DB_USER_NAME") or secret.get("username") or None,
+            "password": secret.get("password") or environ.get("DB_PWD") or None,
+            **tls,
+        }
+    # Unset values are left out so libpq's own defaults and its PG* variables still apply
+    # (PGSSLMODE, or PGHOSTADDR: connect to that address, verify the certificate for DB_HOST).
     return {key: value for key, value in kwargs.items() if value is not None}
+
+
+def secret_arn_from_env(environ: Mapping[str, str] = os.environ) -> str | None:
+    """DB_SECRET_ARN, the secret to read the password from (again after a rotation)."""
+    arn = environ.get("DB_SECRET_ARN", "").strip()
+    if not arn:
+        return None
+    region_of(arn)  # a malformed ARN stops the app at start, saying why
+    return arn
 
 
 def database_is_configured(environ: Mapping[str, str] = os.environ) -> bool:

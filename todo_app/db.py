@@ -5,17 +5,36 @@ from __future__ import annotations
 import threading
 
 import click
-import psycopg2
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 from psycopg2 import extensions
 
+from todo_app.credentials import Credentials, connect, credentials_for
 from todo_app.dsn import connection_kwargs
 from todo_app.migrations import upgrade
 from todo_app.pool import Pool
+from todo_app.secret import SecretUnavailable
 
 _EXTENSION = "todo_app.pool"
+_CREDENTIALS = "todo_app.credentials"
 _pool_lock = threading.Lock()
+
+
+def get_credentials(app: Flask | None = None) -> Credentials:
+    """This process's password keeper, shared by the pool and the health probe."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    credentials = app.extensions.get(_CREDENTIALS)
+    if credentials is None:
+        with _pool_lock:
+            credentials = app.extensions.get(_CREDENTIALS)
+            if credentials is None:
+                credentials = credentials_for(
+                    app.config["DATABASE"],
+                    app.config["DATABASE_SECRET_ARN"],
+                    app.config["DB_SECRET_REREAD_SECONDS"],
+                )
+                app.extensions[_CREDENTIALS] = credentials
+    return credentials
 
 
 def get_pool(app: Flask | None = None) -> Pool:
@@ -28,15 +47,15 @@ def get_pool(app: Flask | None = None) -> Pool:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     pool = app.extensions.get(_EXTENSION)
     if pool is None:
+        credentials = get_credentials(app)
+        kwargs = connection_kwargs(app.config["DATABASE"], app.config["DB_STATEMENT_TIMEOUT_MS"])
         with _pool_lock:
             pool = app.extensions.get(_EXTENSION)
             if pool is None:
                 pool = Pool(
                     app.config["DB_POOL_MAX"],
                     app.config["DB_POOL_WAIT_SECONDS"],
-                    **connection_kwargs(
-                        app.config["DATABASE"], app.config["DB_STATEMENT_TIMEOUT_MS"]
-                    ),
+                    lambda: connect(kwargs, credentials),
                 )
                 app.extensions[_EXTENSION] = pool
     return pool
@@ -67,7 +86,11 @@ def close_pool(app: Flask) -> None:
 @with_appcontext
 def db_upgrade_command() -> None:
     """Apply the schema migrations that the database does not have yet."""
-    conn = psycopg2.connect(**connection_kwargs(current_app.config["DATABASE"]))
+    kwargs = connection_kwargs(current_app.config["DATABASE"])
+    try:
+        conn = connect(kwargs, get_credentials())
+    except SecretUnavailable as error:
+        raise click.ClickException(str(error)) from None
     try:
         applied = upgrade(conn)
     finally:

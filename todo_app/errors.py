@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from todo_app.pool import PoolTimeout
+from todo_app.secret import SecretUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,14 @@ def unexpected_error(error: Exception) -> tuple[Response, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
-    for error_class in (psycopg2.OperationalError, psycopg2.InterfaceError, PoolTimeout):
+    # SecretUnavailable: the password could not be read; /healthz says why, in full.
+    unavailable = (
+        psycopg2.OperationalError,
+        psycopg2.InterfaceError,
+        PoolTimeout,
+        SecretUnavailable,
+    )
+    for error_class in unavailable:
         app.register_error_handler(error_class, database_unavailable)
     app.register_error_handler(psycopg2.DataError, invalid_value)
     app.register_error_handler(Exception, unexpected_error)

@@ -11,8 +11,11 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from psycopg2 import extensions
 
+from todo_app.credentials import Credentials, authenticated, password_refused, with_password
+from todo_app.db import get_credentials
 from todo_app.dsn import connection_kwargs
 from todo_app.migrations import CURRENT_VERSION_SQL, LEDGER_EXISTS_SQL, MIGRATIONS
+from todo_app.secret import SecretUnavailable
 
 bp = Blueprint("health", __name__)
 
@@ -44,18 +47,32 @@ def _query(conn: extensions.connection, sql: str, deadline: float) -> Any:
     return row[0] if row else None
 
 
-def probe(database: dict[str, Any], timeout_seconds: float) -> int | None:
+def probe(database: dict[str, Any], credentials: Credentials, timeout_seconds: float) -> int | None:
     """Connect and ask for the schema version (None: never migrated), within timeout_seconds.
 
     A fresh asynchronous connection rather than a pooled one: libpq will not time out a
     connect in under 2 s, and a hung server must not hold the probe past its deadline.
     ALB checks come every few seconds, so the extra connection costs nothing that matters.
+    It logs in as the pool does, so a rotated password is found here too; the deadline
+    counts from each login attempt, after any read of the password's secret (which has its
+    own timeouts).
     """
-    deadline = time.monotonic() + timeout_seconds
     kwargs = connection_kwargs(database, statement_timeout_ms=int(timeout_seconds * 1000))
-    conn = psycopg2.connect(**kwargs, async_=1)
+    deadline = 0.0
+
+    def attempt(password: str | None) -> extensions.connection:
+        nonlocal deadline
+        deadline = time.monotonic() + timeout_seconds
+        conn = psycopg2.connect(**with_password(kwargs, password), async_=1)
+        try:
+            _wait(conn, deadline)  # a refused password surfaces here
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    conn = authenticated(attempt, credentials)
     try:
-        _wait(conn, deadline)
         if not _query(conn, LEDGER_EXISTS_SQL, deadline):
             return None
         return _query(conn, CURRENT_VERSION_SQL, deadline)
@@ -63,21 +80,38 @@ def probe(database: dict[str, Any], timeout_seconds: float) -> int | None:
         conn.close()
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: Exception, credentials: Credentials) -> str:
+    """What a person reads in the 503: libpq's first line, with what to check."""
     lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+    first = lines[0] if lines else type(error).__name__
+    if isinstance(error, SecretUnavailable):
+        return f"database password unavailable: {first}"
+    if password_refused(error) and credentials.secret is not None:
+        return (
+            f"database unavailable: {first} (also with the password in secret"
+            f" {credentials.secret.arn}; is it the secret of DB_USER_NAME on this database?)"
+        )
+    if "certificate" in first:
+        # Wrong CA, a name the certificate does not carry, or a missing CA bundle.
+        return (
+            f"database unavailable: its certificate could not be verified ({first});"
+            " check DB_SSLROOTCERT (the CA bundle) and that DB_HOST is a name on the"
+            " database's certificate"
+        )
+    return f"database unavailable: {first}"
 
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     started = time.monotonic()
+    credentials = get_credentials()
     try:
         config = current_app.config
-        version = probe(config["DATABASE"], config["HEALTH_TIMEOUT_SECONDS"])
-    except (psycopg2.Error, ProbeTimeout, OSError) as error:
-        current_app.logger.warning("health check failed: %s", error)
-        body = {"status": "unavailable", "error": f"database unavailable: {_reason(error)}"}
-        return jsonify(body), 503
+        version = probe(config["DATABASE"], credentials, config["HEALTH_TIMEOUT_SECONDS"])
+    except (psycopg2.Error, ProbeTimeout, OSError, SecretUnavailable) as error:
+        reason = _reason(error, credentials)
+        current_app.logger.warning("health check failed: %s", reason)
+        return jsonify(status="unavailable", error=reason), 503
     elapsed_ms = round((time.monotonic() - started) * 1000, 1)
     expected = MIGRATIONS[-1].version
     if version is None or version < expected:

@@ -16,7 +16,8 @@ from psycopg2 import sql
 from psycopg2.extensions import make_dsn
 
 from todo_app import create_app
-from todo_app.config import database_from_env, database_is_configured
+from todo_app.config import database_from_env, database_is_configured, secret_arn_from_env
+from todo_app.credentials import connect, credentials_for
 from todo_app.dsn import connection_kwargs
 from todo_app.embedded_pg import EmbeddedPostgres
 from todo_app.migrations import upgrade
@@ -43,8 +44,8 @@ def _ensure_database(server_dsn: str, dbname: str) -> None:
         conn.close()
 
 
-def _migrate(database: dict[str, str]) -> list[int]:
-    conn = psycopg2.connect(**connection_kwargs(database))
+def _migrate(database: dict[str, str], secret_arn: str | None) -> list[int]:
+    conn = connect(connection_kwargs(database), credentials_for(database, secret_arn))
     try:
         return upgrade(conn)
     finally:
@@ -78,8 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     embedded: EmbeddedPostgres | None = None
     try:
+        secret_arn = None
         if database_is_configured():
             database = database_from_env()
+            secret_arn = secret_arn_from_env()
             where = "the configured database"
         else:
             embedded = EmbeddedPostgres(args.pgdata)
@@ -87,8 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _ensure_database(embedded.dsn(), EMBEDDED_DBNAME)
             database = {"dsn": make_dsn(embedded.dsn(), dbname=EMBEDDED_DBNAME)}
             where = f"an embedded PostgreSQL in {args.pgdata}"
-        applied = _migrate(database)
-        app = create_app({"DATABASE": database})
+        applied = _migrate(database, secret_arn)
+        app = create_app({"DATABASE": database, "DATABASE_SECRET_ARN": secret_arn})
         print(f"Todo API on {where} (migrations applied now: {applied or 'none'})", flush=True)
         print(f"Serving on http://{args.host}:{args.port}/todos", flush=True)
         app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import select
 import threading
-from typing import Any
+from collections.abc import Callable
 
 from psycopg2 import extensions
 from psycopg2.pool import ThreadedConnectionPool
@@ -35,14 +35,28 @@ class Pool(ThreadedConnectionPool):
     psycopg2's pool raises as soon as every connection is taken and closes any returned
     connection beyond `minconn`; this one waits up to `wait_seconds` for a slot, keeps every
     idle connection, and drops dead ones (e.g. after a database restart) instead of handing
-    them out, so the app rides out a restart without being restarted itself.
+    them out, so the app rides out a restart without being restarted itself. New
+    connections come from `connect` (which rides out a password rotation).
     """
 
-    def __init__(self, maxconn: int, wait_seconds: float, **connect_kwargs: Any) -> None:
-        super().__init__(0, maxconn, **connect_kwargs)  # 0: open nothing until first asked
+    def __init__(
+        self, maxconn: int, wait_seconds: float, connect: Callable[[], extensions.connection]
+    ) -> None:
+        super().__init__(0, maxconn)  # 0: open nothing until first asked
         self.minconn = maxconn  # keep up to maxconn idle connections (see _putconn)
         self._slots = threading.BoundedSemaphore(maxconn)
         self._wait_seconds = wait_seconds
+        self._open = connect
+
+    def _connect(self, key: object = None) -> extensions.connection:
+        # psycopg2's own, but through `connect` rather than psycopg2.connect(**kwargs).
+        conn = self._open()
+        if key is not None:
+            self._used[key] = conn
+            self._rused[id(conn)] = key
+        else:
+            self._pool.append(conn)
+        return conn
 
     def acquire(self) -> extensions.connection:
         """A live connection in autocommit mode; raise PoolTimeout or OperationalError."""

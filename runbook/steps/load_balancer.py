@@ -33,6 +33,11 @@ def http_listener_key(s: Settings) -> str:
     return f"{s.load_balancer.name}.HTTP.ListenerArn"
 
 
+# Issue 7 item 6a: the ALB drops header fields that are not valid HTTP (request smuggling,
+# header injection) instead of passing them on to the app. Off by default in AWS.
+LOAD_BALANCER_ATTRIBUTES = {"routing.http.drop_invalid_header_fields.enabled": "true"}
+
+
 def _health_check(s: Settings) -> dict[str, Any]:
     lb = s.load_balancer
     return {
@@ -88,7 +93,8 @@ class LoadBalancerStep(Step):
         "Zones (AWS requires two), a target group of type ip (Fargate tasks register by IP) "
         "on port 5000 with health checks on /healthz, and an HTTP:80 listener forwarding to it. "
         "Unlike the guide's console defaults, health checks run every 15 s and two passes "
-        "make a target healthy (about 30 s instead of 150 s), and draining takes 30 s, not 300."
+        "make a target healthy (about 30 s instead of 150 s), draining takes 30 s, not 300, "
+        "and the load balancer drops header fields that are not valid HTTP."
     )
 
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
@@ -124,6 +130,10 @@ class LoadBalancerStep(Step):
             )
             if seen.found["listener"]:
                 seen.known[http_listener_key(s)] = seen.found["listener"]["ListenerArn"]
+            lb_attrs = aws.call(
+                "elbv2", "describe_load_balancer_attributes", LoadBalancerArn=lb["LoadBalancerArn"]
+            )["Attributes"]
+            seen.found["lb_attrs"] = {a["Key"]: a["Value"] for a in lb_attrs}
         if tg:
             seen.found["tg"] = tg
             seen.known[tg_arn(s).key] = tg["TargetGroupArn"]
@@ -233,6 +243,22 @@ class LoadBalancerStep(Step):
                         dns_key(s): "LoadBalancers.0.DNSName",
                         zone_key(s): "LoadBalancers.0.CanonicalHostedZoneId",
                     },
+                )
+            )
+        current = found.get("lb_attrs", {})
+        if any(current.get(k) != v for k, v in LOAD_BALANCER_ATTRIBUTES.items()):
+            actions.append(
+                ApiCall(
+                    "elbv2",
+                    "modify_load_balancer_attributes",
+                    {
+                        "LoadBalancerArn": lb_arn(s),
+                        "Attributes": [
+                            {"Key": k, "Value": v} for k, v in LOAD_BALANCER_ATTRIBUTES.items()
+                        ],
+                    },
+                    "drop HTTP header fields that are not valid instead of passing them to the app",
+                    self.number,
                 )
             )
         to_adopt = [

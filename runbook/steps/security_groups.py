@@ -24,8 +24,8 @@ def _rules(s: Settings) -> list[tuple[str, str, int, str | None]]:
     sg = s.security_groups
     return [
         (sg.elb_sg, "HTTP from the internet to the load balancer", sg.listener_port, None),
-        (sg.ecs_sg, "the app's port, from the load balancer only", sg.app_port, sg.elb_sg),
-        (sg.db_sg, "PostgreSQL, from the app's tasks only", sg.db_port, sg.ecs_sg),
+        (sg.ecs_sg, "app port, from the load balancer only", sg.app_port, sg.elb_sg),
+        (sg.db_sg, "PostgreSQL, from the app tasks only", sg.db_port, sg.ecs_sg),
     ]
 
 

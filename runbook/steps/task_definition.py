@@ -1,35 +1,20 @@
-"""Section V: the task definition (0.25 vCPU, 0.5 GB, port 5000), its execution role and image."""
+"""Section V: the task definition (0.25 vCPU, 0.5 GB, port 5000), its roles and image."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, resolve, tags
 from runbook.settings import Settings
-from runbook.steps import database
-from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
+from runbook.steps import database, roles
+from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
 from runbook.steps.image import repository_key
 
-EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-SECRET_POLICY = "fargate-runbook-read-db-secret"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-
-
-def role_arn_key(s: Settings) -> str:
-    return f"{s.task_definition.execution_role}.Arn"
+# The RDS CA bundle the image carries: the app checks the database's certificate and name.
+RDS_CA_BUNDLE = "/app/certs/rds-global-bundle.pem"
 
 
 def task_definition_key(s: Settings) -> str:
@@ -41,22 +26,10 @@ def image(s: Settings) -> str | Ref:
     return s.task_definition.image or Ref(repository_key(s), fmt="{}:latest")
 
 
-def _secret_policy(secret_arn: Any) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "secretsmanager:GetSecretValue",
-                "Resource": secret_arn,
-            }
-        ],
-    }
-
-
-def container_definition(s: Settings) -> dict[str, Any]:
+def container_definition(s: Settings, *, inject_password: bool = True) -> dict[str, Any]:
+    """The one container. inject_password: ECS puts DB_PWD in (only with our execution role)."""
     td, db, k = s.task_definition, s.database, database.keys(s)
-    return {
+    container = {
         "name": td.container_name,
         "image": image(s),
         "essential": True,
@@ -68,16 +41,17 @@ def container_definition(s: Settings) -> dict[str, Any]:
             {"name": "DB_HOST", "value": Ref(k["host"])},
             {"name": "DB_PORT", "value": str(s.security_groups.db_port)},
             {"name": "DB_NAME", "value": db.db_name},
-            # RDS for PostgreSQL 15+ refuses unencrypted connections; say so, do not hope.
-            {"name": "DB_SSLMODE", "value": "require"},
+            # Encrypted, and the server proven to be our database (RDS's CA, its host name).
+            {"name": "DB_SSLMODE", "value": "verify-full"},
+            {"name": "DB_SSLROOTCERT", "value": RDS_CA_BUNDLE},
+            # Where the app re-reads the password after a rotation (an ARN is no secret).
+            {"name": "DB_SECRET_ARN", "value": Ref(k["secret"])},
             {"name": "DB_USER_NAME", "value": db.master_username},
             {"name": "FLASK_APP", "value": td.flask_app},
             {"name": "FLASK_ENV", "value": td.flask_env},
             {"name": "PYTHONPATH", "value": "/app/src"},
             {"name": "PORT", "value": str(s.security_groups.app_port)},
         ],
-        # The password never sits in a plain variable: ECS fetches it at task start.
-        "secrets": [{"name": "DB_PWD", "valueFrom": Ref(k["secret"], fmt="{}:password::")}],
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -87,9 +61,15 @@ def container_definition(s: Settings) -> dict[str, Any]:
             },
         },
     }
+    if inject_password:
+        # The password never sits in a plain variable: ECS fetches it at task start.
+        container["secrets"] = [
+            {"name": "DB_PWD", "valueFrom": Ref(k["secret"], fmt="{}:password::")}
+        ]
+    return container
 
 
-def _registration(s: Settings) -> dict[str, Any]:
+def _registration(s: Settings, *, inject_password: bool) -> dict[str, Any]:
     td = s.task_definition
     return {
         "family": td.family,
@@ -97,8 +77,9 @@ def _registration(s: Settings) -> dict[str, Any]:
         "requiresCompatibilities": ["FARGATE"],
         "cpu": td.cpu,
         "memory": td.memory,
-        "executionRoleArn": Ref(role_arn_key(s)),
-        "containerDefinitions": [container_definition(s)],
+        "executionRoleArn": Ref(roles.arn_key(td.execution_role)),
+        "taskRoleArn": Ref(roles.arn_key(td.task_role)),
+        "containerDefinitions": [container_definition(s, inject_password=inject_password)],
     }
 
 
@@ -127,7 +108,8 @@ def _same(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
         return subset
 
     return all(
-        str(current.get(k)) == str(wanted[k]) for k in ("cpu", "memory", "executionRoleArn")
+        str(current.get(k)) == str(wanted[k])
+        for k in ("cpu", "memory", "executionRoleArn", "taskRoleArn")
     ) and norm(current["containerDefinitions"][0]) == norm(wanted["containerDefinitions"][0])
 
 
@@ -139,38 +121,19 @@ class TaskDefinitionStep(Step):
         "The task definition: 0.25 vCPU and 0.5 GB on Fargate, one container todo-api on "
         "port 5000 (hard limit 500 MiB, soft 300), started by bin/flask-run.sh, logging to "
         "CloudWatch. The database host comes from section IV; the password is injected from "
-        "Secrets Manager, never written in a plain variable as the guide does. The runbook "
-        "creates ecsTaskExecutionRole when the account lacks it, with read access to that "
-        "one secret, and, when no image is given, a private ECR repository to push to."
+        "Secrets Manager, never written in a plain variable as the guide does, and the "
+        "connection checks the database's certificate (verify-full). Where the guide uses the "
+        "account-wide ecsTaskExecutionRole, the deployment gets roles of its own, which "
+        "destroy deletes: an execution role (pulls the image, writes logs, injects the "
+        "password) and a task role, with which the app re-reads the password after RDS "
+        "rotates it; each may read that one secret and nothing else. Name an existing role "
+        "instead and it is used as it is, never changed. With no image given, a private ECR "
+        "repository to push to."
     )
 
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
         td, seen, deployment = s.task_definition, Observed(), s.deployment.name
-        role = missing_on(
-            ("NoSuchEntity",), lambda: aws.call("iam", "get_role", RoleName=td.execution_role)
-        )
-        if role:
-            role = role["Role"]
-            seen.found["role"] = role
-            seen.known[role_arn_key(s)] = role["Arn"]
-            attached = aws.call("iam", "list_attached_role_policies", RoleName=td.execution_role)
-            seen.found["attached"] = [p["PolicyArn"] for p in attached["AttachedPolicies"]]
-            inline = missing_on(
-                ("NoSuchEntity",),
-                lambda: aws.call(
-                    "iam", "get_role_policy", RoleName=td.execution_role, PolicyName=SECRET_POLICY
-                ),
-            )
-            seen.found["inline"] = inline and inline["PolicyDocument"]
-        seen.resources.append(
-            Resource(
-                "execution role",
-                td.execution_role,
-                role["Arn"] if role else "",
-                "exists" if role else "missing",
-                bool(role) and tagged(role.get("Tags"), deployment),
-            )
-        )
+        roles.discover(aws, s, seen)
         if not td.image:
             repos = missing_on(
                 ("RepositoryNotFoundException",),
@@ -237,58 +200,7 @@ class TaskDefinitionStep(Step):
         actions: list[Action] = []
         if "db" in found and database.keys(s)["host"] not in known:
             actions.append(database.database_available(s, self.number))
-        role = found.get("role")
-        if role is None:
-            actions.append(
-                ApiCall(
-                    "iam",
-                    "create_role",
-                    {
-                        "RoleName": td.execution_role,
-                        "AssumeRolePolicyDocument": json.dumps(TRUST),
-                        "Description": "Lets ECS pull the image, write logs and read the DB secret",
-                        "Tags": tags(deployment),
-                    },
-                    f"create {td.execution_role}: a fresh account does not have it",
-                    self.number,
-                    captures={role_arn_key(s): "Role.Arn"},
-                )
-            )
-        elif seen and not seen.resources[0].ours:
-            actions.append(
-                ApiCall(
-                    "iam",
-                    "tag_role",
-                    {"RoleName": td.execution_role, "Tags": tags(deployment)},
-                    adopt_why("role", td.execution_role),
-                    self.number,
-                )
-            )
-        if EXECUTION_POLICY not in found.get("attached", []):
-            actions.append(
-                ApiCall(
-                    "iam",
-                    "attach_role_policy",
-                    {"RoleName": td.execution_role, "PolicyArn": EXECUTION_POLICY},
-                    "let ECS pull images and write logs (AmazonECSTaskExecutionRolePolicy)",
-                    self.number,
-                )
-            )
-        secret = known.get(database.keys(s)["secret"])
-        if found.get("inline") != _secret_policy(secret) or secret is None:
-            actions.append(
-                ApiCall(
-                    "iam",
-                    "put_role_policy",
-                    {
-                        "RoleName": td.execution_role,
-                        "PolicyName": SECRET_POLICY,
-                        "PolicyDocument": _policy_json(Ref(database.keys(s)["secret"])),
-                    },
-                    "let ECS read the database password from Secrets Manager, and nothing else",
-                    self.number,
-                )
-            )
+        actions += roles.plan(s, seen, Ref(database.keys(s)["secret"]), self.number)
         if not td.image and "repository" not in found:
             actions.append(
                 ApiCall(
@@ -305,7 +217,8 @@ class TaskDefinitionStep(Step):
                     done_on=("RepositoryAlreadyExistsException",),
                 )
             )
-        wanted = _registration(s)
+        inject = not roles.lent(s, seen, "execution role")
+        wanted = _registration(s, inject_password=inject)
         current = found.get("task_definition")
         try:
             unchanged = current is not None and _same(current, resolve(wanted, known))
@@ -319,7 +232,14 @@ class TaskDefinitionStep(Step):
                     {**wanted, "tags": ecs_tags(deployment)},
                     f"register {td.family}"
                     + (" (a new revision: settings changed)" if current else "")
-                    + f": {td.cpu} CPU units, {td.memory} MiB",
+                    + f": {td.cpu} CPU units, {td.memory} MiB"
+                    + (
+                        ""
+                        if inject
+                        else f"; {td.execution_role} is the account's, not ours, so ECS does not "
+                        "inject DB_PWD: the app reads the password through DB_SECRET_ARN with "
+                        f"its task role {td.task_role}"
+                    ),
                     self.number,
                     captures={task_definition_key(s): "taskDefinition.taskDefinitionArn"},
                 )
@@ -327,7 +247,6 @@ class TaskDefinitionStep(Step):
         return actions
 
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
-        td = s.task_definition
         actions: list[Action] = []
         for r in seen.resources:
             if not (r.exists and r.ours):
@@ -354,39 +273,13 @@ class TaskDefinitionStep(Step):
                         done_on=("RepositoryNotFoundException",),
                     )
                 )
-            elif r.kind == "execution role":
-                actions += [
-                    ApiCall(
-                        "iam",
-                        "delete_role_policy",
-                        {"RoleName": td.execution_role, "PolicyName": SECRET_POLICY},
-                        "remove the role's secret access",
-                        self.number,
-                        done_on=("NoSuchEntity",),
-                    ),
-                    ApiCall(
-                        "iam",
-                        "detach_role_policy",
-                        {"RoleName": td.execution_role, "PolicyArn": EXECUTION_POLICY},
-                        "detach AmazonECSTaskExecutionRolePolicy",
-                        self.number,
-                        done_on=("NoSuchEntity",),
-                    ),
-                    ApiCall(
-                        "iam",
-                        "delete_role",
-                        {"RoleName": td.execution_role},
-                        f"delete {td.execution_role}",
-                        self.number,
-                        done_on=("NoSuchEntity",),
-                    ),
-                ]
-        return actions
+        return actions + roles.teardown(s, seen, self.number)
 
     def output_keys(self, s: Settings) -> list[str]:
-        return [role_arn_key(s), repository_key(s), task_definition_key(s)]
-
-
-def _policy_json(secret_arn: Ref) -> Ref:
-    """The policy names the secret's ARN, known only once section IV has run."""
-    return Ref(secret_arn.key, fmt=json.dumps(_secret_policy("{}")))
+        td = s.task_definition
+        return [
+            roles.arn_key(td.execution_role),
+            roles.arn_key(td.task_role),
+            repository_key(s),
+            task_definition_key(s),
+        ]

@@ -81,9 +81,9 @@ def test_destroy_removes_everything_ours_in_order(make_runbook, aws, settings, e
     ]
     runbook.destroy(plan)
     assert sum(inventory(aws, settings).values()) == 0
-    assert not aws.client("iam").list_roles(PathPrefix="/")["Roles"] or all(
-        r["RoleName"] != "ecsTaskExecutionRole" for r in aws.client("iam").list_roles()["Roles"]
-    )
+    assert not {"flask-todo-execution-role", "flask-todo-task-role"} & {
+        r["RoleName"] for r in aws.client("iam").list_roles()["Roles"]
+    }
     assert not runbook.state.path.exists()
     # A second destroy has nothing to do.
     assert make_runbook().destroy_plan() == []

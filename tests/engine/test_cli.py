@@ -34,10 +34,18 @@ def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Completed
     )
 
 
+def fixed_class(tmp_path: Path) -> list[str]:
+    """The settings with preflight's fix: the guide's db.t2.micro cannot run PostgreSQL 16."""
+    config = tmp_path / "fixed.toml"
+    config.write_text('[database]\ninstance_class = "db.t4g.micro"\n')
+    return ["--config", str(config)]
+
+
 def test_plan_json_works_with_no_credentials_and_no_network(tmp_path: Path) -> None:
-    done = run(["plan", "--json"], tmp_path, no_credentials_env(tmp_path))
+    done = run(["plan", "--json", *fixed_class(tmp_path)], tmp_path, no_credentials_env(tmp_path))
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
+    assert all(row["refused"] == [] for row in rows)
     assert {"section", "service", "operation", "params"} <= set(rows[0])
     assert rows[0]["section"] == "I" and rows[-1]["section"] == "VI"
     ops = [r["operation"] for r in rows]
@@ -49,10 +57,26 @@ def test_plan_json_works_with_no_credentials_and_no_network(tmp_path: Path) -> N
 
 def test_plan_masks_a_password_of_ones_own(tmp_path: Path) -> None:
     env = no_credentials_env(tmp_path) | {"RUNBOOK_DB_PASSWORD": "Very-s3cret-pw"}
-    done = run(["plan", "--json"], tmp_path, env)
+    done = run(["plan", "--json", *fixed_class(tmp_path)], tmp_path, env)
     assert done.returncode == 0
     assert "Very-s3cret-pw" not in done.stdout + done.stderr
     assert "********" in done.stdout
+
+
+def test_the_guides_class_is_refused_in_the_plan_with_reason_and_fix(tmp_path: Path) -> None:
+    """db.t2.micro on PostgreSQL 16: marked in the JSON and the table, and the exit is 2."""
+    done = run(["plan", "--json"], tmp_path, no_credentials_env(tmp_path))
+    assert done.returncode == cli.BAD_INPUT
+    rows = json.loads(done.stdout)
+    (refused,) = [row for row in rows if row["refused"]]
+    assert refused["operation"] == "CreateDBInstance"
+    (why,) = refused["refused"]
+    assert (why["param"], why["value"]) == ("DBInstanceClass", "'db.t2.micro'")
+    assert "db.t4g.micro" in why["fix"] and "db_instance_class" in why["source"]
+    assert "would be refused by AWS" in done.stderr
+    table = run(["plan"], tmp_path, no_credentials_env(tmp_path))
+    assert table.returncode == cli.BAD_INPUT
+    assert "AWS would refuse" in table.stdout and "database.instance_class" in table.stdout
 
 
 def test_invalid_settings_exit_2_naming_field_value_rule_and_call_nothing(

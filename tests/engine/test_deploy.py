@@ -52,12 +52,27 @@ def test_full_deploy_makes_the_guides_resources(make_runbook, aws, settings, eve
     )
     env = {e["name"]: e["value"] for e in container["environment"]}
     assert env["DB_HOST"] == db["Endpoint"]["Address"]
-    role = aws.client("iam").get_role(RoleName="ecsTaskExecutionRole")["Role"]
-    assert td["executionRoleArn"] == role["Arn"]
-    attached = aws.client("iam").list_attached_role_policies(RoleName="ecsTaskExecutionRole")
+    assert env["DB_SECRET_ARN"] == db["MasterUserSecret"]["SecretArn"]
+    iam = aws.client("iam")
+    role = iam.get_role(RoleName="flask-todo-execution-role")["Role"]
+    assert td["executionRoleArn"] == role["Arn"] and has_tag(role["Tags"], "flask-todo")
+    attached = iam.list_attached_role_policies(RoleName="flask-todo-execution-role")
     assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == [
         "AmazonECSTaskExecutionRolePolicy"
     ]
+    task_role = iam.get_role(RoleName="flask-todo-task-role")["Role"]
+    assert td["taskRoleArn"] == task_role["Arn"] and has_tag(task_role["Tags"], "flask-todo")
+    policy = iam.get_role_policy(
+        RoleName="flask-todo-task-role", PolicyName="flask-todo-read-db-secret"
+    )["PolicyDocument"]
+    assert policy["Statement"][0]["Resource"] == db["MasterUserSecret"]["SecretArn"]
+    assert not iam.list_attached_role_policies(RoleName="flask-todo-task-role")["AttachedPolicies"]
+
+    (lb,) = aws.client("elbv2").describe_load_balancers(Names=["flask-todo-elb"])["LoadBalancers"]
+    lb_attrs = aws.client("elbv2").describe_load_balancer_attributes(
+        LoadBalancerArn=lb["LoadBalancerArn"]
+    )["Attributes"]
+    assert {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"} in lb_attrs
 
     tg = aws.client("elbv2").describe_target_groups(Names=["flask-todo-elb-target-group"])[
         "TargetGroups"

@@ -75,6 +75,10 @@ def test_load_balancer_section() -> None:
     assert lb.params["Subnets"] == Ref("default-vpc.SubnetIds")
     (listener,) = calls(s, "II", "create_listener")
     assert (listener.params["Port"], listener.params["Protocol"]) == (80, "HTTP")
+    (lb_attrs,) = calls(s, "II", "modify_load_balancer_attributes")
+    assert lb_attrs.params["Attributes"] == [
+        {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}
+    ]
 
 
 def test_cluster_section_makes_what_a_fresh_account_lacks() -> None:
@@ -120,14 +124,36 @@ def test_task_definition_follows_the_guide_with_secrets_injected() -> None:
         env
     )
     assert env["FLASK_ENV"] == "production" and env["PYTHONPATH"] == "/app/src"
-    assert env["DB_SSLMODE"] == "require"
+    assert env["DB_SSLMODE"] == "verify-full"
+    assert env["DB_SSLROOTCERT"] == "/app/certs/rds-global-bundle.pem"
+    assert render(env["DB_SECRET_ARN"], {}) == "<flask-todo-db.MasterUserSecret.SecretArn>"
     assert "DB_PWD" not in env
     assert render(c["secrets"], {}) == [
         {"name": "DB_PWD", "valueFrom": "<flask-todo-db.MasterUserSecret.SecretArn>:password::"}
     ]
     assert c["logConfiguration"]["logDriver"] == "awslogs"
-    role_ops = [a.operation for a in offline(Settings(), "V")]
-    assert role_ops[:3] == ["create_role", "attach_role_policy", "put_role_policy"]
+    assert render(p["executionRoleArn"], {}) == "<flask-todo-execution-role.Arn>"
+    assert render(p["taskRoleArn"], {}) == "<flask-todo-task-role.Arn>"
+    role_ops = [(a.operation, a.params.get("RoleName")) for a in offline(Settings(), "V")][:5]
+    assert role_ops == [
+        ("create_role", "flask-todo-execution-role"),
+        ("attach_role_policy", "flask-todo-execution-role"),
+        ("put_role_policy", "flask-todo-execution-role"),
+        ("create_role", "flask-todo-task-role"),
+        ("put_role_policy", "flask-todo-task-role"),
+    ]
+
+
+def test_an_account_wide_execution_role_is_used_as_it_is() -> None:
+    """The guide's ecsTaskExecutionRole: no call touches it, and ECS injects no secret."""
+    s = Settings().replace("task_definition", execution_role="ecsTaskExecutionRole")
+    actions = offline(s, "V")
+    assert all(a.params.get("RoleName") != "ecsTaskExecutionRole" for a in actions)
+    (register,) = [a for a in actions if a.operation == "register_task_definition"]
+    (c,) = register.params["containerDefinitions"]
+    assert "secrets" not in c
+    assert "DB_SECRET_ARN" in {e["name"] for e in c["environment"]}
+    assert "ecsTaskExecutionRole is the account's" in register.why
 
 
 def test_service_turns_on_what_the_guide_leaves_off() -> None:

@@ -32,7 +32,11 @@ def test_defaults_are_the_guides() -> None:
         "512",
     )
     assert (td.container_memory, td.container_memory_reservation) == (500, 300)
-    assert td.execution_role == "ecsTaskExecutionRole"
+    # The deployment's own roles, not the account-wide ecsTaskExecutionRole of the guide.
+    assert (td.execution_role, td.task_role) == (
+        "flask-todo-execution-role",
+        "flask-todo-task-role",
+    )
     assert s.security_groups.app_port == 5000
     assert s.service.name == "flask-todo-service"
     assert s.deployment.region == "us-east-1"

@@ -67,8 +67,8 @@ def test_a_deploy_survives_a_lost_answer_on_every_changing_call(
     runbook.deploy()
 
     assert inventory(truth, settings) == COMPLETE
-    # Each of the 21 changing calls lost its first answer.
-    assert finished(events) == proxy.schedule.injected[LOST] == 21
+    # Each of the 24 changing calls lost its first answer.
+    assert finished(events) == proxy.schedule.injected[LOST] == 24
     assert changing_calls(events) <= lost(proxy)
     # The outputs are those a plain answer gives, in memory and in the state file.
     real = discovered(truth, settings, tmp_path)
@@ -81,7 +81,9 @@ def test_a_deploy_survives_a_lost_answer_on_every_changing_call(
         == (real["flask-todo-db-sg.GroupId"])
     )
     roles = truth.client("iam").list_roles()["Roles"]
-    assert [r["RoleName"] for r in roles].count("ecsTaskExecutionRole") == 1
+    names = [r["RoleName"] for r in roles]
+    assert names.count(settings.task_definition.execution_role) == 1
+    assert names.count(settings.task_definition.task_role) == 1
     (secret_arn,) = {
         e.params["containerDefinitions"][0]["secrets"][0]["valueFrom"]
         for e in events

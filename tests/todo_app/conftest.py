@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,13 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import psycopg2
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from psycopg2 import sql
 from psycopg2.extensions import connection, make_dsn
+from rds_stand_in import Login, Secret
 
+import todo_app
+from runbook.sandbox import CREDENTIALS, Emulator
 from todo_app import create_app
 from todo_app.db import close_pool
 from todo_app.embedded_pg import EmbeddedPostgres
@@ -140,6 +145,65 @@ def dedicated_server() -> Iterator[EmbeddedPostgres]:
         server.remove(with_parent=True)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tcp_server() -> Iterator[EmbeddedPostgres]:
+    """A server reached as RDS is: over TCP on 127.0.0.1, every login's password checked."""
+    server = EmbeddedPostgres(
+        Path(tempfile.mkdtemp(prefix="todo-test-tcp-")) / "data", tcp_port=_free_port()
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove(with_parent=True)
+
+
+@pytest.fixture
+def login(tcp_server: EmbeddedPostgres) -> Iterator[Login]:
+    """A role with a password and its own migrated database, on the TCP server."""
+    created = Login.create(tcp_server)
+    yield created
+    created.drop()
+
+
+@pytest.fixture
+def aws_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """What points boto3's default chain at the local emulator, as in the sandbox; set
+    here for apps in this process, returned for apps in their own."""
+    env = {
+        "AWS_ENDPOINT_URL": emulator.url,
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+    }
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def secrets_manager(emulator: Emulator) -> Any:
+    """A Secrets Manager client on the emulator (the default pretend account)."""
+    return boto3.client(
+        "secretsmanager", region_name="us-east-1", endpoint_url=emulator.url, **CREDENTIALS
+    )
+
+
+@pytest.fixture
+def secret(secrets_manager: Any, login: Login) -> Iterator[Secret]:
+    """The login's secret in the emulator, as RDS keeps the master user's."""
+    created = Secret.create(secrets_manager, login.user, login.password)
+    yield created
+    created.delete()
+
+
 @pytest.fixture
 def make_app() -> Iterator[Callable[..., Flask]]:
     """Build apps on given databases; their pools are closed after the test.
@@ -150,6 +214,26 @@ def make_app() -> Iterator[Callable[..., Flask]]:
 
     def _make(dsn: str, **config: object) -> Flask:
         app = create_app({"TESTING": True, "DATABASE": {"dsn": dsn}, **config})
+        apps.append(app)
+        return app
+
+    yield _make
+    for app in apps:
+        close_pool(app)
+
+
+@pytest.fixture
+def env_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
+    """Apps configured from the environment, as in a task (these variables and no others
+    of the DB_* kind); their pools are closed after the test."""
+    apps: list[Flask] = []
+
+    def _make(env: dict[str, str], **config: object) -> Flask:
+        for name in ("DATABASE_URL", "DB_PWD", "DB_SECRET_ARN", "DB_SSLMODE", "DB_SSLROOTCERT"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        app = create_app({"TESTING": True, **config})
         apps.append(app)
         return app
 
@@ -190,9 +274,7 @@ def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 @pytest.fixture
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return _free_port()
 
 
 @pytest.fixture
@@ -202,14 +284,14 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
     processes: list[subprocess.Popen[str]] = []
 
     def _spawn(args: list[str], **kwargs: object) -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            args,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-            **kwargs,  # type: ignore[call-overload]
-        )
+        options: dict[str, Any] = {
+            "stdout": subprocess.PIPE,
+            "stderr": subprocess.PIPE,
+            "text": True,
+            "start_new_session": True,
+            **kwargs,
+        }
+        process = subprocess.Popen(args, **options)
         processes.append(process)
         return process
 
@@ -222,6 +304,16 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.fixture
+def app_root(tmp_path: Path) -> Path:
+    """<tmp>/src/todo_app and <tmp>/bin, as the Dockerfile lays out /app."""
+    package = Path(todo_app.__file__).parent
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(package, tmp_path / "src" / "todo_app", ignore=ignore)
+    shutil.copytree(package / "bin", tmp_path / "bin", ignore=ignore)
+    return tmp_path
 
 
 @pytest.fixture

@@ -16,7 +16,12 @@ from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
 from todo_app import create_app
-from todo_app.config import database_from_env, database_is_configured, environment_from_env
+from todo_app.config import (
+    database_from_env,
+    database_is_configured,
+    environment_from_env,
+    secret_arn_from_env,
+)
 from todo_app.db import close_pool
 
 # Everything a DSN string would choke on: spaces, quotes, backslash, @, /, =, ?, #, %.
@@ -35,7 +40,6 @@ def test_db_variables_become_keyword_arguments() -> None:
         "dbname": "todo",
         "user": "todo_admin",
         "password": NASTY_PASSWORD,
-        "sslmode": "prefer",
     }
     assert database_is_configured(environ)
 
@@ -57,6 +61,24 @@ def test_port_and_sslmode_are_optional_settings() -> None:
     assert kwargs["port"] == "6543" and kwargs["sslmode"] == "require"
 
 
+def test_verify_full_takes_the_ca_bundle_from_db_sslrootcert() -> None:
+    environ = {
+        "DB_HOST": "flask-todo-db.abc.us-east-1.rds.amazonaws.com",
+        "DB_SSLMODE": "verify-full",
+        "DB_SSLROOTCERT": "/app/certs/rds-global-bundle.pem",
+    }
+    kwargs = database_from_env(environ)
+    assert kwargs["sslmode"] == "verify-full"
+    assert kwargs["sslrootcert"] == "/app/certs/rds-global-bundle.pem"
+
+
+def test_libpq_environment_variables_are_not_overridden() -> None:
+    # The sandbox sets PGHOSTADDR (connect there, verify the certificate for DB_HOST), and a
+    # shell may set PGSSLMODE: passing hostaddr or a default sslmode would defeat them.
+    kwargs = database_from_env({"DB_HOST": "db", "DB_NAME": "todo"})
+    assert kwargs == {"host": "db", "dbname": "todo"}
+
+
 def test_database_url_overrides_the_db_variables() -> None:
     environ = {"DATABASE_URL": "postgresql://u:p@h:5433/d", "DB_HOST": "ignored"}
     assert database_from_env(environ) == {"dsn": "postgresql://u:p@h:5433/d"}
@@ -65,7 +87,24 @@ def test_database_url_overrides_the_db_variables() -> None:
 
 def test_nothing_configured_means_no_database_named() -> None:
     assert not database_is_configured({})
-    assert database_from_env({}) == {"sslmode": "prefer"}
+    assert database_from_env({}) == {}
+
+
+def test_db_secret_arn_is_a_secrets_manager_arn() -> None:
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1a2b3c-AbCdEf"
+    assert secret_arn_from_env({"DB_SECRET_ARN": arn}) == arn
+    assert secret_arn_from_env({}) is None
+    for wrong in ("my-secret", "arn:aws:ssm:eu-west-1:123456789012:parameter/x"):
+        with pytest.raises(ValueError, match="DB_SECRET_ARN must be a Secrets Manager"):
+            secret_arn_from_env({"DB_SECRET_ARN": wrong})
+
+
+def test_a_malformed_db_secret_arn_stops_the_app_from_starting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DB_SECRET_ARN", "flask-todo-db-secret")
+    with pytest.raises(ValueError, match="DB_SECRET_ARN must be"):
+        create_app()
 
 
 @pytest.mark.parametrize(

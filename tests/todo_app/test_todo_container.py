@@ -76,7 +76,26 @@ def test_requirements_cover_the_runtime_and_not_the_embedded_server() -> None:
     lines = (CONTEXT / "requirements.txt").read_text().splitlines()
     requirements = [Requirement(line) for line in lines if line and not line.startswith("#")]
     names = {requirement.name.lower() for requirement in requirements}
-    assert names == {"flask", "psycopg2-binary", "gunicorn"}
+    assert names == {"flask", "psycopg2-binary", "gunicorn", "boto3"}
     for requirement in requirements:
         # What the tests run on satisfies what the image will install.
         assert requirement.specifier.contains(version(requirement.name), prereleases=True)
+
+
+# Where the RDS User Guide publishes the certificate bundle for all AWS Regions, and where
+# the task definition's DB_SSLROOTCERT expects it.
+RDS_GLOBAL_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+DB_SSLROOTCERT = "/app/certs/rds-global-bundle.pem"
+
+
+def test_the_rds_ca_bundle_is_in_the_image_where_db_sslrootcert_points() -> None:
+    adds = [shlex.split(rest) for rest in values("ADD")]
+    (fetch,) = [args for args in adds if RDS_GLOBAL_BUNDLE_URL in args]
+    *options, source, destination = fetch
+    assert (source, destination) == (RDS_GLOBAL_BUNDLE_URL, DB_SSLROOTCERT)
+    # ADD saves a downloaded file with mode 600 (root only): the app's user must read it.
+    (chmod,) = [option for option in options if option.startswith("--chmod=")]
+    assert int(chmod.removeprefix("--chmod="), 8) & 0o004
+    # --chmod on ADD needs BuildKit's Dockerfile frontend; the syntax line asks for it.
+    first_line = (CONTEXT / "Dockerfile").read_text().splitlines()[0]
+    assert first_line == "# syntax=docker/dockerfile:1"

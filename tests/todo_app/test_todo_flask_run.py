@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,21 +16,6 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
-
-import todo_app
-
-PACKAGE = Path(todo_app.__file__).parent
-
-
-@pytest.fixture
-def app_root(tmp_path: Path) -> Path:
-    """<tmp>/src/todo_app and <tmp>/bin, as the Dockerfile lays out /app."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(PACKAGE, tmp_path / "src" / "todo_app", ignore=ignore)
-    shutil.copytree(PACKAGE / "bin", tmp_path / "bin", ignore=ignore)
-    return tmp_path
 
 
 def container_env(app_root: Path, database: str, port: int, flask_env: str) -> dict[str, str]:

@@ -1,0 +1,235 @@
+"""Rules over several parameters at once, from cfn-lint's extensions or AWS's API reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runbook.rules import cfn
+from runbook.rules.core import UNKNOWN, Rule
+from runbook.rules.kinds import by_hand
+from runbook.rules.spec import (
+    ECS_API,
+    OWN_TEXT,
+    RDS_API,
+    TAGGING,
+    Combination,
+    Found,
+    settings_fix,
+)
+
+
+def tag_count(where: str) -> Combination:
+    def find(params: dict[str, Any]) -> Found:
+        tags = _dig(params, where)
+        if isinstance(tags, list | dict) and len(tags) > 50:
+            yield where, f"{len(tags)} tags", "at most 50 tags"
+
+    return Combination(
+        by_hand("a resource takes at most 50 tags", TAGGING, lambda _: True),
+        find,
+        OWN_TEXT,
+    )
+
+
+def _dig(params: dict[str, Any], path: str) -> Any:
+    value: Any = params
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return UNKNOWN
+        value = value[part]
+    return value
+
+
+def _fargate_pair(params: dict[str, Any]) -> Found:
+    cpu, memory = params.get("cpu"), params.get("memory")
+    if "FARGATE" not in (params.get("requiresCompatibilities") or []):
+        return
+    if cpu is UNKNOWN or memory is UNKNOWN or cpu is None or memory is None:
+        return
+    sizes = cfn.fargate_sizes()
+    if str(cpu) not in sizes:
+        yield "cpu", cpu, "Fargate takes cpu " + ", ".join(sizes)
+    elif not str(memory).isdigit() or int(memory) not in sizes[str(cpu)]:
+        allowed = ", ".join(map(str, sizes[str(cpu)]))
+        yield "memory", memory, f"Fargate with cpu {cpu} takes memory {allowed}"
+
+
+def _container_memory(params: dict[str, Any]) -> Found:
+    task_memory = params.get("memory")
+    for n, c in enumerate(params.get("containerDefinitions") or []):
+        hard, soft = c.get("memory"), c.get("memoryReservation")
+        if isinstance(hard, int) and str(task_memory).isdigit() and hard > int(task_memory):
+            yield (
+                f"containerDefinitions[{n}].memory",
+                hard,
+                f"the container's hard limit must fit in the task's memory ({task_memory} MiB)",
+            )
+        if isinstance(hard, int) and isinstance(soft, int) and soft > hard:
+            yield (
+                f"containerDefinitions[{n}].memoryReservation",
+                soft,
+                f"the soft limit must not exceed the hard limit ({hard} MiB)",
+            )
+
+
+def _major(version: str) -> str:
+    return version.split(".")[0]
+
+
+def _instance_class(params: dict[str, Any]) -> Found:
+    engine, version = params.get("Engine"), params.get("EngineVersion")
+    klass = params.get("DBInstanceClass")
+    if not all(isinstance(v, str) for v in (engine, version, klass)):
+        return
+    offered = cfn.instance_classes(engine, version)
+    if offered and klass not in offered:
+        hint = [c for c in ("db.t4g.micro", "db.t3.micro") if c in offered]
+        yield (
+            "DBInstanceClass",
+            klass,
+            f"RDS does not offer {klass} for {engine} {version}"
+            + (f" (it does offer {' and '.join(hint)})" if hint else ""),
+        )
+
+
+def _engine_version(params: dict[str, Any]) -> Found:
+    engine, version = params.get("Engine"), params.get("EngineVersion")
+    if not (isinstance(engine, str) and isinstance(version, str)):
+        return
+    versions = cfn.engine_versions(engine)
+    if versions and version not in versions and _major(version) not in versions:
+        majors = sorted({_major(v) for v in versions}, key=lambda v: int(v) if v.isdigit() else 0)
+        yield (
+            "EngineVersion",
+            version,
+            f"{engine} has no version {version} (majors: {', '.join(majors[-6:])})",
+        )
+
+
+def _one_password_source(params: dict[str, Any]) -> Found:
+    if params.get("ManageMasterUserPassword") is True and "MasterUserPassword" in params:
+        yield (
+            "MasterUserPassword",
+            params["MasterUserPassword"],
+            "cannot be given when ManageMasterUserPassword is on",
+        )
+
+
+def _timeout_below_interval(params: dict[str, Any]) -> Found:
+    timeout = params.get("HealthCheckTimeoutSeconds")
+    interval = params.get("HealthCheckIntervalSeconds")
+    if isinstance(timeout, int) and isinstance(interval, int) and timeout >= interval:
+        yield (
+            "HealthCheckTimeoutSeconds",
+            timeout,
+            f"must be less than the interval ({interval} s)",
+        )
+
+
+def _two_subnets(params: dict[str, Any]) -> Found:
+    subnets = params.get("Subnets")
+    minimum = cfn.extension("aws_elasticloadbalancingv2_loadbalancer/application_subnets")
+    fewest = minimum["then"]["properties"]["Subnets"]["minItems"]
+    application = params.get("Type", "application") == "application"
+    if isinstance(subnets, list) and application and len(subnets) < fewest:
+        yield "Subnets", subnets, f"an Application Load Balancer needs {fewest} or more subnets"
+
+
+def _capacity_order(params: dict[str, Any]) -> Found:
+    low, high = params.get("MinCapacity"), params.get("MaxCapacity")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        yield "MinCapacity", low, f"must not exceed MaxCapacity ({high})"
+
+
+def _policy_size(params: dict[str, Any]) -> Found:
+    document = params.get("PolicyDocument")
+    if isinstance(document, str) and len("".join(document.split())) > 10240:
+        yield "PolicyDocument", f"{len(document)} characters", "at most 10,240 characters"
+
+
+FARGATE = Combination(
+    Rule(
+        "Fargate's CPU and memory go in fixed pairs",
+        "cfn-lint extension aws_ecs_taskdefinition/fargate_cpu_memory",
+        lambda _: True,
+    ),
+    _fargate_pair,
+    settings_fix("task_definition.cpu", "task_definition.memory"),
+)
+CONTAINER_MEMORY = Combination(
+    by_hand(
+        "container memory within the task's; soft limit within the hard limit",
+        f"{ECS_API}/API_ContainerDefinition.html",
+        lambda _: True,
+    ),
+    _container_memory,
+    settings_fix(
+        "task_definition.container_memory", "task_definition.container_memory_reservation"
+    ),
+)
+INSTANCE_CLASS = Combination(
+    Rule(
+        "the instance class must be one RDS offers for the engine version",
+        "cfn-lint extension aws_rds_dbinstance/db_instance_class",
+        lambda _: True,
+    ),
+    _instance_class,
+    'Choose a class RDS offers for it: set database.instance_class = "db.t4g.micro" (or '
+    "db.t3.micro) in your settings; `runbook deploy` offers this fix.",
+)
+ENGINE_VERSION = Combination(
+    Rule(
+        "the engine version must be one RDS has",
+        "cfn-lint extension aws_rds_dbinstance/engine_version",
+        lambda _: True,
+    ),
+    _engine_version,
+    settings_fix("database.engine_version"),
+)
+PASSWORD_SOURCE = Combination(
+    by_hand(
+        "MasterUserPassword and ManageMasterUserPassword exclude each other",
+        RDS_API,
+        lambda _: True,
+    ),
+    _one_password_source,
+    OWN_TEXT,
+)
+TIMEOUT = Combination(
+    by_hand(
+        "the health check timeout must be less than its interval",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+        "target-group-health-checks.html",
+        lambda _: True,
+    ),
+    _timeout_below_interval,
+    settings_fix("load_balancer.health_check_interval"),
+)
+TWO_SUBNETS = Combination(
+    Rule(
+        "an Application Load Balancer needs subnets in two or more zones",
+        "cfn-lint extension aws_elasticloadbalancingv2_loadbalancer/application_subnets",
+        lambda _: True,
+    ),
+    _two_subnets,
+    "Add a default subnet in another zone (aws ec2 create-default-subnet), then run again.",
+)
+CAPACITY = Combination(
+    by_hand(
+        "MinCapacity must not exceed MaxCapacity",
+        "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
+        "API_RegisterScalableTarget.html",
+        lambda _: True,
+    ),
+    _capacity_order,
+    settings_fix("auto_scaling.max_tasks", "service.desired_count"),
+)
+POLICY_SIZE = Combination(
+    by_hand(
+        "a role's inline policies take at most 10,240 characters",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
+        lambda _: True,
+    ),
+    _policy_size,
+    OWN_TEXT,
+)

@@ -1,0 +1,149 @@
+"""A rule, a refusal, and how to find the values a rule applies to in a call's parameters."""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from runbook.plan import MASK, Ref, Secret
+
+
+@functools.cache
+def compiled(pattern: str) -> Any:
+    """Python's re where it can (fast); the regex package for \\p{L} and the like; else None."""
+    if "\\p" not in pattern:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # '[' inside a class: literal
+                return re.compile(pattern)
+        except re.error:
+            pass
+    import regex  # cfn-lint's own dependency; about 25 ms to import, so only when needed
+
+    try:
+        return regex.compile(pattern)
+    except regex.error:
+        return None
+
+
+class Unknown:
+    """A value only apply will know (a reference not yet produced): checked when known."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One constraint AWS documents, in words, with where we have it from."""
+
+    says: str  # "must be 1-255 characters of a-z A-Z 0-9 ..."
+    source: str  # "CloudFormation schema AWS::EC2::SecurityGroup.GroupDescription"
+    test: Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A call AWS would refuse: which parameter, its value, the rule, and the fix."""
+
+    operation: str  # e.g. ec2.CreateSecurityGroup
+    param: str
+    value: str
+    rule: str
+    fix: str
+    source: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "param": self.param,
+            "value": self.value,
+            "rule": self.rule,
+            "fix": self.fix,
+            "source": self.source,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.param} = {self.value}: {self.rule}"
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """A secret's value, checked like any other but never shown."""
+
+    value: Any
+
+
+def known_values(value: Any, known: Mapping[str, Any]) -> Any:
+    """References filled where known (else UNKNOWN); secrets kept, wrapped, for masking."""
+    if isinstance(value, Ref):
+        return value.fill(known[value.key]) if value.key in known else UNKNOWN
+    if isinstance(value, Secret):
+        return Hidden(value.value)
+    if isinstance(value, Mapping):
+        return {k: known_values(v, known) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [known_values(v, known) for v in value]
+    return value
+
+
+def at(params: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(concrete path, value) for a pattern: 'A[].B' walks lists, 'tags{}' a map's values,
+    'tags{key}' its keys. Missing and unknown values yield nothing: nothing to check yet."""
+    yield from _walk(params, _parts(path), "")
+
+
+@functools.cache
+def _parts(path: str) -> tuple[str, ...]:
+    parts: list[str] = []
+    for piece in path.split("."):
+        name, _, rest = piece.partition("[")
+        marker = "[" + rest if rest else ""
+        if "{" in name:
+            name, _, brace = name.partition("{")
+            marker = "{" + brace
+        if name:
+            parts.append(name)
+        if marker:
+            parts.append(marker)
+    return tuple(parts)
+
+
+def _walk(value: Any, parts: tuple[str, ...], where: str) -> Iterator[tuple[str, Any]]:
+    if value is UNKNOWN or value is None:
+        return
+    if not parts:
+        yield where, value
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "[]":
+        if isinstance(value, list):
+            for n, item in enumerate(value):
+                yield from _walk(item, rest, f"{where}[{n}]")
+    elif head == "{}":
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                yield from _walk(item, rest, f"{where}.{key}")
+    elif head == "{key}":
+        if isinstance(value, Mapping):
+            for key in value:
+                yield f"{where}{{{key}}}", key
+    elif isinstance(value, Mapping) and head in value:
+        yield from _walk(value[head], rest, f"{where}.{head}" if where else head)
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    if isinstance(value, Hidden):
+        return MASK
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plain(value: Any) -> Any:
+    return value.value if isinstance(value, Hidden) else value
