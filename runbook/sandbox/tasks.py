@@ -400,6 +400,11 @@ class Services:
                 self.world.client("ecr"), container["image"], self.world.account, self.world.region
             )
             moto_state.set_task(model, pull_stopped_at=moto_state.now())
+            # The image's files first: paths in the environment point into them.
+            shutil.copytree(root, task.folder, symlinks=True)
+            certs = task.folder / "app" / "certs"
+            certs.mkdir(parents=True, exist_ok=True)
+            shutil.copy(self.world.ca_bundle, certs / "rds-global-bundle.pem")
             env = container_environment(
                 container,
                 image,
@@ -422,10 +427,6 @@ class Services:
         except (PullError, SecretError, LogSetupError) as exc:
             self._stopped_before_start(task, model, str(exc))
             return
-        shutil.copytree(root, task.folder, symlinks=True)
-        certs = task.folder / "app" / "certs"
-        certs.mkdir(parents=True, exist_ok=True)
-        shutil.copy(self.world.ca_bundle, certs / "rds-global-bundle.pem")
         argv = list(container.get("entryPoint") or image.entrypoint) + list(
             container.get("command") or (image.cmd if not container.get("entryPoint") else [])
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,6 +60,16 @@ def test_a_task_that_dies_is_replaced_and_the_reason_shows(full_runbook, full_aw
     address = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
     assert address.startswith("127.")
     pid = next(int(p) for p in os.listdir("/proc") if p.isdigit() and _is_task(int(p), first))
+    environ = dict(
+        line.split("=", 1)
+        for line in Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+        if "=" in line
+    )
+    folder = os.readlink(f"/proc/{pid}/cwd").removesuffix("/app")
+    # The image's own code and CA bundle, inside the task's folder, not this checkout's.
+    assert environ["PYTHONPATH"] == f"{folder}/app/src"
+    assert environ["DB_SSLROOTCERT"] == f"{folder}/app/certs/rds-global-bundle.pem"
+    assert environ["HOST"] == address and environ["PGHOSTADDR"].startswith("127.")
     os.kill(pid, signal.SIGKILL)  # the container dies
     stopped = until(
         lambda: [
