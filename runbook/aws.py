@@ -38,10 +38,12 @@ class Aws:
         label: str = "",
         sleep: Callable[[float], None] = time.sleep,
         backoff: Backoff | None = None,
+        load_balancer_url: Callable[[str], str] | None = None,
     ) -> None:
         self.region = region
         self.endpoint_url = endpoint_url
         self.label = label
+        self._load_balancer_url = load_balancer_url
         self.session = boto3.Session(
             profile_name=profile, region_name=region, **(credentials or {})
         )
@@ -120,6 +122,22 @@ class Aws:
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    def url_for(self, url: str) -> str:
+        """Where a load balancer's URL answers from this machine: itself on AWS; on an
+        emulator, what its data plane says (LookupError if it has none: never probe a
+        name that resolves nowhere, or elsewhere)."""
+        if self._load_balancer_url is not None:
+            host = url.split("://", 1)[-1].split("/", 1)[0]
+            return self._load_balancer_url(host)
+        if self.endpoint_url:
+            raise LookupError(
+                "The local emulator makes no real load balancer and runs no containers: the "
+                "DNS name does not resolve, no task registers as a target, and the probe "
+                "cannot reach anything. `runbook --sandbox` runs a data plane beside the "
+                "emulator that does all three."
+            )
+        return url
 
     def has_credentials(self) -> bool:
         return self.session.get_credentials() is not None

@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--region", help="AWS region (default: AWS_REGION, then us-east-1)")
     common.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
     common.add_argument("--log", type=Path, metavar="FILE", help="append events as JSON lines")
+    common.add_argument(
+        "--timings",
+        metavar="SHAPE",
+        help="with --sandbox: instant (default), aws, or aws:FACTOR (AWS's waits, scaled)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="runbook",
@@ -90,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     deploy.add_argument("--plain", action="store_true", help="line prompts instead of the app")
-    commands.add_parser(
+    status = commands.add_parser(
         "status",
         parents=[common],
         help="each section's resources and health",
@@ -98,6 +103,16 @@ def _parser() -> argparse.ArgumentParser:
         "next to what AWS has, everything else that carries this deployment's tag, and the "
         "targets' health. Changes nothing.",
     )
+    status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    logs = commands.add_parser(
+        "logs",
+        parents=[common],
+        help="the app's output (CloudWatch)",
+        description="The app's output from the CloudWatch log group its task definition "
+        "names (works against AWS and the sandbox).",
+    )
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    logs.add_argument("--since", default="1h", help="how far back: 30s, 10m, 2h, 1d (default 1h)")
     destroy = commands.add_parser(
         "destroy",
         parents=[common],
@@ -120,11 +135,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["yaml", "json"], default="yaml")
     sandbox = commands.add_parser(
         "sandbox",
-        help="the background local AWS emulator",
-        description="Start or stop the local AWS emulator that --sandbox runs in the "
-        "background (stopping it forgets everything in it).",
+        parents=[common],
+        help="the background local AWS (emulator and data plane)",
+        description="Start, look at or stop the local AWS that --sandbox runs in the "
+        "background: the emulator and the data plane that runs the deployment (stopping it "
+        "forgets everything in it).",
     )
-    sandbox.add_argument("action", choices=["start", "stop"])
+    sandbox.add_argument("action", choices=["start", "stop", "status"])
     return parser
 
 
@@ -133,8 +150,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
 
     console = Console(stderr=False, highlight=False)
+    timings = None
+    if args.timings:
+        from runbook.sandbox import Timings, TimingsError
+
+        try:
+            timings = Timings.parse(args.timings)
+        except TimingsError as exc:
+            console.print(f"[red]✗[/] {exc}")
+            return BAD_INPUT
+    args.timings = timings
     if args.command == "sandbox":
-        return _sandbox_command(console, args.action)
+        from runbook.commands import sandbox as sandbox_command
+
+        return sandbox_command.run(console, args.action, timings)
     state = StateFile(args.state or default_state(args.sandbox))
     try:
         start = starting_settings(state, args.config, args.region)
@@ -233,8 +262,17 @@ def _run(console: Console, args: argparse.Namespace, start: Start, state: StateF
 
             return run_plain(runbook, console, assume_yes=args.yes)
         return _deploy(console, runbook, assume_yes=args.yes)
+    if args.command == "status" and args.json:
+        from runbook.commands import status_json
+
+        return status_json.run(runbook)
     if args.command == "status":
         return _status(console, runbook)
+    if args.command == "logs":
+        from runbook.commands import logs
+
+        assert aws is not None
+        return logs.run(console, aws, settings, since=args.since, follow=args.follow)
     if args.command == "export":
         from runbook.export.command import export
 
@@ -249,12 +287,20 @@ def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
     region = settings.deployment.region
     if args.sandbox:
         from runbook import sandbox
+        from runbook.errors import Problem
 
+        try:
+            endpoint = sandbox.ensure_running(timings=args.timings)
+        except sandbox.SandboxError as exc:
+            raise RunbookError(
+                Problem("Sandbox", str(exc), "See .runbook/sandbox.log; then run again.")
+            ) from exc
         return Aws(
             region,
-            endpoint_url=sandbox.ensure_running(),
+            endpoint_url=endpoint,
             credentials=sandbox.CREDENTIALS,
             label="local emulator (sandbox)",
+            load_balancer_url=sandbox.local_url,
         )
     aws = Aws(region, profile=args.profile, label=f"AWS {region}")
     return aws if aws.has_credentials() else None
@@ -267,8 +313,20 @@ def _runbook(args: argparse.Namespace, settings: Any, aws: Aws | None, state: St
     listener = ignore
     if args.log:
         listener = json_lines(args.log.open("a"))  # closed at exit
+    options: dict[str, Any] = {}
+    if args.sandbox:
+        from runbook.commands.sandbox import poll_sleep
+        from runbook.sandbox import Timings
+
+        options["sleep"] = poll_sleep(args.timings or Timings())
     return Runbook(
-        settings, aws, state, emit=listener, sandbox=args.sandbox, profile=args.profile or ""
+        settings,
+        aws,
+        state,
+        emit=listener,
+        sandbox=args.sandbox,
+        profile=args.profile or "",
+        **options,
     )
 
 
@@ -456,19 +514,12 @@ def _open_app(runbook: Runbook, args: argparse.Namespace, aws: Aws | None, start
         where = f"AWS {runbook.settings.deployment.region}" + (
             f", profile {profile}" if profile else ""
         )
-    return run_app(runbook, mode=mode, where=where, start=start) or OK
+    code = run_app(runbook, mode=mode, where=where, start=start) or OK
+    if args.sandbox:
+        from runbook.commands.sandbox import still_running_note
 
-
-def _sandbox_command(console: Console, action: str) -> int:
-    from runbook import sandbox
-
-    if action == "start":
-        console.print(f"The local AWS emulator answers at {sandbox.ensure_running()}")
-    elif sandbox.stop():
-        console.print("Stopped the local AWS emulator (everything in it is gone).")
-    else:
-        console.print("No local AWS emulator was running.")
-    return OK
+        print(still_running_note())
+    return code
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ from runbook.plan import Action, ApiCall, UnknownValue, Wait, describe
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile
 from runbook.steps import STEPS, Observed, Step
-from runbook.steps.image import image_present, pretend_push
 from runbook.steps.load_balancer import load_balancer_active
 from runbook.summary import Summary, summarise
 
@@ -174,8 +173,6 @@ class Runbook:
             return True
         self.emit(StepStarted(step.number, step.title))
         try:
-            if self.sandbox and step.key == "service":
-                self._pretend_push()
             actions = self.plan(step)
             self.check_inputs(step, actions)
             if actions and not confirm(step, actions):
@@ -253,9 +250,7 @@ class Runbook:
         assert self.aws is not None
         if wait and self.settings.load_balancer.name + ".LoadBalancerArn" in self.known:
             self._executor().wait(load_balancer_active(self.settings, "end"))
-        return summarise(
-            self.aws, self.settings, self.known, sandbox=self.sandbox, sleep=self.sleep
-        )
+        return summarise(self.aws, self.settings, self.known, sleep=self.sleep)
 
     # -- looking back and undoing ----------------------------------------------------------
 
@@ -359,20 +354,6 @@ class Runbook:
             f"This section needs {key}, which section {producer.number} ({producer.title}) "
             "makes, and it is not known yet.",
             f"Run section {producer.number} first, then run this one again.",
-        )
-
-    def _pretend_push(self) -> None:
-        """The emulator runs no containers, but section VI waits for the image: stand one in."""
-        assert self.aws is not None
-        if self.settings.task_definition.image or image_present(self.aws, self.settings):
-            return
-        pretend_push(self.aws, self.settings)
-        self.emit(
-            Notice(
-                "VI",
-                "sandbox: a stand-in image was pushed to the emulator's ECR "
-                "(a real deploy waits here for yours)",
-            )
         )
 
     def _learn(self, values: dict[str, Any]) -> None:

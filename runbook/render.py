@@ -316,6 +316,8 @@ def summary(console: Console, result: Summary) -> None:
             console.print(note)
         return
     console.print(f"Load balancer: [bold]{result.url}[/]", highlight=False)
+    if result.local_url:  # the sandbox: where it answers on this machine
+        console.print(f"On this machine: [bold]{result.local_url}[/]", highlight=False)
     table = Table(title="Target health", title_justify="left")
     for column in ("target", "port", "state", "reason"):
         table.add_column(column)

@@ -13,12 +13,6 @@ from runbook.aws import Aws
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
 
-EMULATOR_NOTE = (
-    "The local emulator makes no real load balancer and runs no containers: the DNS name "
-    "does not resolve, no task registers as a target, and the probe cannot reach anything. "
-    "Against AWS, the same run ends with healthy targets and a 200 from /healthz."
-)
-
 
 @dataclass(frozen=True)
 class Target:
@@ -43,6 +37,8 @@ class Summary:
     probe: Probe | None = None
     notes: list[str] = field(default_factory=list)
     domain: str = ""  # set when section VII gave the load balancer a name and HTTPS
+    # Where the load balancer answers from this machine, when that is not its URL (sandbox).
+    local_url: str = ""
 
     @property
     def url(self) -> str:
@@ -78,7 +74,6 @@ def summarise(
     s: Settings,
     known: Mapping[str, Any] | None = None,
     *,
-    sandbox: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Summary:
     """Uses the DNS name and target group ARN a deploy already knows; looks them up otherwise."""
@@ -113,11 +108,15 @@ def summarise(
             )
             for d in health["TargetHealthDescriptions"]
         ]
-    url = f"{summary.url}{s.load_balancer.health_check_path}"
-    if sandbox:
-        # Its DNS name resolves nowhere: asking would only send a query off this machine.
-        summary.probe = Probe(url, False, "not sent: the emulator's load balancer is not real")
-        summary.notes.append(EMULATOR_NOTE)
-    else:
-        summary.probe = probe(url, attempts=6, sleep=sleep)
+    path = s.load_balancer.health_check_path
+    try:
+        base = aws.url_for(summary.url)
+    except LookupError as exc:
+        # An emulator's DNS name resolves nowhere: asking would only send a query elsewhere.
+        summary.probe = Probe(f"{summary.url}{path}", False, "not sent: nothing answers there")
+        summary.notes.append(str(exc).strip("'\""))
+        return summary
+    if base != summary.url:
+        summary.local_url = base
+    summary.probe = probe(f"{base}{path}", attempts=6, sleep=sleep)
     return summary

@@ -28,13 +28,18 @@ _accounts = itertools.count(100_000_000_001)
 
 
 @pytest.fixture
-def aws(emulator: Emulator) -> Aws:
+def account() -> str:
+    return str(next(_accounts))
+
+
+@pytest.fixture
+def aws(emulator: Emulator, account: str) -> Aws:
     """A fresh pretend account for each test.
 
     A new account (moto's x-moto-account-id header) costs nothing up front, where resetting
-    the whole emulator costs about half a second a test.
+    the whole emulator costs about half a second a test. The emulator publishes the app's
+    image to a deployment's empty ECR repository, as the sandbox does (runbook.sandbox.image).
     """
-    account = str(next(_accounts))
     client = Aws("us-east-1", endpoint_url=emulator.url, credentials=CREDENTIALS, label="sandbox")
 
     def to_account(request: Any, **_: Any) -> None:

@@ -1,8 +1,7 @@
-"""The app's container image in ECR: is it there, how to push it, and the sandbox's stand-in."""
+"""The app's container image in ECR: is it there, and how to push it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,20 +50,4 @@ def image_pushed(s: Settings, known: Mapping[str, Any], section: str) -> Wait:
         interval=15,
         timeout=3600,
         retry_on=("ImageNotFoundException",),
-    )
-
-
-def pretend_push(aws: Aws, s: Settings) -> None:
-    """Sandbox only: put a stand-in manifest where a real push would put the image."""
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "layers": [],
-    }
-    aws.call(
-        "ecr",
-        "put_image",
-        repositoryName=s.task_definition.family,
-        imageManifest=json.dumps(manifest),
-        imageTag="latest",
     )

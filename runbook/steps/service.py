@@ -27,9 +27,11 @@ def _stable(r: dict[str, Any]) -> bool | str:
         return False
     svc = services[0]
     primary = next((d for d in svc["deployments"] if d.get("status") == "PRIMARY"), None)
-    if primary and primary.get("rolloutState") == "FAILED":
+    # After a circuit-breaker rollback the failed deployment is no longer PRIMARY: look at all.
+    failed = next((d for d in svc["deployments"] if d.get("rolloutState") == "FAILED"), None)
+    if failed:
         events = "; ".join(e["message"] for e in svc.get("events", [])[:3])
-        return (primary.get("rolloutStateReason") or "the deployment failed") + (
+        return (failed.get("rolloutStateReason") or "the deployment failed") + (
             f" (recent events: {events})" if events else ""
         )
     return (

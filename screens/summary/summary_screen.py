@@ -68,6 +68,8 @@ class SummaryScreen(Screen[None]):
                 else Text("none yet", style="dim"),
                 id="dns-name",
             )
+            if s.local_url:  # the sandbox: where the load balancer answers on this machine
+                yield Static(Text(f"on this machine: {s.local_url}", style="bold"), id="local-url")
             if s.url:
                 yield Static(Text("c copies it as a URL, http://…", style="dim"))
             yield Label("Targets", classes="heading")
@@ -97,7 +99,7 @@ class SummaryScreen(Screen[None]):
             return Text("not probed", style="dim")
         text = Text("✓ " if s.probe.ok else "✗ ", style="green" if s.probe.ok else "red")
         # The address is shown above; the path alone keeps the line short.
-        path = s.probe.url.removeprefix(s.url) or s.probe.url
+        path = s.probe.url.removeprefix(s.local_url or s.url) or s.probe.url
         text.append(f"GET {path} through the load balancer: {s.probe.detail}")
         return text
 
@@ -116,5 +118,6 @@ class SummaryScreen(Screen[None]):
 
     def action_copy(self) -> None:
         if self.summary and self.summary.url:
-            self.app.copy_to_clipboard(self.summary.url)
-            self.notify(f"Copied {self.summary.url}")
+            url = self.summary.local_url or self.summary.url  # one that answers from here
+            self.app.copy_to_clipboard(url)
+            self.notify(f"Copied {url}")

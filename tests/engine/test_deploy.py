@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -126,16 +127,26 @@ def test_a_changed_setting_is_rolled_out(make_runbook, aws, settings) -> None:
 
 
 def test_without_an_image_the_service_waits_for_the_push(
-    make_runbook, aws, settings, events
+    make_runbook, aws, settings, events, emulator, account
 ) -> None:
     """Outside the sandbox nobody pushes a stand-in: section VI waits, saying how to push."""
-    from runbook.steps.image import pretend_push
-
+    emulator.data_plane.ignore(account)  # this account plays AWS: only a person pushes
     pushes: list[float] = []
 
     def person_pushes_meanwhile(seconds: float) -> None:
-        if not pushes:
-            pretend_push(aws, settings)  # what `docker push` does, seen from ECR
+        if not pushes:  # what `docker push` does, seen from ECR
+            manifest = {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "layers": [],
+            }
+            aws.call(
+                "ecr",
+                "put_image",
+                repositoryName=settings.task_definition.family,
+                imageManifest=json.dumps(manifest),
+                imageTag="latest",
+            )
         pushes.append(seconds)
 
     runbook = make_runbook(sandbox=False, sleep=person_pushes_meanwhile)

@@ -1,0 +1,1 @@
+"""Commands of `runbook` beyond the guided deploy, one module each (cli.py registers them)."""

