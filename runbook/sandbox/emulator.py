@@ -87,6 +87,11 @@ class Emulator:
         on_listeners: Callable[[dict[str, str]], None] | None = None,
     ) -> None:
         os.environ.update(EMULATOR_ENV)
+        # moto reads the certificate wait once, when first imported, and the data plane's
+        # modules import moto before any emulator is made: set it where moto keeps it.
+        import moto.settings
+
+        moto.settings.ACM_VALIDATION_WAIT = int(EMULATOR_ENV["MOTO_ACM_VALIDATION_WAIT"])
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._port = port
         self._parts = tuple(parts)
