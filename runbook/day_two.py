@@ -173,8 +173,8 @@ def scale(aws: Aws, s: Settings, count: int) -> DayTwo:
     if s.auto_scaling.max_tasks:
         return _scale_range(aws, s, changed, svc, count)
     notes = [
-        f"{name} runs {svc['desiredCount']} task(s) now. The count is recorded with the "
-        "deployment's settings, so the next deploy keeps it."
+        f"{name} runs {svc['desiredCount']} task(s) now; the new count is recorded with the "
+        "settings, so the next deploy keeps it."
     ]
     if svc["desiredCount"] == count:
         return DayTwo("scale", f"Keep {name} at {count} task(s)?", (), tuple(notes), changed)
@@ -228,10 +228,9 @@ def _scale_range(
         )
     low_now, high_now = targets[0]["MinCapacity"], targets[0]["MaxCapacity"]
     notes = [
-        f"Auto Scaling owns {name}'s count ({svc['desiredCount']} now, between {low_now} and "
-        f"{high_now}): setting the count itself would be undone at its next scaling. So this "
-        f"changes its minimum to {count}; it moves the count into {count} to {high} at once and "
-        "keeps scaling on CPU within it. The minimum is recorded as the desired count setting.",
+        f"Auto Scaling owns the count ({svc['desiredCount']} now, {low_now} to {high_now}): a "
+        f"count set directly would be undone, so this sets its minimum to {count}, which moves "
+        f"the count into {count} to {high} at once. Recorded as the desired count setting.",
     ]
     if (low_now, high_now) == (count, high):
         return DayTwo("scale", f"Keep {name}'s minimum at {count}?", (), tuple(notes), changed)
@@ -267,10 +266,9 @@ def redeploy(aws: Aws, s: Settings) -> DayTwo:
         "ones stop once the new ones are healthy",
     )
     notes = [
-        f"New tasks of {name} start from {revision} (ECS resolves its image tag and its "
-        "secrets again); the old ones keep serving until the new ones pass the load "
-        "balancer's health checks. If the new tasks fail to start, the deployment circuit "
-        "breaker rolls back and the runbook shows why.",
+        f"New tasks of {revision} (its image tag and secrets resolved again) replace the old "
+        "ones once healthy; if they fail to start, the circuit breaker rolls back, and the "
+        "runbook shows why.",
     ]
     wait = _stable_wait(s, f"service {name} to be stable (new tasks of {revision})")
     return DayTwo(
@@ -313,14 +311,14 @@ def rollback(aws: Aws, s: Settings) -> DayTwo:
     notes = [
         f"Nothing is deregistered or deleted: {revision_name(current)} stays"
         + (
-            f", and `runbook rollback` again goes on to {revision_name(earlier[-2])}."
+            f"; another rollback goes on to {revision_name(earlier[-2])}."
             if len(earlier) > 1
             else "."
         ),
-        f"If the tasks of {revision_name(target)} fail to start, the deployment circuit breaker "
-        f"returns {name} to {revision_name(current)} and the runbook shows why.",
-        f"The next `runbook deploy` rolls {name} forward again, to the revision the settings "
-        f"describe ({revision_name(latest)} unless they change): it says so before it does.",
+        f"If its tasks fail to start, the circuit breaker returns {name} to "
+        f"{revision_name(current)}, and the runbook shows why.",
+        f"The next `runbook deploy` rolls forward to {revision_name(latest)} again (unless the "
+        "settings change); it says so first.",
     ]
     return DayTwo(
         "rollback",

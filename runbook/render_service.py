@@ -12,6 +12,8 @@ from rich.text import Text
 
 from runbook.service_status import ServiceStatus
 
+# A line that belongs to the row above: Textual drops a wrapped line's leading spaces.
+UNDER = "\u00a0\u00a0↳ "
 ROLLOUT_STYLE = {"COMPLETED": "green", "IN_PROGRESS": "yellow", "FAILED": "bold red"}
 TASK_STYLE = {"RUNNING": "green", "STOPPED": "dim", "DEACTIVATING": "yellow", "STOPPING": "yellow"}
 HEALTH_STYLE = {"healthy": "green", "unhealthy": "red", "initial": "yellow", "draining": "yellow"}
@@ -38,17 +40,19 @@ def headline(status: ServiceStatus) -> Text:
 
 
 def deployments(status: ServiceStatus) -> Text:
+    """status, revision, rollout state, then the counts: the state never wraps away."""
     lines = Text(overflow="fold")
+    width = max((len(d.revision) for d in status.deployments), default=0)
     for d in status.deployments:
-        line = Text(f"{d.status:<8} {d.revision:<16} {d.running}/{d.desired} running")
+        line = Text(f"{d.status:<7} {d.revision:<{width}} ")
+        line.append(f"{d.rollout or '?':<11}", style=ROLLOUT_STYLE.get(d.rollout, ""))
+        line.append(f" {d.running}/{d.desired} running")
         if d.pending:
             line.append(f", {d.pending} pending")
         if d.failed:
             line.append(f", {d.failed} failed", style="red")
-        line.append("  ")
-        line.append(d.rollout or "?", style=ROLLOUT_STYLE.get(d.rollout, ""))
         if d.reason and d.rollout != "COMPLETED":
-            line.append(f"\n  {d.reason}", style="dim")
+            line.append(f"\n{UNDER}{d.reason}", style="dim")
         lines.append_text(line)
         lines.append("\n")
     if not status.deployments:
@@ -68,7 +72,7 @@ def tasks(status: ServiceStatus) -> Text:
         if t.last_status == "STOPPED":
             line.append(f" stopped {clock(t.stopped)}", style="dim")
             if t.stopped_reason:
-                line.append(f"\n  {t.stopped_reason}", style="dim")
+                line.append(f"\n{UNDER}{t.stopped_reason}", style="dim")
         else:
             line.append(f" since {clock(t.started)}" if t.started else " starting")
         lines.append_text(line)

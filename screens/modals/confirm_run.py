@@ -56,18 +56,22 @@ class ConfirmRun(ModalScreen[bool]):
                 + ("s" if calls == 1 else "")
                 + " your account"
                 + (f", then {count(waits, 'wait')}" if waits else "")
-                + ". Looked up just now: only what is missing or different.",
+                + (
+                    ". Read from AWS just now."
+                    if self.notes
+                    else ". Looked up just now: only what is missing or different."
+                ),
                 classes="dialog-text",
             )
             with VerticalScroll(classes="dialog-body"):
+                if self.notes:  # short, and what to know before saying yes: first
+                    yield Static(
+                        Text("\n".join(f"· {note}" for note in self.notes), style="cyan"),
+                        id="day-two-notes",
+                    )
                 if self.changes:
                     yield Static(self._changes(), id="changes")
                 yield CallPreview(self.rows, params=True)
-                if self.notes:
-                    yield Static(
-                        Text("\n".join(f"· {note}" for note in self.notes), style="dim"),
-                        id="notes",
-                    )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run (y)", id="yes", variant="primary", compact=True)
                 yield Button("Cancel (n)", id="no", compact=True)

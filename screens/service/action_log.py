@@ -38,14 +38,16 @@ class ActionLog(Static):
         self._waiting = ""
         self._since: float | None = None
         self._calls = 0
+        self._title = ""
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
-        self._show()
+        self._draw()  # what was recorded before the screen was first shown
 
     def record(self, event: Event) -> None:
         if isinstance(event, StepStarted):
-            self.lines, self._calls = [Text(f"▶ {event.title}", style="bold")], 0
+            self._title, self._calls = event.title, 0
+            self.lines = [Text(f"▶ {event.title}", style="bold")]
         elif isinstance(event, CallMade) and event.mutating:
             self._calls += 1
             line = Text(f"  → {event.service} {operation_name(event.service, event.operation)}")
@@ -59,14 +61,14 @@ class ActionLog(Static):
                 self._waiting, self._since = event.what, time.monotonic() - event.elapsed
         elif isinstance(event, Notice) and event.level == "warning":
             self.lines.append(Text(f"  ! {event.message}", style="yellow"))
-        elif isinstance(event, StepFinished):
+        elif isinstance(event, StepFinished):  # ended well: one line says so
             self._waiting, self._since = "", None
             if event.status == "declined":
-                self.lines.append(Text("  not run: you cancelled; nothing changed", style="dim"))
+                self.lines = [Text(f"- {self._title}: not run; nothing changed", style="dim")]
             elif self._calls:
-                self.lines.append(Text(f"  ✓ done in {event.seconds} s", style="green"))
+                self.lines = [Text(f"✓ {self._title}: done in {event.seconds} s", style="green")]
             else:
-                self.lines.append(Text("  ✓ nothing to change: it is so already", style="green"))
+                self.lines = [Text(f"✓ {self._title}: nothing to change", style="green")]
         elif isinstance(event, StepFailed):
             self._waiting, self._since = "", None
             self.lines.append(Text(f"  ✗ {event.code}: {event.message}", style="bold red"))
@@ -82,8 +84,10 @@ class ActionLog(Static):
             self._show()
 
     def _show(self) -> None:
-        if not self.is_mounted:
-            return
+        if self.is_mounted:
+            self._draw()
+
+    def _draw(self) -> None:
         text = Text("\n", overflow="fold").join(self.lines)
         if self._waiting:
             text.append(f"\n  ⏳ {self._waiting} {elapsed(self._since)}", style="yellow")

@@ -116,9 +116,11 @@ class SummaryScreen(Screen[None]):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
-        table.add_row("s", "the service: deployments, tasks, newest events, live")
+        table.add_row("s", "the service, live: deployments, tasks, events")
         table.add_row("l", "its logs, following")
-        table.add_row("t d b", "scale, redeploy, roll back: each shows its calls first")
+        table.add_row("t", "scale: how many tasks run")
+        table.add_row("d", "redeploy: new tasks, same revision")
+        table.add_row("b", "roll back to the previous revision")
         return table
 
     def _next_steps(self) -> Table:

@@ -60,7 +60,7 @@ async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> Non
     app = app_for(runbook)
     async with app.run_test(size=SIZE) as pilot:
         await to_summary(pilot, app)
-        assert "the service: deployments, tasks" in plain(app.screen.query_one("#day-two"))
+        assert "the service, live: deployments, tasks" in plain(app.screen.query_one("#day-two"))
         summary = app.screen
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, ServiceScreen))
@@ -69,7 +69,7 @@ async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> Non
         assert "flask-todo-service · ACTIVE · 1 of 1 running · flask-todo:1" in plain(
             screen.query_one("#service-headline")
         )
-        assert "PRIMARY  flask-todo:1" in plain(screen.query_one("#deployments"))
+        assert "PRIMARY flask-todo:1 COMPLETED" in plain(screen.query_one("#deployments"))
         assert app.focused is screen.query_one("#service-body")  # keyboard: focus visible
         # Refreshed while on screen: a change in AWS shows without a key.
         aws.call("ecs", "update_service", cluster=CLUSTER, service=SERVICE, desiredCount=2)
