@@ -353,12 +353,12 @@ def after_rollback(facts: list[Fact], rolled_back: dict[str, Any] | None) -> lis
     if not rolled_back:
         return facts
     to, since = revision_name(rolled_back.get("to", "")), rolled_back.get("at")
-    when = time.strftime(" on %Y-%m-%d at %H:%M", time.localtime(since)) if since else ""
+    when = time.strftime(" of %Y-%m-%d %H:%M", time.localtime(since)) if since else ""
     return [
         dataclasses.replace(
             f,
-            applies=f"update_service rolls it forward again, undoing `runbook rollback`{when} "
-            f"(from {revision_name(rolled_back.get('from', ''))})",
+            applies=f"update_service rolls it forward again, undoing the `runbook rollback`"
+            f"{when} from {revision_name(rolled_back.get('from', ''))}",
         )
         if f.label == REVISION and f.differs and str(f.current) == to
         else f

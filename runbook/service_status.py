@@ -130,14 +130,15 @@ def _tasks(aws: Aws, s: Settings, svc: dict[str, Any]) -> list[TaskRow]:
     )[:STOPPED_SHOWN]
     rows = []
     for t in live + stopped:
-        address = _address(t)
-        ecs_health = str(t.get("healthStatus", "")).lower()
+        ecs_health = str(t.get("healthStatus", "")).lower().replace("unknown", "")
+        # A stopped task's address may be a newer task's now: no health for it.
+        seen = "" if t.get("lastStatus") == "STOPPED" else health.get(_address(t), ecs_health)
         rows.append(
             TaskRow(
                 t["taskArn"].rsplit("/", 1)[-1],
                 _revision(t.get("taskDefinitionArn", "")),
                 t.get("lastStatus", ""),
-                health.get(address, "" if ecs_health == "unknown" else ecs_health),
+                seen,
                 t.get("startedAt"),
                 t.get("stoppedAt"),
                 _why_stopped(t) if t.get("lastStatus") == "STOPPED" else "",

@@ -73,6 +73,8 @@ class Rollout:
             self.look()
 
     def look(self, *, quiet: bool = False) -> None:
+        from rich.padding import Padding
+
         from runbook import render_service
 
         try:
@@ -82,7 +84,7 @@ class Rollout:
         shown = render_service.deployments(status)
         if shown.plain != self._deployments and not quiet:
             self.console.print(Text("  deployments:", style="bold"))
-            self.console.print(Text("    ").append_text(shown), soft_wrap=True)
+            self.console.print(Padding(shown, (0, 0, 0, 4)))
         self._deployments = shown.plain
         for e in reversed(status.events):  # oldest first, as they happened
             key = (render_service.clock(e.at), e.message)
@@ -116,12 +118,12 @@ def run(console: Console, runbook: Runbook, args: argparse.Namespace) -> int:
         return Confirm.ask(plan.question, console=console, default=True)
 
     def show(event: Event) -> None:
+        rollout(event)  # what the service did, before the wait's end is said
         if isinstance(event, StepStarted) and event.section == SECTION:
             progress.close()
             console.rule(f"[bold]{event.title}")
         else:
             progress(event)  # the notes, each call, the wait, done
-        rollout(event)
 
     emit = runbook.emit
     runbook.emit = fan_out(emit, show)
