@@ -92,6 +92,7 @@ def test_a_changed_count_is_made_recorded_and_kept(
     assert plan.question == "Change flask-todo-service from 1 to 3 task(s)?"
     assert plan.actions[0].params == {"cluster": CLUSTER, "service": SERVICE, "desiredCount": 3}
     assert plan.actions[1].what.startswith("service flask-todo-service to be stable (3 task")
+    assert all(check(a, runbook.known) == [] for a in plan.actions)  # AWS's rules hold
     runbook.run_day_two(plan)
     assert changing(events) == ["update_service"]
     assert service(aws)["desiredCount"] == 3
@@ -125,7 +126,8 @@ def test_with_auto_scaling_the_count_is_its_minimum(make_runbook, aws, settings,
     ]
     assert plan.actions[0].params["MinCapacity"] == 2
     assert plan.actions[0].params["MaxCapacity"] == 4
-    assert "Auto Scaling owns flask-todo-service's count" in plan.notes[0]
+    assert all(check(a, runbook.known) == [] for a in plan.actions)
+    assert "Auto Scaling owns the count (1 now, 1 to 4)" in plan.notes[0]
     runbook.run_day_two(plan)
     assert changing(events) == ["register_scalable_target"]  # never update_service's count
     (target,) = aws.call(
@@ -151,6 +153,7 @@ def test_a_rollback_goes_back_one_revision_and_the_next_deploy_says_it_rolls_for
     (update, _wait) = plan.actions
     assert update.params["taskDefinition"].endswith("task-definition/flask-todo:1")
     assert "from flask-todo:2 to flask-todo:1" in update.why
+    assert all(check(a, runbook.known) == [] for a in plan.actions)
     assert any("Nothing is deregistered or deleted" in n for n in plan.notes)
     assert any("next `runbook deploy` rolls" in n for n in plan.notes)
     runbook.run_day_two(plan)
@@ -169,11 +172,11 @@ def test_a_rollback_goes_back_one_revision_and_the_next_deploy_says_it_rolls_for
     assert update.params["taskDefinition"].key == "flask-todo.taskDefinitionArn"
     (fact,) = [f for f in forward.differences(step) if f.label == "task definition"]
     assert (fact.current, fact.wanted) == ("flask-todo:1", "flask-todo:2")
-    assert "undoing `runbook rollback`" in fact.explain()
+    assert "undoing the `runbook rollback` of " in fact.explain()
     forward.apply(forward.step("V"))
     forward.apply(step)
     warnings = [e.message for e in events if isinstance(e, Notice) and e.level == "warning"]
-    assert any("undoing `runbook rollback`" in w for w in warnings)
+    assert any("undoing the `runbook rollback`" in w for w in warnings)
     assert service(aws)["taskDefinition"].endswith("flask-todo:2")
 
 
@@ -276,8 +279,8 @@ def test_the_rollback_reads_every_page_and_only_its_own_family(stub, offline_run
     assert (
         "back from flask-todo:5 to flask-todo:4 (image repo/flask-todo:v4)" in plan.actions[0].why
     )
-    assert any("goes on to flask-todo:2" in note for note in plan.notes)
-    assert any("(flask-todo:7 unless they change)" in note for note in plan.notes)
+    assert any("another rollback goes on to flask-todo:2" in note for note in plan.notes)
+    assert any("rolls forward to flask-todo:7 again" in note for note in plan.notes)
     ecs.add_response(
         "update_service",
         {},
