@@ -67,6 +67,7 @@ DAY_TWO = "day-two"
 POLL_EVERY = 2.0  # seconds between looks at the service while its view is shown
 LOGS_SINCE_MS = 10 * 60 * 1000  # the log view opens on the last 10 minutes
 FIRST_LINES = 500  # at most this many of them: the rest is `runbook logs --since`
+LINES_A_MESSAGE = 200
 # Below this width the section list folds away: the section itself needs the room.
 NARROW = 72
 
@@ -590,7 +591,9 @@ class RunbookApp(App[int]):
                     earlier = f"… {len(lines) - FIRST_LINES} earlier lines (runbook logs --since)"
                     lines = [earlier, *lines[-FIRST_LINES:]]
                 first = False
-                self.post_message(LogLines(lines, note))
+                # A burst goes in slices: each is drawn between keypresses, never all at once.
+                for first in range(0, max(len(lines), 1), LINES_A_MESSAGE):
+                    self.post_message(LogLines(lines[first : first + LINES_A_MESSAGE], note))
                 self._pause(wake, self.follow_every)
 
     def on_service_read(self, message: ServiceRead) -> None:
