@@ -19,7 +19,7 @@ from runbook.drift import Fact
 from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Wait
 from runbook.settings import DEPLOYMENT_TAG, Settings
-from runbook.steps.auto_scaling import DIMENSION, NAMESPACE, resource_id
+from runbook.steps.auto_scaling import scalable_target, where
 from runbook.steps.base import missing_on, tagged
 from runbook.steps.service import service_stable
 from runbook.validation import validate
@@ -203,19 +203,8 @@ def _scale_range(
     of this range" (Application Auto Scaling API Reference, RegisterScalableTarget).
     """
     name, high = s.service.name, s.auto_scaling.max_tasks
-    where = {
-        "ServiceNamespace": NAMESPACE,
-        "ResourceId": resource_id(s),
-        "ScalableDimension": DIMENSION,
-    }
-    targets = aws.call(
-        "application-autoscaling",
-        "describe_scalable_targets",
-        ServiceNamespace=NAMESPACE,
-        ResourceIds=[resource_id(s)],
-        ScalableDimension=DIMENSION,
-    )["ScalableTargets"]
-    if not targets:
+    target = scalable_target(aws, s)
+    if target is None:
         raise RunbookError(
             Problem(
                 "AutoScalingNotSetUp",
@@ -226,7 +215,7 @@ def _scale_range(
                 "keep a fixed count.",
             )
         )
-    low_now, high_now = targets[0]["MinCapacity"], targets[0]["MaxCapacity"]
+    low_now, high_now = target["MinCapacity"], target["MaxCapacity"]
     notes = [
         f"Auto Scaling owns the count ({svc['desiredCount']} now, {low_now} to {high_now}): a "
         f"count set directly would be undone, so this sets its minimum to {count}, which moves "
@@ -237,7 +226,7 @@ def _scale_range(
     register = ApiCall(
         "application-autoscaling",
         "register_scalable_target",
-        {**where, "MinCapacity": count, "MaxCapacity": high},
+        {**where(s), "MinCapacity": count, "MaxCapacity": high},
         f"let Auto Scaling run {name} between {count} and {high} tasks (now {low_now} to "
         f"{high_now})",
         SECTION,

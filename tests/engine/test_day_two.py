@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.stub import Stubber
 
 from runbook.aws import Aws
 from runbook.day_two import SECTION
@@ -181,27 +179,6 @@ def test_a_rollback_goes_back_one_revision_and_the_next_deploy_says_it_rolls_for
 
 
 # -- exact calls (Stubber) ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def offline_aws() -> Aws:
-    return Aws("us-east-1", credentials={"aws_access_key_id": "x", "aws_secret_access_key": "y"})
-
-
-@pytest.fixture
-def stub(offline_aws: Aws) -> Iterator:
-    stubbers: dict[str, Stubber] = {}
-
-    def get(name: str) -> Stubber:
-        if name not in stubbers:
-            stubbers[name] = Stubber(offline_aws.client(name))
-            stubbers[name].activate()
-        return stubbers[name]
-
-    yield get
-    for stubber in stubbers.values():
-        stubber.assert_no_pending_responses()  # every expected call was made, in order
-        stubber.deactivate()
 
 
 @pytest.fixture

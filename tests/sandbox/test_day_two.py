@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import io
-import time
-from typing import Any
 
 import pytest
 from rich.console import Console
@@ -16,12 +14,9 @@ from rich.console import Console
 from runbook.aws import Aws
 from runbook.commands import day_two as day_two_command
 from runbook.errors import RunbookError
+from tests.sandbox.test_dataplane import service, until
 
 CLUSTER, SERVICE = "flask-todo-cluster", "flask-todo-service"
-
-
-def service(aws: Aws) -> dict[str, Any]:
-    return aws.call("ecs", "describe_services", cluster=CLUSTER, services=[SERVICE])["services"][0]
 
 
 def get(url: str, path: str) -> tuple[int, str]:
@@ -56,14 +51,6 @@ def serving(aws: Aws) -> tuple[set[str], set[str]]:
         if d["TargetHealth"]["State"] == "healthy"
     }
     return revisions, healthy ^ addresses  # empty: the targets are those tasks
-
-
-def until(condition: Any, seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (found := condition()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-    return found
 
 
 def test_a_rollback_serves_the_old_revision_and_a_failed_redeploy_is_explained(
