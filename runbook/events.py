@@ -59,7 +59,57 @@ class StepFailed:
     details: tuple[str, ...] = ()
 
 
-Event = StepStarted | CallMade | Waiting | Notice | StepFinished | StepFailed
+@dataclass(frozen=True)
+class ImageProgress:
+    """The app's image, built and pushed in the background while other sections run."""
+
+    section: str  # the section whose run started it
+    image: str  # <repository URI>:<version>
+    phase: str  # login | build | push | pushed | present | failed
+    message: str  # one line, in the engine's words or the runbook's
+    layers_done: int = 0
+    layers_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    # False when only the counts moved: a front end may redraw one line instead of adding one.
+    milestone: bool = True
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One of an ECS service's deployments, as describe_services tells it."""
+
+    id: str
+    status: str  # PRIMARY (the one ECS rolls towards) | ACTIVE (older, being replaced)
+    task_definition: str  # family:revision
+    rollout: str  # IN_PROGRESS | COMPLETED | FAILED
+    desired: int
+    running: int
+    pending: int
+    failed: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceEvent:
+    id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A service rolling onto a revision: its deployments (old and new tasks) and its events
+    since the rollout began, newest first; sent whenever either changes."""
+
+    section: str
+    service: str
+    deployments: tuple[Deployment, ...]
+    events: tuple[ServiceEvent, ...]
+
+
+Event = (
+    StepStarted | CallMade | Waiting | Notice | StepFinished | StepFailed | ImageProgress | Rollout
+)
 Listener = Callable[[Event], None]
 
 
