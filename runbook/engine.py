@@ -401,8 +401,8 @@ class Runbook:
 
     def _image_job(self, step: Step, *, retry: bool = False) -> ImageJob | None:
         """The build and push of this version, started once its repository exists and the
-        version is not in it yet. retry: start again after a failure (the section that needs
-        the image is running)."""
+        version is not in it yet. retry: start again after a failure that a section has
+        already reported (the section that needs the image is being run again)."""
         s, engine = self.settings, self.build.engine
         if s.task_definition.image or engine is None or self.aws is None:
             return None
@@ -417,7 +417,7 @@ class Runbook:
         if image is None:
             return None
         job = self._jobs.get(image)
-        if job is not None and not (retry and job.failed):
+        if job is not None and not (retry and job.failed and job.reported):
             return job
         if image in self._present:
             return None
@@ -469,6 +469,7 @@ class Runbook:
                 self.emit(Waiting(action.section, action.what, round(elapsed, 1), job.now))
                 told = elapsed
         if job.problem is not None:
+            job.reported = True  # said once as this section's failure; a rerun builds again
             raise RunbookError(job.problem)
 
     # -- inside ---------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class ImageJob:
         self.image, self.platform, self.section = image, platform, section
         self.emit, self.sleep = emit, sleep
         self.problem: Problem | None = None
+        self.reported = False  # its failure has been a section's failure
         self.now = "waiting to start"  # what it is doing, in a few words (for waits)
         self.started = time.monotonic()
         self.finished: float | None = None
