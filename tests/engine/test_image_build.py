@@ -73,7 +73,7 @@ def test_login_build_and_push_are_dockers_own_command_lines(
     # Progress, from the engine's own output: built step by step, pushed layer by layer.
     progress = [e for e in events if isinstance(e, ImageProgress)]
     assert {e.section for e in progress} == {"III"}  # started as soon as III made the repo
-    assert [e.phase for e in progress][0] == "login" and progress[-1].phase == "pushed"
+    assert progress[0].phase == "login" and progress[-1].phase == "pushed"
     assert any(re.match(r"step \d+/\d+: COPY", e.message) for e in progress)
     pushing = [e for e in progress if e.phase == "push" and e.bytes_total]
     assert pushing, "byte counts come from docker's terminal output (a pseudo-terminal)"
