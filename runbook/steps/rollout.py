@@ -34,6 +34,14 @@ def steady(svc: dict[str, Any]) -> bool:
     )
 
 
+def _completed(deployment: dict[str, Any] | None) -> bool:
+    """A deployment done: every desired task running (the failed one may still be listed)."""
+    return bool(deployment) and (
+        deployment.get("rolloutState") == "COMPLETED"  # type: ignore[union-attr]
+        and deployment.get("runningCount") == deployment.get("desiredCount")  # type: ignore[union-attr]
+    )
+
+
 def _events(svc: dict[str, Any], count: int = 3) -> str:
     return "; ".join(e["message"] for e in svc.get("events", [])[:count])
 
@@ -74,7 +82,7 @@ class RolloutWatch:
             if back_to is None or back_to == self.failed.get("taskDefinition"):
                 # No rollback: the failed deployment stays; nothing more will happen.
                 return f"{reason}" + (f" (recent events: {events})" if events else "")
-            if not steady(svc):
+            if not _completed(primary):
                 return False  # rolling back: the reports show it until it is done
             return (
                 f"{reason} The circuit breaker rolled the service back to "

@@ -103,7 +103,11 @@ def test_a_failed_rollout_is_watched_until_rolled_back_then_explained() -> None:
     )
     assert watch.until(failing) is False  # rolling back: keep showing it
     assert watch.report(failing).deployments[1].failed == 3
-    verdict = watch.until(answer(1, 1, deployment(1, "PRIMARY", "COMPLETED", 1)))
+    # Rolled back: the old revision's deployment is done (the failed one may stay listed).
+    rolled_back = answer(
+        1, 1, deployment(1, "PRIMARY", "COMPLETED", 1), deployment(2, "ACTIVE", "FAILED", 0)
+    )
+    verdict = watch.until(rolled_back)
     assert isinstance(verdict, str)
     assert verdict.startswith("ECS deployment circuit breaker: tasks failed to start.")
     assert "rolled the service back to flask-todo:1, which is running again" in verdict
