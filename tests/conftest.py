@@ -13,8 +13,8 @@ from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.events import Event
 from runbook.image import Build, ContainerEngine
-from runbook.sandbox import CREDENTIALS, Emulator, Timings
-from runbook.sandbox.container_engine import install
+from runbook.sandbox import CREDENTIALS, Emulator
+from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
 
@@ -49,9 +49,7 @@ def engine_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def container_engine(emulator: Emulator, engine_store: Path) -> ContainerEngine:
     """The sandbox's stand-in for docker's command line, pushing into this emulator's ECR:
     there is no container engine on these machines (see runbook.sandbox.container_engine)."""
-    return ContainerEngine(
-        str(install(engine_store / "bin", emulator.url, engine_store, Timings()))
-    )
+    return stand_in(emulator.url, engine_store)
 
 
 _accounts = itertools.count(100_000_000_001)

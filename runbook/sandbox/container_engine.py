@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from runbook.image.container_engine import ContainerEngine
 from runbook.sandbox.image import ARCHITECTURES, Images, instructions, source_digest
 from runbook.sandbox.timings import Timings
 
@@ -77,6 +78,11 @@ def install(folder: Path, endpoint: str, store: Path, timings: Timings) -> Path:
     )
     shim.chmod(0o755)
     return shim
+
+
+def stand_in(endpoint: str, store: Path, timings: Timings | None = None) -> ContainerEngine:
+    """The stand-in as the engine a Runbook is given (the tests' and the benches' way)."""
+    return ContainerEngine(str(install(store / "bin", endpoint, store, timings or Timings())))
 
 
 def recorded(store: Path) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.image import Build, ContainerEngine
 from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings
-from runbook.sandbox.container_engine import install
+from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
 
@@ -71,8 +71,7 @@ def sandbox_engine(data_plane_emulator: Emulator, timings: Timings) -> Container
     """The sandbox's container engine stand-in, building into the store its tasks run from."""
     plane = data_plane_emulator.data_plane
     assert plane is not None
-    shim = install(plane.folder / "bin", data_plane_emulator.url, plane.folder, timings)
-    return ContainerEngine(str(shim))
+    return stand_in(data_plane_emulator.url, plane.folder, timings)
 
 
 @pytest.fixture
