@@ -302,13 +302,16 @@ class DataPlane:
 
     def warm_up(self, region: str = "us-east-1") -> None:
         """moto builds an account's backends on first use (about a second for EC2's default
-        VPC): do it now for the default account, while the command line is still starting."""
+        VPC, two for IAM's managed policies): do it now for the default account, while the
+        command line is still starting."""
         world = World(self, DEFAULT_ACCOUNT, region)
         for service, call in (
             ("ec2", "describe_vpcs"),
             ("elbv2", "describe_load_balancers"),
             ("ecs", "list_clusters"),
             ("rds", "describe_db_instances"),
+            # IAM's first call loads every AWS-managed policy (seconds): not in section III.
+            ("iam", "list_roles"),
         ):
             with contextlib.suppress(Exception):
                 getattr(world.client(service), call)()
