@@ -432,8 +432,10 @@ class Runbook:
             image=image,
             platform=platform_for(s.task_definition.cpu_architecture),
             section=step.number,
-            emit=self.emit,
-            sleep=self.sleep,
+            # Through the engine's listener as it is when each event comes (front ends attach
+            # theirs after construction), and its sleep (the app's, interruptible).
+            emit=lambda event: self.emit(event),
+            sleep=lambda seconds: self.sleep(seconds),
         )
         self._jobs[image] = job.start()
         return job

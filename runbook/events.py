@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
@@ -89,6 +90,15 @@ class Deployment:
     failed: int
     reason: str = ""
 
+    def line(self) -> str:
+        """PRIMARY flask-todo:2 IN_PROGRESS: 1/2 running, 1 pending"""
+        return (
+            f"{self.status} {self.task_definition} {self.rollout}: "
+            f"{self.running}/{self.desired} running"
+            + (f", {self.pending} pending" if self.pending else "")
+            + (f", {self.failed} failed" if self.failed else "")
+        )
+
 
 @dataclass(frozen=True)
 class ServiceEvent:
@@ -126,11 +136,14 @@ def fan_out(*listeners: Listener) -> Listener:
 
 
 def json_lines(stream: IO[str]) -> Listener:
-    """A JSON-lines log: one object per event, with its type."""
+    """A JSON-lines log: one object per event, with its type (whole lines: the image's
+    background build writes from its own thread)."""
+    lock = threading.Lock()
 
     def write(event: Event) -> None:
-        stream.write(json.dumps({"event": type(event).__name__, **asdict(event)}, default=str))
-        stream.write("\n")
-        stream.flush()
+        line = json.dumps({"event": type(event).__name__, **asdict(event)}, default=str)
+        with lock:
+            stream.write(line + "\n")
+            stream.flush()
 
     return write

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,13 @@ class Progress:
         self._image = ""  # the background build's latest counts, shown beside a wait
         self._deployments: dict[str, str] = {}
         self._events: set[str] = set()
+        self._lock = threading.RLock()
 
     def __call__(self, event: Event) -> None:
+        with self._lock:  # the image's background build reports from its own thread
+            self._show(event)
+
+    def _show(self, event: Event) -> None:
         # The image builds in the background and a rollout is part of a wait: neither ends
         # the wait's status line; their news prints above it.
         if isinstance(event, Waiting):
@@ -177,11 +183,7 @@ class Progress:
 
     def _rollout(self, event: Rollout) -> None:
         for d in event.deployments:
-            line = (
-                f"{d.status} {d.task_definition} {d.rollout}: {d.running}/{d.desired} running"
-                + (f", {d.pending} pending" if d.pending else "")
-                + (f", {d.failed} failed" if d.failed else "")
-            )
+            line = d.line()
             if self._deployments.get(d.id) != line:
                 self._deployments[d.id] = line
                 self.console.print(Text(f"  ↻ {line}", style="cyan"), soft_wrap=True)

@@ -216,11 +216,7 @@ class RunLog(Vertical):
     def _rollout(self, event: Rollout) -> None:
         """Each deployment's counts when they change (old and new tasks), then ECS's events."""
         for d in event.deployments:
-            text = (
-                f"{d.status} {d.task_definition} {d.rollout}: {d.running}/{d.desired} running"
-                + (f", {d.pending} pending" if d.pending else "")
-                + (f", {d.failed} failed" if d.failed else "")
-            )
+            text = d.line()
             if self._deployments.get(d.id) != text:
                 self._deployments[d.id] = text
                 failed = d.rollout == "FAILED"
