@@ -113,6 +113,16 @@ def running_tasks(aws: Aws) -> set[str]:
     return set(arns["taskArns"])
 
 
+def databases_left(folder: Path) -> list[Path]:
+    """PostgreSQL servers still running in the sandbox's folder (their postmaster.pid)."""
+    while True:
+        try:
+            return list(folder.rglob("postmaster.pid"))
+        except FileNotFoundError:
+            # A data folder removed while the walk was in it: destroy is still tidying up.
+            time.sleep(0.1)
+
+
 def test_deploy_serve_redeploy_fail_and_leave_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -198,7 +208,7 @@ def test_deploy_serve_redeploy_fail_and_leave_nothing(
         while not all(gone(pid) for pid in started - {serve}):
             assert time.monotonic() < deadline, "destroy left tasks or databases running"
             time.sleep(0.1)
-        assert not list(Path(info["folder"]).rglob("postmaster.pid"))
+        assert not databases_left(Path(info["folder"]))
     finally:
         main(["sandbox", "stop"])
     assert all(gone(pid) for pid in started)
