@@ -39,7 +39,10 @@ def test_published_then_pulled_as_the_dockerfile_lays_it_out(aws, tmp_path: Path
     assert config.entrypoint == ["bin/flask-run.sh"]
 
 
-def test_only_a_deployments_empty_repository_gets_the_image(aws, tmp_path: Path) -> None:
+def test_only_a_deployments_empty_repository_gets_the_image(
+    aws, emulator, account: str, tmp_path: Path
+) -> None:
+    emulator.data_plane.ignore(account)  # this test publishes; the emulator's own must not race
     ecr = aws.client("ecr")
     tag = [{"Key": "fargate-runbook:deployment", "Value": "d"}]
     ecr.create_repository(repositoryName="ours", tags=tag)
