@@ -30,14 +30,10 @@ from runbook.inventory import Tagged
 from runbook.preflight import Finding
 from runbook.steps import Observed, Step
 from runbook.summary import Summary
+from runbook.words import count
 
 LEVEL_STYLE = {"ok": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
 MARK = {"ok": "✓", "info": "·", "warning": "!", "error": "✗"}
-
-
-def count(n: int, word: str) -> str:
-    """1 step, 2 steps: never "1 steps" or "call(s)"."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _compact(params: dict[str, Any], width: int = 110) -> str:

@@ -15,6 +15,7 @@ from runbook.steps.load_balancer import tg_arn
 from runbook.steps.rollout import RolloutWatch, steady
 from runbook.steps.security_groups import SUBNETS, group_id
 from runbook.steps.task_definition import task_definition_key
+from runbook.words import count
 
 
 def service_key(s: Settings) -> str:
@@ -28,7 +29,7 @@ def service_stable(s: Settings, section: str) -> Wait:
         "ecs",
         "describe_services",
         {"cluster": s.cluster.name, "services": [s.service.name]},
-        f"service {s.service.name} to be stable ({s.service.desired_count} task(s) running "
+        f"service {s.service.name} to be stable ({count(s.service.desired_count, 'task')} running "
         "and healthy)",
         until=watch.until,
         section=section,
@@ -63,13 +64,13 @@ def _in_place(s: Settings, svc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _update_why(
-    s: Settings, svc: dict[str, Any], wanted_td: Any, count: bool, changes: dict[str, Any]
+    s: Settings, svc: dict[str, Any], wanted_td: Any, count_changes: bool, changes: dict[str, Any]
 ) -> str:
     parts = []
     if svc["taskDefinition"] != wanted_td:
         parts.append("roll it onto the current task definition")
-    if count:
-        parts.append(f"run {s.service.desired_count} task(s), not {svc['desiredCount']}")
+    if count_changes:
+        parts.append(f"run {count(s.service.desired_count, 'task')}, not {svc['desiredCount']}")
     if "healthCheckGracePeriodSeconds" in changes:
         parts.append(f"grace period {s.service.health_check_grace_period} s")
     if "networkConfiguration" in changes:
@@ -166,7 +167,7 @@ class ServiceStep(Step):
                         "enableECSManagedTags": True,
                         "tags": ecs_tags(s.deployment.name),
                     },
-                    f"create {sv.name}: {sv.desired_count} Fargate task(s) behind the load "
+                    f"create {sv.name}: {count(sv.desired_count, 'Fargate task')} behind the load "
                     "balancer, public IP on, circuit breaker with rollback",
                     self.number,
                     captures={service_key(s): "service.serviceArn"},

@@ -103,7 +103,7 @@ async def test_a_dry_run_records_nothing_and_a_real_one_records_a_left_field(
 
 
 def test_a_wait_shows_elapsed_time_and_aws_usual_time() -> None:
-    what = "database flask-todo-db to be available (RDS takes 5 to 10 minutes)"
+    what = "database flask-todo-db to be available"
     text = plain_renderable(waiting_line(what, since=100.0, now=300.0))
     assert "3:20" in text and "usually 5 to 10 min" in text
     late = plain_renderable(waiting_line(what, since=0.0, now=700.0))
