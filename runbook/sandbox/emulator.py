@@ -75,15 +75,16 @@ def _operation(environ: dict[str, Any]) -> str:
 class Emulator:
     """moto's threaded server on loopback, in this process, with a data plane of `parts`.
 
-    `Emulator()` (the tests' and benches' default) runs only the image part for every
-    account, standing in for `docker push`; the background sandbox runs every part.
+    `Emulator()` (the tests' and benches' default) is moto alone; the background sandbox runs
+    every part. Either way images arrive as on AWS: pushed (by the sandbox's container engine
+    stand-in, runbook.sandbox.container_engine).
     """
 
     def __init__(
         self,
         port: int = 0,
         *,
-        parts: Iterable[str] = ("image",),
+        parts: Iterable[str] = (),
         accounts: str | None = "*",
         timings: Timings | None = None,
         folder: Path | None = None,
