@@ -25,7 +25,9 @@ from botocore.exceptions import ClientError
 
 from runbook.aws import Aws
 from runbook.engine import Runbook
+from runbook.image import Build
 from runbook.sandbox import CREDENTIALS, Emulator
+from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
 from runbook.steps import STEPS
@@ -109,7 +111,17 @@ def replay(aws: Aws, record: list[tuple[str, str, dict[str, Any]]]) -> list[str]
 
 def engine_deploy(aws: Aws, state: Path) -> Runbook:
     settings = Settings().replace("database", instance_class="db.t4g.micro")
-    runbook = Runbook(settings, aws, StateFile(state), sandbox=True, sleep=lambda _: None)
+    # It also builds and pushes the app's image (the sandbox's engine stand-in), which the bare
+    # script does not: that is part of what the runbook does for a person.
+    engine = stand_in(aws.endpoint_url or "", state.parent / "engine")
+    runbook = Runbook(
+        settings,
+        aws,
+        StateFile(state),
+        sandbox=True,
+        sleep=lambda _: None,
+        build=Build(engine=engine),
+    )
     runbook.deploy()
     return runbook
 

@@ -30,7 +30,9 @@ sys.path.insert(0, str(REPO))  # the fault proxy is a test part: tests/faults
 from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.errors import RunbookError  # noqa: E402
+from runbook.image import Build  # noqa: E402
 from runbook.sandbox import CREDENTIALS, Emulator  # noqa: E402
+from runbook.sandbox.container_engine import stand_in  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
 from tests.engine.helpers import COMPLETE, inventory  # noqa: E402
@@ -131,7 +133,10 @@ def one_round(
         if real_sleep:
             time.sleep(seconds)
 
-    runbook = Runbook(settings, aws, StateFile(tmp / f"{number}.json"), sandbox=True, sleep=sleep)
+    build = Build(engine=stand_in(emulator.url, tmp / "engine"))
+    runbook = Runbook(
+        settings, aws, StateFile(tmp / f"{number}.json"), sandbox=True, sleep=sleep, build=build
+    )
     deploy = run_phase(proxy, aws, runbook.deploy, sleeps)
     found = inventory(truth, settings)
     if found != COMPLETE:

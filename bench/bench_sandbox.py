@@ -33,8 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
+from runbook.image import Build  # noqa: E402
 from runbook.sandbox import CREDENTIALS, Emulator  # noqa: E402
 from runbook.sandbox.background import read_info  # noqa: E402
+from runbook.sandbox.container_engine import stand_in  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
 
@@ -264,7 +266,10 @@ def baseline(runs: int) -> list[float]:
             settings = Settings().replace("database", instance_class="db.t4g.micro")
             state = Path(tempfile.mkdtemp()) / "state.json"
             started = time.perf_counter()
-            Runbook(settings, aws, StateFile(state), sandbox=True, sleep=lambda _: None).deploy()
+            build = Build(engine=stand_in(emulator.url, state.parent / "engine"))
+            Runbook(
+                settings, aws, StateFile(state), sandbox=True, sleep=lambda _: None, build=build
+            ).deploy()
             times.append(time.perf_counter() - started)
     finally:
         emulator.stop()

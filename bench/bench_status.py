@@ -17,14 +17,17 @@ from pathlib import Path
 from bench_engine import account, warm  # bench/ is on the path when run as a script
 
 from runbook.engine import Runbook
+from runbook.image import Build
 from runbook.sandbox import Emulator
+from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
 
 
 def engine(aws, state: Path) -> Runbook:
     settings = Settings().replace("database", instance_class="db.t4g.micro")
-    return Runbook(settings, aws, StateFile(state), sandbox=True, sleep=lambda _: None)
+    build = Build(engine=stand_in(aws.endpoint_url, state.parent / "engine"))
+    return Runbook(settings, aws, StateFile(state), sandbox=True, sleep=lambda _: None, build=build)
 
 
 def main() -> None:

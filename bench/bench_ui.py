@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 from runbook import sandbox  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
+from runbook.image import Build, ContainerEngine  # noqa: E402
 from runbook.sandbox import CREDENTIALS  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
@@ -73,7 +74,11 @@ def account(url: str) -> Aws:
 
 def sandbox_app(url: str, state: Path) -> RunbookApp:
     settings = Settings().replace("database", instance_class="db.t4g.micro")
-    runbook = Runbook(settings, account(url), StateFile(state), sandbox=True)
+    # The background sandbox's own engine stand-in, as `runbook --sandbox` is given.
+    engine = ContainerEngine(sandbox.engine_path(state.parent / "cli" / sandbox.INFO_FILE))
+    runbook = Runbook(
+        settings, account(url), StateFile(state), sandbox=True, build=Build(engine=engine)
+    )
     return make_app(runbook, "sandbox", "local emulator (sandbox)")
 
 

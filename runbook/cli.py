@@ -250,6 +250,21 @@ def _run(console: Console, args: argparse.Namespace, start: Start, state: StateF
         _tell_start(console, args, start)
     state.target = aws.label if aws else state.target
     runbook = _runbook(args, settings, aws, state)
+    try:
+        return _dispatch(console, args, runbook, aws, start, dry_run)
+    finally:
+        runbook.close()  # a build still running in the background ends with the command
+
+
+def _dispatch(
+    console: Console,
+    args: argparse.Namespace,
+    runbook: Runbook,
+    aws: Aws | None,
+    start: Start,
+    dry_run: bool,
+) -> int:
+    settings = runbook.settings
     if args.command is None:
         return _open_app(runbook, args, aws, start)
     if args.command == "plan" or (args.command == "deploy" and dry_run):
@@ -333,8 +348,32 @@ def _runbook(args: argparse.Namespace, settings: Any, aws: Aws | None, state: St
         emit=listener,
         sandbox=args.sandbox,
         profile=args.profile or "",
+        build=_build(args, aws),
         **options,
     )
+
+
+def _build(args: argparse.Namespace, aws: Aws | None) -> Any:
+    """The engine that builds the app's image: docker or podman here, or the sandbox's own
+    stand-in (it builds into the store the sandbox's tasks run from); None: the person."""
+    from runbook.errors import Problem
+    from runbook.image import Build, ContainerEngine, find_engine
+    from runbook.image.container_engine import ENGINE_ENV, EngineSettingError
+
+    if args.sandbox and aws is not None:
+        from runbook import sandbox
+
+        return Build(engine=ContainerEngine(sandbox.engine_path()))
+    try:
+        return Build(engine=find_engine())
+    except EngineSettingError as exc:
+        raise RunbookError(
+            Problem(
+                "ContainerEngineSetting",
+                str(exc),
+                f"Fix or unset {ENGINE_ENV}, then run again.",
+            )
+        ) from exc
 
 
 def _attach_progress(console: Console, runbook: Runbook) -> Any:

@@ -21,6 +21,7 @@ from runbook.plan import Action, ApiCall, Wait
 from runbook.settings import DEPLOYMENT_TAG, Settings
 from runbook.steps.auto_scaling import scalable_target, where
 from runbook.steps.base import missing_on, tagged
+from runbook.steps.rollout import revision as revision_name
 from runbook.steps.service import service_stable
 from runbook.validation import validate
 
@@ -48,11 +49,6 @@ class DayTwo:
     @property
     def title(self) -> str:
         return self.question.rstrip("?")
-
-
-def revision_name(arn: str) -> str:
-    """arn:aws:ecs:...:task-definition/flask-todo:5 -> flask-todo:5, as the console shows it."""
-    return arn.rsplit("/", 1)[-1]
 
 
 def _family_revision(arn: str) -> tuple[str, int]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Step
-from runbook.steps.image import repository_key
+from runbook.steps.image import image_key
 from runbook.steps.task_definition import task_definition_key
 
 
@@ -235,10 +235,8 @@ def _task_definition(s: Settings, found: dict, known: dict, n: str) -> list[Fact
     t = s.task_definition
     container = (td.get("containerDefinitions") or [{}])[0]
     revision = "a new revision; section VI rolls the service onto it"
-    image = t.image
-    if not image:
-        repo = known.get(repository_key(s))
-        image = f"{repo}:latest" if repo else container.get("image")
+    image = t.image or known.get(image_key(s)) or container.get("image")
+    platform = (td.get("runtimePlatform") or {}).get("cpuArchitecture", "X86_64")
     env = {e["name"]: e["value"] for e in container.get("environment", [])}
     return [
         Fact(
@@ -256,6 +254,7 @@ def _task_definition(s: Settings, found: dict, known: dict, n: str) -> list[Fact
             revision,
         ),
         Fact(n, "image", container.get("image"), image, revision),
+        Fact(n, "CPU architecture", platform, t.cpu_architecture, revision),
         Fact(n, "FLASK_ENV", env.get("FLASK_ENV"), t.flask_env, revision),
     ]
 

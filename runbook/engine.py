@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -16,24 +17,39 @@ from runbook.errors import Problem, RunbookError, problem_from
 from runbook.events import (
     CallMade,
     Event,
+    ImageProgress,
     Listener,
     Notice,
     StepFailed,
     StepFinished,
     StepStarted,
+    Waiting,
     ignore,
 )
 from runbook.executor import Executor
+from runbook.image import Build
+from runbook.image.commands import for_a_person, platform_for
+from runbook.image.job import ImageJob
+from runbook.image.version import version_of
 from runbook.next_steps import next_steps
 from runbook.plan import Action, ApiCall, UnknownValue, Wait, describe
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile
 from runbook.steps import STEPS, Observed, Step
+from runbook.steps.image import (
+    image_key,
+    image_present,
+    is_image_wait,
+    repository_key,
+    version_key,
+)
 from runbook.steps.load_balancer import load_balancer_active
 from runbook.summary import Summary, summarise
 
 Confirm = Callable[[Step, list[Action]], bool]
 ConfirmDayTwo = Callable[[day_two.DayTwo], bool]
+# How often a section waiting for the image build looks at it (and lets the app interrupt).
+JOIN_EVERY = 0.25
 
 
 def yes(_step: Step, _actions: list[Action]) -> bool:
@@ -78,6 +94,8 @@ class Runbook:
     steps: tuple[Step, ...] = STEPS
     known: dict[str, Any] = field(default_factory=dict)
     profile: str = ""  # as given on the command line, for the next commands to name
+    # What the app's image is built from, and the engine that builds it (None: the person).
+    build: Build = field(default_factory=Build)
 
     def __post_init__(self) -> None:
         # Recorded outputs are hints for previews; discovery replaces them with the truth.
@@ -92,6 +110,11 @@ class Runbook:
         # Each section's latest discovery, for its facts and differences.
         self._seen: dict[str, Observed] = {}
         self._group_sources: dict[str, set[str]] = {}
+        # The image's background builds, by <repository>:<version>; versions found in ECR.
+        self._jobs: dict[str, ImageJob] = {}
+        self._present: set[str] = set()
+        self.version = version_of(self.build.context)
+        self._derive_image()
 
     # -- looking -------------------------------------------------------------------------
 
@@ -105,7 +128,9 @@ class Runbook:
     def preflight(self) -> list[preflight_checks.Finding]:
         if self.aws is None:
             return [preflight_checks.check_instance_class(None, self.settings)]
-        findings, known = preflight_checks.run(self.aws, self.settings, sandbox=self.sandbox)
+        findings, known = preflight_checks.run(
+            self.aws, self.settings, sandbox=self.sandbox, build=self.build, version=self.version
+        )
         self._learn(known)
         return findings
 
@@ -128,11 +153,12 @@ class Runbook:
     def plan(self, step: Step, *, offline: bool = False) -> list[Action]:
         """What apply would do now: from discovery, or from nothing when offline."""
         seen = None if offline or self.aws is None else self.discover(step)
-        return step.plan(self.settings, seen)
+        return self._with_image_how(step.plan(self.settings, seen))
 
     def preview(self, step: Step, settings: Settings | None = None) -> list[dict[str, Any]]:
         """Offline plan rows for a form's current values: no AWS call, fast enough per key."""
-        return self.rows(step.plan(settings or self.settings, None))
+        settings = settings or self.settings
+        return self.rows(self._with_image_how(step.plan(settings, None), settings))
 
     def rows(self, actions: list[Action]) -> list[dict[str, Any]]:
         """Plan rows, each with the AWS rules it breaks (empty: AWS would take it)."""
@@ -179,6 +205,8 @@ class Runbook:
             return True
         self.emit(StepStarted(step.number, step.title))
         try:
+            self._refresh_version()
+            self._image_job(step)
             actions = self.plan(step)
             self.check_inputs(step, actions)
             for warning in day_two.rolls_forward(self.differences(step)):
@@ -189,9 +217,12 @@ class Runbook:
                 return False
             self.remember()
             self.state.record(step.number, "running")
-            self._executor().run(actions)
+            self._run(step, actions)
             with self._lock:  # what the calls returned is as fresh as discovery
                 self._hints -= {key for action in actions for key in action.captures}
+            self._derive_image()
+            # The repository may exist now (section III): the image can be built meanwhile.
+            self._image_job(step)
         except Exception as exc:  # any failure ends as a Problem a person can act on
             problem = self._needs_earlier(exc) or problem_from(exc)
             details = tuple(getattr(exc, "details", ()) or self._explain(step, problem.code))
@@ -398,7 +429,122 @@ class Runbook:
         }
         return found
 
+    def close(self) -> None:
+        """Stop what runs in the background (an image build): the runbook is closing."""
+        for job in self._jobs.values():
+            job.stop()
+
+    # -- the image -------------------------------------------------------------------------
+
+    def _refresh_version(self) -> None:
+        """The source may have changed since the last section ran (an edit, a commit)."""
+        version = version_of(self.build.context)
+        if version != self.version:
+            self.version = version
+        self._derive_image()
+
+    def _derive_image(self) -> None:
+        """The version (from the source) and what section V names: <repository>:<version>,
+        as sure as the repository's URI is (a state-file hint, or seen in this run)."""
+        s = self.settings
+        if s.task_definition.image:
+            return
+        with self._lock:
+            self.known[version_key(s)] = self.version
+            self._hints.discard(version_key(s))
+            uri = self.known.get(repository_key(s))
+            if uri is None:
+                self.known.pop(image_key(s), None)
+                return
+            self.known[image_key(s)] = f"{uri}:{self.version}"
+            if repository_key(s) in self._hints:
+                self._hints.add(image_key(s))
+            else:
+                self._hints.discard(image_key(s))
+
+    def _image_job(self, step: Step, *, retry: bool = False) -> ImageJob | None:
+        """The build and push of this version, started once its repository exists and the
+        version is not in it yet. retry: start again after a failure that a section has
+        already reported (the section that needs the image is being run again)."""
+        s, engine = self.settings, self.build.engine
+        if s.task_definition.image or engine is None or self.aws is None:
+            return None
+        key = image_key(s)
+        with self._lock:
+            unsure = key in self._hints or key not in self.known
+        maker = inputs.producer(repository_key(s), self.steps, s)
+        if unsure and maker is not None and self.steps.index(maker) < self.steps.index(step):
+            self.discover(maker)  # the state file says it exists: see for ourselves (reads)
+        with self._lock:
+            image = None if key in self._hints else self.known.get(key)
+        if image is None:
+            return None
+        job = self._jobs.get(image)
+        if job is not None and not (retry and job.failed and job.reported):
+            return job
+        if image in self._present:
+            return None
+        if image_present(self.aws, s, self.version):
+            self._present.add(image)
+            self.emit(ImageProgress(step.number, image, "present", f"{image} is in ECR already"))
+            return None
+        job = ImageJob(
+            aws=self.aws,
+            engine=engine,
+            context=self.build.context,
+            image=image,
+            platform=platform_for(s.task_definition.cpu_architecture),
+            section=step.number,
+            # Through the engine's listener as it is when each event comes (front ends attach
+            # theirs after construction), and its sleep (the app's, interruptible).
+            emit=lambda event: self.emit(event),
+            sleep=lambda seconds: self.sleep(seconds),
+        )
+        self._jobs[image] = job.start()
+        return job
+
+    def _with_image_how(self, actions: list[Action], s: Settings | None = None) -> list[Action]:
+        """The image wait says how the image gets there: this runbook's build, or the person."""
+        s = s or self.settings
+        engine = self.build.engine
+        if engine is not None:
+            how = f"{engine.name} builds and pushes it in the background, from section III on"
+        else:
+            image = self.known.get(image_key(s), f"<{repository_key(s)}>:{self.version}")
+            platform = platform_for(s.task_definition.cpu_architecture)
+            how = "push it from another terminal: " + for_a_person(
+                image, self.build.context, platform, s.deployment.region
+            )
+        return [
+            dataclasses.replace(a, what=f"{a.what}; {how}")
+            if isinstance(a, Wait) and is_image_wait(a)
+            else a
+            for a in actions
+        ]
+
+    def _await_image(self, action: Wait, job: ImageJob | None) -> None:
+        """Until the background build and push is done; its failure is this section's."""
+        if job is None:
+            return  # no engine: the wait itself polls ECR for the person's push
+        started, told = self.clock(), -float("inf")
+        while not job.wait(JOIN_EVERY):
+            self.sleep(0)  # where the app interrupts a wait when it closes
+            elapsed = self.clock() - started
+            if elapsed - told >= 5:
+                self.emit(Waiting(action.section, action.what, round(elapsed, 1), job.now))
+                told = elapsed
+        if job.problem is not None:
+            job.reported = True  # said once as this section's failure; a rerun builds again
+            raise RunbookError(job.problem)
+
     # -- inside ---------------------------------------------------------------------------
+
+    def _run(self, step: Step, actions: list[Action]) -> None:
+        executor = self._executor()
+        for action in actions:
+            if isinstance(action, Wait) and is_image_wait(action):
+                self._await_image(action, self._image_job(step, retry=True))
+            executor.run([action])
 
     def _executor(self) -> Executor:
         assert self.aws is not None
@@ -423,6 +569,7 @@ class Runbook:
         with self._lock:
             self.known.update(values)
             self._hints -= set(values)
+        self._derive_image()
 
     def _explain(self, step: Step | None, code: str) -> list[str]:
         """For a service that did not stabilise: why its tasks stopped, in ECS's words."""

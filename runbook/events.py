@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
@@ -59,7 +60,66 @@ class StepFailed:
     details: tuple[str, ...] = ()
 
 
-Event = StepStarted | CallMade | Waiting | Notice | StepFinished | StepFailed
+@dataclass(frozen=True)
+class ImageProgress:
+    """The app's image, built and pushed in the background while other sections run."""
+
+    section: str  # the section whose run started it
+    image: str  # <repository URI>:<version>
+    phase: str  # login | build | push | pushed | present | failed
+    message: str  # one line, in the engine's words or the runbook's
+    layers_done: int = 0
+    layers_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    # False when only the counts moved: a front end may redraw one line instead of adding one.
+    milestone: bool = True
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One of an ECS service's deployments, as describe_services tells it."""
+
+    id: str
+    status: str  # PRIMARY (the one ECS rolls towards) | ACTIVE (older, being replaced)
+    task_definition: str  # family:revision
+    rollout: str  # IN_PROGRESS | COMPLETED | FAILED
+    desired: int
+    running: int
+    pending: int
+    failed: int
+    reason: str = ""
+
+    def line(self) -> str:
+        """PRIMARY flask-todo:2 IN_PROGRESS: 1/2 running, 1 pending"""
+        return (
+            f"{self.status} {self.task_definition} {self.rollout}: "
+            f"{self.running}/{self.desired} running"
+            + (f", {self.pending} pending" if self.pending else "")
+            + (f", {self.failed} failed" if self.failed else "")
+        )
+
+
+@dataclass(frozen=True)
+class ServiceEvent:
+    id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A service rolling onto a revision: its deployments (old and new tasks) and its events
+    since the rollout began, newest first; sent whenever either changes."""
+
+    section: str
+    service: str
+    deployments: tuple[Deployment, ...]
+    events: tuple[ServiceEvent, ...]
+
+
+Event = (
+    StepStarted | CallMade | Waiting | Notice | StepFinished | StepFailed | ImageProgress | Rollout
+)
 Listener = Callable[[Event], None]
 
 
@@ -76,11 +136,14 @@ def fan_out(*listeners: Listener) -> Listener:
 
 
 def json_lines(stream: IO[str]) -> Listener:
-    """A JSON-lines log: one object per event, with its type."""
+    """A JSON-lines log: one object per event, with its type (whole lines: the image's
+    background build writes from its own thread)."""
+    lock = threading.Lock()
 
     def write(event: Event) -> None:
-        stream.write(json.dumps({"event": type(event).__name__, **asdict(event)}, default=str))
-        stream.write("\n")
-        stream.flush()
+        line = json.dumps({"event": type(event).__name__, **asdict(event)}, default=str)
+        with lock:
+            stream.write(line + "\n")
+            stream.flush()
 
     return write

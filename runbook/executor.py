@@ -154,11 +154,17 @@ class Executor:
         params = resolve(action.params, self.known, reveal=True)
         started = self.clock()
         last_report = -self.report_every
+        shown = None
         while True:
             elapsed = self.clock() - started
             try:
                 response = self.aws.call(action.service, action.operation, **params)
                 verdict = action.until(response)
+                if action.report is not None:
+                    seen = action.report(response)
+                    if seen is not None and seen != shown:
+                        self.emit(seen)
+                        shown = seen
             except ClientError as exc:
                 code = error_code(exc)
                 if code in action.done_on:

@@ -29,6 +29,7 @@ LABELS: dict[tuple[str, str], str] = {
     ("task_definition", "image"): "Image",
     ("task_definition", "cpu"): "CPU units",
     ("task_definition", "memory"): "Memory (MiB)",
+    ("task_definition", "cpu_architecture"): "CPU architecture",
     ("task_definition", "container_memory"): "Hard limit (MiB)",
     ("task_definition", "container_memory_reservation"): "Soft limit (MiB)",
     ("task_definition", "execution_role"): "Execution role",
@@ -46,7 +47,8 @@ LABELS: dict[tuple[str, str], str] = {
 }
 
 PLACEHOLDERS: dict[tuple[str, str], str] = {
-    ("task_definition", "image"): "empty: the ECR repository, tag latest",
+    ("task_definition", "image"): "empty: built from todo_app/, tagged with its version",
+    ("task_definition", "cpu_architecture"): "X86_64 or ARM64",
     ("domain", "name"): "empty: plain HTTP, as the guide",
     ("domain", "hosted_zone"): "empty: the zone the name ends with",
 }

@@ -68,6 +68,9 @@ class Wait:
     retry_on: tuple[str, ...] = ()
     # Error codes that mean the wait is over (waiting for something to be gone).
     done_on: tuple[str, ...] = ()
+    # What an answer shows while waiting (an event for front ends: a rollout's deployments
+    # and events), sent each time it changes.
+    report: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
 
 
 Action = ApiCall | Wait

@@ -7,6 +7,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.errors import RunbookError, problem_from
+from runbook.image import Build
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
 from runbook.steps.cluster import SLR_PATH
@@ -94,7 +95,14 @@ def check_instance_class(aws: Aws | None, s: Settings) -> Finding:
     )
 
 
-def run(aws: Aws, s: Settings, *, sandbox: bool = False) -> tuple[list[Finding], dict[str, Any]]:
+def run(
+    aws: Aws,
+    s: Settings,
+    *,
+    sandbox: bool = False,
+    build: Build | None = None,
+    version: str = "",
+) -> tuple[list[Finding], dict[str, Any]]:
     """The findings, and the network values they discovered (for later references)."""
     findings: list[Finding] = []
     known: dict[str, Any] = {}
@@ -121,7 +129,7 @@ def run(aws: Aws, s: Settings, *, sandbox: bool = False) -> tuple[list[Finding],
         findings.append(
             Finding("roles", "info", "ECS's service-linked role is missing: section III creates it")
         )
-    findings.append(_image_finding(aws, s, sandbox))
+    findings.append(_image_finding(aws, s, build or Build(), version))
     return findings, known
 
 
@@ -154,20 +162,24 @@ def _roles_finding(aws: Aws, s: Settings) -> Finding:
     )
 
 
-def _image_finding(aws: Aws, s: Settings, sandbox: bool) -> Finding:
-    if s.task_definition.image:
-        return Finding("image", "ok", f"the task will run {s.task_definition.image}")
-    if sandbox:
+def _image_finding(aws: Aws, s: Settings, build: Build, version: str) -> Finding:
+    td = s.task_definition
+    if td.image:
+        return Finding("image", "ok", f"the task will run {td.image}")
+    image = f"{td.family}:{version}"
+    if version and image_present(aws, s, version):
+        return Finding("image", "ok", f"{image} is in ECR already: nothing to build")
+    if build.engine is not None:
         return Finding(
             "image",
-            "info",
-            "the emulator runs no containers: section VI pretends to push the image",
+            "ok",
+            f"{build.engine.name} ({build.engine.path}) builds {image} from {build.context} "
+            "and pushes it as soon as section III has made the repository, while the "
+            "database is created",
         )
-    if image_present(aws, s):
-        return Finding("image", "ok", f"{s.task_definition.family}:latest is in ECR")
     return Finding(
         "image",
         "info",
-        f"no image {s.task_definition.family}:latest in ECR yet: section V creates "
-        "the repository, and section VI waits for you to push it (it shows how)",
+        f"no docker or podman on PATH: section VI waits for you to push {image} (it shows "
+        "how), or set task_definition.image to an image of your own",
     )

@@ -7,6 +7,7 @@ calls. With assume_yes it asks nothing at all, for scripts and CI.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,9 @@ from runbook.errors import Problem, RunbookError
 from runbook.events import (
     CallMade,
     Event,
+    ImageProgress,
     Notice,
+    Rollout,
     StepFailed,
     StepFinished,
     StepStarted,
@@ -247,8 +250,29 @@ class EventPrinter:
         self.console = console
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
+        self._deployments: dict[str, str] = {}
+        self._events: set[str] = set()
+        self._lock = threading.RLock()
 
     def __call__(self, event: Event) -> None:
+        with self._lock:  # the image's background build reports from its own thread
+            self._print(event)
+
+    def _print(self, event: Event) -> None:
+        if isinstance(event, ImageProgress):
+            if event.milestone:
+                self.console.print(f"  ⬆ image {event.phase}: {escape(event.message)}")
+            return
+        if isinstance(event, Rollout):
+            for d in event.deployments:
+                if self._deployments.get(d.id) != d.line():
+                    self._deployments[d.id] = d.line()
+                    self.console.print(f"  ↻ {d.line()}")
+            for e in reversed(event.events):
+                if e.id not in self._events:
+                    self._events.add(e.id)
+                    self.console.print(f"      {escape(e.message)}", style="dim")
+            return
         if isinstance(event, StepStarted):
             self.console.print("Looking at what exists…", style="dim")
         elif isinstance(event, CallMade):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,20 +15,25 @@ from rich.table import Table
 from rich.text import Text
 
 from runbook.drift import Fact
-from runbook.events import CallMade, Event, Notice, StepFinished, StepStarted, Waiting
+from runbook.events import (
+    CallMade,
+    Event,
+    ImageProgress,
+    Notice,
+    Rollout,
+    StepFinished,
+    StepStarted,
+    Waiting,
+)
 from runbook.executor import SENDING_AGAIN
 from runbook.inventory import Tagged
 from runbook.preflight import Finding
 from runbook.steps import Observed, Step
 from runbook.summary import Summary
+from runbook.words import count
 
 LEVEL_STYLE = {"ok": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
 MARK = {"ok": "✓", "info": "·", "warning": "!", "error": "✗"}
-
-
-def count(n: int, word: str) -> str:
-    """1 step, 2 steps: never "1 steps" or "call(s)"."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _compact(params: dict[str, Any], width: int = 110) -> str:
@@ -108,10 +114,27 @@ class Progress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self._status: Status | None = None
+        self._waiting_text = ""
+        self._image = ""  # the background build's latest counts, shown beside a wait
+        self._deployments: dict[str, str] = {}
+        self._events: set[str] = set()
+        self._lock = threading.RLock()
 
     def __call__(self, event: Event) -> None:
+        with self._lock:  # the image's background build reports from its own thread
+            self._show(event)
+
+    def _show(self, event: Event) -> None:
+        # The image builds in the background and a rollout is part of a wait: neither ends
+        # the wait's status line; their news prints above it.
         if isinstance(event, Waiting):
             self._waiting(event)
+            return
+        if isinstance(event, ImageProgress):
+            self._image_progress(event)
+            return
+        if isinstance(event, Rollout):
+            self._rollout(event)
             return
         self._stop_status()
         c = self.console
@@ -142,21 +165,54 @@ class Progress:
         # StepFailed: nothing here. The command prints the failure once, with its advice,
         # when the engine's error reaches it (printing it here too showed it twice).
 
+    def _image_progress(self, event: ImageProgress) -> None:
+        self._image = "" if event.phase in ("pushed", "present", "failed") else event.message
+        if event.milestone:
+            style, mark = {"failed": ("red", "✗"), "pushed": ("green", "✓")}.get(
+                event.phase, ("cyan", "·")
+            )
+            self.console.print(
+                Text(f"  {mark} image {event.phase}: {event.message}", style=style),
+                soft_wrap=True,
+            )
+        self._show_status()
+
+    def _rollout(self, event: Rollout) -> None:
+        for d in event.deployments:
+            line = d.line()
+            if self._deployments.get(d.id) != line:
+                self._deployments[d.id] = line
+                self.console.print(Text(f"  ↻ {line}", style="cyan"), soft_wrap=True)
+        for e in reversed(event.events):  # oldest first, as they happened
+            if e.id not in self._events:
+                self._events.add(e.id)
+                self.console.print(Text(f"    {e.message}", style="dim"), soft_wrap=True)
+
     def _waiting(self, event: Waiting) -> None:
         text = f"waiting for {event.what} … {event.elapsed:.0f}s"
+        if event.detail and event.detail != "done":
+            text += f" ({event.detail})"
         if event.detail == "done":
             self._stop_status()
             self.console.print(f"  [green]✓[/] {event.what} [dim]after {event.elapsed:.0f}s[/]")
         elif self.console.is_terminal:
-            if self._status is None:
-                self._status = self.console.status(text)
-                self._status.start()
-            else:
-                self._status.update(text)
+            self._waiting_text = text
+            self._show_status()
         else:
             self.console.print(f"  … {text}", highlight=False)
 
+    def _show_status(self) -> None:
+        if not (self.console.is_terminal and self._waiting_text):
+            return
+        text = self._waiting_text + (f" · image: {self._image}" if self._image else "")
+        if self._status is None:
+            self._status = self.console.status(text)
+            self._status.start()
+        else:
+            self._status.update(text)
+
     def _stop_status(self) -> None:
+        self._waiting_text = ""
         if self._status is not None:
             self._status.stop()
             self._status = None

@@ -14,6 +14,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
+from runbook.steps.rollout import revision
 
 STOPPED_SHOWN = 5  # the newest stopped tasks: their reasons are why a rollout failed
 EVENTS_SHOWN = 12
@@ -60,10 +61,6 @@ class ServiceStatus:
     deployments: list[DeploymentRow] = field(default_factory=list)
     tasks: list[TaskRow] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
-
-
-def _revision(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1] if arn else ""
 
 
 def _why_stopped(task: dict[str, Any]) -> str:
@@ -136,7 +133,7 @@ def _tasks(aws: Aws, s: Settings, svc: dict[str, Any]) -> list[TaskRow]:
         rows.append(
             TaskRow(
                 t["taskArn"].rsplit("/", 1)[-1],
-                _revision(t.get("taskDefinitionArn", "")),
+                revision(t.get("taskDefinitionArn", "")),
                 t.get("lastStatus", ""),
                 seen,
                 t.get("startedAt"),
@@ -162,14 +159,14 @@ def read(aws: Aws, s: Settings) -> ServiceStatus:
         name,
         True,
         svc["status"],
-        _revision(svc.get("taskDefinition", "")),
+        revision(svc.get("taskDefinition", "")),
         svc.get("desiredCount", 0),
         svc.get("runningCount", 0),
         svc.get("pendingCount", 0),
         [
             DeploymentRow(
                 d.get("status", ""),
-                _revision(d.get("taskDefinition", "")),
+                revision(d.get("taskDefinition", "")),
                 d.get("desiredCount", 0),
                 d.get("runningCount", 0),
                 d.get("pendingCount", 0),

@@ -67,10 +67,13 @@ class Database:
 class TaskDefinition:
     family: str = "flask-todo"
     container_name: str = "todo-api"
-    # Empty means: the ECR repository named after the family, in this account, tag latest.
+    # Empty means: the app built from todo_app/ and pushed to the ECR repository named after
+    # the family, tagged with its version (git commit or content digest), never `latest`.
     image: str = ""
     cpu: str = "256"
     memory: str = "512"
+    # X86_64 or ARM64 (Graviton): the task's runtimePlatform, and the platform it is built for.
+    cpu_architecture: str = "X86_64"
     container_memory: int = 500
     container_memory_reservation: int = 300
     # The deployment's own roles (created, tagged and deleted by the runbook). Name an

@@ -163,6 +163,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("task_definition", "cpu"): _one_of(tuple(FARGATE_SIZES)),
     ("task_definition", "memory"): _pattern(r"\d{3,6}", "must be MiB as digits, such as 512"),
+    # ECS API Reference, RuntimePlatform: cpuArchitecture X86_64 | ARM64.
+    ("task_definition", "cpu_architecture"): _one_of(("X86_64", "ARM64")),
     ("task_definition", "container_memory"): _between(6, 122880, "MiB "),
     ("task_definition", "container_memory_reservation"): _between(6, 122880, "MiB "),
     ("task_definition", "execution_role"): ROLE_NAME,

@@ -29,7 +29,7 @@ from runbook import day_two
 from runbook.commands.logs import FOLLOW_EVERY, Tail, no_log_group
 from runbook.engine import Runbook
 from runbook.errors import error_code, problem_from
-from runbook.events import Event, StepFinished, fan_out
+from runbook.events import Event, ImageProgress, StepFinished, fan_out
 from runbook.plan import Action
 from runbook.recorded import Start
 from runbook.settings import Settings, to_record
@@ -153,6 +153,7 @@ class RunbookApp(App[int]):
         for stop, wake in self._polls.values():
             stop.set()
             wake.set()
+        self.runbook.close()  # an image build in the background ends with the app
         gc.unfreeze()  # what the app held may be collected again
 
     def _settle(self) -> None:
@@ -261,6 +262,8 @@ class RunbookApp(App[int]):
 
     def on_engine_event(self, message: EngineEvent) -> None:
         event = message.event
+        if isinstance(event, ImageProgress):
+            self._show_image(event)
         if event.section == day_two.SECTION:  # not a section's: the day-two views show it
             self.service_screen.record(event)
             self.logs_screen.record(event)
@@ -271,6 +274,22 @@ class RunbookApp(App[int]):
             screen.record(event)
         if isinstance(event, StepFinished) and event.status == "done":
             self._section_done(event.section)
+
+    def _show_image(self, event: ImageProgress) -> None:
+        """The background build, in the header: it runs whichever section is on screen."""
+        base = f"{self.runbook.settings.deployment.name} · {self.where}"
+        tag = event.image.rsplit(":", 1)[-1]
+        if event.phase in ("login", "build", "push"):
+            counts = (
+                f" {event.bytes_done / 1e6:.0f}/{event.bytes_total / 1e6:.0f} MB"
+                if event.bytes_total
+                else ""
+            )
+            self.sub_title = f"{base} · image {tag}: {event.phase}{counts}"
+        elif event.phase == "failed":
+            self.sub_title = f"{base} · image {tag} failed (section {event.section}'s log)"
+        else:
+            self.sub_title = f"{base} · image {tag} in ECR"
 
     def _section_done(self, number: str) -> None:
         """Say what comes next beside the Run button and in the log: no toast over the log."""

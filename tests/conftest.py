@@ -12,7 +12,9 @@ import pytest
 from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.events import Event
+from runbook.image import Build, ContainerEngine
 from runbook.sandbox import CREDENTIALS, Emulator
+from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
 
@@ -22,6 +24,32 @@ def emulator() -> Iterator[Emulator]:
     server = Emulator().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_engine_from_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test runs a container engine it finds on PATH (these machines have docker's command
+    line and no daemon): a test that wants one names it (RUNBOOK_CONTAINER_ENGINE, or Build)."""
+    monkeypatch.setattr("runbook.image.container_engine.SEARCHED", ())
+
+
+@pytest.fixture
+def engine_env(monkeypatch: pytest.MonkeyPatch, container_engine: ContainerEngine) -> None:
+    """The command line finds the stand-in, as it would find docker."""
+    monkeypatch.setenv("RUNBOOK_CONTAINER_ENGINE", container_engine.path)
+
+
+@pytest.fixture(scope="session")
+def engine_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the container engine stand-in keeps what it built, and what it was asked."""
+    return tmp_path_factory.mktemp("engine-store")
+
+
+@pytest.fixture(scope="session")
+def container_engine(emulator: Emulator, engine_store: Path) -> ContainerEngine:
+    """The sandbox's stand-in for docker's command line, pushing into this emulator's ECR:
+    there is no container engine on these machines (see runbook.sandbox.container_engine)."""
+    return stand_in(emulator.url, engine_store)
 
 
 _accounts = itertools.count(100_000_000_001)
@@ -37,8 +65,8 @@ def aws(emulator: Emulator, account: str) -> Aws:
     """A fresh pretend account for each test.
 
     A new account (moto's x-moto-account-id header) costs nothing up front, where resetting
-    the whole emulator costs about half a second a test. The emulator publishes the app's
-    image to a deployment's empty ECR repository, as the sandbox does (runbook.sandbox.image).
+    the whole emulator costs about half a second a test. The app's image gets there as on
+    AWS: the runbook builds and pushes it (with the container engine stand-in).
     """
     client = Aws("us-east-1", endpoint_url=emulator.url, credentials=CREDENTIALS, label="sandbox")
 
@@ -66,8 +94,15 @@ def events() -> list[Event]:
 
 
 @pytest.fixture
-def make_runbook(aws: Aws, settings: Settings, state_path: Path, events: list[Event]):
-    """A Runbook on the emulator that records its events and never sleeps."""
+def make_runbook(
+    aws: Aws,
+    settings: Settings,
+    state_path: Path,
+    events: list[Event],
+    container_engine: ContainerEngine,
+):
+    """A Runbook on the emulator that records its events, never sleeps, and builds and pushes
+    the app's image with the container engine stand-in."""
 
     def make(**overrides: object) -> Runbook:
         options: dict[str, object] = {
@@ -77,6 +112,7 @@ def make_runbook(aws: Aws, settings: Settings, state_path: Path, events: list[Ev
             "emit": events.append,
             "sandbox": True,
             "sleep": lambda _s: None,
+            "build": Build(engine=container_engine),
         }
         options.update(overrides)
         return Runbook(**options)  # type: ignore[arg-type]

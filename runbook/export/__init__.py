@@ -23,8 +23,11 @@ def offline_plan(settings: Settings) -> list[Action]:
     return [a for step in STEPS if step.enabled(settings) for a in step.plan(settings, None)]
 
 
-def template(settings: Settings, actions: list[Action] | None = None) -> dict[str, Any]:
-    """The template for these settings; RunbookError if AWS's rules refuse a planned call."""
+def template(
+    settings: Settings, actions: list[Action] | None = None, version: str = ""
+) -> dict[str, Any]:
+    """The template for these settings; RunbookError if AWS's rules refuse a planned call.
+    version: the app's current version, the ImageTag parameter's default."""
     actions = offline_plan(settings) if actions is None else actions
     refused = [r for a in actions for r in check(a, {})]
     if refused:
@@ -61,6 +64,8 @@ def template(settings: Settings, actions: list[Action] | None = None) -> dict[st
             raise ValueError(f"no template translation for {action.service}.{action.operation}")
         translate(t, action)
     _services_after_listeners(t)
+    if version and "ImageTag" in t.parameters:
+        t.parameters["ImageTag"]["Default"] = version
     return t.document()
 
 

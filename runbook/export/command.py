@@ -22,7 +22,7 @@ def export(console: Console, runbook: Runbook, *, output: Path | None, fmt: str)
         # As `runbook plan` does: the template would hold calls AWS refuses.
         render.refused(Console(stderr=True), refused, "no template was written")
         return BAD_INPUT
-    text = dump(template(settings, actions), fmt)
+    text = dump(template(settings, actions, runbook.version), fmt)
     if output is None:
         sys.stdout.write(text)
         return OK

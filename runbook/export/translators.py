@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from runbook.export.template import PASSWORD_PARAMETER, Template, logical_id, pascal
+from runbook.export.template import PASSWORD_PARAMETER, Source, Template, logical_id, pascal
 from runbook.plan import ApiCall, Ref, Secret
 
 Translator = Callable[[Template, ApiCall], None]
@@ -274,14 +274,24 @@ def repository(t: Template, call: ApiCall) -> None:
     t.add(logical, "AWS::ECR::Repository", properties | {"Tags": _tags(p["tags"])})
     for key in call.captures:
         t.provides(key, logical, "RepositoryUri")
+        # What the task definition names: this repository, the version the stack is given.
+        image = key.removesuffix(".repositoryUri") + ".image"
+        t.sources[image] = Source(logical, sub="${" + logical + ".RepositoryUri}:${ImageTag}")
+    t.parameters["ImageTag"] = {
+        "Type": "String",
+        "MinLength": 1,
+        "Description": "The app's version to run: the tag its image was pushed with (the "
+        "runbook tags each build with its git commit, git-<sha>, or a digest of its source)",
+    }
     t.outputs["RepositoryUri"] = {
-        "Description": "Push the app's image here, tag latest (docker build todo_app)",
+        "Description": "Push the app's image here, tagged with its version (docker build "
+        "--platform linux/amd64 -t <RepositoryUri>:<version> todo_app)",
         "Value": {"Fn::GetAtt": [logical, "RepositoryUri"]},
     }
     t.notes.append(
-        "The service runs <RepositoryUri>:latest. Push the image while the stack creates the "
-        "service (the runbook waits for it visibly; CloudFormation's deployment circuit "
-        "breaker rolls the service back if the image never comes)."
+        "The service runs <RepositoryUri>:<ImageTag>. Push that image while the stack creates "
+        "the service (the runbook builds and pushes it itself, while the database is created; "
+        "CloudFormation's deployment circuit breaker rolls the service back if it never comes)."
     )
 
 

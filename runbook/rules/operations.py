@@ -211,6 +211,7 @@ def operations() -> dict[tuple[str, str], Operation]:
         ),
     )
     repo_name = from_schema("AWS::ECR::Repository", "RepositoryName")
+    mutability = from_schema("AWS::ECR::Repository", "ImageTagMutability")
     scaling_where = (
         Field("ServiceNamespace", from_schema(scaling, "ServiceNamespace"), OWN_TEXT),
         Field("ScalableDimension", from_schema(scaling, "ScalableDimension"), OWN_TEXT),
@@ -528,14 +529,23 @@ def operations() -> dict[tuple[str, str], Operation]:
         ("ecr", "create_repository"): Operation(
             (
                 Field("repositoryName", repo_name, settings_fix("task_definition.family")),
+                Field("imageTagMutability", mutability, OWN_TEXT),
                 *tag_fields("AWS::ECR::Repository", "tags[]"),
             ),
             (tag_count("tags"),),
+        ),
+        ("ecr", "put_image_tag_mutability"): Operation(
+            (
+                Field("repositoryName", repo_name, FOUND),
+                Field("imageTagMutability", mutability, OWN_TEXT),
+            )
         ),
         ("ecr", "delete_repository"): Operation((Field("repositoryName", repo_name, FOUND),)),
         ("ecr", "describe_images"): Operation(
             (Field("repositoryName", repo_name, settings_fix("task_definition.family")),)
         ),
+        # No parameters: the token is for the caller's own registry (registryIds is deprecated).
+        ("ecr", "get_authorization_token"): Operation(),
         ("ecs", "register_task_definition"): Operation(
             (
                 Field("family", ECS_NAME, settings_fix("task_definition.family")),
@@ -565,6 +575,16 @@ def operations() -> dict[tuple[str, str], Operation]:
                         ),
                     ),
                     settings_fix("task_definition.image"),
+                ),
+                Field(
+                    "runtimePlatform.cpuArchitecture",
+                    from_schema(td, "RuntimePlatform.CpuArchitecture"),
+                    settings_fix("task_definition.cpu_architecture"),
+                ),
+                Field(
+                    "runtimePlatform.operatingSystemFamily",
+                    from_schema(td, "RuntimePlatform.OperatingSystemFamily"),
+                    OWN_TEXT,
                 ),
                 Field(
                     "networkMode",

@@ -2,7 +2,8 @@
 
 One module per AWS part it stands in for: emulator (the APIs), dataplane (the reconcile
 loop), database (RDS), tasks (ECS), load_balancer (ELB), logs (CloudWatch Logs), image
-(ECR), and moto_state, the one place that touches moto's internals.
+(the image store ECR's manifests point into), container_engine (docker's command line, for
+building and pushing into it), and moto_state, the one place that touches moto's internals.
 """
 
 from typing import Any
@@ -11,6 +12,7 @@ from runbook.sandbox.account import CREDENTIALS
 from runbook.sandbox.background import (
     INFO_FILE,
     SandboxError,
+    engine_path,
     ensure_running,
     local_url,
     running,
@@ -43,6 +45,7 @@ __all__ = [
     "SandboxError",
     "Timings",
     "TimingsError",
+    "engine_path",
     "ensure_running",
     "local_url",
     "running",

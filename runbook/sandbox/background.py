@@ -1,10 +1,10 @@
 """The background sandbox the command line shares between commands: start, find, stop.
 
 `python -m runbook.sandbox serve` runs the emulator and the whole data plane; its info file
-(.runbook/sandbox.json) says where it answers, its folder, its timings, the local URL of each
-load balancer and every process it started. It stops by itself after IDLE_SECONDS without a
-call; `runbook sandbox stop` stops it at once. Either way every process it started ends and
-its data goes.
+(.runbook/sandbox.json) says where it answers, its folder, its timings, its container engine
+stand-in, the local URL of each load balancer and every process it started. It stops by
+itself after IDLE_SECONDS without a call; `runbook sandbox stop` stops it at once. Either
+way every process it started ends and its data goes.
 """
 
 from __future__ import annotations
@@ -105,6 +105,14 @@ def local_url(dns_name: str, info: Path = INFO_FILE) -> str:
     return str(found)
 
 
+def engine_path(info: Path = INFO_FILE) -> str:
+    """The running sandbox's container engine stand-in: the `docker` the runbook runs."""
+    known = read_info(info) or {}
+    if not known.get("engine"):
+        raise SandboxError("The sandbox is not running (or too old to build images); restart it.")
+    return str(known["engine"])
+
+
 def gone(pid: int) -> bool:
     """No such process, or only its zombie left."""
     try:
@@ -142,6 +150,7 @@ def stop(info: Path = INFO_FILE, timeout: float = 30.0) -> bool:
 
 def serve(info: Path, timings: Timings, idle: float) -> None:
     """Run the emulator with the whole data plane until SIGTERM or `idle` seconds unused."""
+    from runbook.sandbox.container_engine import install as install_engine
     from runbook.sandbox.dataplane import PARTS
     from runbook.sandbox.emulator import Emulator
 
@@ -171,7 +180,12 @@ def serve(info: Path, timings: Timings, idle: float) -> None:
     emulator.start()
     assert emulator.data_plane is not None
     plane = emulator.data_plane
-    update(url=emulator.url, folder=str(plane.folder), load_balancers={}, pids=[])
+    # The container engine the command line points the runbook at: it builds into the store
+    # the tasks pull from, and pushes into this emulator's ECR.
+    engine = install_engine(plane.folder / "bin", emulator.url, plane.folder, timings)
+    update(
+        url=emulator.url, folder=str(plane.folder), engine=str(engine), load_balancers={}, pids=[]
+    )
     threading.Thread(target=plane.warm_up, daemon=True).start()
     say(f"sandbox: emulator at {emulator.url}, data in {plane.folder}, timings {timings}")
     try:

@@ -3,7 +3,8 @@
 moto is the control plane (the APIs: what should exist); this is a reconcile loop beside it,
 in the same process, that reads the emulator through the same AWS APIs and runs what AWS's
 data plane would: a PostgreSQL per RDS instance, processes per ECS service, a listener per
-load balancer, the image a deployment waits for, logs in CloudWatch. It reports back what
+load balancer, logs in CloudWatch. (Images come the way they come on AWS: pushed, here by the
+sandbox's container engine stand-in, into the store the tasks pull from.) It reports back what
 AWS would report (through moto_state, where moto has no API for it). Deleting something in
 the emulator stops its local counterpart. The engine never knows any of this.
 """
@@ -29,16 +30,15 @@ from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT, OWN_CALL_HEADE
 from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.certificates import CertificateAuthority
 from runbook.sandbox.database import Databases, Network, Template
-from runbook.sandbox.image import Images, publish_where_missing
+from runbook.sandbox.image import Images
 from runbook.sandbox.load_balancer import HealthCheck, LoadBalancers, TargetGroup
 from runbook.sandbox.task_environment import python_shim, resolve_secret
 from runbook.sandbox.tasks import Services
 from runbook.sandbox.timings import Timings
 
-PARTS = frozenset({"image", "database", "load_balancer", "tasks"})
+PARTS = frozenset({"database", "load_balancer", "tasks"})
 # Which part a call to an AWS service may concern (the service in its signature's scope).
 PART_OF_SERVICE = {
-    "ecr": "image",
     "rds": "database",
     "elasticloadbalancing": "load_balancer",
     "ecs": "tasks",
@@ -117,7 +117,7 @@ class World:
     def wake(self, *parts: str) -> None:
         """Something changed for these parts (none named: for every part): look again."""
         with self._dirty_lock:
-            self._dirty |= set(parts) or {p.name for p in self.parts} | {"image"}
+            self._dirty |= set(parts) or {p.name for p in self.parts}
         self.plane.wake()
 
     def listeners_changed(self) -> None:
@@ -204,10 +204,6 @@ class World:
         sweep = now >= self._next_sweep
         if sweep:
             self._next_sweep = now + SWEEP_EVERY
-        if "image" in self.plane.parts and (sweep or "image" in dirty):
-            self._guard(
-                "image", lambda: publish_where_missing(self.images, self.client("ecr"), self.log)
-            )
         for part in self.parts:
             if self.stopped.is_set():  # a stopping sandbox does not wait for a whole pass
                 return 0.0
@@ -264,11 +260,10 @@ class DataPlane:
         self.stopped = threading.Event()
         self._wake = threading.Event()
         self._worlds: dict[tuple[str, str], World] = {}
-        self._ignored: set[str] = set()
         self._lock = threading.Lock()
         self._templates: dict[int, Template] = {}
         self._thread: threading.Thread | None = None
-        runs_things = bool(self.parts - {"image"})
+        runs_things = bool(self.parts)
         self.block = LoopbackBlock() if runs_things else None  # type: ignore[assignment]
         self.ca = CertificateAuthority(self.folder / "ca") if runs_things else None  # type: ignore[assignment]
         self.network = Network() if "database" in self.parts else None  # type: ignore[assignment]
@@ -288,18 +283,10 @@ class DataPlane:
         """Run the data plane for this account ("*": every account that makes a call)."""
         moto_state.watch(account, set(self.parts))
 
-    def ignore(self, account: str) -> None:
-        """Leave this account to plain moto (a test that plays the person pushing an image)."""
-        with self._lock:
-            self._ignored.add(account)
-        moto_state.watch(account, set())
-
     def changed(self, account: str, region: str, service: str = "") -> None:
         """A call reached the emulator for this account and region: look again (only at
         the part the service concerns; a call to IAM or EC2 changes nothing here)."""
-        if account in self._ignored or not (
-            moto_state.watches(account, "image") or moto_state.watches(account, "tasks")
-        ):
+        if not moto_state.watches(account, "tasks"):
             return
         with self._lock:
             world = self._worlds.get((account, region))
@@ -315,13 +302,16 @@ class DataPlane:
 
     def warm_up(self, region: str = "us-east-1") -> None:
         """moto builds an account's backends on first use (about a second for EC2's default
-        VPC): do it now for the default account, while the command line is still starting."""
+        VPC, two for IAM's managed policies): do it now for the default account, while the
+        command line is still starting."""
         world = World(self, DEFAULT_ACCOUNT, region)
         for service, call in (
             ("ec2", "describe_vpcs"),
             ("elbv2", "describe_load_balancers"),
             ("ecs", "list_clusters"),
             ("rds", "describe_db_instances"),
+            # IAM's first call loads every AWS-managed policy (seconds): not in section III.
+            ("iam", "list_roles"),
         ):
             with contextlib.suppress(Exception):
                 getattr(world.client(service), call)()

@@ -39,6 +39,10 @@ class _Watched:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         mine = bool(environ.get("HTTP_X_RUNBOOK_DATAPLANE"))
+        # Without the header moto finds the account by the access key, walking every account
+        # and partition it knows and building each one's IAM (all managed policies): after a
+        # test suite's few hundred accounts, one such call took a minute. Ours is the default.
+        environ.setdefault("HTTP_X_MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT)
         operation = "" if mine else _operation(environ)
         answer = self.app(environ, start_response)
         if not mine:
@@ -71,15 +75,16 @@ def _operation(environ: dict[str, Any]) -> str:
 class Emulator:
     """moto's threaded server on loopback, in this process, with a data plane of `parts`.
 
-    `Emulator()` (the tests' and benches' default) runs only the image part for every
-    account, standing in for `docker push`; the background sandbox runs every part.
+    `Emulator()` (the tests' and benches' default) is moto alone; the background sandbox runs
+    every part. Either way images arrive as on AWS: pushed (by the sandbox's container engine
+    stand-in, runbook.sandbox.container_engine).
     """
 
     def __init__(
         self,
         port: int = 0,
         *,
-        parts: Iterable[str] = ("image",),
+        parts: Iterable[str] = (),
         accounts: str | None = "*",
         timings: Timings | None = None,
         folder: Path | None = None,

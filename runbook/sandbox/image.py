@@ -1,11 +1,11 @@
-"""ECR image -> what a task runs. The one place that knows what an image is in the sandbox.
+"""ECR image <-> what a task runs. The one place that knows what an image is in the sandbox.
 
-With no container engine here, the sandbox's "image" is the todo_app source laid out as the
+With no container engine here, the sandbox's "image" is the build context laid out as the
 Dockerfile lays it out (/app/src/todo_app, /app/bin), with the Dockerfile's ENV, WORKDIR and
-ENTRYPOINT as its config. `publish` pushes it (a manifest naming the source tree's digest) to
-an empty ECR repository a deployment made, as `docker push` would; `pull` turns an image
-reference from a task definition back into a folder, or fails as ECS's pull fails.
-A container engine, where one exists, would slot in here: build and push, pull and run.
+ENTRYPOINT as its config, kept in the sandbox's image store under the content's digest. The
+sandbox's container engine stand-in (container_engine.py) builds it there and pushes its
+manifest into the emulator's ECR, as `docker push` would; `pull` turns an image reference from
+a task definition back into a folder, or fails as ECS's pull fails.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import todo_app
+from runbook.image import app_source
 
-SOURCE = Path(todo_app.__file__).parent
+SOURCE = app_source()
 ANNOTATION = "fargate-runbook.sandbox/source-tree"
 CONFIG_ANNOTATION = "fargate-runbook.sandbox/config"
-DEPLOYMENT_TAG = "fargate-runbook:deployment"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
+# Docker's names for ECS's runtimePlatform.cpuArchitecture.
+ARCHITECTURES = {"X86_64": "amd64", "ARM64": "arm64"}
 
 
 class PullError(Exception):
@@ -38,16 +39,14 @@ class ImageConfig:
     working_dir: str = "/"
     entrypoint: list[str] = field(default_factory=list)
     cmd: list[str] = field(default_factory=list)
+    architecture: str = "amd64"
 
 
-def dockerfile_config(dockerfile: Path) -> ImageConfig:
+def dockerfile_config(dockerfile: Path, architecture: str = "amd64") -> ImageConfig:
     """ENV, WORKDIR, ENTRYPOINT and CMD of a Dockerfile (the forms ours uses)."""
-    text = re.sub(r"\\\n", " ", dockerfile.read_text())
     env: dict[str, str] = {}
     working_dir, entrypoint, cmd = "/", [], []
-    for line in text.splitlines():
-        keyword, _, rest = line.strip().partition(" ")
-        keyword, rest = keyword.upper(), rest.strip()
+    for keyword, rest in instructions(dockerfile):
         if keyword == "ENV":
             for pair in shlex.split(rest):
                 key, _, value = pair.partition("=")
@@ -59,7 +58,20 @@ def dockerfile_config(dockerfile: Path) -> ImageConfig:
             entrypoint, cmd = (value, []) if keyword == "ENTRYPOINT" else (entrypoint, value)
     # Docker's default PATH, which python:3.11-slim keeps.
     env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-    return ImageConfig(env, working_dir, entrypoint, cmd)
+    return ImageConfig(env, working_dir, entrypoint, cmd, architecture)
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(KEYWORD, rest) per instruction, continuation lines joined, comments left out."""
+    text = re.sub(r"\\\n", " ", dockerfile.read_text())
+    found = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        keyword, _, rest = stripped.partition(" ")
+        found.append((keyword.upper(), rest.strip()))
+    return found
 
 
 def source_digest(source: Path = SOURCE) -> str:
@@ -74,56 +86,51 @@ def source_digest(source: Path = SOURCE) -> str:
 
 
 class Images:
-    """The sandbox's image store: published source trees by digest, under its folder."""
+    """The sandbox's image store: built source trees by digest, under its folder."""
 
-    def __init__(self, folder: Path, source: Path = SOURCE) -> None:
-        self.folder, self.source = folder, source
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
 
-    def build(self) -> tuple[str, ImageConfig]:
+    def build(self, source: Path = SOURCE, architecture: str = "amd64") -> tuple[str, ImageConfig]:
         """Lay out the build context as the Dockerfile's COPY lines do; its digest and config."""
-        digest = source_digest(self.source)
-        config = dockerfile_config(self.source / "Dockerfile")
+        digest = source_digest(source)
+        config = dockerfile_config(source / "Dockerfile", architecture)
         root = self.root(digest)
         if not root.exists():
             staging = root.with_name(root.name + ".tmp")
             shutil.rmtree(staging, ignore_errors=True)
-            shutil.copytree(self.source, staging / "app" / "src" / "todo_app", ignore=IGNORED)
-            shutil.copytree(self.source / "bin", staging / "app" / "bin", ignore=IGNORED)
+            shutil.copytree(source, staging / "app" / "src" / "todo_app", ignore=IGNORED)
+            shutil.copytree(source / "bin", staging / "app" / "bin", ignore=IGNORED)
             staging.rename(root)
         return digest, config
 
     def root(self, digest: str) -> Path:
         return self.folder / digest.replace(":", "-")
 
-    def publish(self, ecr: Any, repository: str, tag: str = "latest") -> str:
-        """Push the local source as repository:tag; the manifest's digest."""
-        digest, config = self.build()
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": "sha256:"
-                + hashlib.sha256(json.dumps(config.__dict__).encode()).hexdigest(),
-                "size": len(json.dumps(config.__dict__)),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": digest,
-                    "size": sum(
-                        p.stat().st_size for p in self.root(digest).rglob("*") if p.is_file()
-                    ),
-                }
-            ],
-            "annotations": {ANNOTATION: digest, CONFIG_ANNOTATION: json.dumps(config.__dict__)},
-        }
-        answer = ecr.put_image(
-            repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag
-        )
-        return str(answer["image"]["imageId"].get("imageDigest", digest))
+    def size(self, digest: str) -> int:
+        return sum(p.stat().st_size for p in self.root(digest).rglob("*") if p.is_file())
 
-    def pull(self, ecr: Any, image: str, account: str, region: str) -> tuple[Path, ImageConfig]:
+    @staticmethod
+    def manifest(digest: str, config: ImageConfig, layers: list[dict[str, Any]]) -> str:
+        """An OCI image manifest naming the source tree (and the config) in its annotations."""
+        blob = json.dumps(config.__dict__)
+        return json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": "sha256:" + hashlib.sha256(blob.encode()).hexdigest(),
+                    "size": len(blob),
+                },
+                "layers": layers,
+                "annotations": {ANNOTATION: digest, CONFIG_ANNOTATION: blob},
+            }
+        )
+
+    def pull(
+        self, ecr: Any, image: str, account: str, region: str, architecture: str = "X86_64"
+    ) -> tuple[Path, ImageConfig]:
         """The folder and config of an image a task definition names, or PullError."""
         registry, _, rest = image.partition("/")
         if registry != f"{account}.dkr.ecr.{region}.amazonaws.com" or not rest:
@@ -155,23 +162,15 @@ class Images:
         digest = annotations.get(ANNOTATION)
         if not digest or not self.root(digest).exists():
             raise PullError(
-                f"CannotPullContainerError: {image}: not an image the sandbox published "
-                "(without a container engine it runs only its own todo_app images)"
+                f"CannotPullContainerError: {image}: not an image the sandbox built "
+                "(without a container engine it runs only todo_app images its stand-in built)"
             )
         config = ImageConfig(**json.loads(annotations[CONFIG_ANNOTATION]))
+        wanted = ARCHITECTURES.get(architecture, "amd64")
+        if config.architecture != wanted:
+            # What Fargate says of a single-platform image built for another CPU.
+            raise PullError(
+                f"CannotPullContainerError: pull image manifest has been retried 1 time(s): "
+                f"image Manifest does not contain descriptor matching platform 'linux/{wanted}'"
+            )
         return self.root(digest), config
-
-
-def publish_where_missing(images: Images, ecr: Any, log: Any) -> None:
-    """Every empty repository a deployment made gets the local app as :latest."""
-    for repo in ecr.describe_repositories().get("repositories", []):
-        tags = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags", [])
-        if not any(t["Key"] == DEPLOYMENT_TAG for t in tags):
-            continue
-        if ecr.list_images(repositoryName=repo["repositoryName"]).get("imageIds"):
-            continue
-        digest = images.publish(ecr, repo["repositoryName"])
-        log(
-            f"image: published the local todo_app source as {repo['repositoryUri']}:latest "
-            f"({digest[:19]}), where a real deploy pushes the built image"
-        )

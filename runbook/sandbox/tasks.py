@@ -396,8 +396,13 @@ class Services:
         definition = self._definition(task.task_definition)
         container = definition["containerDefinitions"][0]
         try:
+            platform = definition.get("runtimePlatform") or {}
             root, image = self.world.images.pull(
-                self.world.client("ecr"), container["image"], self.world.account, self.world.region
+                self.world.client("ecr"),
+                container["image"],
+                self.world.account,
+                self.world.region,
+                platform.get("cpuArchitecture", "X86_64"),
             )
             moto_state.set_task(model, pull_stopped_at=moto_state.now())
             # The image's files first: paths in the environment point into them.

@@ -16,6 +16,10 @@ AWS_SECONDS = {
     "task_provisioning": 15.0,  # Fargate finds capacity and attaches the ENI
     "task_pending": 20.0,  # image pull, secrets
     "task_deprovisioning": 10.0,  # ENI detached
+    # The container engine stand-in: a first build (base image pulled, pip install) and a
+    # first push of its ~75 MB at ~2 MB/s, a common uplink; later ones reuse cached layers.
+    "image_build": 60.0,
+    "image_push": 40.0,
 }
 # Health checks still need some spacing when instant, or they would spin.
 INSTANT_HEALTH_INTERVAL = 0.2

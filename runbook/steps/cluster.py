@@ -1,4 +1,6 @@
-"""Section III: the ECS cluster with Fargate capacity, its log group, ECS's service-linked role."""
+"""Section III: the ECS cluster with Fargate capacity, its log group, ECS's service-linked role,
+and the app's image repository (made here, before the database wait, so the image is built
+and pushed while RDS creates the database)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, tags
 from runbook.settings import DEPLOYMENT_TAG, Settings
-from runbook.steps.base import Observed, Resource, Step, adopt_why, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
+from runbook.steps.image import image_key, repository_key
 
 SLR_PATH = "/aws-service-role/ecs.amazonaws.com/"
 
@@ -34,7 +37,10 @@ class ClusterStep(Step):
     explanation = (
         "An ECS cluster with the FARGATE and FARGATE_SPOT capacity providers: no servers to "
         "manage. The runbook also makes what the guide assumes exists: the CloudWatch log "
-        "group the task writes to, and ECS's service-linked role, which a fresh account lacks."
+        "group the task writes to, and ECS's service-linked role, which a fresh account lacks. "
+        "With no image given, it makes the private ECR repository for the app's image here, "
+        "so that the image is built and pushed (with docker or podman, when one is installed) "
+        "while RDS creates the database: each version keeps its own tag, never overwritten."
     )
 
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
@@ -59,7 +65,9 @@ class ClusterStep(Step):
             seen.found["cluster"] = cluster
             seen.known[cluster_arn_key(s)] = cluster["clusterArn"]
         slr = seen.found["slr"]
-        seen.resources = [
+        if not s.task_definition.image:
+            self._discover_repository(aws, s, seen)
+        seen.resources[:0] = [
             Resource(
                 "service-linked role",
                 "AWSServiceRoleForECS",
@@ -83,6 +91,31 @@ class ClusterStep(Step):
             ),
         ]
         return seen
+
+    def _discover_repository(self, aws: Aws, s: Settings, seen: Observed) -> None:
+        name = s.task_definition.family
+        repos = missing_on(
+            ("RepositoryNotFoundException",),
+            lambda: aws.call("ecr", "describe_repositories", repositoryNames=[name]),
+        )
+        repo = repos["repositories"][0] if repos else None
+        ours = False
+        if repo:
+            seen.found["repository"] = repo
+            seen.known[repository_key(s)] = repo["repositoryUri"]
+            repo_tags = aws.call(
+                "ecr", "list_tags_for_resource", resourceArn=repo["repositoryArn"]
+            )["tags"]
+            ours = tagged(repo_tags, s.deployment.name)
+        seen.resources.append(
+            Resource(
+                "image repository",
+                name,
+                repo["repositoryArn"] if repo else "",
+                "exists" if repo else "missing",
+                ours,
+            )
+        )
 
     def plan(self, s: Settings, seen: Observed | None) -> list[Action]:
         found = seen.found if seen else {}
@@ -170,7 +203,46 @@ class ClusterStep(Step):
                     self.number,
                 )
             )
-        return actions
+        return actions + self._plan_repository(s, seen)
+
+    def _plan_repository(self, s: Settings, seen: Observed | None) -> list[Action]:
+        name, deployment = s.task_definition.family, s.deployment.name
+        if s.task_definition.image:
+            return []
+        repo = seen.found.get("repository") if seen else None
+        if repo is None:
+            return [
+                ApiCall(
+                    "ecr",
+                    "create_repository",
+                    {
+                        "repositoryName": name,
+                        # A version, once pushed, is never overwritten: a task definition
+                        # names exactly one image, and going back to it gets that image.
+                        # (ECR User Guide, "Preventing image tags from being overwritten")
+                        "imageTagMutability": "IMMUTABLE",
+                        "imageScanningConfiguration": {"scanOnPush": True},
+                        "tags": tags(deployment),
+                    },
+                    f"create the private ECR repository {name} for the app's image (tags "
+                    "immutable: each version keeps its own)",
+                    self.number,
+                    captures={repository_key(s): "repository.repositoryUri"},
+                    done_on=("RepositoryAlreadyExistsException",),
+                )
+            ]
+        ours = any(r.kind == "image repository" and r.ours for r in seen.resources)  # type: ignore[union-attr]
+        if ours and repo.get("imageTagMutability", "MUTABLE") == "MUTABLE":
+            return [
+                ApiCall(
+                    "ecr",
+                    "put_image_tag_mutability",
+                    {"repositoryName": name, "imageTagMutability": "IMMUTABLE"},
+                    f"make {name}'s tags immutable in place: a pushed version is never overwritten",
+                    self.number,
+                )
+            ]
+        return []
 
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
         by_kind = {r.kind: r for r in seen.resources}
@@ -200,7 +272,21 @@ class ClusterStep(Step):
                     done_on=("ResourceNotFoundException",),
                 )
             )
+        repo = by_kind.get("image repository")
+        if repo is not None and repo.exists and repo.ours:
+            actions.append(
+                ApiCall(
+                    "ecr",
+                    "delete_repository",
+                    {"repositoryName": repo.name, "force": True},
+                    f"delete the ECR repository {repo.name} and its images",
+                    self.number,
+                    done_on=("RepositoryNotFoundException",),
+                )
+            )
         return actions
 
     def output_keys(self, s: Settings) -> list[str]:
-        return [cluster_arn_key(s)]
+        # The image (<repository>:<version>) is the engine's, from the repository and the
+        # source's version; it is listed here, with the repository it is pushed to.
+        return [cluster_arn_key(s), repository_key(s), image_key(s)]

@@ -1,4 +1,9 @@
-"""The app's container image in ECR: is it there, and how to push it."""
+"""The app's container image in ECR: its repository's keys, is a version there, and the wait.
+
+The repository is section III's (it exists before the database wait, so the image can be
+built and pushed meanwhile); the version comes from the source (runbook.image.version), known
+before any push, so section V names `<repository>:<version>` and section VI waits for it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runbook.aws import Aws
-from runbook.plan import Wait
+from runbook.plan import Action, Ref, Wait
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
 
@@ -15,39 +20,51 @@ def repository_key(s: Settings) -> str:
     return f"{s.task_definition.family}-repository.repositoryUri"
 
 
-def push_commands(repository_uri: str) -> str:
-    registry = repository_uri.split("/", 1)[0]
-    return (
-        f"aws ecr get-login-password | docker login --username AWS --password-stdin {registry}"
-        f" && docker build -t {repository_uri}:latest todo_app"
-        f" && docker push {repository_uri}:latest"
-    )
+def image_key(s: Settings) -> str:
+    """<repository URI>:<version>: what section V's task definition names."""
+    return f"{s.task_definition.family}-repository.image"
 
 
-def image_present(aws: Aws, s: Settings) -> bool:
+def version_key(s: Settings) -> str:
+    """The version of the app's source: the engine knows it before anything is called."""
+    return f"{s.task_definition.family}-repository.version"
+
+
+def image_present(aws: Aws, s: Settings, tag: str) -> bool:
     found = missing_on(
         ("RepositoryNotFoundException", "ImageNotFoundException"),
         lambda: aws.call(
             "ecr",
             "describe_images",
             repositoryName=s.task_definition.family,
-            imageIds=[{"imageTag": "latest"}],
+            imageIds=[{"imageTag": tag}],
         ),
     )
     return bool(found and found.get("imageDetails"))
 
 
-def image_pushed(s: Settings, known: Mapping[str, Any], section: str) -> Wait:
-    """Wait, visibly, for the person to push the image the task will run."""
-    uri = known.get(repository_key(s), f"<{repository_key(s)}>")
+def image_in_ecr(s: Settings, known: Mapping[str, Any], section: str) -> Wait:
+    """Wait, visibly, for this version of the app's image in the repository."""
+    image = known.get(image_key(s), f"<{image_key(s)}>")
     return Wait(
         "ecr",
         "describe_images",
-        {"repositoryName": s.task_definition.family, "imageIds": [{"imageTag": "latest"}]},
-        f"the image {uri}:latest in ECR; push it from another terminal: {push_commands(uri)}",
+        {
+            "repositoryName": s.task_definition.family,
+            "imageIds": [{"imageTag": Ref(version_key(s))}],
+        },
+        # The engine adds how it gets there: its own build and push, or the person's.
+        f"the image {image} in ECR",
         until=lambda r: bool(r.get("imageDetails")),
         section=section,
         interval=15,
         timeout=3600,
         retry_on=("ImageNotFoundException",),
+    )
+
+
+def is_image_wait(action: Action) -> bool:
+    return isinstance(action, Wait) and (action.service, action.operation) == (
+        "ecr",
+        "describe_images",
     )

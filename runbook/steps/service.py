@@ -10,48 +10,32 @@ from runbook.plan import Action, ApiCall, Ref, Wait
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.cluster import cluster_arn_key, ecs_tags
-from runbook.steps.image import image_present, image_pushed
+from runbook.steps.image import image_in_ecr, image_present, version_key
 from runbook.steps.load_balancer import tg_arn
+from runbook.steps.rollout import RolloutWatch, steady
 from runbook.steps.security_groups import SUBNETS, group_id
 from runbook.steps.task_definition import task_definition_key
+from runbook.words import count
 
 
 def service_key(s: Settings) -> str:
     return f"{s.service.name}.serviceArn"
 
 
-def _stable(r: dict[str, Any]) -> bool | str:
-    """Steady state: one deployment, completed, all tasks running; or why it failed."""
-    services = r.get("services", [])
-    if not services:
-        return False
-    svc = services[0]
-    primary = next((d for d in svc["deployments"] if d.get("status") == "PRIMARY"), None)
-    # After a circuit-breaker rollback the failed deployment is no longer PRIMARY: look at all.
-    failed = next((d for d in svc["deployments"] if d.get("rolloutState") == "FAILED"), None)
-    if failed:
-        events = "; ".join(e["message"] for e in svc.get("events", [])[:3])
-        return (failed.get("rolloutStateReason") or "the deployment failed") + (
-            f" (recent events: {events})" if events else ""
-        )
-    return (
-        len(svc["deployments"]) == 1
-        and svc["runningCount"] == svc["desiredCount"]
-        and (primary or {}).get("rolloutState", "COMPLETED") == "COMPLETED"
-    )
-
-
 def service_stable(s: Settings, section: str) -> Wait:
+    """Until the rollout ends: stable, or failed (and rolled back); reporting it meanwhile."""
+    watch = RolloutWatch(section)
     return Wait(
         "ecs",
         "describe_services",
         {"cluster": s.cluster.name, "services": [s.service.name]},
-        f"service {s.service.name} to be stable ({s.service.desired_count} task(s) running "
+        f"service {s.service.name} to be stable ({count(s.service.desired_count, 'task')} running "
         "and healthy)",
-        until=_stable,
+        until=watch.until,
         section=section,
         interval=10,
         timeout=1800,
+        report=watch.report,
     )
 
 
@@ -80,13 +64,13 @@ def _in_place(s: Settings, svc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _update_why(
-    s: Settings, svc: dict[str, Any], wanted_td: Any, count: bool, changes: dict[str, Any]
+    s: Settings, svc: dict[str, Any], wanted_td: Any, count_changes: bool, changes: dict[str, Any]
 ) -> str:
     parts = []
     if svc["taskDefinition"] != wanted_td:
         parts.append("roll it onto the current task definition")
-    if count:
-        parts.append(f"run {s.service.desired_count} task(s), not {svc['desiredCount']}")
+    if count_changes:
+        parts.append(f"run {count(s.service.desired_count, 'task')}, not {svc['desiredCount']}")
     if "healthCheckGracePeriodSeconds" in changes:
         parts.append(f"grace period {s.service.health_check_grace_period} s")
     if "networkConfiguration" in changes:
@@ -104,7 +88,11 @@ class ServiceStep(Step):
         "default VPC has no NAT, so a task without one cannot pull its image or read its "
         "secret. It also gives new tasks 60 s before health checks count, and turns on the "
         "deployment circuit breaker with rollback, so a crash-looping release stops and "
-        "rolls back instead of retrying forever."
+        "rolls back instead of retrying forever. It first waits for this version of the "
+        "app's image in ECR (built and pushed in the background since section III, or by "
+        "you). A new version or changed settings roll the service onto a new revision: new "
+        "tasks start, the old ones stop once the new are healthy, and the log follows both, "
+        "with ECS's events, until the rollout is done or has been rolled back."
     )
 
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
@@ -135,9 +123,11 @@ class ServiceStep(Step):
                 bool(svc) and tagged(svc.get("tags"), s.deployment.name),
             )
         )
-        if svc is None and not s.task_definition.image:
-            # Without the image, tasks crash-loop for minutes before the circuit breaker stops.
-            seen.found["image_missing"] = not image_present(aws, s)
+        tag = known.get(version_key(s))
+        if tag and not s.task_definition.image:
+            # Without the image, new tasks fail to pull until the circuit breaker stops them:
+            # the version the task definition names must be in ECR before they start.
+            seen.found["image_missing"] = not image_present(aws, s, tag)
         return seen
 
     def plan(self, s: Settings, seen: Observed | None) -> list[Action]:
@@ -146,7 +136,7 @@ class ServiceStep(Step):
         actions: list[Action] = []
         offline_and_ecr = seen is None and not s.task_definition.image
         if offline_and_ecr or (seen and seen.found.get("image_missing")):
-            actions.append(image_pushed(s, known, self.number))
+            actions.append(image_in_ecr(s, known, self.number))
         if svc is None:
             actions.append(
                 ApiCall(
@@ -177,7 +167,7 @@ class ServiceStep(Step):
                         "enableECSManagedTags": True,
                         "tags": ecs_tags(s.deployment.name),
                     },
-                    f"create {sv.name}: {sv.desired_count} Fargate task(s) behind the load "
+                    f"create {sv.name}: {count(sv.desired_count, 'Fargate task')} behind the load "
                     "balancer, public IP on, circuit breaker with rollback",
                     self.number,
                     captures={service_key(s): "service.serviceArn"},
@@ -220,7 +210,7 @@ class ServiceStep(Step):
                         self.number,
                     )
                 )
-        if svc is None or actions or _stable({"services": [svc]}) is not True:
+        if svc is None or actions or not steady(svc):
             actions.append(service_stable(s, self.number))
         return actions
 

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from runbook.aws import Aws
-from runbook.plan import Action, ApiCall, Ref, resolve, tags
+from runbook.plan import Action, ApiCall, Ref, resolve
 from runbook.settings import Settings
 from runbook.steps import database, roles
 from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
-from runbook.steps.image import repository_key
+from runbook.steps.image import image_key
 
 # The RDS CA bundle the image carries: the app checks the database's certificate and name.
 RDS_CA_BUNDLE = "/app/certs/rds-global-bundle.pem"
@@ -22,8 +22,18 @@ def task_definition_key(s: Settings) -> str:
 
 
 def image(s: Settings) -> str | Ref:
-    """The image to run: as given, or the family's ECR repository, tag latest."""
-    return s.task_definition.image or Ref(repository_key(s), fmt="{}:latest")
+    """The image to run: as given, or this version of the app in section III's repository."""
+    return s.task_definition.image or Ref(image_key(s))
+
+
+def runtime_platform(s: Settings) -> dict[str, str]:
+    """Fargate runs Linux; the architecture is the setting's (the image is built for it)."""
+    return {"cpuArchitecture": s.task_definition.cpu_architecture, "operatingSystemFamily": "LINUX"}
+
+
+# What ECS runs when a task definition names no runtimePlatform (ECS API Reference,
+# RuntimePlatform): an older revision without one says the same as this.
+DEFAULT_PLATFORM = {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
 
 
 def container_definition(s: Settings, *, inject_password: bool = True) -> dict[str, Any]:
@@ -77,6 +87,7 @@ def _registration(s: Settings, *, inject_password: bool) -> dict[str, Any]:
         "requiresCompatibilities": ["FARGATE"],
         "cpu": td.cpu,
         "memory": td.memory,
+        "runtimePlatform": runtime_platform(s),
         "executionRoleArn": Ref(roles.arn_key(td.execution_role)),
         "taskRoleArn": Ref(roles.arn_key(td.task_role)),
         "containerDefinitions": [container_definition(s, inject_password=inject_password)],
@@ -107,10 +118,24 @@ def _same(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
         )
         return subset
 
-    return all(
-        str(current.get(k)) == str(wanted[k])
-        for k in ("cpu", "memory", "executionRoleArn", "taskRoleArn")
-    ) and norm(current["containerDefinitions"][0]) == norm(wanted["containerDefinitions"][0])
+    platform = current.get("runtimePlatform") or DEFAULT_PLATFORM
+    return (
+        all(
+            str(current.get(k)) == str(wanted[k])
+            for k in ("cpu", "memory", "executionRoleArn", "taskRoleArn")
+        )
+        and platform == wanted["runtimePlatform"]
+        and norm(current["containerDefinitions"][0]) == norm(wanted["containerDefinitions"][0])
+    )
+
+
+def _why_new(current: dict[str, Any], wanted: dict[str, Any] | None) -> str:
+    if wanted is None:
+        return "settings changed"
+    image = wanted["containerDefinitions"][0]["image"]
+    if current["containerDefinitions"][0].get("image") != image:
+        return f"the app's image is now {image.rsplit('/', 1)[-1]}"
+    return "settings changed"
 
 
 class TaskDefinitionStep(Step):
@@ -127,36 +152,15 @@ class TaskDefinitionStep(Step):
         "destroy deletes: an execution role (pulls the image, writes logs, injects the "
         "password) and a task role, with which the app re-reads the password after RDS "
         "rotates it; each may read that one secret and nothing else. Name an existing role "
-        "instead and it is used as it is, never changed. With no image given, a private ECR "
-        "repository to push to."
+        "instead and it is used as it is, never changed. With no image given, the task runs "
+        "this version of the app (the git commit of todo_app/, or a digest of its content "
+        "when it has uncommitted changes) from section III's repository, never `latest`: a "
+        "code change is a new revision, which section VI rolls out."
     )
 
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
         td, seen, deployment = s.task_definition, Observed(), s.deployment.name
         roles.discover(aws, s, seen)
-        if not td.image:
-            repos = missing_on(
-                ("RepositoryNotFoundException",),
-                lambda: aws.call("ecr", "describe_repositories", repositoryNames=[td.family]),
-            )
-            repo = repos["repositories"][0] if repos else None
-            ours = False
-            if repo:
-                seen.found["repository"] = repo
-                seen.known[repository_key(s)] = repo["repositoryUri"]
-                repo_tags = aws.call(
-                    "ecr", "list_tags_for_resource", resourceArn=repo["repositoryArn"]
-                )["tags"]
-                ours = tagged(repo_tags, deployment)
-            seen.resources.append(
-                Resource(
-                    "image repository",
-                    td.family,
-                    repo["repositoryArn"] if repo else "",
-                    "exists" if repo else "missing",
-                    ours,
-                )
-            )
         current = missing_on(
             ("ClientException",),
             lambda: aws.call(
@@ -201,29 +205,14 @@ class TaskDefinitionStep(Step):
         if "db" in found and database.keys(s)["host"] not in known:
             actions.append(database.database_available(s, self.number))
         actions += roles.plan(s, seen, Ref(database.keys(s)["secret"]), self.number)
-        if not td.image and "repository" not in found:
-            actions.append(
-                ApiCall(
-                    "ecr",
-                    "create_repository",
-                    {
-                        "repositoryName": td.family,
-                        "imageScanningConfiguration": {"scanOnPush": True},
-                        "tags": tags(deployment),
-                    },
-                    f"create the private ECR repository {td.family} for the app's image",
-                    self.number,
-                    captures={repository_key(s): "repository.repositoryUri"},
-                    done_on=("RepositoryAlreadyExistsException",),
-                )
-            )
         inject = not roles.lent(s, seen, "execution role")
         wanted = _registration(s, inject_password=inject)
         current = found.get("task_definition")
         try:
-            unchanged = current is not None and _same(current, resolve(wanted, known))
+            resolved = resolve(wanted, known)
         except LookupError:
-            unchanged = False
+            resolved = None
+        unchanged = current is not None and resolved is not None and _same(current, resolved)
         if not unchanged:
             actions.append(
                 ApiCall(
@@ -231,7 +220,7 @@ class TaskDefinitionStep(Step):
                     "register_task_definition",
                     {**wanted, "tags": ecs_tags(deployment)},
                     f"register {td.family}"
-                    + (" (a new revision: settings changed)" if current else "")
+                    + (f" (a new revision: {_why_new(current, resolved)})" if current else "")
                     + f": {td.cpu} CPU units, {td.memory} MiB"
                     + (
                         ""
@@ -262,17 +251,6 @@ class TaskDefinitionStep(Step):
                     )
                     for arn in seen.found.get("revisions") or [r.id]
                 ]
-            elif r.kind == "image repository":
-                actions.append(
-                    ApiCall(
-                        "ecr",
-                        "delete_repository",
-                        {"repositoryName": r.name, "force": True},
-                        f"delete the ECR repository {r.name} and its images",
-                        self.number,
-                        done_on=("RepositoryNotFoundException",),
-                    )
-                )
         return actions + roles.teardown(s, seen, self.number)
 
     def output_keys(self, s: Settings) -> list[str]:
@@ -280,6 +258,5 @@ class TaskDefinitionStep(Step):
         return [
             roles.arn_key(td.execution_role),
             roles.arn_key(td.task_role),
-            repository_key(s),
             task_definition_key(s),
         ]

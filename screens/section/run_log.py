@@ -13,7 +13,17 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from runbook.events import CallMade, Event, Notice, StepFailed, StepFinished, StepStarted, Waiting
+from runbook.events import (
+    CallMade,
+    Event,
+    ImageProgress,
+    Notice,
+    Rollout,
+    StepFailed,
+    StepFinished,
+    StepStarted,
+    Waiting,
+)
 from runbook.model_check import operation_name
 from runbook.typical_waits import spoken, typical
 from screens.progress import elapsed
@@ -26,8 +36,11 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def waiting_line(what: str, since: float | None, now: float | None = None) -> RenderableType:
-    """⏳ what, the elapsed m:ss, and against AWS's usual time, a bar and the usual span."""
+def waiting_line(
+    what: str, since: float | None, now: float | None = None, detail: str = ""
+) -> RenderableType:
+    """⏳ what, the elapsed m:ss, and against AWS's usual time, a bar and the usual span; or
+    what the wait's own source says (detail: the image build's step, say)."""
     now = time.monotonic() if now is None else now
     grid = Table.grid(padding=(0, 1), expand=True)
     grid.add_column(ratio=1)
@@ -38,6 +51,8 @@ def waiting_line(what: str, since: float | None, now: float | None = None) -> Re
     span = typical(what)
     if span is None:
         grid.add_row(head, right)
+        if detail:
+            grid.add_row(Text(detail, style="dim", overflow="ellipsis", no_wrap=True), "")
         return grid
     high = span[1]
     bar = ProgressBar(total=high, completed=min(seconds, high), width=12)
@@ -49,6 +64,30 @@ def waiting_line(what: str, since: float | None, now: float | None = None) -> Re
     outer.add_row(grid)
     outer.add_row(below)
     return outer
+
+
+def image_line(event: ImageProgress) -> RenderableType:
+    """⬆ the image being built or pushed: what it does, and the bytes pushed, as a bar."""
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(ratio=1)
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_row(
+        Text.assemble(
+            ("⬆ ", "cyan"),
+            f"image {event.phase}: {event.message}",
+            no_wrap=True,
+            overflow="ellipsis",
+        ),
+        Text(f"{event.layers_done}/{event.layers_total} layers" if event.layers_total else ""),
+    )
+    if event.bytes_total:
+        bar = ProgressBar(total=event.bytes_total, completed=event.bytes_done, width=24)
+        below = Table.grid(padding=(0, 1))
+        below.add_row(
+            bar, Text(f"{event.bytes_done / 1e6:.1f} of {event.bytes_total / 1e6:.1f} MB", "dim")
+        )
+        grid.add_row(below, "")
+    return grid
 
 
 class RunLog(Vertical):
@@ -63,10 +102,14 @@ class RunLog(Vertical):
         self.lines: list[Text] = []  # also what tests read
         self._waiting = ""
         self._waiting_since: float | None = None
+        self._waiting_detail = ""
         self._calls = 0
         self._warnings = 0
+        self._deployments: dict[str, str] = {}
+        self._events: set[str] = set()
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="image-line")
         yield Static("", id="waiting-line")
         with VerticalScroll(id="log-lines"):
             yield Static("", id="log-text")
@@ -74,6 +117,7 @@ class RunLog(Vertical):
     def on_mount(self) -> None:
         self.border_title = "Log"
         self.query_one("#waiting-line").display = False
+        self.query_one("#image-line").display = False
         # Waiting events come every ~5 s; the person should see the seconds move.
         self.set_interval(1.0, self._tick)
 
@@ -101,6 +145,10 @@ class RunLog(Vertical):
             self.write(self._call_line(event))
         elif isinstance(event, Waiting):
             self._wait(event)
+        elif isinstance(event, ImageProgress):
+            self._image(event)
+        elif isinstance(event, Rollout):
+            self._rollout(event)
         elif isinstance(event, Notice):
             warning = event.level == "warning"
             self._warnings += warning
@@ -154,6 +202,30 @@ class RunLog(Vertical):
         line.append(f"  {event.seconds:.2f} s", style="dim")
         return line
 
+    def _image(self, event: ImageProgress) -> None:
+        """The background build: its steps in the log, its live counts on a line of its own."""
+        if event.milestone:
+            style = {"failed": "red", "pushed": "green", "present": "green"}.get(event.phase, "")
+            self.write(f"  ⬆ image {event.phase}: {event.message}", style)
+        line = self.query_one("#image-line", Static)
+        running = event.phase in ("login", "build", "push")
+        line.display = running
+        if running:
+            line.update(image_line(event))
+
+    def _rollout(self, event: Rollout) -> None:
+        """Each deployment's counts when they change (old and new tasks), then ECS's events."""
+        for d in event.deployments:
+            text = d.line()
+            if self._deployments.get(d.id) != text:
+                self._deployments[d.id] = text
+                failed = d.rollout == "FAILED"
+                self.write(f"  ↻ {text}", "red" if failed else "cyan")
+        for e in reversed(event.events):  # oldest first, as they happened
+            if e.id not in self._events:
+                self._events.add(e.id)
+                self.write(f"      {e.message}", "dim")
+
     def _wait(self, event: Waiting) -> None:
         if event.detail == "done":
             after = f" after {_clock(event.elapsed)}" if event.elapsed >= 1 else ""
@@ -166,15 +238,16 @@ class RunLog(Vertical):
             span = typical(event.what)
             usual = f" ({spoken(span)})" if span else ""
             self.write(f"  ⏳ waiting for {event.what}{usual}", "yellow")
+        self._waiting_detail = event.detail
         self._tick()
 
     def _stop_waiting(self) -> None:
-        self._waiting, self._waiting_since = "", None
+        self._waiting, self._waiting_since, self._waiting_detail = "", None, ""
         self.query_one("#waiting-line").display = False
 
     def _tick(self) -> None:
         if not self._waiting:
             return
         line = self.query_one("#waiting-line", Static)
-        line.update(waiting_line(self._waiting, self._waiting_since))
+        line.update(waiting_line(self._waiting, self._waiting_since, detail=self._waiting_detail))
         line.display = True

@@ -210,7 +210,8 @@ def test_the_cli_stops_a_deploy_at_a_refused_call_with_exit_2(
     aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An ECS family may have capitals, an ECR repository may not: settings validation lets
-    it through, AWS's rules do not, and nothing of section V reaches the emulator."""
+    it through, AWS's rules do not, and the repository (section III's) never reaches the
+    emulator."""
     from runbook import cli
 
     config = tmp_path / "capitals.toml"
@@ -224,4 +225,5 @@ def test_the_cli_stops_a_deploy_at_a_refused_call_with_exit_2(
     assert "RefusedByAwsRules" in out and "repositoryName = 'FlaskTodo'" in out
     assert "task_definition.family" in out
     assert aws.calls["ecr.CreateRepository"] == 0
-    assert aws.calls["rds.CreateDBInstance"] == 1  # the sections before it ran
+    assert aws.calls["ecs.CreateCluster"] == 1  # the calls before it ran
+    assert aws.calls["rds.CreateDBInstance"] == 0  # and nothing after

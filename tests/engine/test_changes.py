@@ -81,7 +81,10 @@ def test_status_shows_the_settings_that_matter(make_runbook, settings) -> None:
     facts = {f.label: f for step, _ in runbook.status().sections for f in runbook.facts(step)}
     assert facts["instance class"].current == "db.t4g.micro"
     assert facts["CPU / memory"].current == "256 / 512"
-    assert facts["image"].current.endswith(".dkr.ecr.us-east-1.amazonaws.com/flask-todo:latest")
+    assert facts["image"].current.endswith(
+        f".dkr.ecr.us-east-1.amazonaws.com/flask-todo:{runbook.version}"
+    )
+    assert facts["CPU architecture"].current == "X86_64"
     assert facts["tasks to run"].current == 1
     assert facts["keep logs (days)"].current == 30
     assert not any(f.differs for f in facts.values())
@@ -113,12 +116,16 @@ def test_a_value_only_the_state_file_remembers_is_checked_first(
     assert changing(events) == []
 
 
-def test_the_service_refuses_without_its_cluster(make_runbook, events) -> None:
+def test_the_task_definition_and_service_refuse_without_section_iii(make_runbook, events) -> None:
+    """V names the image in III's repository; VI runs on III's cluster."""
     runbook = make_runbook()
-    for number in ("I", "II", "IV", "V"):
+    for number in ("I", "II", "IV"):
         runbook.apply(runbook.step(number))
     events.clear()
     with pytest.raises(RunbookError) as caught:
+        runbook.apply(runbook.step("V"))
+    assert "flask-todo-repository.image, which section III" in caught.value.problem.message
+    with pytest.raises(RunbookError) as caught:
         runbook.apply(runbook.step("VI"))
-    assert "section III" in caught.value.problem.message
+    assert "flask-todo-cluster.clusterArn" in caught.value.problem.message
     assert changing(events) == []

@@ -14,9 +14,11 @@ from runbook.state import StateFile
 
 
 @pytest.fixture
-def on_emulator(monkeypatch, aws):
-    """cli.main against this test's pretend account, without a background sandbox."""
+def on_emulator(monkeypatch, aws, container_engine):
+    """cli.main against this test's pretend account, without a background sandbox (whose
+    container engine stand-in the tests' own stands in for)."""
     monkeypatch.setattr(cli, "_aws", lambda args, settings: aws)
+    monkeypatch.setattr("runbook.sandbox.engine_path", lambda: container_engine.path)
     made = cli._runbook
 
     def never_sleeps(*args, **kwargs):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
@@ -124,35 +123,3 @@ def test_a_changed_setting_is_rolled_out(make_runbook, aws, settings) -> None:
     assert svc["taskDefinition"].endswith(":2")
     td = aws.client("ecs").describe_task_definition(taskDefinition="flask-todo")["taskDefinition"]
     assert (td["cpu"], td["memory"]) == ("512", "1024")
-
-
-def test_without_an_image_the_service_waits_for_the_push(
-    make_runbook, aws, settings, events, emulator, account
-) -> None:
-    """Outside the sandbox nobody pushes a stand-in: section VI waits, saying how to push."""
-    emulator.data_plane.ignore(account)  # this account plays AWS: only a person pushes
-    pushes: list[float] = []
-
-    def person_pushes_meanwhile(seconds: float) -> None:
-        if not pushes:  # what `docker push` does, seen from ECR
-            manifest = {
-                "schemaVersion": 2,
-                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                "layers": [],
-            }
-            aws.call(
-                "ecr",
-                "put_image",
-                repositoryName=settings.task_definition.family,
-                imageManifest=json.dumps(manifest),
-                imageTag="latest",
-            )
-        pushes.append(seconds)
-
-    runbook = make_runbook(sandbox=False, sleep=person_pushes_meanwhile)
-    for step in runbook.steps:
-        runbook.apply(step)
-    waits = [e for e in events if isinstance(e, Waiting) and "ECR" in e.what]
-    assert waits and "docker push" in waits[0].what
-    assert ".dkr.ecr.us-east-1.amazonaws.com/flask-todo:latest" in waits[0].what
-    assert inventory(aws, settings)["service"] == 1

@@ -145,6 +145,12 @@ def test_a_failed_rollout_reports_service_events_and_stopped_tasks(stub, runbook
     }
     ecs = stub("ecs")
     ecs.add_response("describe_services", failed)
+    # This version of the app is in ECR: nothing to wait for before rolling.
+    stub("ecr").add_response(
+        "describe_images",
+        {"imageDetails": [{"imageTags": [runbook.version]}]},
+        {"repositoryName": "flask-todo", "imageIds": [{"imageTag": runbook.version}]},
+    )
     ecs.add_response("describe_services", failed)
     ecs.add_response("list_tasks", {"taskArns": ["arn:task/abc"]})
     ecs.add_response(

@@ -88,9 +88,20 @@ def test_cluster_section_makes_what_a_fresh_account_lacks() -> None:
         "create_cluster",
         "create_log_group",
         "put_retention_policy",
+        "create_repository",  # before the database wait: the image is built meanwhile
     ]
     (cluster,) = calls(Settings(), "III", "create_cluster")
     assert "FARGATE" in cluster.params["capacityProviders"]
+    (repository,) = calls(Settings(), "III", "create_repository")
+    assert repository.params["imageTagMutability"] == "IMMUTABLE"  # a version is never rewritten
+
+
+def test_with_an_image_of_ones_own_no_repository_is_made() -> None:
+    own = Settings().replace("task_definition", image="public.ecr.aws/acme/todo:v3")
+    assert "create_repository" not in [a.operation for a in offline(own, "III")]
+    (register,) = calls(own, "V", "register_task_definition")
+    assert register.params["containerDefinitions"][0]["image"] == "public.ecr.aws/acme/todo:v3"
+    assert not [a for a in offline(own, "VI") if a.operation == "describe_images"]
 
 
 def test_database_is_private_encrypted_and_password_never_handled() -> None:
@@ -132,6 +143,9 @@ def test_task_definition_follows_the_guide_with_secrets_injected() -> None:
         {"name": "DB_PWD", "valueFrom": "<flask-todo-db.MasterUserSecret.SecretArn>:password::"}
     ]
     assert c["logConfiguration"]["logDriver"] == "awslogs"
+    # This version of the app from section III's repository, never `latest`.
+    assert render(c["image"], {}) == "<flask-todo-repository.image>"
+    assert p["runtimePlatform"] == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
     assert render(p["executionRoleArn"], {}) == "<flask-todo-execution-role.Arn>"
     assert render(p["taskRoleArn"], {}) == "<flask-todo-task-role.Arn>"
     role_ops = [(a.operation, a.params.get("RoleName")) for a in offline(Settings(), "V")][:5]

@@ -15,7 +15,9 @@ import pytest
 
 from runbook.aws import Aws
 from runbook.engine import Runbook
+from runbook.image import Build, ContainerEngine
 from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings
+from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
 
@@ -65,7 +67,17 @@ def full_aws(data_plane_emulator: Emulator) -> Aws:
 
 
 @pytest.fixture
-def full_runbook(full_aws: Aws, tmp_path: Path, settings: Settings) -> Callable[..., Runbook]:
+def sandbox_engine(data_plane_emulator: Emulator, timings: Timings) -> ContainerEngine:
+    """The sandbox's container engine stand-in, building into the store its tasks run from."""
+    plane = data_plane_emulator.data_plane
+    assert plane is not None
+    return stand_in(data_plane_emulator.url, plane.folder, timings)
+
+
+@pytest.fixture
+def full_runbook(
+    full_aws: Aws, tmp_path: Path, settings: Settings, sandbox_engine: ContainerEngine
+) -> Callable[..., Runbook]:
     def make(**overrides: Any) -> Runbook:
         options: dict[str, Any] = {
             "settings": settings,
@@ -73,6 +85,7 @@ def full_runbook(full_aws: Aws, tmp_path: Path, settings: Settings) -> Callable[
             "state": StateFile(tmp_path / "state.json"),
             "sandbox": True,
             "sleep": lambda seconds: time.sleep(min(seconds, 0.1)),
+            "build": Build(engine=sandbox_engine),
         }
         options.update(overrides)
         return Runbook(**options)

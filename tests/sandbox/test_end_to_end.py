@@ -113,6 +113,16 @@ def running_tasks(aws: Aws) -> set[str]:
     return set(arns["taskArns"])
 
 
+def databases_left(folder: Path) -> list[Path]:
+    """PostgreSQL servers still running in the sandbox's folder (their postmaster.pid)."""
+    while True:
+        try:
+            return list(folder.rglob("postmaster.pid"))
+        except FileNotFoundError:
+            # A data folder removed while the walk was in it: destroy is still tidying up.
+            time.sleep(0.1)
+
+
 def test_deploy_serve_redeploy_fail_and_leave_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -121,12 +131,17 @@ def test_deploy_serve_redeploy_fail_and_leave_nothing(
     config.write_text(CONFIG)
     started: set[int] = set()
     try:
-        code, out = run(capsys, config, "deploy", "--yes")
+        code, out = run(capsys, config, "deploy", "--yes", "--log", "events.jsonl")
         assert code == 0, out
         assert "HTTP 200" in out
         info = read_info(tmp_path / sandbox.INFO_FILE)
         assert info is not None
         started |= {info["pid"]}
+        lines = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
+        assert {"StepStarted", "CallMade", "Waiting", "StepFinished"} <= {x["event"] for x in lines}
+
+        code, out = run(capsys, config, "deploy", "--yes")  # again: it only looks
+        assert code == 0 and "create_" not in out, out
 
         code, out = run(capsys, config, "status", "--json")
         state = json.loads(out)
@@ -191,14 +206,21 @@ def test_deploy_serve_redeploy_fail_and_leave_nothing(
         assert '"path":"/todos"' in out.replace(" ", "")
         started |= set(read_info(tmp_path / sandbox.INFO_FILE)["pids"])
 
+        code, out = run(capsys, config, "destroy", "--dry-run")
+        assert code == 0 and "DeleteService" in out, out
         code, out = run(capsys, config, "destroy", "--yes")
         assert code == 0, out
+        assert "Deleted everything" in out
         serve = info["pid"]
         deadline = time.monotonic() + 30
         while not all(gone(pid) for pid in started - {serve}):
             assert time.monotonic() < deadline, "destroy left tasks or databases running"
             time.sleep(0.1)
-        assert not list(Path(info["folder"]).rglob("postmaster.pid"))
+        assert not databases_left(Path(info["folder"]))
+        code, out = run(capsys, config, "status")
+        # Only ECS's service-linked role remains: it belongs to the account, not to us.
+        assert out.count("exists") == 1 and "(not ours)" in out, out
+        assert "available" not in out and "ACTIVE" not in out
     finally:
         main(["sandbox", "stop"])
     assert all(gone(pid) for pid in started)

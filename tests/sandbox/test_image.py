@@ -1,19 +1,17 @@
-"""The sandbox's image: the todo_app source laid out as the Dockerfile lays it, published to
-a deployment's empty ECR repository, pulled back by a task, or refused as ECS refuses."""
+"""The sandbox's image: the build context laid out as the Dockerfile lays it, built and pushed
+by the container engine stand-in, pulled back by a task, or refused as ECS refuses."""
 
 from __future__ import annotations
 
+import base64
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from runbook.sandbox.image import (
-    SOURCE,
-    Images,
-    PullError,
-    dockerfile_config,
-    publish_where_missing,
-)
+from runbook.image import ContainerEngine
+from runbook.sandbox.container_engine import recorded
+from runbook.sandbox.image import SOURCE, Images, PullError, dockerfile_config
 
 
 def test_the_dockerfile_gives_the_images_config() -> None:
@@ -24,32 +22,61 @@ def test_the_dockerfile_gives_the_images_config() -> None:
     assert "/usr/local/bin" in config.env["PATH"]
 
 
-def test_published_then_pulled_as_the_dockerfile_lays_it_out(aws, tmp_path: Path) -> None:
-    images = Images(tmp_path)
-    ecr = aws.client("ecr")
-    ecr.create_repository(repositoryName="app")
-    images.publish(ecr, "app")
-    account = aws.call("sts", "get_caller_identity")["Account"]
-    root, config = images.pull(
-        ecr, f"{account}.dkr.ecr.us-east-1.amazonaws.com/app:latest", account, "us-east-1"
+def engine(shim: ContainerEngine, *args: str, stdin: str | None = None) -> tuple[int, str]:
+    done = subprocess.run(
+        [shim.path, *args], input=stdin, capture_output=True, text=True, timeout=60
     )
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_built_pushed_then_pulled_as_the_dockerfile_lays_it_out(
+    aws, container_engine: ContainerEngine, engine_store: Path
+) -> None:
+    """As a person would with docker: log in with ECR's token, build, push; a task pulls it."""
+    ecr = aws.client("ecr")
+    uri = ecr.create_repository(repositoryName="app")["repository"]["repositoryUri"]
+    registry, image = uri.split("/")[0], f"{uri}:v1"
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    password = base64.b64decode(token).decode().partition(":")[2]
+
+    assert engine(container_engine, "push", image)[0] == 1  # nothing built yet
+    code, said = engine(
+        container_engine,
+        "login",
+        "--username",
+        "AWS",
+        "--password-stdin",
+        registry,
+        stdin="not-the-token\n",
+    )
+    assert code == 1 and "400 Bad Request" in said
+    code, said = engine(
+        container_engine,
+        "login",
+        "--username",
+        "AWS",
+        "--password-stdin",
+        registry,
+        stdin=password + "\n",
+    )
+    assert (code, said.strip()) == (0, "Login Succeeded")
+    code, said = engine(
+        container_engine, "build", "--platform", "linux/amd64", "-t", image, str(SOURCE)
+    )
+    assert code == 0 and f"naming to {image} done" in said
+    code, said = engine(container_engine, "push", image)
+    assert code == 0 and "v1: digest: sha256:" in said
+
+    account = aws.call("sts", "get_caller_identity")["Account"]
+    root, config = Images(engine_store / "images").pull(ecr, image, account, "us-east-1")
     assert (root / "app" / "bin" / "flask-run.sh").exists()
     assert (root / "app" / "src" / "todo_app" / "__init__.py").exists()
     assert not list(root.rglob("__pycache__"))
     assert config.entrypoint == ["bin/flask-run.sh"]
-
-
-def test_only_a_deployments_empty_repository_gets_the_image(aws, tmp_path: Path) -> None:
-    ecr = aws.client("ecr")
-    tag = [{"Key": "fargate-runbook:deployment", "Value": "d"}]
-    ecr.create_repository(repositoryName="ours", tags=tag)
-    ecr.create_repository(repositoryName="theirs")
-    said: list[str] = []
-    publish_where_missing(Images(tmp_path), ecr, said.append)
-    publish_where_missing(Images(tmp_path), ecr, said.append)  # once is enough
-    assert ecr.list_images(repositoryName="ours")["imageIds"]
-    assert not ecr.list_images(repositoryName="theirs")["imageIds"]
-    assert len(said) == 1 and "ours:latest" in said[0]
+    with pytest.raises(PullError, match="descriptor matching platform 'linux/arm64'"):
+        Images(engine_store / "images").pull(ecr, image, account, "us-east-1", "ARM64")
+    mine = [c for c in recorded(engine_store) if registry in " ".join(c["argv"])]
+    assert password not in str(mine)  # stdin is never recorded
 
 
 @pytest.mark.parametrize(

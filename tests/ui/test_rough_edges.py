@@ -70,23 +70,6 @@ async def test_a_section_that_is_off_says_so(offline_app) -> None:
         assert "already" not in preview
 
 
-async def test_the_push_commands_name_the_repository_once_v_made_it(
-    make_runbook, sandbox_app, state_path
-) -> None:
-    earlier = make_runbook()
-    for number in ("I", "II", "III", "IV", "V"):
-        earlier.apply(earlier.step(number))
-    uri = earlier.known["flask-todo-repository.repositoryUri"]
-    app = sandbox_app(state=StateFile(state_path))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await until(pilot, lambda: app.screen.name == "section-VI")
-        await pilot.pause()
-        waits = [r["wait"] for r in app.screen.query_one(CallPreview).rows if "wait" in r]
-        assert waits and f"docker push {uri}:latest" in waits[0]
-        assert "<flask-todo-repository.repositoryUri>" not in waits[0]
-
-
 async def test_at_60x20_the_list_folds_and_the_welcome_shows_its_title(offline_app) -> None:
     app = offline_app()
     async with app.run_test(size=NARROW) as pilot:
@@ -120,7 +103,7 @@ async def test_a_dry_run_records_nothing_and_a_real_one_records_a_left_field(
 
 
 def test_a_wait_shows_elapsed_time_and_aws_usual_time() -> None:
-    what = "database flask-todo-db to be available (RDS takes 5 to 10 minutes)"
+    what = "database flask-todo-db to be available"
     text = plain_renderable(waiting_line(what, since=100.0, now=300.0))
     assert "3:20" in text and "usually 5 to 10 min" in text
     late = plain_renderable(waiting_line(what, since=0.0, now=700.0))

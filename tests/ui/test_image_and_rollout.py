@@ -1,0 +1,122 @@
+"""The app shows the image being built and pushed while the database is created (the section
+that started it logs its steps, the header carries its counts on every screen), and section
+VI's log follows a rollout: each deployment's tasks, and ECS's events."""
+
+from __future__ import annotations
+
+import threading
+
+from runbook.aws import Aws
+from runbook.events import Deployment, ImageProgress, Rollout, ServiceEvent
+from runbook.image import Build
+from runbook.state import StateFile
+from screens.messages import EngineEvent
+from screens.modals.confirm_run import ConfirmRun
+from screens.section.call_preview import CallPreview
+from tests.ui.conftest import SIZE, log_text, until
+from tests.ui.test_waiting import database_creating_until
+
+
+async def test_the_image_is_built_and_pushed_while_section_iv_waits(
+    monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
+) -> None:
+    earlier = make_runbook(build=Build(engine=None))  # sections I to III, by an earlier run
+    for number in ("I", "II", "III"):
+        earlier.apply(earlier.step(number))
+    ready = threading.Event()
+    database_creating_until(monkeypatch, aws, ready)
+    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(10))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r", "ctrl+r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+            await pilot.press("y")
+            await until(pilot, lambda: app.progress["IV"].waiting)
+            # The database is still creating, and the image is already in ECR.
+            await until(pilot, lambda: "⬆ image pushed:" in log_text(app, "IV"))
+            assert app.progress["IV"].waiting.startswith("database")
+            log = log_text(app, "IV")
+            assert "⬆ image login: logging sandbox-docker in to" in log
+            assert "⬆ image build: step 1/8: FROM python:3.11-slim" in log
+            assert f"image {app.runbook.version} in ECR" in str(app.sub_title)  # every screen
+            ready.set()
+            await until(pilot, lambda: app.progress["IV"].status == "done")
+    finally:
+        ready.set()
+
+
+async def test_the_header_carries_the_push_and_section_vi_follows_the_rollout(
+    make_runbook, sandbox_app
+) -> None:
+    app = sandbox_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/flask-todo:git-0123456789ab"
+        app.post_message(
+            EngineEvent(
+                ImageProgress(
+                    "III",
+                    image,
+                    "push",
+                    "3/9 layers",
+                    3,
+                    9,
+                    20_000_000,
+                    75_000_000,
+                    milestone=False,
+                )
+            )
+        )
+        await until(pilot, lambda: "image git-0123456789ab: push 20/75 MB" in str(app.sub_title))
+        rolling = Rollout(
+            "VI",
+            "flask-todo-service",
+            (
+                Deployment("ecs-svc/2", "PRIMARY", "flask-todo:2", "IN_PROGRESS", 1, 1, 0, 0),
+                Deployment("ecs-svc/1", "ACTIVE", "flask-todo:1", "COMPLETED", 1, 1, 0, 0),
+            ),
+            (ServiceEvent("e1", "(service flask-todo-service) has started 1 tasks: (task t2)."),),
+        )
+        done = Rollout(
+            "VI",
+            "flask-todo-service",
+            (Deployment("ecs-svc/2", "PRIMARY", "flask-todo:2", "COMPLETED", 1, 1, 0, 0),),
+            (
+                ServiceEvent("e3", "(service flask-todo-service) has reached a steady state."),
+                ServiceEvent("e2", "(service flask-todo-service) has stopped 1 running tasks."),
+                ServiceEvent("e1", "(service flask-todo-service) has started 1 tasks: (task t2)."),
+            ),
+        )
+        app.action_show("VI")
+        await until(pilot, lambda: app.screen.name == "section-VI")
+        await pilot.pause()
+        for event in (rolling, rolling, done):
+            app.post_message(EngineEvent(event))
+        await until(pilot, lambda: "steady state" in log_text(app, "VI"))
+        lines = log_text(app, "VI").splitlines()
+        assert [line.strip() for line in lines] == [
+            "↻ PRIMARY flask-todo:2 IN_PROGRESS: 1/1 running",
+            "↻ ACTIVE flask-todo:1 COMPLETED: 1/1 running",
+            "(service flask-todo-service) has started 1 tasks: (task t2).",
+            "↻ PRIMARY flask-todo:2 COMPLETED: 1/1 running",
+            "(service flask-todo-service) has stopped 1 running tasks.",
+            "(service flask-todo-service) has reached a steady state.",
+        ]
+
+
+async def test_without_an_engine_section_vi_shows_the_push_commands_by_version(
+    make_runbook, sandbox_app, state_path
+) -> None:
+    earlier = make_runbook(build=Build(engine=None))
+    for number in ("I", "II", "III", "IV", "V"):
+        earlier.apply(earlier.step(number))
+    uri = earlier.known["flask-todo-repository.repositoryUri"]
+    app = sandbox_app(state=StateFile(state_path), build=Build(engine=None))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await until(pilot, lambda: app.screen.name == "section-VI")
+        await pilot.pause()
+        waits = [r["wait"] for r in app.screen.query_one(CallPreview).rows if "wait" in r]
+        assert waits and f"docker push {uri}:{app.runbook.version}" in waits[0]
+        assert f"docker build --platform linux/amd64 -t {uri}:{app.runbook.version}" in waits[0]
+        assert "<flask-todo-repository" not in waits[0]
