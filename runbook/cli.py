@@ -142,6 +142,9 @@ def _parser() -> argparse.ArgumentParser:
         "forgets everything in it).",
     )
     sandbox.add_argument("action", choices=["start", "stop", "status"])
+    from runbook.commands import day_two
+
+    day_two.add_parsers(commands, common)  # rollback, redeploy, scale
     return parser
 
 
@@ -292,6 +295,10 @@ def _dispatch(
         from runbook.export.command import export
 
         return export(console, runbook, output=args.output, fmt=args.format)
+    if args.command in ("rollback", "redeploy", "scale"):
+        from runbook.commands import day_two
+
+        return day_two.run(console, runbook, args)
     return _destroy(console, runbook, assume_yes=args.yes, dry_run=dry_run)
 
 

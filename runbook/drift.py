@@ -15,6 +15,7 @@ from typing import Any
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Step
 from runbook.steps.image import image_key
+from runbook.steps.task_definition import task_definition_key
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,17 @@ def _service(s: Settings, found: dict, known: dict, n: str) -> list[Fact]:
         result.append(Fact(n, "tasks to run (Auto Scaling)", count, count))
     else:
         result.append(Fact(n, "tasks to run", svc["desiredCount"], s.service.desired_count, update))
+    wanted_revision = known.get(task_definition_key(s))
+    if wanted_revision:  # a new revision, or one the service was rolled back from
+        result.append(
+            Fact(
+                n,
+                "task definition",
+                svc["taskDefinition"].rsplit("/", 1)[-1],
+                str(wanted_revision).rsplit("/", 1)[-1],
+                "update_service rolls the service onto it",
+            )
+        )
     network = svc.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
     if "assignPublicIp" in network:
         result.append(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runbook import drift, inputs, leftovers, teardown_order
+from runbook import day_two, drift, inputs, leftovers, service_status, teardown_order
 from runbook import inventory as tag_inventory
 from runbook import preflight as preflight_checks
 from runbook.aws import Aws
@@ -47,11 +47,16 @@ from runbook.steps.load_balancer import load_balancer_active
 from runbook.summary import Summary, summarise
 
 Confirm = Callable[[Step, list[Action]], bool]
+ConfirmDayTwo = Callable[[day_two.DayTwo], bool]
 # How often a section waiting for the image build looks at it (and lets the app interrupt).
 JOIN_EVERY = 0.25
 
 
 def yes(_step: Step, _actions: list[Action]) -> bool:
+    return True
+
+
+def yes_day_two(_plan: day_two.DayTwo) -> bool:
     return True
 
 
@@ -170,11 +175,12 @@ class Runbook:
 
     def facts(self, step: Step) -> list[drift.Fact]:
         """The settings that matter, next to what the latest discovery found."""
-        return drift.facts(step, self.settings, self._seen.get(step.number))
+        found = drift.facts(step, self.settings, self._seen.get(step.number))
+        return day_two.after_rollback(found, self.state.day_two.get("rollback"))
 
     def differences(self, step: Step) -> list[drift.Fact]:
         """Where what exists differs from the settings: applied in place, or explained."""
-        return drift.differences(step, self.settings, self._seen.get(step.number))
+        return [f for f in self.facts(step) if f.differs]
 
     def next_steps(self) -> list[tuple[str, str]]:
         """The commands to run next, spelled for this deployment's target and state file."""
@@ -203,6 +209,8 @@ class Runbook:
             self._image_job(step)
             actions = self.plan(step)
             self.check_inputs(step, actions)
+            for warning in day_two.rolls_forward(self.differences(step)):
+                self.emit(Notice(step.number, warning, "warning"))
             if actions and not confirm(step, actions):
                 # Nothing was done: the section keeps the status it had.
                 self.emit(StepFinished(step.number, "declined"))
@@ -282,6 +290,61 @@ class Runbook:
         if wait and self.settings.load_balancer.name + ".LoadBalancerArn" in self.known:
             self._executor().wait(load_balancer_active(self.settings, "end"))
         return summarise(self.aws, self.settings, self.known, sleep=self.sleep)
+
+    # -- day two: the running service ----------------------------------------------------
+
+    def service_status(self) -> service_status.ServiceStatus:
+        """The service's deployments, tasks and newest events (read-only)."""
+        assert self.aws is not None
+        return service_status.read(self.aws, self.settings)
+
+    def day_two(self, kind: str, count: int | None = None) -> day_two.DayTwo:
+        """A day-two action's calls, from what exists now (reads only), or a refusal."""
+        assert self.aws is not None, "day-two actions need AWS access"
+        return day_two.plan(self.aws, self.settings, kind, count)
+
+    def run_day_two(self, plan: day_two.DayTwo, confirm: ConfirmDayTwo = yes_day_two) -> bool:
+        """Once confirmed, make the calls, keep what changed, and wait for the service.
+
+        A changed desired count is a setting: it is recorded as soon as AWS has taken it,
+        before the wait, so the next deploy keeps it whatever the rollout does.
+        """
+        started = self.clock()
+        section = day_two.SECTION
+        self.emit(StepStarted(section, plan.title))
+        for note in plan.notes:
+            self.emit(Notice(section, note))
+        if not plan.actions:
+            self.emit(Notice(section, "Nothing to change: it is so already."))
+            self._keep(plan)
+            self.emit(StepFinished(section, "done"))
+            return True
+        if not confirm(plan):
+            self.emit(StepFinished(section, "declined"))
+            return False
+        executor = self._executor()
+        try:
+            for action in plan.actions:
+                if isinstance(action, ApiCall):
+                    executor.call(action)
+            self._keep(plan)
+            for action in plan.actions:
+                if isinstance(action, Wait):
+                    executor.wait(action)
+        except Exception as exc:  # as a section's: a Problem a person can act on
+            problem = problem_from(exc)
+            details = tuple(getattr(exc, "details", ()) or self._explain(None, problem.code))
+            self.emit(StepFailed(section, problem.code, problem.message, problem.advice, details))
+            raise RunbookError(problem, details) from exc
+        self.emit(StepFinished(section, "done", seconds=round(self.clock() - started, 1)))
+        return True
+
+    def _keep(self, plan: day_two.DayTwo) -> None:
+        if plan.settings is not None:
+            self.settings = plan.settings
+            self.remember()
+        if plan.record:
+            self.state.record_day_two(plan.kind, day_two.stamped(plan.record))
 
     # -- looking back and undoing ----------------------------------------------------------
 
@@ -508,7 +571,7 @@ class Runbook:
             self._hints -= set(values)
         self._derive_image()
 
-    def _explain(self, step: Step, code: str) -> list[str]:
+    def _explain(self, step: Step | None, code: str) -> list[str]:
         """For a service that did not stabilise: why its tasks stopped, in ECS's words."""
         if code != "ServiceNotStable" or self.aws is None:
             return []

@@ -34,6 +34,8 @@ class StateFile:
         self.sections: dict[str, SectionState] = {}
         # The settings a run used, as settings.to_record wrote them; None: never recorded.
         self.settings: dict[str, Any] | None = None
+        # The latest day-two action of each kind (scale, redeploy, rollback), with its time.
+        self.day_two: dict[str, dict[str, Any]] = {}
         self.version = VERSION
         self.damaged = ""  # why the file could not be read, if it could not
         self._lock = threading.Lock()
@@ -54,6 +56,12 @@ class StateFile:
         self.target = self.target or data.get("target", "")
         recorded = data.get("settings")
         self.settings = recorded if isinstance(recorded, dict) else None
+        day_two = data.get("day_two")
+        self.day_two = (
+            {k: v for k, v in day_two.items() if isinstance(v, dict)}
+            if isinstance(day_two, dict)
+            else {}
+        )
         for key, raw in data.get("sections", {}).items():
             self.sections[key] = SectionState(
                 **{k: v for k, v in raw.items() if k in SectionState.__dataclass_fields__}
@@ -87,10 +95,17 @@ class StateFile:
             self.settings = json.loads(json.dumps(record))  # a copy: the caller's may change
             self._write()
 
+    def record_day_two(self, kind: str, entry: dict[str, Any]) -> None:
+        """Keep the latest day-two action of this kind (a rollback's from and to, say)."""
+        with self._lock:
+            self.day_two[kind] = json.loads(json.dumps(entry, default=str))
+            self._write()
+
     def reset(self, *, keep_settings: bool = False) -> None:
         """Forget every section's progress; and the settings too unless asked to keep them."""
         with self._lock:
             self.sections.clear()
+            self.day_two.clear()
             if keep_settings and self.settings is not None:
                 self._write()
                 return
@@ -105,6 +120,8 @@ class StateFile:
             "settings": self.settings,
             "sections": {k: asdict(v) for k, v in self.sections.items()},
         }
+        if self.day_two:
+            payload["day_two"] = self.day_two
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         try:

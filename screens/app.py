@@ -25,8 +25,10 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
+from runbook import day_two
+from runbook.commands.logs import FOLLOW_EVERY, Tail, no_log_group
 from runbook.engine import Runbook
-from runbook.errors import problem_from
+from runbook.errors import error_code, problem_from
 from runbook.events import Event, ImageProgress, StepFinished, fan_out
 from runbook.plan import Action
 from runbook.recorded import Start
@@ -34,24 +36,38 @@ from runbook.settings import Settings, to_record
 from runbook.steps import Step
 from screens.messages import (
     BeginRequested,
+    DayTwoViewChanged,
     DryRunPlanned,
     EngineEvent,
+    LogLines,
     PreflightDone,
     RunRequested,
     SectionChosen,
+    ServiceRead,
     SettingsEdited,
     SummaryReady,
 )
 from screens.modals.confirm_run import ConfirmRun
+from screens.modals.desired_count import DesiredCount
 from screens.modals.error_dialog import ErrorDialog
 from screens.modals.quit_question import QuitQuestion
 from screens.progress import SUMMARY, Progress, SectionProgress, advance, from_state
 from screens.section.section_screen import SectionScreen
+from screens.service.logs_screen import LogsScreen
+from screens.service.service_screen import ServiceScreen
 from screens.summary.summary_screen import SummaryScreen
 from screens.welcome.welcome_screen import WelcomeScreen
 
 MODES = ("aws", "sandbox", "dry run")
-NAVIGATION = {"summary", "next_section", "previous_section", "show"}
+DAY_TWO_VIEWS = {"service", "logs", "back", "refresh_service"}
+DAY_TWO_CHANGES = {"scale", "redeploy", "rollback"}
+NAVIGATION = {"summary", "next_section", "previous_section", "show"} | DAY_TWO_VIEWS
+# The day-two worker's group; its events carry day_two.SECTION.
+DAY_TWO = "day-two"
+POLL_EVERY = 2.0  # seconds between looks at the service while its view is shown
+LOGS_SINCE_MS = 10 * 60 * 1000  # the log view opens on the last 10 minutes
+FIRST_LINES = 500  # at most this many of them: the rest is `runbook logs --since`
+LINES_A_MESSAGE = 200
 # Below this width the section list folds away: the section itself needs the room.
 NARROW = 72
 
@@ -101,6 +117,14 @@ class RunbookApp(App[int]):
         self._welcome: WelcomeScreen | None = None
         self._worker_labels: dict[Worker[Any], tuple[str, str]] = {}
         self._stopping = threading.Event()
+        # Day two: the service and log views (installed: they keep what they show), the
+        # latest summary to go back to, and each view's poller (stopped, woken).
+        self.service_screen = ServiceScreen(runbook.settings.service.name)
+        self.logs_screen = LogsScreen(self._log_source())
+        self._summary: Any = None
+        self._polls: dict[str, tuple[threading.Event, threading.Event]] = {}
+        self._tail: Tail | None = None
+        self.poll_every, self.follow_every = POLL_EVERY, FOLLOW_EVERY  # tests shorten them
         # The engine keeps its own listener (a JSON log, say) and gains ours.
         runbook.emit = fan_out(runbook.emit, self._forward)
         self._engine_sleep = runbook.sleep
@@ -109,6 +133,8 @@ class RunbookApp(App[int]):
     def on_mount(self) -> None:
         for number, screen in self.sections.items():
             self.install_screen(screen, f"section-{number}")
+        self.install_screen(self.service_screen, "service")
+        self.install_screen(self.logs_screen, "logs")
         # Offline, preflight makes no call and answers at once; with access it runs in a worker.
         findings = None if self.runbook.aws else self.runbook.preflight()
         self._welcome = WelcomeScreen(
@@ -124,6 +150,9 @@ class RunbookApp(App[int]):
 
     def on_unmount(self) -> None:
         self._stopping.set()
+        for stop, wake in self._polls.values():
+            stop.set()
+            wake.set()
         self.runbook.close()  # an image build in the background ends with the app
         gc.unfreeze()  # what the app held may be collected again
 
@@ -235,6 +264,10 @@ class RunbookApp(App[int]):
         event = message.event
         if isinstance(event, ImageProgress):
             self._show_image(event)
+        if event.section == day_two.SECTION:  # not a section's: the day-two views show it
+            self.service_screen.record(event)
+            self.logs_screen.record(event)
+            return
         self.progress = advance(self.progress, event)
         screen = self.sections.get(event.section)
         if screen is not None:
@@ -305,6 +338,7 @@ class RunbookApp(App[int]):
 
     def on_summary_ready(self, message: SummaryReady) -> None:
         # "done" only once there is something to sum up: a load balancer's address.
+        self._summary = message.summary
         status = "done" if message.summary.dns_name else "to do"
         self.progress = {**self.progress, SUMMARY: SectionProgress(status)}
         self.switch_screen(self._summary_screen(message.summary))
@@ -365,7 +399,14 @@ class RunbookApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A dialog answers first: nothing may switch the screen under it.
-        return not (action in NAVIGATION and isinstance(self.screen, ModalScreen))
+        if action in NAVIGATION | DAY_TWO_CHANGES and isinstance(self.screen, ModalScreen):
+            return False
+        # Day two needs AWS (or the sandbox); its changes, a run that changes things.
+        if action in DAY_TWO_VIEWS - {"back"} and self.runbook.aws is None:
+            return None
+        if action in DAY_TWO_CHANGES and (self.runbook.aws is None or self.mode == "dry run"):
+            return None
+        return True
 
     def action_show(self, number: str) -> None:
         if number == SUMMARY:
@@ -407,8 +448,9 @@ class RunbookApp(App[int]):
 
     async def action_quit(self) -> None:
         running = [n for n in self.sections if self.progress[n].running]
-        if running and not isinstance(self.screen, ModalScreen):
-            self.push_screen(QuitQuestion(running), self._quit_answered)
+        doing = self._day_two_running()
+        if (running or doing) and not isinstance(self.screen, ModalScreen):
+            self.push_screen(QuitQuestion(running, doing), self._quit_answered)
             return
         self._quit_answered(True)
 
@@ -426,6 +468,158 @@ class RunbookApp(App[int]):
         edited = to_record(runbook.settings) != runbook.state.settings
         if edited and (runbook.state.settings is not None or runbook.settings != self.fresh):
             runbook.remember()
+
+    # -- day two: the running service, from the summary --------------------------------------
+
+    def _log_source(self) -> str:
+        s = self.runbook.settings
+        return f"{s.cluster.log_group} · {s.task_definition.container_name}/*"
+
+    def action_service(self) -> None:
+        self.switch_screen("service")
+
+    def action_logs(self) -> None:
+        self.switch_screen("logs")
+
+    def action_back(self) -> None:
+        """To the summary as it was last read: leaving a view costs no look-up."""
+        if self._summary is None:
+            self.action_summary()
+        else:
+            self.switch_screen(self._summary_screen(self._summary))
+
+    def action_refresh_service(self) -> None:
+        if "service" in self._polls:
+            self._polls["service"][1].set()
+
+    def action_scale(self) -> None:
+        if self._refuse_second_action():
+            return
+        status = self.service_screen.status
+        now = status.desired if status is not None and status.exists else None
+        self.push_screen(DesiredCount(self.runbook.settings, now), self._count_chosen)
+
+    def _count_chosen(self, count: int | None) -> None:
+        if count is not None:
+            self._day_two("scale", count)
+
+    def action_redeploy(self) -> None:
+        self._day_two("redeploy")
+
+    def action_rollback(self) -> None:
+        self._day_two("rollback")
+
+    def _day_two_running(self) -> str:
+        return next(
+            (label for section, label in self._worker_labels.values() if section == DAY_TWO), ""
+        )
+
+    def _refuse_second_action(self) -> bool:
+        doing = self._day_two_running()
+        if doing:
+            self.notify(f"{doing} is under way: one day-two action at a time.", severity="warning")
+        return bool(doing)
+
+    def _day_two(self, kind: str, count: int | None = None) -> None:
+        if self._refuse_second_action():
+            return
+        label = {"scale": "Scale", "redeploy": "Redeploy", "rollback": "Roll back"}[kind]
+        self._start(DAY_TWO, label, partial(self._run_day_two, kind, count))
+
+    def _run_day_two(self, kind: str, count: int | None) -> None:
+        """In a worker: read what exists, show the calls, and run them once confirmed."""
+        with contextlib.suppress(Stopped):
+            plan = self.runbook.day_two(kind, count)
+            self.runbook.run_day_two(plan, confirm=self._confirm_day_two)
+
+    def _confirm_day_two(self, plan: day_two.DayTwo) -> bool:
+        answer: Future[bool] = Future()
+        rows = self.runbook.rows(list(plan.actions))
+        dialog = ConfirmRun(None, rows, question=plan.question, notes=plan.notes)
+        self.call_from_thread(self.push_screen, dialog, answer.set_result)
+        while True:
+            try:
+                yes = answer.result(timeout=0.1)
+                break
+            except FutureTimeout:
+                if self._stopping.is_set():
+                    raise Stopped from None
+        if yes:  # watch it roll out: from the summary, the service view comes up
+            self.call_from_thread(self._watch_rollout)
+        return yes
+
+    def _watch_rollout(self) -> None:
+        if isinstance(self.screen, SummaryScreen):
+            self.action_service()
+
+    def on_day_two_view_changed(self, message: DayTwoViewChanged) -> None:
+        """Read while a view is in sight, stop when it is left (reads need no confirmation)."""
+        previous = self._polls.pop(message.view, None)
+        if previous is not None:
+            previous[0].set()
+            previous[1].set()
+        if not message.shown or self.runbook.aws is None:
+            return
+        stop, wake = threading.Event(), threading.Event()
+        self._polls[message.view] = (stop, wake)
+        work = self._poll_service if message.view == "service" else self._poll_logs
+        self.run_worker(
+            partial(work, stop, wake),
+            name=f"poll-{message.view}",
+            group=f"poll-{message.view}",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    @staticmethod
+    def _pause(wake: threading.Event, seconds: float) -> None:
+        """Until the next look: a refresh (r) or leaving the view wakes it early."""
+        wake.wait(seconds)
+        wake.clear()
+
+    def _poll_service(self, stop: threading.Event, wake: threading.Event) -> None:
+        with contextlib.suppress(Stopped):
+            while not (stop.is_set() or self._stopping.is_set()):
+                try:
+                    self.post_message(ServiceRead(self.runbook.service_status()))
+                except Exception as exc:  # a failed look is said on the screen, and retried
+                    self.post_message(ServiceRead(None, problem_from(exc)))
+                self._pause(wake, self.poll_every)
+
+    def _poll_logs(self, stop: threading.Event, wake: threading.Event) -> None:
+        assert self.runbook.aws is not None
+        if self._tail is None:
+            start = int(time.time() * 1000) - LOGS_SINCE_MS
+            self._tail = Tail(self.runbook.aws, self.runbook.settings, start)
+        first = not self.logs_screen.lines
+        with contextlib.suppress(Stopped):
+            while not (stop.is_set() or self._stopping.is_set()):
+                try:
+                    lines = list(self._tail.poll())
+                    note = ""
+                except Exception as exc:
+                    lines = []
+                    missing = error_code(exc) == "ResourceNotFoundException"
+                    problem = problem_from(exc)
+                    note = (
+                        no_log_group(self.runbook.settings)
+                        if missing
+                        else f"! not refreshed: {problem.code}: {problem.message}"
+                    )
+                if first and len(lines) > FIRST_LINES:
+                    earlier = f"… {len(lines) - FIRST_LINES} earlier lines (runbook logs --since)"
+                    lines = [earlier, *lines[-FIRST_LINES:]]
+                first = False
+                # A burst goes in slices: each is drawn between keypresses, never all at once.
+                for first in range(0, max(len(lines), 1), LINES_A_MESSAGE):
+                    self.post_message(LogLines(lines[first : first + LINES_A_MESSAGE], note))
+                self._pause(wake, self.follow_every)
+
+    def on_service_read(self, message: ServiceRead) -> None:
+        self.service_screen.show(message.status, message.problem)
+
+    def on_log_lines(self, message: LogLines) -> None:
+        self.logs_screen.add(message.lines, message.note)
 
 
 def make_app(

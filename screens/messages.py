@@ -6,8 +6,10 @@ from typing import Any
 
 from textual.message import Message
 
+from runbook.errors import Problem
 from runbook.events import Event
 from runbook.preflight import Finding
+from runbook.service_status import ServiceStatus
 from runbook.summary import Summary
 
 
@@ -70,3 +72,30 @@ class SettingsEdited(Message):
     def __init__(self, where: str) -> None:
         super().__init__()
         self.where = where
+
+
+class DayTwoViewChanged(Message):
+    """The service or logs view came into sight (shown) or left it: start or stop its reads."""
+
+    def __init__(self, view: str, *, shown: bool) -> None:
+        super().__init__()
+        self.view = view  # service | logs
+        self.shown = shown
+
+
+class ServiceRead(Message):
+    """One look at the running service (a poll); or why it could not be read this time."""
+
+    def __init__(self, status: ServiceStatus | None, problem: Problem | None = None) -> None:
+        super().__init__()
+        self.status = status
+        self.problem = problem
+
+
+class LogLines(Message):
+    """New lines of the app's log streams (oldest first), or a note on why there are none."""
+
+    def __init__(self, lines: list[str], note: str = "") -> None:
+        super().__init__()
+        self.lines = lines
+        self.note = note

@@ -66,6 +66,35 @@ def line(event: dict[str, Any]) -> str:
     return f"{when} {task} {event['message']}"
 
 
+class Tail:
+    """The app's new lines since a time, each once: what --follow prints, and the app's log view.
+
+    Each poll asks from the newest timestamp seen (CloudWatch may deliver late events with an
+    equal timestamp), and forgets the IDs of events older than that: memory stays small
+    however long it follows.
+    """
+
+    def __init__(self, aws: Aws, s: Settings, start_ms: int) -> None:
+        self.aws, self.s, self.start = aws, s, start_ms
+        self._seen: dict[str, int] = {}
+
+    def poll(self) -> Iterator[str]:
+        """New lines, oldest first, page by page. ClientError as AWS answers it (no log group
+        yet, say)."""
+        for event in events(self.aws, self.s, self.start):
+            event_id = event.get("eventId", "")
+            if event_id in self._seen:
+                continue
+            self._seen[event_id] = event["timestamp"]
+            self.start = max(self.start, event["timestamp"])
+            yield line(event)
+        self._seen = {k: v for k, v in self._seen.items() if v >= self.start}
+
+
+def no_log_group(s: Settings) -> str:
+    return f"No log group {s.cluster.log_group} yet: section III (ECS cluster) makes it."
+
+
 def run(
     console: Console,
     aws: Aws,
@@ -80,21 +109,15 @@ def run(
     except SinceError as exc:
         console.print(f"[red]✗[/] {exc}")
         return 2
-    seen: set[str] = set()
+    tail = Tail(aws, s, start)
     while True:
         try:
-            for event in events(aws, s, start):
-                if event.get("eventId") in seen:
-                    continue
-                seen.add(event.get("eventId", ""))
-                start = max(start, event["timestamp"])
-                console.print(line(event), markup=False, highlight=False, soft_wrap=True)
+            for text in tail.poll():
+                console.print(text, markup=False, highlight=False, soft_wrap=True)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
-            console.print(
-                f"No log group {s.cluster.log_group} yet: section III (ECS cluster) makes it."
-            )
+            console.print(no_log_group(s))
             return 1
         if not follow:
             return 0

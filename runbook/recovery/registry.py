@@ -179,11 +179,18 @@ RECOVERIES: dict[tuple[str, str], Recovery] = {
     ("ecs", "delete_service"): Recovery(
         done=(Answer("ServiceNotFoundException"), Answer("ServiceNotActiveException"))
     ),
+    # Sent again after a lost answer: a count or a task definition set twice is set once.
+    # A forceNewDeployment (day two's redeploy) sent twice starts a second deployment that
+    # replaces the first one's new tasks: the same end (fresh tasks of the same revision),
+    # one rollout more. UpdateService takes no client token to tell the two apart.
+    ("ecs", "update_service"): NOTHING,
     # -- VII. HTTPS and domain ---------------------------------------------------------------
     # The step sets IdempotencyToken (valid for an hour); the same token, the same certificate.
     ("acm", "request_certificate"): Recovery(token=Token("IdempotencyToken", 32)),
     ("acm", "delete_certificate"): Recovery(done=(Answer("ResourceNotFoundException"),)),
     # -- VIII. auto scaling ------------------------------------------------------------------
+    # "Registers or updates a scalable target": the same range sent twice is the same range.
+    ("application-autoscaling", "register_scalable_target"): NOTHING,
     ("application-autoscaling", "deregister_scalable_target"): Recovery(
         # AWS answers ObjectNotFoundException; the emulator, a ValidationException.
         done=(

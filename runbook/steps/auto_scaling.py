@@ -20,12 +20,24 @@ def resource_id(s: Settings) -> str:
     return f"service/{s.cluster.name}/{s.service.name}"
 
 
-def _where(s: Settings) -> dict[str, str]:
+def where(s: Settings) -> dict[str, str]:
     return {
         "ServiceNamespace": NAMESPACE,
         "ResourceId": resource_id(s),
         "ScalableDimension": DIMENSION,
     }
+
+
+def scalable_target(aws: Aws, s: Settings) -> dict[str, Any] | None:
+    """The service as Application Auto Scaling knows it (its range), or None."""
+    targets = aws.call(
+        "application-autoscaling",
+        "describe_scalable_targets",
+        ServiceNamespace=NAMESPACE,
+        ResourceIds=[resource_id(s)],
+        ScalableDimension=DIMENSION,
+    )["ScalableTargets"]
+    return targets[0] if targets else None
 
 
 def _policy_config(s: Settings) -> dict[str, Any]:
@@ -56,21 +68,14 @@ class AutoScalingStep(Step):
 
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
         seen = Observed()
-        targets = aws.call(
-            "application-autoscaling",
-            "describe_scalable_targets",
-            ServiceNamespace=NAMESPACE,
-            ResourceIds=[resource_id(s)],
-            ScalableDimension=DIMENSION,
-        )["ScalableTargets"]
-        target = targets[0] if targets else None
+        target = scalable_target(aws, s)
         seen.found["target"] = target
         if target:
             policies = aws.call(
                 "application-autoscaling",
                 "describe_scaling_policies",
                 PolicyNames=[POLICY],
-                **_where(s),
+                **where(s),
             )["ScalingPolicies"]
             seen.found["policy"] = policies[0] if policies else None
         seen.resources.append(
@@ -98,7 +103,7 @@ class AutoScalingStep(Step):
                 ApiCall(
                     "application-autoscaling",
                     "register_scalable_target",
-                    {**_where(s), "MinCapacity": low, "MaxCapacity": high},
+                    {**where(s), "MinCapacity": low, "MaxCapacity": high},
                     f"let the service scale between {low} and {high} tasks",
                     self.number,
                     # The service made a moment ago may not be visible to Auto Scaling yet.
@@ -113,7 +118,7 @@ class AutoScalingStep(Step):
                     "application-autoscaling",
                     "put_scaling_policy",
                     {
-                        **_where(s),
+                        **where(s),
                         "PolicyName": POLICY,
                         "PolicyType": "TargetTrackingScaling",
                         "TargetTrackingScalingPolicyConfiguration": wanted,
@@ -131,7 +136,7 @@ class AutoScalingStep(Step):
             ApiCall(
                 "application-autoscaling",
                 "deregister_scalable_target",
-                _where(s),
+                where(s),
                 "stop scaling the service (its policy goes with it)",
                 self.number,
                 done_on=("ObjectNotFoundException",),

@@ -1,4 +1,4 @@
-"""Before anything changes: the exact calls a section will make, and Run or Cancel."""
+"""Before anything changes: the exact calls a section or a day-two action makes; Run or Cancel."""
 
 from __future__ import annotations
 
@@ -27,29 +27,48 @@ class ConfirmRun(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, step: Step, rows: list[dict[str, Any]], changes: list[Fact] | None = None
+        self,
+        step: Step | None,
+        rows: list[dict[str, Any]],
+        changes: list[Fact] | None = None,
+        *,
+        question: str = "",
+        notes: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.step = step
         self.rows = rows
         self.changes = changes or []
+        # A day-two action asks its own question ("Roll ... back to flask-todo:4?") and says
+        # what to know before answering.
+        self.question = question or (
+            f"Run section {step.number} · {step.title}?" if step is not None else "Run?"
+        )
+        self.notes = notes
 
     def compose(self) -> ComposeResult:
         calls = sum(1 for row in self.rows if "wait" not in row)
         waits = len(self.rows) - calls
         with Vertical(classes="dialog", id="confirm-run"):
-            yield Static(
-                f"Run section {self.step.number} · {self.step.title}?", classes="dialog-title"
-            )
+            yield Static(self.question, classes="dialog-title")
             yield Static(
                 f"{count(calls, 'call')} that change"
                 + ("s" if calls == 1 else "")
                 + " your account"
                 + (f", then {count(waits, 'wait')}" if waits else "")
-                + ". Looked up just now: only what is missing or different.",
+                + (
+                    ". Read from AWS just now."
+                    if self.notes
+                    else ". Looked up just now: only what is missing or different."
+                ),
                 classes="dialog-text",
             )
             with VerticalScroll(classes="dialog-body"):
+                if self.notes:  # short, and what to know before saying yes: first
+                    yield Static(
+                        Text("\n".join(f"· {note}" for note in self.notes), style="cyan"),
+                        id="day-two-notes",
+                    )
                 if self.changes:
                     yield Static(self._changes(), id="changes")
                 yield CallPreview(self.rows, params=True)

@@ -1,4 +1,4 @@
-"""Quitting while a section runs: say what happens to the work under way."""
+"""Quitting while a section (or a day-two action) runs: say what happens to the work under way."""
 
 from __future__ import annotations
 
@@ -16,19 +16,27 @@ class QuitQuestion(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Stay"),
     ]
 
-    def __init__(self, running: list[str]) -> None:
+    def __init__(self, running: list[str], doing: str = "") -> None:
         super().__init__()
         self.running = running
+        self.doing = doing  # a day-two action under way: "Roll back", say
 
     def compose(self) -> ComposeResult:
         sections = ", ".join(self.running)
         with Vertical(classes="dialog", id="quit-question"):
-            yield Static("Quit while a section runs?", classes="dialog-title")
-            yield Static(
-                f"Section {sections} is still running. AWS carries on with what was already "
-                "asked; the runbook stops waiting. Open it again later and it resumes.",
-                classes="dialog-text",
-            )
+            if self.running:
+                yield Static("Quit while a section runs?", classes="dialog-title")
+                yield Static(
+                    f"Section {sections} is still running. AWS carries on with what was already "
+                    "asked; the runbook stops waiting. Open it again later and it resumes.",
+                    classes="dialog-text",
+                )
+            if self.doing:
+                yield Static(
+                    f"{self.doing} is under way. AWS carries on with the rollout; the runbook "
+                    "stops watching it (`runbook status` shows how it ended).",
+                    classes="dialog-title" if not self.running else "dialog-text",
+                )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Quit (y)", id="yes", variant="warning", compact=True)
                 yield Button("Stay (n)", id="no", compact=True)

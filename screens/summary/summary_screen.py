@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Label, Static
 
 from runbook.steps import Step
 from runbook.summary import Summary
+from screens.service.service_screen import DAY_TWO_KEYS
 from screens.sidebar.section_list import SectionList
 
 DRY_RUN_TEXT = (
@@ -25,9 +26,15 @@ DRY_RUN_TEXT = (
 
 class SummaryScreen(Screen[None]):
     BINDINGS = [
+        # Day two first: what a person does with a running service, one key each.
+        Binding("s", "app.service", "Service"),
+        Binding("l", "app.logs", "Logs"),
+        *DAY_TWO_KEYS,
         Binding("c", "copy", "Copy URL"),
         Binding("r", "app.summary", "Refresh"),
-        Binding("ctrl+p", "app.previous_section", "Previous"),
+        # Still there, out of the footer: it has no room left at 80 columns.
+        Binding("ctrl+p", "app.previous_section", "Previous", show=False),
+        Binding("ctrl+s", "app.summary", "Summary", show=False),
     ]
 
     def __init__(
@@ -53,7 +60,7 @@ class SummaryScreen(Screen[None]):
             with VerticalScroll(id="summary-body"):
                 yield Static("Summary", id="summary-title")
                 yield from self._body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def _body(self) -> ComposeResult:
         s = self.summary
@@ -79,6 +86,8 @@ class SummaryScreen(Screen[None]):
             if s.notes:
                 yield Label("Notes", classes="heading")
                 yield Static("\n".join(s.notes), id="notes", classes="summary-text")
+            yield Label("Day two", classes="heading")
+            yield Static(self._day_two(), id="day-two")
         yield Label("Next steps", classes="heading")
         yield Static(self._next_steps(), id="next-steps")
 
@@ -102,6 +111,17 @@ class SummaryScreen(Screen[None]):
         path = s.probe.url.removeprefix(s.local_url or s.url) or s.probe.url
         text.append(f"GET {path} through the load balancer: {s.probe.detail}")
         return text
+
+    def _day_two(self) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        table.add_row("s", "the service, live: deployments, tasks, events")
+        table.add_row("l", "its logs, following")
+        table.add_row("t", "scale: how many tasks run")
+        table.add_row("d", "redeploy: new tasks, same revision")
+        table.add_row("b", "roll back to the previous revision")
+        return table
 
     def _next_steps(self) -> Table:
         table = Table.grid(padding=(0, 2))

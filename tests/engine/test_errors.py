@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,28 +21,6 @@ SUBNETS = {
         {"SubnetId": "subnet-b", "AvailabilityZone": "us-east-1b"},
     ]
 }
-
-
-@pytest.fixture
-def offline_aws() -> Aws:
-    """Clients that never reach a network: every answer comes from a Stubber."""
-    return Aws("us-east-1", credentials={"aws_access_key_id": "x", "aws_secret_access_key": "y"})
-
-
-@pytest.fixture
-def stub(offline_aws: Aws) -> Iterator:
-    stubbers: dict[str, Stubber] = {}
-
-    def get(service: str) -> Stubber:
-        if service not in stubbers:
-            stubbers[service] = Stubber(offline_aws.client(service))
-            stubbers[service].activate()
-        return stubbers[service]
-
-    yield get
-    for stubber in stubbers.values():
-        stubber.assert_no_pending_responses()  # every expected call was made, in order
-        stubber.deactivate()
 
 
 @pytest.fixture

@@ -196,3 +196,20 @@ def test_a_lost_registration_is_looked_for_before_registering_again(
     assert known["td"].endswith("lost-answer:1")
     assert proxy.requests["ecs.RegisterTaskDefinition"] == 1  # looked, found, not sent again
     assert [e.outcome for e in events] == ["ConnectionClosedError, sending again", "already done"]
+
+
+def test_day_two_changes_survive_lost_answers(make_runbook, proxy, truth, settings, events) -> None:
+    """A redeploy and a new count whose answers are lost are sent again and end stable."""
+    runbook = make_runbook()
+    runbook.deploy()
+    proxy.schedule = lose_every_first_answer()
+    events.clear()
+    runbook.run_day_two(runbook.day_two("redeploy"))
+    runbook.run_day_two(runbook.day_two("scale", 2))
+    assert "ecs.UpdateService" in lost(proxy)
+    assert finished(events) == 2 == proxy.schedule.injected[LOST]
+    (svc,) = truth.client("ecs").describe_services(
+        cluster=settings.cluster.name, services=[settings.service.name]
+    )["services"]
+    assert svc["desiredCount"] == 2 and svc["taskDefinition"].endswith("flask-todo:1")
+    assert runbook.state.settings["service"]["desired_count"] == 2

@@ -1,0 +1,144 @@
+"""`runbook rollback`, `runbook redeploy`, `runbook scale N`: show the calls, ask, run, watch.
+
+Each builds its plan from what exists (runbook/day_two.py), prints the calls and what to know,
+asks (unless --yes), runs them with the engine, and prints the rollout as it goes (the
+service's deployments when they change, its new events) until the service is stable or the
+circuit breaker has rolled it back, explained.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from runbook.events import Event, StepStarted, Waiting, fan_out
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from runbook.day_two import DayTwo
+    from runbook.engine import Runbook
+
+# Imported by the CLI's parser: what the commands run is imported only when one runs.
+COMMANDS = ("rollback", "redeploy", "scale")
+SECTION = "day two"  # runbook.day_two.SECTION
+OK, FAILED, BAD_INPUT = 0, 1, 2
+
+
+def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The three commands, on the CLI's subparsers, with the options every command takes."""
+    rollback = commands.add_parser(
+        "rollback",
+        parents=[common],
+        help="roll the service back to its previous revision",
+        description="Roll the service back to its task definition family's ACTIVE revision "
+        "before the one it runs now, showing the calls first, then the rollout until it is "
+        "stable. Nothing is deregistered or deleted; the next deploy rolls forward again and "
+        "says so.",
+    )
+    redeploy = commands.add_parser(
+        "redeploy",
+        parents=[common],
+        help="new tasks from the same revision",
+        description="Start a new deployment of the revision the service runs (new tasks: a "
+        "rotated secret or a re-pushed image tag is picked up), then show the rollout.",
+    )
+    scale = commands.add_parser(
+        "scale",
+        parents=[common],
+        help="change the service's desired count",
+        description="Run COUNT tasks (0 to 100); recorded with the deployment's settings. "
+        "With Auto Scaling on, COUNT becomes its minimum instead (it owns the count).",
+    )
+    scale.add_argument("count", type=int, metavar="COUNT", help="tasks to run")
+    for parser in (rollback, redeploy, scale):
+        parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
+
+
+class Rollout:
+    """While the service is waited for: its deployments when they change, its new events."""
+
+    def __init__(self, console: Console, runbook: Runbook) -> None:
+        self.console = console
+        self.runbook = runbook
+        self._deployments = ""
+        self._events: set[tuple[str, str]] = set()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepStarted) and event.section == SECTION:
+            self.look(quiet=True)  # what was there before: only news is printed
+        elif isinstance(event, Waiting) and event.section == SECTION:
+            self.look()
+
+    def look(self, *, quiet: bool = False) -> None:
+        from rich.padding import Padding
+
+        from runbook import render_service
+
+        try:
+            status = self.runbook.service_status()
+        except Exception:  # watching must never stop the action it watches
+            return
+        shown = render_service.deployments(status)
+        if shown.plain != self._deployments and not quiet:
+            self.console.print(Text("  deployments:", style="bold"))
+            self.console.print(Padding(shown, (0, 0, 0, 4)))
+        self._deployments = shown.plain
+        for e in reversed(status.events):  # oldest first, as they happened
+            key = (render_service.clock(e.at), e.message)
+            if key not in self._events and not quiet:
+                self.console.print(
+                    Text.assemble("  event ", (key[0], "dim"), f" {e.message}"), soft_wrap=True
+                )
+            self._events.add(key)
+
+
+def run(console: Console, runbook: Runbook, args: argparse.Namespace) -> int:
+    from rich.prompt import Confirm
+
+    from runbook import render, render_service
+    from runbook.errors import RunbookError
+
+    try:
+        plan = runbook.day_two(args.command, getattr(args, "count", None))
+    except RunbookError as exc:
+        p = exc.problem
+        render.error(console, p.code, p.message, p.advice)
+        return BAD_INPUT if p.code == "InvalidSettings" else FAILED
+    progress, rollout = render.Progress(console), Rollout(console, runbook)
+
+    def confirm(plan: DayTwo) -> bool:
+        if args.yes:
+            return True
+        progress.close()
+        rows = runbook.rows(list(plan.actions))
+        console.print(render.plan_table(rows, title="Calls to make", width=console.width))
+        return Confirm.ask(plan.question, console=console, default=True)
+
+    def show(event: Event) -> None:
+        rollout(event)  # what the service did, before the wait's end is said
+        if isinstance(event, StepStarted) and event.section == SECTION:
+            progress.close()
+            console.rule(f"[bold]{event.title}")
+        else:
+            progress(event)  # the notes, each call, the wait, done
+
+    emit = runbook.emit
+    runbook.emit = fan_out(emit, show)
+    try:
+        done = runbook.run_day_two(plan, confirm)
+    finally:
+        progress.close()
+        runbook.emit = emit
+    if not done:
+        console.print("Nothing was changed.")
+        return OK
+    status = runbook.service_status()
+    console.print(render_service.headline(status))
+    console.print(Text("Deployments", style="bold"))
+    console.print(render_service.deployments(status), soft_wrap=True)
+    console.print(Text("Tasks", style="bold"))
+    console.print(render_service.tasks(status), soft_wrap=True)
+    return OK

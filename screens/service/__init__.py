@@ -1,0 +1,1 @@
+"""Day two, from the summary: the running service (deployments, tasks, events) and its logs."""

@@ -1,0 +1,95 @@
+"""The day-two action under way (or just ended), in a few lines: its calls, its wait, its end."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import Static
+
+from runbook.events import CallMade, Event, Notice, StepFailed, StepFinished, StepStarted, Waiting
+from runbook.model_check import operation_name
+from screens.progress import elapsed
+
+KEPT = 4  # lines: the title, a call, the wait or the end, what to do
+
+
+class ActionLog(Static):
+    """Fed the engine's day-two events; ticks a wait's elapsed time itself.
+
+    Its lines outlive the screen's visits (an action started from the summary shows here
+    once the person comes to look), so they are kept apart from the widget's rendering.
+    """
+
+    DEFAULT_CSS = """
+    ActionLog {
+        height: auto;
+        padding: 0 1;
+        background: $warning 15%;
+    }
+    ActionLog.-idle {
+        display: none;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, classes="-idle")
+        self.lines: list[Text] = []  # also what tests read
+        self._waiting = ""
+        self._since: float | None = None
+        self._calls = 0
+        self._title = ""
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+        self._draw()  # what was recorded before the screen was first shown
+
+    def record(self, event: Event) -> None:
+        if isinstance(event, StepStarted):
+            self._title, self._calls = event.title, 0
+            self.lines = [Text(f"▶ {event.title}", style="bold")]
+        elif isinstance(event, CallMade) and event.mutating:
+            self._calls += 1
+            line = Text(f"  → {event.service} {operation_name(event.service, event.operation)}")
+            line.append(f"  {event.outcome}", style="green" if event.outcome == "ok" else "dim")
+            self.lines.append(line)
+        elif isinstance(event, Waiting):
+            if event.detail == "done":
+                self._waiting, self._since = "", None
+                self.lines.append(Text(f"  ✓ {event.what}", style="green"))
+            elif event.what != self._waiting:
+                self._waiting, self._since = event.what, time.monotonic() - event.elapsed
+        elif isinstance(event, Notice) and event.level == "warning":
+            self.lines.append(Text(f"  ! {event.message}", style="yellow"))
+        elif isinstance(event, StepFinished):  # ended well: one line says so
+            self._waiting, self._since = "", None
+            if event.status == "declined":
+                self.lines = [Text(f"- {self._title}: not run; nothing changed", style="dim")]
+            elif self._calls:
+                self.lines = [Text(f"✓ {self._title}: done in {event.seconds} s", style="green")]
+            else:
+                self.lines = [Text(f"✓ {self._title}: nothing to change", style="green")]
+        elif isinstance(event, StepFailed):
+            self._waiting, self._since = "", None
+            self.lines.append(Text(f"  ✗ {event.code}: {event.message}", style="bold red"))
+        self.lines = self.lines[:1] + self.lines[1:][-(KEPT - 1) :]
+        self._show()
+
+    @property
+    def waiting(self) -> str:
+        return self._waiting
+
+    def _tick(self) -> None:
+        if self._waiting:
+            self._show()
+
+    def _show(self) -> None:
+        if self.is_mounted:
+            self._draw()
+
+    def _draw(self) -> None:
+        text = Text("\n", overflow="fold").join(self.lines)
+        if self._waiting:
+            text.append(f"\n  ⏳ {self._waiting} {elapsed(self._since)}", style="yellow")
+        self.set_class(not self.lines, "-idle")
+        self.update(text)

@@ -1,0 +1,172 @@
+"""Day two from the summary, one key each: the service, its logs, scale, redeploy, roll back."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.widgets import Input
+
+from runbook.aws import Aws
+from runbook.engine import Runbook
+from screens.app import RunbookApp, make_app
+from screens.modals.confirm_run import ConfirmRun
+from screens.modals.desired_count import DesiredCount
+from screens.modals.error_dialog import ErrorDialog
+from screens.service.logs_screen import LogsScreen
+from screens.service.service_screen import ServiceScreen
+from screens.summary.summary_screen import SummaryScreen
+from tests.ui.conftest import SIZE, plain, until
+
+CLUSTER, SERVICE = "flask-todo-cluster", "flask-todo-service"
+
+
+def service(aws: Aws) -> dict[str, Any]:
+    return aws.call("ecs", "describe_services", cluster=CLUSTER, services=[SERVICE])["services"][0]
+
+
+def deployed(make_runbook, **overrides: Any) -> Runbook:
+    runbook = make_runbook(**overrides)
+    runbook.deploy()
+    return runbook
+
+
+def app_for(runbook: Runbook) -> RunbookApp:
+    app = make_app(runbook, "sandbox", "local emulator (sandbox)")
+    app.poll_every = app.follow_every = 0.1  # the same reads, sooner
+    return app
+
+
+async def to_summary(pilot, app: RunbookApp) -> None:
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+
+
+def write_logs(aws: Aws, lines: list[str]) -> None:
+    logs = aws.client("logs")
+    stream = "todo-api/todo-api/0123456789abcdef"
+    logs.create_log_stream(logGroupName="/ecs/flask-todo", logStreamName=stream)
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName="/ecs/flask-todo",
+        logStreamName=stream,
+        logEvents=[{"timestamp": now - 1000 + i, "message": text} for i, text in enumerate(lines)],
+    )
+
+
+async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> None:
+    runbook = deployed(make_runbook)
+    write_logs(aws, ["GET /healthz 200", "migrations applied"])
+    app = app_for(runbook)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_summary(pilot, app)
+        assert "the service, live: deployments, tasks" in plain(app.screen.query_one("#day-two"))
+        summary = app.screen
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ServiceScreen))
+        screen = app.service_screen
+        await until(pilot, lambda: screen.status is not None)
+        assert "flask-todo-service · ACTIVE · 1 of 1 running · flask-todo:1" in plain(
+            screen.query_one("#service-headline")
+        )
+        assert "PRIMARY flask-todo:1 COMPLETED" in plain(screen.query_one("#deployments"))
+        assert app.focused is screen.query_one("#service-body")  # keyboard: focus visible
+        # Refreshed while on screen: a change in AWS shows without a key.
+        aws.call("ecs", "update_service", cluster=CLUSTER, service=SERVICE, desiredCount=2)
+        await until(pilot, lambda: screen.status.desired == 2, timeout=10)
+        await pilot.press("escape")  # back to the summary as it was: no new look-up
+        await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        assert app.screen is not summary and app.screen.summary is summary.summary
+        assert "service" not in app._polls  # the poll stops with the view
+
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        await until(pilot, lambda: any("migrations applied" in x for x in app.logs_screen.lines))
+        assert any(line.endswith("01234567 GET /healthz 200") for line in app.logs_screen.lines)
+        write_logs_later = aws.client("logs")
+        write_logs_later.put_log_events(
+            logGroupName="/ecs/flask-todo",
+            logStreamName="todo-api/todo-api/0123456789abcdef",
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": "a new line"}],
+        )
+        await until(pilot, lambda: any("a new line" in x for x in app.logs_screen.lines))
+        assert sum("migrations applied" in x for x in app.logs_screen.lines) == 1  # each once
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ServiceScreen))
+
+
+async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
+    make_runbook, aws, state_path
+) -> None:
+    runbook = deployed(make_runbook)
+    before = service(aws)["deployments"][0]["id"]
+    app = app_for(runbook)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_summary(pilot, app)
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, DesiredCount))
+        await pilot.press(*"101")  # the field starts selected: typing replaces it
+        await pilot.pause()
+        assert "between 0 and 100" in plain(app.screen.query_one("#count-rule"))
+        await pilot.press("enter")  # refused: the dialog stays, nothing is called
+        assert isinstance(app.screen, DesiredCount)
+        field = app.screen.query_one(Input)
+        field.value = "3"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+        assert app.screen.question == "Change flask-todo-service from 1 to 3 task(s)?"
+        assert [r["operation"] for r in app.screen.rows] == ["UpdateService", "DescribeServices"]
+        assert service(aws)["desiredCount"] == 1  # nothing before yes
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, ServiceScreen))  # watch it roll out
+        await until(pilot, lambda: "done in" in str(app.service_screen.action_log.lines))
+        assert service(aws)["desiredCount"] == 3
+        assert runbook.state.settings["service"]["desired_count"] == 3
+        assert app.progress["VI"].status == "done"  # a day-two action is not a section's run
+
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+        assert app.screen.question == "Redeploy flask-todo-service (flask-todo:1)?"
+        await pilot.press("n")  # declined: nothing changes
+        await until(pilot, lambda: "not run" in str(app.service_screen.action_log.lines))
+        assert service(aws)["deployments"][0]["id"] == before
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+        await pilot.press("y")
+        await until(pilot, lambda: "done in" in str(app.service_screen.action_log.lines))
+        assert service(aws)["deployments"][0]["id"] != before
+
+        await pilot.press("b")  # one revision only: refused, with the reason
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        assert app.screen.problem.code == "NoPreviousRevision"
+        await pilot.press("escape")
+        assert isinstance(app.screen, ServiceScreen)
+
+
+async def test_b_rolls_back_to_the_previous_revision(make_runbook, aws, settings) -> None:
+    make_runbook().deploy()
+    runbook = make_runbook(settings=settings.replace("task_definition", cpu="512", memory="1024"))
+    for section in ("V", "VI"):  # a second release: a new revision, rolled out
+        runbook.apply(runbook.step(section))
+    app = app_for(runbook)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_summary(pilot, app)
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+        assert app.screen.question == "Roll flask-todo-service back to flask-todo:1?"
+        assert any("Nothing is deregistered" in note for note in app.screen.notes)
+        await pilot.press("y")
+        await until(pilot, lambda: "done in" in str(app.service_screen.action_log.lines))
+        assert service(aws)["taskDefinition"].endswith("flask-todo:1")
+        await until(pilot, lambda: app.service_screen.status.revision == "flask-todo:1")
+
+
+async def test_without_aws_the_day_two_keys_do_nothing(offline_app) -> None:
+    app = offline_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        await pilot.press("s", "l", "t", "d", "b")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        assert not app._worker_labels and not app._polls
