@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from runbook import words
 from runbook.aws import Aws
 from runbook.drift import Fact
 from runbook.errors import Problem, RunbookError
@@ -151,7 +152,9 @@ def scale(aws: Aws, s: Settings, count: int) -> DayTwo:
         raise RunbookError(
             Problem(
                 "InvalidSettings",
-                f"{s.service.name} cannot run {count} task(s): " + "; ".join(errors) + ". "
+                f"{s.service.name} cannot run {words.count(count, 'task')}: "
+                + "; ".join(errors)
+                + ". "
                 "Nothing was called.",
                 "Choose a count from 0 to 100"
                 + (
@@ -169,20 +172,24 @@ def scale(aws: Aws, s: Settings, count: int) -> DayTwo:
     if s.auto_scaling.max_tasks:
         return _scale_range(aws, s, changed, svc, count)
     notes = [
-        f"{name} runs {svc['desiredCount']} task(s) now; the new count is recorded with the "
-        "settings, so the next deploy keeps it."
+        f"{name} runs {words.count(svc['desiredCount'], 'task')} now; the new count is "
+        "recorded with the settings, so the next deploy keeps it."
     ]
     if svc["desiredCount"] == count:
-        return DayTwo("scale", f"Keep {name} at {count} task(s)?", (), tuple(notes), changed)
+        return DayTwo(
+            "scale", f"Keep {name} at {words.count(count, 'task')}?", (), tuple(notes), changed
+        )
     update = _update(
         s,
         {"desiredCount": count},
-        f"run {count} task(s) of {name} instead of {svc['desiredCount']}",
+        f"run {words.count(count, 'task')} of {name} instead of {svc['desiredCount']}",
     )
-    wait = _stable_wait(changed, f"service {name} to be stable ({count} task(s) running)")
+    wait = _stable_wait(
+        changed, f"service {name} to be stable ({words.count(count, 'task')} running)"
+    )
     return DayTwo(
         "scale",
-        f"Change {name} from {svc['desiredCount']} to {count} task(s)?",
+        f"Change {name} from {svc['desiredCount']} to {words.count(count, 'task')}?",
         (update, wait),
         tuple(notes),
         changed,
@@ -227,7 +234,9 @@ def _scale_range(
         f"{high_now})",
         SECTION,
     )
-    wait = _stable_wait(changed, f"service {name} to be stable (at least {count} task(s))")
+    wait = _stable_wait(
+        changed, f"service {name} to be stable (at least {words.count(count, 'task')})"
+    )
     return DayTwo(
         "scale",
         f"Let Auto Scaling run {name} between {count} and {high} tasks?",

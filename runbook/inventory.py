@@ -23,6 +23,7 @@ from runbook.errors import problem_from
 from runbook.settings import DEPLOYMENT_TAG
 from runbook.steps.base import missing_on, tagged
 from runbook.steps.roles import WELL_KNOWN
+from runbook.words import count
 
 # Services whose resources we make, as the tagging API's ResourceTypeFilters name them.
 TAGGING_SERVICES = ["elasticloadbalancing", "ecs", "rds", "secretsmanager", "logs", "acm", "ecr"]
@@ -206,7 +207,7 @@ def _task_definitions(aws: Aws, arns: list[str]) -> Iterator[Tagged]:
                 "task definition",
                 family,
                 family,
-                f"{len(revisions)} revision(s)" if len(revisions) != 1 else "1 revision",
+                count(len(revisions), "revision"),
                 detail={"revisions": revisions},
             )
 

@@ -84,7 +84,7 @@ def refused(
 ) -> None:
     """The calls AWS's documented rules refuse: parameter, value, rule, fix, and the source."""
     console.print(
-        f"[bold red]✗ {len(rows)} call(s) would be refused by AWS:[/] {outcome}.",
+        f"[bold red]✗ {count(len(rows), 'call')} would be refused by AWS:[/] {outcome}.",
         highlight=False,
         soft_wrap=True,
     )

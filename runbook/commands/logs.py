@@ -54,7 +54,13 @@ def events(aws: Aws, s: Settings, start_ms: int) -> Iterator[dict[str, Any]]:
     }
     while True:
         page = aws.call("logs", "filter_log_events", **params)
-        yield from page.get("events", [])
+        # AWS returns a page sorted by timestamp, then ingestion time (FilterLogEvents, API
+        # Reference); the emulator returns it stream by stream. Sorting costs nothing on AWS
+        # and keeps two tasks' lines interleaved as they happened everywhere.
+        yield from sorted(
+            page.get("events", []),
+            key=lambda e: (e.get("timestamp", 0), e.get("ingestionTime", 0)),
+        )
         if not page.get("nextToken"):
             return
         params["nextToken"] = page["nextToken"]

@@ -10,6 +10,7 @@ from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, tags
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step, adopt_why, tagged
+from runbook.words import count
 
 VPC = "default-vpc.VpcId"
 SUBNETS = "default-vpc.SubnetIds"
@@ -65,8 +66,8 @@ def discover_default_vpc(aws: Aws) -> dict[str, Any]:
         raise RunbookError(
             Problem(
                 "TooFewZones",
-                f"The default VPC {vpc_id} has subnets in {len(by_zone)} Availability Zone(s); "
-                "a load balancer needs two or more.",
+                f"The default VPC {vpc_id} has subnets in "
+                f"{count(len(by_zone), 'Availability Zone')}; a load balancer needs two or more.",
                 "Add a default subnet in another zone: `aws ec2 create-default-subnet "
                 "--availability-zone <zone>`, then run again.",
             )

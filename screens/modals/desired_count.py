@@ -11,6 +11,7 @@ from textual.widgets import Button, Footer, Input, Static
 
 from runbook.day_two import count_errors
 from runbook.settings import Settings
+from runbook.words import count
 
 
 class DesiredCount(ModalScreen[int | None]):
@@ -32,8 +33,8 @@ class DesiredCount(ModalScreen[int | None]):
             )
         else:
             text = (
-                f"{s.service.name} runs {self.now} task(s) now. From 0 to 100; recorded with "
-                "the settings, so the next deploy keeps it."
+                f"{s.service.name} runs {count(self.now, 'task')} now. From 0 to 100; recorded "
+                "with the settings, so the next deploy keeps it."
             )
         with Vertical(classes="dialog", id="desired-count"):
             yield Static("Tasks to run", classes="dialog-title")

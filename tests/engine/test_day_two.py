@@ -87,7 +87,7 @@ def test_a_changed_count_is_made_recorded_and_kept(
         assert "between 0 and 100" in refused.value.problem.message
     events.clear()
     plan = runbook.day_two("scale", 3)
-    assert plan.question == "Change flask-todo-service from 1 to 3 task(s)?"
+    assert plan.question == "Change flask-todo-service from 1 to 3 tasks?"
     assert plan.actions[0].params == {"cluster": CLUSTER, "service": SERVICE, "desiredCount": 3}
     assert plan.actions[1].what.startswith("service flask-todo-service to be stable (3 task")
     assert all(check(a, runbook.known) == [] for a in plan.actions)  # AWS's rules hold

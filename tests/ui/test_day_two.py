@@ -114,7 +114,7 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
         field.value = "3"
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-        assert app.screen.question == "Change flask-todo-service from 1 to 3 task(s)?"
+        assert app.screen.question == "Change flask-todo-service from 1 to 3 tasks?"
         assert [r["operation"] for r in app.screen.rows] == ["UpdateService", "DescribeServices"]
         assert service(aws)["desiredCount"] == 1  # nothing before yes
         await pilot.press("y")
