@@ -37,6 +37,7 @@ from runbook import sandbox  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
 from runbook.commands.sandbox import poll_sleep  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
+from runbook.image import Build, ContainerEngine  # noqa: E402
 from runbook.sandbox import CREDENTIALS, Timings  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
@@ -121,9 +122,12 @@ def main() -> None:
         aws = Aws("us-east-1", endpoint_url=url, credentials=CREDENTIALS)
         settings = Settings().replace("database", instance_class="db.t4g.micro")
         sleep = poll_sleep(Timings())
-        Runbook(settings, aws, StateFile(tmp / "a.json"), sandbox=True, sleep=sleep).deploy()
+        # The image is built and pushed as `runbook --sandbox` does: by the sandbox's stand-in.
+        build = Build(engine=ContainerEngine(sandbox.engine_path(info)))
+        run_with = {"sandbox": True, "sleep": sleep, "build": build}
+        Runbook(settings, aws, StateFile(tmp / "a.json"), **run_with).deploy()
         bigger = settings.replace("task_definition", cpu="512", memory="1024")
-        runbook = Runbook(bigger, aws, StateFile(tmp / "b.json"), sandbox=True, sleep=sleep)
+        runbook = Runbook(bigger, aws, StateFile(tmp / "b.json"), **run_with)
         runbook.deploy()  # a second revision: the rollback has somewhere to go
 
         where = {"cluster": settings.cluster.name, "services": [settings.service.name]}
