@@ -191,7 +191,8 @@ class WelcomeScreen(Screen[None]):
             assert fix is not None
             self.runbook.settings = fix.apply(self.runbook.settings)
             self._fixed.add(index)
+            # The finding itself now reads "✓ fixed: ...": no toast, which would sit over
+            # section I when the person begins at once.
             self.query_one(PreflightFindings).mark_applied(index)
-            self.notify(f"Accepted: {fix.description}", title="Settings changed")
         self.post_message(SettingsEdited("welcome"))
         self.refresh_bindings()
