@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from botocore.stub import Stubber
 
-from runbook.aws import Aws
 from runbook.events import CallMade
 from runbook.executor import Executor
 from runbook.plan import ApiCall, render
@@ -16,27 +12,6 @@ from runbook.settings import Settings
 from runbook.steps.service import ServiceStep
 
 OURS = [{"key": "fargate-runbook:deployment", "value": "flask-todo"}]
-
-
-@pytest.fixture
-def offline() -> Aws:
-    return Aws("us-east-1", credentials={"aws_access_key_id": "x", "aws_secret_access_key": "y"})
-
-
-@pytest.fixture
-def stub(offline: Aws) -> Iterator:
-    stubbers: dict[str, Stubber] = {}
-
-    def get(service: str) -> Stubber:
-        if service not in stubbers:
-            stubbers[service] = Stubber(offline.client(service))
-            stubbers[service].activate()
-        return stubbers[service]
-
-    yield get
-    for stubber in stubbers.values():
-        stubber.assert_no_pending_responses()
-        stubber.deactivate()
 
 
 def create_service() -> ApiCall:
@@ -74,7 +49,7 @@ def test_the_service_token_is_the_same_for_the_same_plan_and_fits_ecs() -> None:
     assert recovery.with_token(dict(other), other)["clientToken"] != first
 
 
-def test_a_service_not_idempotent_after_a_resend_is_found_and_captured(stub, offline) -> None:
+def test_a_service_not_idempotent_after_a_resend_is_found_and_captured(stub, offline_aws) -> None:
     ecs = stub("ecs")
     ecs.add_client_error(
         "create_service", "InvalidParameterException", "Creation of service was not idempotent."
@@ -86,7 +61,7 @@ def test_a_service_not_idempotent_after_a_resend_is_found_and_captured(stub, off
     )
     ecs.add_response("describe_services", {"services": [service("ACTIVE")]})
     known, sleeps, events = dict(KNOWN), [], []
-    Executor(offline, known, events.append, sleep=sleeps.append).call(create_service())
+    Executor(offline_aws, known, events.append, sleep=sleeps.append).call(create_service())
     assert known["flask-todo-service.serviceArn"].endswith("/flask-todo-service")
     assert sleeps == [2]
     assert [e.outcome for e in events if isinstance(e, CallMade)] == [
@@ -136,9 +111,9 @@ def test_a_service_not_idempotent_after_a_resend_is_found_and_captured(stub, off
     ],
 )
 def test_a_resent_change_already_made_counts_as_done(
-    stub, offline, service_name: str, call: ApiCall, code: str, message: str
+    stub, offline_aws, service_name: str, call: ApiCall, code: str, message: str
 ) -> None:
     stub(service_name).add_client_error(call.operation, code, message)
     events: list = []
-    assert Executor(offline, {}, events.append, sleep=lambda _s: None).call(call) == {}
+    assert Executor(offline_aws, {}, events.append, sleep=lambda _s: None).call(call) == {}
     assert [e.outcome for e in events] == ["already done"]
