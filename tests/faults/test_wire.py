@@ -35,6 +35,7 @@ READS: dict[str, tuple[str, dict[str, Any]]] = {
     "acm": ("list_certificates", {}),
     "route53": ("list_hosted_zones", {}),
     "application-autoscaling": ("describe_scalable_targets", {"ServiceNamespace": "ecs"}),
+    "resourcegroupstaggingapi": ("get_resources", {}),
 }
 # What real AWS answers, per protocol (see tests/faults/wire.py for the sources).
 EXPECTED = {
@@ -51,6 +52,8 @@ EXPECTED = {
     ("logs", THROTTLE): ("ThrottlingException", 400),
     ("secretsmanager", THROTTLE): ("ThrottlingException", 400),
     ("ecr", THROTTLE): ("ThrottlingException", 400),
+    ("resourcegroupstaggingapi", THROTTLE): ("ThrottledException", 400),
+    ("resourcegroupstaggingapi", ERROR_500): ("InternalServiceException", 500),
     ("rds", ERROR_503): ("ServiceUnavailable", 503),
     ("ecs", ERROR_503): ("ServiceUnavailable", 503),
 }

@@ -26,6 +26,7 @@ from functools import cache
 from urllib.parse import parse_qs, unquote
 
 import botocore.session
+from botocore.model import ServiceModel
 
 # The services the runbook calls, by botocore name.
 SERVICES = (
@@ -41,6 +42,7 @@ SERVICES = (
     "acm",
     "route53",
     "application-autoscaling",
+    "resourcegroupstaggingapi",  # status and destroy find what carries the tag (signs as "tagging")
 )
 
 THROTTLE, ERROR_500, ERROR_503 = "throttle", "error 500", "error 503"
@@ -64,6 +66,14 @@ EC2 = {
     ERROR_503: ("Unavailable", "The server is overloaded and can't handle the request.", 503),
 }
 JSON_THROTTLE = ("ThrottlingException", "Rate exceeded", 400)
+# JSON services whose model names their throttle otherwise (botocore's service-2.json).
+MODELLED_THROTTLE = {
+    "resourcegroupstaggingapi": (
+        "ThrottledException",
+        "The request failed because it exceeded the allowed frequency of submitted requests.",
+        400,
+    ),
+}
 # Server faults as each JSON or query service models them (botocore's service-2.json).
 MODELLED_500 = {
     "ecs": ("ServerException", "These errors are usually caused by a server issue."),
@@ -78,6 +88,10 @@ MODELLED_500 = {
         "The request processing has failed because of an unknown error, exception, or failure.",
     ),
     "logs": ("ServiceUnavailableException", "The service cannot complete the request."),
+    "resourcegroupstaggingapi": (
+        "InternalServiceException",
+        "The request processing failed because of an unknown error, exception, or failure.",
+    ),
 }
 
 
@@ -109,8 +123,11 @@ def _model(service: str) -> dict:
     return loader.load_service_model(service, "service-2")
 
 
+@cache
 def protocol(service: str) -> str:
-    return _model(service)["metadata"]["protocol"]
+    """The protocol botocore's clients speak to it: the first of the model's `protocols` that
+    botocore supports (the Tagging API lists smithy-rpc-v2-cbor first, json second)."""
+    return ServiceModel(_model(service), service).resolved_protocol
 
 
 @cache
@@ -161,7 +178,7 @@ def fault_codes(service: str, kind: str) -> tuple[str, str, int]:
     if protocol(service) == "ec2":
         return EC2[kind]
     if kind == THROTTLE and protocol(service) == "json":
-        return JSON_THROTTLE
+        return MODELLED_THROTTLE.get(service, JSON_THROTTLE)
     if kind == ERROR_500 and service in MODELLED_500:
         return (*MODELLED_500[service], 500)
     return COMMON[kind]
