@@ -26,6 +26,7 @@ from runbook.events import (
 )
 from runbook.model_check import operation_name
 from runbook.typical_waits import spoken, typical
+from screens.hanging import HangingLines
 from screens.progress import elapsed
 
 MAX_LINES = 1000
@@ -93,8 +94,8 @@ def image_line(event: ImageProgress) -> RenderableType:
 class RunLog(Vertical):
     """Fed the engine's events for one section; ticks the elapsed time of a wait itself.
 
-    The lines are one text re-wrapped to the panel's width whenever it changes, so a long
-    line (an ARN, the image's push commands) is never cut off.
+    The lines are re-wrapped to the panel's width whenever it changes, so a long line (an
+    ARN, the image's push commands) is never cut off, and continues under its own text.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -131,7 +132,7 @@ class RunLog(Vertical):
         del self.lines[:-MAX_LINES]
         scroller = self.query_one("#log-lines", VerticalScroll)
         following = scroller.scroll_y >= scroller.max_scroll_y - 1
-        self.query_one("#log-text", Static).update(Text("\n", overflow="fold").join(self.lines))
+        self.query_one("#log-text", Static).update(HangingLines(self.lines))
         self.display = True
         if following:
             scroller.call_after_refresh(scroller.scroll_end, animate=False)

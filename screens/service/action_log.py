@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from runbook.events import CallMade, Event, Notice, StepFailed, StepFinished, StepStarted, Waiting
 from runbook.model_check import operation_name
+from screens.hanging import HangingLines
 from screens.progress import elapsed
 
 KEPT = 4  # lines: the title, a call, the wait or the end, what to do
@@ -88,8 +89,8 @@ class ActionLog(Static):
             self._draw()
 
     def _draw(self) -> None:
-        text = Text("\n", overflow="fold").join(self.lines)
+        lines = list(self.lines)
         if self._waiting:
-            text.append(f"\n  ⏳ {self._waiting} {elapsed(self._since)}", style="yellow")
+            lines.append(Text(f"  ⏳ {self._waiting} {elapsed(self._since)}", style="yellow"))
         self.set_class(not self.lines, "-idle")
-        self.update(text)
+        self.update(HangingLines(lines))

@@ -7,6 +7,7 @@ one under way shows its calls and its wait above the deployments.
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,7 @@ from runbook import render_service
 from runbook.errors import Problem
 from runbook.events import Event
 from runbook.service_status import ServiceStatus
+from screens.hanging import HangingLines
 from screens.messages import DayTwoViewChanged
 from screens.service.action_log import ActionLog
 
@@ -97,7 +99,8 @@ class ServiceScreen(Screen[None]):
             )
         return text
 
-    def _part(self, part: object) -> Text:
+    def _part(self, part: object) -> RenderableType:
         if self.status is None or not self.status.exists:
             return Text("-", style="dim")
-        return part(self.status)  # type: ignore[operator]
+        # A stopped task's reason continues under itself at 80 columns, not at column 0.
+        return HangingLines(part(self.status).split("\n"))  # type: ignore[operator]
