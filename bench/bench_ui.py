@@ -44,9 +44,10 @@ sys.path.insert(0, str(REPO))
 
 from runbook import sandbox  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
+from runbook.commands.sandbox import poll_sleep  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.image import Build, ContainerEngine  # noqa: E402
-from runbook.sandbox import CREDENTIALS  # noqa: E402
+from runbook.sandbox import CREDENTIALS, Timings  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
 from screens.app import RunbookApp, make_app  # noqa: E402
@@ -77,7 +78,12 @@ def sandbox_app(url: str, state: Path) -> RunbookApp:
     # The background sandbox's own engine stand-in, as `runbook --sandbox` is given.
     engine = ContainerEngine(sandbox.engine_path(state.parent / "cli" / sandbox.INFO_FILE))
     runbook = Runbook(
-        settings, account(url), StateFile(state), sandbox=True, build=Build(engine=engine)
+        settings,
+        account(url),
+        StateFile(state),
+        sandbox=True,
+        build=Build(engine=engine),
+        sleep=poll_sleep(Timings()),  # the sandbox's waits poll as `runbook --sandbox` polls
     )
     return make_app(runbook, "sandbox", "local emulator (sandbox)")
 
@@ -171,6 +177,9 @@ async def deploy_gaps(url: str, state: Path) -> tuple[list[float], float]:
             await until(pilot, lambda n=number: app.progress[n].status == "done")
             if number != "VI":
                 await pilot.press("ctrl+n")
+        # Section VI stays on its log when done (the person reads the rollout); ctrl+s shows
+        # the summary, as the log's last line says.
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
         took = time.perf_counter() - started
     during = [t for t in ticks if t >= started]
