@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
+from warm_up import warm_up
 
 from runbook.aws import Aws
 from runbook.engine import Runbook
@@ -54,19 +55,8 @@ def account(url: str) -> Aws:
 
 
 def warm(aws: Aws) -> None:
-    """moto builds an account's backends on first use (~1 s); neither side should pay that."""
-    for service, op in (
-        ("ec2", "describe_vpcs"),
-        ("iam", "list_roles"),
-        ("ecs", "list_clusters"),
-        ("rds", "describe_db_instances"),
-        ("elbv2", "describe_load_balancers"),
-        ("logs", "describe_log_groups"),
-        ("ecr", "describe_repositories"),
-        ("secretsmanager", "list_secrets"),
-        ("sts", "get_caller_identity"),
-    ):
-        aws.call(service, op)
+    """moto's per-account set-up, paid by neither side; its calls are not counted."""
+    warm_up(aws)
     aws.calls.clear()
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault proxy is a test part: tests/faults
 
+from warm_up import warm_up  # noqa: E402
+
 from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.errors import RunbookError  # noqa: E402
@@ -51,17 +53,6 @@ from tests.faults.proxy import (  # noqa: E402
 from tests.faults.wire import ERROR_500, ERROR_503, THROTTLE  # noqa: E402
 
 ACCOUNTS = itertools.count(400_000_000_001)
-WARM = (
-    ("ec2", "describe_vpcs"),
-    ("iam", "list_roles"),
-    ("ecs", "list_clusters"),
-    ("rds", "describe_db_instances"),
-    ("elbv2", "describe_load_balancers"),
-    ("logs", "describe_log_groups"),
-    ("ecr", "describe_repositories"),
-    ("secretsmanager", "list_secrets"),
-    ("sts", "get_caller_identity"),
-)
 
 
 def mixed(seed: int) -> Schedule:
@@ -121,9 +112,8 @@ def one_round(
     number = str(next(ACCOUNTS))
     truth, aws = in_account(emulator.url, number), in_account(proxy.url, number)
     proxy.schedule = Schedule()
-    for service, operation in WARM:  # moto's per-account set-up and the clients: not timed
-        truth.call(service, operation)
-        aws.call(service, operation)
+    warm_up(truth)  # moto's per-account set-up and the clients: not timed
+    warm_up(aws)
     proxy.schedule = schedule
     settings = Settings().replace("database", instance_class="db.t4g.micro")
     sleeps: list[float] = []

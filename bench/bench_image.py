@@ -34,6 +34,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from warm_up import warm_up  # noqa: E402
+
 from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.events import CallMade, Event, ImageProgress, Waiting  # noqa: E402
@@ -45,16 +47,6 @@ from runbook.sandbox.image import SOURCE  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
 from runbook.steps.image import image_key  # noqa: E402
-
-# What the background sandbox warms up when it starts: moto's per-account backends (IAM's
-# first call loads every AWS-managed policy: seconds, which AWS never takes).
-WARM = (
-    ("ec2", "describe_vpcs"),
-    ("elbv2", "describe_load_balancers"),
-    ("ecs", "list_clusters"),
-    ("rds", "describe_db_instances"),
-    ("iam", "list_roles"),
-)
 
 
 class Clock:
@@ -101,8 +93,7 @@ def in_account(emulator: Emulator, number: str) -> Aws:
     aws.session.events.register(
         "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", number)
     )
-    for service, operation in WARM:  # moto builds an account's backends on first use
-        aws.call(service, operation)
+    warm_up(aws)
     return aws
 
 
