@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from runbook.aws import Aws
@@ -36,21 +36,16 @@ def own_secret_name(s: Settings) -> str:
     return f"{s.deployment.name}/db-master-password"
 
 
-def database_available(s: Settings, section: str) -> Wait:
-    """Wait for the instance; it yields the endpoint the task definition needs."""
-
-    def until(r: dict[str, Any]) -> bool | str:
-        status = r["DBInstances"][0]["DBInstanceStatus"]
-        if status in FAILED_STATES:
-            return f"the database is {status}"
-        return status == "available"
-
+def _instance_wait(
+    s: Settings, section: str, to: str, until: Callable[[dict[str, Any]], bool | str]
+) -> Wait:
+    """Poll the instance until `until` says so; it yields the endpoint the task needs."""
     k = keys(s)
     return Wait(
         "rds",
         "describe_db_instances",
         {"DBInstanceIdentifier": s.database.identifier},
-        f"database {s.database.identifier} to be available",
+        f"database {s.database.identifier} {to}",
         until=until,
         section=section,
         interval=15,
@@ -60,6 +55,18 @@ def database_available(s: Settings, section: str) -> Wait:
             k["port"]: "DBInstances.0.Endpoint.Port",
         },
     )
+
+
+def database_available(s: Settings, section: str) -> Wait:
+    """Wait for the instance; it yields the endpoint the task definition needs."""
+
+    def until(r: dict[str, Any]) -> bool | str:
+        status = r["DBInstances"][0]["DBInstanceStatus"]
+        if status in FAILED_STATES:
+            return f"the database is {status}"
+        return status == "available"
+
+    return _instance_wait(s, section, "to be available", until)
 
 
 def in_place_changes(db: dict[str, Any], s: Settings) -> dict[str, Any]:
@@ -100,21 +107,7 @@ def database_modified(s: Settings, section: str) -> Wait:
             and not in_place_changes(db, s)
         )
 
-    k = keys(s)
-    return Wait(
-        "rds",
-        "describe_db_instances",
-        {"DBInstanceIdentifier": s.database.identifier},
-        f"database {s.database.identifier} to take the change",
-        until=until,
-        section=section,
-        interval=15,
-        timeout=2400,
-        captures={
-            k["host"]: "DBInstances.0.Endpoint.Address",
-            k["port"]: "DBInstances.0.Endpoint.Port",
-        },
-    )
+    return _instance_wait(s, section, "to take the change", until)
 
 
 class DatabaseStep(Step):
