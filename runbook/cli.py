@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from runbook.plan import Action
 
 OK, FAILED, BAD_INPUT, INTERRUPTED = 0, 1, 2, 130
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader left
 REFUSED = "RefusedByAwsRules"  # runbook.rules.CODE, without importing the rules to start
 
 
@@ -149,10 +150,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader left (`runbook plan --json | head`): nothing more to say, and the
+        # interpreter must not fail again flushing stdout at exit.
+        _stdout_to_nowhere()
+        return CLOSED_PIPE
+
+
+def _reader_left() -> None:
+    raise BrokenPipeError
+
+
+def _stdout_to_nowhere() -> None:
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, sys.stdout.fileno())
+    os.close(nowhere)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     from rich.console import Console
 
     console = Console(stderr=False, highlight=False)
+    console.on_broken_pipe = _reader_left  # type: ignore[method-assign]  # rich would exit 1
     timings = None
     if args.timings:
         from runbook.sandbox import Timings, TimingsError

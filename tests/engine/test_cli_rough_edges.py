@@ -1,0 +1,31 @@
+"""The command line's rough edges a new user met: closed pipes, fixes, JSON errors, help."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from runbook import cli
+
+
+def test_a_reader_that_leaves_early_is_a_quiet_exit(tmp_path: Path) -> None:
+    """`runbook plan --json | head`: no traceback, the shell's status for a closed pipe."""
+    for command in (["plan", "--json", "--offline"], ["plan", "--full", "--offline"]):
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # the reader has left before the first line: every write fails
+        try:
+            ran = subprocess.run(
+                [sys.executable, "-m", "runbook.cli", *command, "--state", str(tmp_path / "s")],
+                stdout=write_end,
+                stderr=subprocess.PIPE,
+                cwd=tmp_path,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            os.close(write_end)
+        error = ran.stderr.decode()
+        assert ran.returncode == cli.CLOSED_PIPE, error
+        assert "Traceback" not in error and "BrokenPipe" not in error
