@@ -88,15 +88,14 @@ def refused(
         highlight=False,
         soft_wrap=True,
     )
+    # Plain Text: a value or a fix may hold brackets ("under [database]"), not markup.
     for row in rows:
         for r in row["refused"]:
-            console.print(
-                f"  {row['service']}.{row['operation']} {r['param']} = {r['value']}: {r['rule']}",
-                highlight=False,
-                soft_wrap=True,
-            )
-            console.print(f"    [yellow]fix:[/] {r['fix']}", highlight=False, soft_wrap=True)
-            console.print(f"    [dim]rule: {r['source']}[/]", highlight=False, soft_wrap=True)
+            call = f"{row['service']}.{row['operation']}"
+            said = f"  {call} {r['param']} = {r['value']}: {r['rule']}"
+            console.print(Text(said), soft_wrap=True)
+            console.print(Text.assemble("    ", ("fix:", "yellow"), f" {r['fix']}"), soft_wrap=True)
+            console.print(Text(f"    rule: {r['source']}", style="dim"), soft_wrap=True)
 
 
 def findings(console: Console, found: Iterable[Finding]) -> None:

@@ -174,8 +174,9 @@ INSTANCE_CLASS = Combination(
         lambda _: True,
     ),
     _instance_class,
-    'Choose a class RDS offers for it: set database.instance_class = "db.t4g.micro" (or '
-    "db.t3.micro) in your settings; `runbook deploy` offers this fix.",
+    'Set database.instance_class to "db.t4g.micro" (or db.t3.micro): `instance_class = '
+    '"db.t4g.micro"` under [database] in a TOML file, then run again with --config FILE; or '
+    "accept the fix `runbook deploy` and the app offer, which records it for later commands.",
 )
 ENGINE_VERSION = Combination(
     Rule(

@@ -29,3 +29,19 @@ def test_a_reader_that_leaves_early_is_a_quiet_exit(tmp_path: Path) -> None:
         error = ran.stderr.decode()
         assert ran.returncode == cli.CLOSED_PIPE, error
         assert "Traceback" not in error and "BrokenPipe" not in error
+
+
+def test_plan_and_export_say_the_setting_and_following_it_works(tmp_path: Path, capsys) -> None:
+    state = str(tmp_path / "state.json")
+    for command in (["plan", "--offline"], ["export"]):
+        assert cli.main([*command, "--state", state]) == cli.BAD_INPUT
+        captured = capsys.readouterr()
+        said = " ".join((captured.out + captured.err).split())  # as if never wrapped
+        assert "database.instance_class" in said and "under [database]" in said
+        assert "--config FILE" in said
+    # Doing what the fix says is enough.
+    config = tmp_path / "fix.toml"
+    config.write_text('[database]\ninstance_class = "db.t4g.micro"\n')
+    for command in (["plan", "--offline"], ["export"]):
+        assert cli.main([*command, "--config", str(config), "--state", state]) == cli.OK
+    capsys.readouterr()
