@@ -134,9 +134,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
     export.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    # The sandbox has no settings or state of its own to read: only the shape of its waits.
+    timings_only = argparse.ArgumentParser(add_help=False)
+    timings_only.add_argument(
+        "--timings",
+        metavar="SHAPE",
+        help="with start: instant (default), aws, or aws:FACTOR (AWS's waits, scaled)",
+    )
     sandbox = commands.add_parser(
         "sandbox",
-        parents=[common],
+        parents=[timings_only],
         help="the background local AWS (emulator and data plane)",
         description="Start, look at or stop the local AWS that --sandbox runs in the "
         "background: the emulator and the data plane that runs the deployment (stopping it "
@@ -157,6 +164,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # interpreter must not fail again flushing stdout at exit.
         _stdout_to_nowhere()
         return CLOSED_PIPE
+
+
+def _error_object(problem: Any, details: Sequence[str]) -> dict[str, Any]:
+    return {
+        "code": problem.code,
+        "message": problem.message,
+        "advice": problem.advice,
+        "operation": problem.operation,
+        "details": list(details),
+    }
 
 
 def _reader_left() -> None:
@@ -209,7 +226,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
         problem = problem_from(exc)
         details = getattr(exc, "details", ())
-        render.error(console, problem.code, problem.message, problem.advice, details)
+        if getattr(args, "json", False):  # a script reads stdout as JSON, failures included
+            print(json.dumps({"error": _error_object(problem, details)}, indent=2))
+        else:
+            render.error(console, problem.code, problem.message, problem.advice, details)
         # A call AWS's rules refuse is bad input: nothing was sent.
         return BAD_INPUT if problem.code == REFUSED else FAILED
     except KeyboardInterrupt:

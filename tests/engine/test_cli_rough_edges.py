@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from runbook import cli
 
@@ -45,3 +48,26 @@ def test_plan_and_export_say_the_setting_and_following_it_works(tmp_path: Path, 
     for command in (["plan", "--offline"], ["export"]):
         assert cli.main([*command, "--config", str(config), "--state", state]) == cli.OK
     capsys.readouterr()
+
+
+def test_status_json_without_credentials_is_a_json_error(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code = cli.main(["status", "--json", "--state", str(tmp_path / "s.json")])
+    out = capsys.readouterr().out
+    assert code == cli.FAILED
+    error = json.loads(out)["error"]
+    assert error["code"] == "NoCredentials" and "--sandbox" in error["advice"]
+
+
+def test_sandbox_help_lists_only_what_the_sandbox_uses(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["sandbox", "--help"])
+    shown = capsys.readouterr().out
+    assert "--timings" in shown
+    assert "--config" not in shown and "--state" not in shown and "--profile" not in shown
