@@ -233,11 +233,24 @@ def _main(argv: Sequence[str] | None) -> int:
         # A call AWS's rules refuse is bad input: nothing was sent.
         return BAD_INPUT if problem.code == REFUSED else FAILED
     except KeyboardInterrupt:
-        console.print(
-            "\n[yellow]Interrupted.[/] Run the same command again: it resumes where "
-            "it stopped, without making anything twice."
-        )
+        console.print(f"\n[yellow]{_interrupted(args)}[/]", soft_wrap=True)
         return INTERRUPTED
+
+
+# Commands that read only: stopping one midway leaves nothing half-done.
+READ_ONLY = {"plan", "status", "logs", "export"}
+
+
+def _interrupted(args: argparse.Namespace) -> str:
+    """What stopping with ctrl+c means for this command, truly."""
+    if args.command == "logs":
+        return "Stopped following the logs." if args.follow else "Stopped reading the logs."
+    if args.command in READ_ONLY or getattr(args, "dry_run", False):
+        return "Interrupted. This command changes nothing, so nothing was left half-done."
+    return (
+        "Interrupted. Run the same command again: it resumes where it stopped, "
+        "without making anything twice."
+    )
 
 
 def _tell_start(console: Console, args: argparse.Namespace, start: Start) -> None:

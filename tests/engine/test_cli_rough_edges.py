@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from runbook import cli
+from tests.engine.test_cli_truth import on_emulator  # noqa: F401  (a fixture)
 
 
 def test_a_reader_that_leaves_early_is_a_quiet_exit(tmp_path: Path) -> None:
@@ -71,3 +72,16 @@ def test_sandbox_help_lists_only_what_the_sandbox_uses(capsys) -> None:
     shown = capsys.readouterr().out
     assert "--timings" in shown
     assert "--config" not in shown and "--state" not in shown and "--profile" not in shown
+
+
+@pytest.mark.usefixtures("on_emulator")
+def test_ctrl_c_says_what_is_true_for_the_command(tmp_path: Path, capsys, monkeypatch) -> None:
+    def ctrl_c(self):
+        raise KeyboardInterrupt  # where it lands: while the next lines are read
+
+    monkeypatch.setattr("runbook.commands.logs.Tail.poll", ctrl_c)
+    state = str(tmp_path / "state.json")
+    code = cli.main(["logs", "--follow", "--sandbox", "--state", state])
+    said = " ".join(capsys.readouterr().out.split())
+    assert code == cli.INTERRUPTED
+    assert "Stopped following the logs." in said and "twice" not in said
