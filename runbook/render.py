@@ -28,7 +28,7 @@ from runbook.events import (
 from runbook.executor import SENDING_AGAIN
 from runbook.inventory import Tagged
 from runbook.preflight import Finding
-from runbook.steps import Observed, Step
+from runbook.steps import STEPS, Observed, Step
 from runbook.summary import Summary
 from runbook.words import count
 
@@ -107,6 +107,9 @@ def findings(console: Console, found: Iterable[Finding]) -> None:
             console.print(f"    [yellow]fix:[/] {f.fix.description}", highlight=False)
 
 
+TITLES = {step.number: step.title for step in STEPS}
+
+
 class Progress:
     """Prints events as they come: calls and their outcome, waits with elapsed time."""
 
@@ -156,7 +159,13 @@ class Progress:
             )
         elif isinstance(event, StepFinished):
             if event.status == "skipped":
-                c.print("  [dim]off with these settings: nothing to do[/]")
+                # No StepStarted came before: the section's heading goes with the note.
+                title = TITLES.get(event.section, "")
+                c.print(
+                    Text(f"{event.section}. {title}: off with these settings, nothing to do"),
+                    style="dim",
+                    soft_wrap=True,
+                )
             elif event.status == "declined":
                 c.print("  [yellow]not run:[/] you declined; nothing was changed")
             else:

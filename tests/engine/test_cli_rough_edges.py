@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -9,8 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from runbook import cli
+from runbook import cli, render
+from runbook.events import StepFinished
 from tests.engine.test_cli_truth import on_emulator  # noqa: F401  (a fixture)
 
 
@@ -85,3 +88,15 @@ def test_ctrl_c_says_what_is_true_for_the_command(tmp_path: Path, capsys, monkey
     said = " ".join(capsys.readouterr().out.split())
     assert code == cli.INTERRUPTED
     assert "Stopped following the logs." in said and "twice" not in said
+
+
+def test_sections_that_are_off_are_named_in_the_deploys_output() -> None:
+    console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
+    progress = render.Progress(console)
+    for number in ("VII", "VIII"):
+        progress(StepFinished(number, "skipped"))
+    lines = console.export_text().splitlines()
+    assert lines == [
+        "VII. HTTPS and domain: off with these settings, nothing to do",
+        f"VIII. {render.TITLES['VIII']}: off with these settings, nothing to do",
+    ]
