@@ -259,7 +259,9 @@ def status_table(observed: list[tuple[Step, Observed]]) -> Table:
                 state.append(" (not ours)", style="yellow")
             ident = short_id(r.id)
             name = Text(r.name)
-            if ident and ident != r.name:
+            # The emulator spells ECS's service-linked role AWSServiceRoleForecs; AWS's
+            # names compare without case, so the same name once is enough.
+            if ident and ident.lower() != r.name.lower():
                 name.append(f"\n{ident}", style="dim")
             table.add_row(step.number, r.kind, name, state)
     return table

@@ -100,3 +100,13 @@ def test_sections_that_are_off_are_named_in_the_deploys_output() -> None:
         "VII. HTTPS and domain: off with these settings, nothing to do",
         f"VIII. {render.TITLES['VIII']}: off with these settings, nothing to do",
     ]
+
+
+def test_status_names_ecs_service_linked_role_as_aws_does(make_runbook, aws) -> None:
+    aws.call("iam", "create_service_linked_role", AWSServiceName="ecs.amazonaws.com")
+    runbook = make_runbook()
+    console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
+    console.print(render.status_table(runbook.status().sections))
+    shown = console.export_text()
+    assert "AWSServiceRoleForECS" in shown
+    assert "AWSServiceRoleForecs" not in shown  # the emulator's own spelling of it
