@@ -14,6 +14,7 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
+from runbook.day_two import rolls_forward
 from runbook.drift import Fact
 from runbook.events import (
     CallMade,
@@ -297,6 +298,9 @@ def facts(console: Console, found: list[Fact]) -> None:
             wanted = Text("the same", style="dim")
         table.add_row(f.section, f.label, str(f.current), wanted)
     console.print(table)
+    # As plan and deploy say it: the next deploy undoes a rollback, and which one.
+    for warning in rolls_forward(found):
+        console.print(Text(f"! {warning}", style="yellow"), soft_wrap=True)
 
 
 def leftovers(console: Console, found: list[Tagged], unchecked: list[str]) -> None:

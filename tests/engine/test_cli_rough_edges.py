@@ -110,3 +110,19 @@ def test_status_names_ecs_service_linked_role_as_aws_does(make_runbook, aws) -> 
     shown = console.export_text()
     assert "AWSServiceRoleForECS" in shown
     assert "AWSServiceRoleForecs" not in shown  # the emulator's own spelling of it
+
+
+def test_status_says_the_next_deploy_undoes_a_rollback(make_runbook, settings) -> None:
+    make_runbook().deploy()
+    bigger = settings.replace("task_definition", cpu="512", memory="1024")
+    runbook = make_runbook(settings=bigger)
+    runbook.deploy()
+    runbook.run_day_two(runbook.day_two("rollback"))
+
+    later = make_runbook(settings=bigger)
+    status = later.status()
+    console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
+    render.facts(console, [f for step, _ in status.sections for f in later.facts(step)])
+    said = " ".join(console.export_text().split())
+    assert "undoing the `runbook rollback` of " in said
+    assert "flask-todo:1 -> flask-todo:2" in said
