@@ -43,6 +43,7 @@ from screens.messages import (
     PreflightDone,
     RunRequested,
     SectionChosen,
+    SectionsGone,
     ServiceRead,
     SettingsEdited,
     SummaryReady,
@@ -57,6 +58,7 @@ from screens.service.logs_screen import LogsScreen
 from screens.service.service_screen import ServiceScreen
 from screens.summary.summary_screen import SummaryScreen
 from screens.welcome.welcome_screen import WelcomeScreen
+from screens.welcome.what_exists import sections_gone
 
 MODES = ("aws", "sandbox", "dry run")
 DAY_TWO_VIEWS = {"service", "logs", "back", "refresh_service"}
@@ -214,6 +216,10 @@ class RunbookApp(App[int]):
 
     def _preflight(self) -> None:
         self.post_message(PreflightDone(self.runbook.preflight()))
+        # A saved run's "done" is a hint: after `runbook sandbox stop`, say, nothing is left.
+        gone = sections_gone(self.runbook)
+        if gone:
+            self.post_message(SectionsGone(gone))
 
     def _run(self, step: Step) -> None:
         with contextlib.suppress(Stopped):
@@ -335,6 +341,22 @@ class RunbookApp(App[int]):
     def on_preflight_done(self, message: PreflightDone) -> None:
         if self._welcome is not None and self._welcome.is_attached:
             self._welcome.show_findings(message.findings)
+
+    def on_sections_gone(self, message: SectionsGone) -> None:
+        """Done no more: shown as to do, recorded so (unless a dry run), and said on the welcome."""
+        recorded_done = [
+            s.number for s in self.runbook.steps if self.progress[s.number].status == "done"
+        ]
+        gone = [n for n in message.numbers if n in recorded_done]
+        if not gone:
+            return  # a run has finished one of them meanwhile
+        everything = gone == recorded_done
+        self.progress = {**self.progress, **{n: SectionProgress() for n in gone}}
+        if self.mode != "dry run":
+            for number in gone:
+                self.runbook.state.record(number, "to do", outputs={})
+        if self._welcome is not None and self._welcome.is_attached:
+            self._welcome.show_gone(gone, everything=everything)
 
     def on_summary_ready(self, message: SummaryReady) -> None:
         # "done" only once there is something to sum up: a load balancer's address.

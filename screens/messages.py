@@ -99,3 +99,11 @@ class LogLines(Message):
         super().__init__()
         self.lines = lines
         self.note = note
+
+
+class SectionsGone(Message):
+    """Sections the saved run records as done of which nothing exists any more."""
+
+    def __init__(self, numbers: list[str]) -> None:
+        super().__init__()
+        self.numbers = numbers

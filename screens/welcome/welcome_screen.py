@@ -37,6 +37,7 @@ class WelcomeScreen(Screen[None]):
     BINDINGS = [
         Binding("b", "begin", "Begin"),
         Binding("r", "resume", "Resume"),
+        Binding("r", "again", "Start again"),
         Binding("s", "start_over", "Start over"),
         Binding("f", "fix", "Accept fix"),
     ]
@@ -63,6 +64,7 @@ class WelcomeScreen(Screen[None]):
             or any(runbook.state.get(step.number).status != "to do" for step in runbook.steps)
         )
         self._fixed: set[int] = set()
+        self.reset = False  # nothing the saved run made exists any more
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -141,6 +143,40 @@ class WelcomeScreen(Screen[None]):
         self.query_one(PreflightFindings).show(findings)
         self.refresh_bindings()
 
+    def show_gone(self, numbers: list[str], *, everything: bool) -> None:
+        """Sections the saved run recorded as done that no longer exist: say so, offer again."""
+        self.query_one("#saved", Static).update(self._gone(numbers, everything=everything))
+        if everything:
+            self.reset = True
+            begin = self.query_one("#begin", Button)
+            begin.label = "Start again (r)"
+            begin.refresh(layout=True)
+            self.refresh_bindings()
+
+    def _gone(self, numbers: list[str], *, everything: bool) -> Text:
+        state = self.runbook.state
+        listed = ", ".join(numbers)
+        sections = "section" if len(numbers) == 1 else "sections"
+        if everything and self.mode == "sandbox":
+            text = Text("The sandbox was reset", style="bold")
+            text.append(
+                f": nothing the saved run made is in it any more ({sections} {listed} were "
+                "done; `runbook sandbox stop` removes everything the sandbox holds). "
+            )
+        elif everything:
+            text = Text("Nothing the saved run made exists any more", style="bold")
+            text.append(f" ({sections} {listed} were done in {state.path}). ")
+        else:
+            text = Text(f"{sections.capitalize()} {listed} no longer exist", style="bold")
+            text.append(f": {state.path} recorded them done, but nothing of theirs is left. ")
+        again = "Start again (r)" if everything else "Resume (r)"
+        text.append(
+            f"{again} runs them again with the recorded settings; Start over (s) also "
+            "forgets the settings.",
+            style="dim",
+        )
+        return text
+
     # -- actions --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -148,7 +184,9 @@ class WelcomeScreen(Screen[None]):
         if action == "begin":
             return not self.resuming
         if action == "resume":
-            return self.resuming
+            return self.resuming and not self.reset
+        if action == "again":
+            return self.resuming and self.reset
         if action == "start_over":
             return self.resuming
         if action == "fix":
@@ -167,6 +205,9 @@ class WelcomeScreen(Screen[None]):
         self.post_message(BeginRequested())
 
     def action_resume(self) -> None:
+        self.post_message(BeginRequested())
+
+    def action_again(self) -> None:
         self.post_message(BeginRequested())
 
     @on(Button.Pressed, "#start-over")
