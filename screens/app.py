@@ -386,7 +386,23 @@ class RunbookApp(App[int]):
     def on_begin_requested(self, message: BeginRequested) -> None:
         if message.start_over:
             self._start_over()
+            self._welcome_again()
+            return
         self.action_show(self.first_not_done())
+
+    def _welcome_again(self) -> None:
+        """After starting over: the welcome of a first run, its checks run again.
+
+        The guide's defaults are back (db.t2.micro, say), so the preflight's fixes must be
+        offered again (f) before Begin, or section IV would be refused.
+        """
+        findings = None if self.runbook.aws else self.runbook.preflight()
+        self._welcome = WelcomeScreen(
+            self.runbook, self.mode, self.where, findings, None, self.fresh
+        )
+        self.switch_screen(self._welcome)
+        if self.runbook.aws is not None:
+            self._start("welcome", "Checks before we start", self._preflight)
 
     def _start_over(self) -> None:
         """Forget progress and settings (the person was told which); keep the deployment."""

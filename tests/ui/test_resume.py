@@ -7,6 +7,7 @@ from screens.modals.start_over import StartOver
 from screens.section.known_values import KnownValues
 from screens.welcome.welcome_screen import WelcomeScreen
 from tests.ui.conftest import SIZE, plain, until
+from tests.ui.test_rough_edges import on_screen
 
 
 def _done_through_iii(make_runbook) -> dict[str, str]:
@@ -57,6 +58,8 @@ async def test_start_over_asks_says_what_it_forgets_and_deletes_nothing(
     _done_through_iii(make_runbook)
     app = sandbox_app(state=StateFile(state_path))
     async with app.run_test(size=SIZE) as pilot:
+        welcome = app.screen
+        await until(pilot, lambda: welcome.findings is not None, timeout=30)
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, StartOver))
         said = plain(app.screen.query_one("#start-over-text"))
@@ -70,10 +73,19 @@ async def test_start_over_asks_says_what_it_forgets_and_deletes_nothing(
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, StartOver))
         await pilot.press("y")
-        await until(pilot, lambda: app.screen.name == "section-I")
+        # A first run's welcome: the guide's db.t2.micro is back, and the checks, run
+        # again, offer to fix it.
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen != welcome)
         assert app.runbook.settings.database.instance_class == "db.t2.micro"
-        assert all(app.progress[n].status == "to do" for n in ("I", "II", "III"))
         assert not state_path.exists()
+        await until(pilot, lambda: app.screen.findings is not None, timeout=30)
+        assert "fix (f): use db.t4g.micro" in plain(app.screen.query_one("#findings"))
+        assert "A saved run" not in on_screen(app)
+        await pilot.press("f")
+        assert app.runbook.settings.database.instance_class == "db.t4g.micro"
+        await pilot.press("b")
+        await until(pilot, lambda: app.screen.name == "section-I")
+        assert all(app.progress[n].status == "to do" for n in ("I", "II", "III"))
         await pilot.press("ctrl+n")
         await until(pilot, lambda: app.screen.name == "section-II")
         assert "known after section I" in plain(app.screen.query_one("#inputs"))
