@@ -28,10 +28,11 @@ from textual.worker import Worker, WorkerState
 from runbook import day_two
 from runbook.commands.logs import FOLLOW_EVERY, Tail, no_log_group
 from runbook.engine import Runbook
-from runbook.errors import error_code, problem_from
+from runbook.errors import RunbookError, error_code, problem_from
 from runbook.events import Event, ImageProgress, StepFinished, fan_out
 from runbook.plan import Action
 from runbook.recorded import Start
+from runbook.rules import CODE as REFUSED_BY_RULES
 from runbook.settings import Settings, to_record
 from runbook.steps import Step
 from screens.messages import (
@@ -80,6 +81,10 @@ class Stopped(BaseException):
     A BaseException so the engine does not record it as a failure: the state file keeps
     "running", and the next session re-discovers what AWS finished meanwhile.
     """
+
+
+class Refused(RunbookError):
+    """A day-two action its planning refused, with why: nothing was called."""
 
 
 class RunbookApp(App[int]):
@@ -250,6 +255,8 @@ class RunbookApp(App[int]):
         if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
         section, label = self._worker_labels.pop(event.worker, ("", event.worker.name))
+        if section == DAY_TWO:
+            self._after_day_two()
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
@@ -258,7 +265,11 @@ class RunbookApp(App[int]):
             self.progress = {**self.progress, section: SectionProgress("failed")}
         problem = problem_from(error)
         details = tuple(getattr(error, "details", ()) or ())
-        self.push_screen(ErrorDialog(label, problem, details), lambda _: self._after_error(section))
+        refused = isinstance(error, Refused) or problem.code == REFUSED_BY_RULES
+        self.push_screen(
+            ErrorDialog(label, problem, details, refused=refused),
+            lambda _: self._after_error(section),
+        )
 
     def _after_error(self, section: str) -> None:
         if section in self.sections and self.screen is not self.sections[section]:
@@ -567,7 +578,10 @@ class RunbookApp(App[int]):
     def _run_day_two(self, kind: str, count: int | None) -> None:
         """In a worker: read what exists, show the calls, and run them once confirmed."""
         with contextlib.suppress(Stopped):
-            plan = self.runbook.day_two(kind, count)
+            try:
+                plan = self.runbook.day_two(kind, count)
+            except RunbookError as exc:  # planning calls nothing that changes anything
+                raise Refused(exc.problem, exc.details) from exc
             self.runbook.run_day_two(plan, confirm=self._confirm_day_two)
 
     def _confirm_day_two(self, plan: day_two.DayTwo) -> bool:
@@ -585,6 +599,12 @@ class RunbookApp(App[int]):
         if yes:  # watch it roll out: from the summary, the service view comes up
             self.call_from_thread(self._watch_rollout)
         return yes
+
+    def _after_day_two(self) -> None:
+        """An action ended: the summary read before it (tasks, targets) is stale now."""
+        self._summary = None
+        if isinstance(self.screen, SummaryScreen):
+            self.action_summary()
 
     def _watch_rollout(self) -> None:
         if isinstance(self.screen, SummaryScreen):

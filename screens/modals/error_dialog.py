@@ -15,9 +15,18 @@ from runbook.errors import Problem
 class ErrorDialog(ModalScreen[None]):
     BINDINGS = [Binding("escape", "close", "Close")]
 
-    def __init__(self, where: str, problem: Problem, details: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        where: str,
+        problem: Problem,
+        details: tuple[str, ...] = (),
+        *,
+        refused: bool = False,
+    ) -> None:
         super().__init__()
         self.where = where
+        # Refused: nothing was called (no earlier revision to roll back to, say); not a failure.
+        self.refused = refused
         self.problem = problem
         self.details = details
 
@@ -33,7 +42,8 @@ class ErrorDialog(ModalScreen[None]):
         for line in self.details:
             body.append(f"\n· {line}", style="dim")
         with Vertical(classes="dialog", id="error-dialog"):
-            yield Static(f"{self.where} failed", classes="dialog-title")
+            outcome = "refused" if self.refused else "failed"
+            yield Static(f"{self.where} {outcome}", classes="dialog-title")
             with VerticalScroll(classes="dialog-body"):
                 yield Static(body, id="error-body")
             yield Button("Close (esc)", id="close", variant="error", compact=True)

@@ -123,6 +123,12 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
         assert service(aws)["desiredCount"] == 3
         assert runbook.state.settings["service"]["desired_count"] == 3
         assert app.progress["VI"].status == "done"  # a day-two action is not a section's run
+        read_before = app._summary
+        await pilot.press("escape")  # the summary, read again: the one before is stale
+        await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        await until(pilot, lambda: app._summary is not None and app._summary is not read_before)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ServiceScreen))
 
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
@@ -139,6 +145,7 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
         await pilot.press("b")  # one revision only: refused, with the reason
         await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
         assert app.screen.problem.code == "NoPreviousRevision"
+        assert plain(app.screen.query_one(".dialog-title")) == "Roll back refused"
         await pilot.press("escape")
         assert isinstance(app.screen, ServiceScreen)
 
