@@ -29,7 +29,7 @@ from runbook import day_two
 from runbook.commands.logs import FOLLOW_EVERY, Tail, no_log_group
 from runbook.engine import Runbook
 from runbook.errors import RunbookError, error_code, problem_from
-from runbook.events import Event, ImageProgress, StepFinished, fan_out
+from runbook.events import CallMade, Event, ImageProgress, StepFinished, StepStarted, fan_out
 from runbook.plan import Action
 from runbook.recorded import Start
 from runbook.rules import CODE as REFUSED_BY_RULES
@@ -123,6 +123,7 @@ class RunbookApp(App[int]):
         self.sections = {step.number: SectionScreen(runbook, step, mode) for step in runbook.steps}
         self._welcome: WelcomeScreen | None = None
         self._worker_labels: dict[Worker[Any], tuple[str, str]] = {}
+        self._changed: set[str] = set()  # sections whose latest run changed something
         self._stopping = threading.Event()
         # Day two: the service and log views (installed: they keep what they show), the
         # latest summary to go back to, and each view's poller (stopped, woken).
@@ -286,6 +287,10 @@ class RunbookApp(App[int]):
             self.logs_screen.record(event)
             return
         self.progress = advance(self.progress, event)
+        if isinstance(event, StepStarted):
+            self._changed.discard(event.section)
+        elif isinstance(event, CallMade) and event.mutating and event.outcome == "ok":
+            self._changed.add(event.section)
         screen = self.sections.get(event.section)
         if screen is not None:
             screen.record(event)
@@ -320,7 +325,14 @@ class RunbookApp(App[int]):
             for s in steps[position + 1 :]
             if s.enabled(self.runbook.settings) and self.progress[s.number].status != "done"
         ]
-        if following:
+        service = self.runbook.step("VI")
+        if number == "V" and "V" in self._changed and self.progress["VI"].status == "done":
+            # A new revision is registered, but the service runs the one before until VI.
+            hint = (
+                "A new revision is registered; the service still runs the previous one until "
+                f"section {service.number} · {service.title} rolls it out (ctrl+n, ctrl+r)."
+            )
+        elif following:
             step = following[0]
             hint = f"Next: section {step.number} · {step.title} (ctrl+n)."
         elif all(
