@@ -40,6 +40,7 @@ from runbook.settings import Settings
 from runbook.steps import Step
 from runbook.summary import Summary
 from runbook.validation import field_errors
+from runbook.words import explained
 
 LEVEL_MARKS = {"ok": "[green]✓[/]", "info": "[cyan]·[/]", "warning": "[yellow]![/]"}
 
@@ -80,7 +81,7 @@ def _walk(runbook: Runbook, console: Console, *, assume_yes: bool, dry_run: bool
     for step in runbook.steps:
         console.print()
         console.rule(f"[bold]Section {step.number} · {escape(step.title)}", align="left")
-        console.print(step.explanation, style="dim")
+        console.print(explained(step.explanation, runbook.settings), style="dim")
         if not assume_yes:
             runbook.settings = ask_section(runbook.settings, step)
         if not step.enabled(runbook.settings):

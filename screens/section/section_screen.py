@@ -17,6 +17,7 @@ from runbook.events import Event, Notice
 from runbook.settings import Settings
 from runbook.steps import Step
 from runbook.validation import field_errors
+from runbook.words import explained
 from screens.messages import RunRequested, SettingsEdited
 from screens.progress import Progress, SectionProgress
 from screens.section.call_preview import CallPreview
@@ -57,7 +58,7 @@ class SectionScreen(Screen[None]):
             with Vertical(id="section-main"):
                 yield Static(self._title(), id="section-title")
                 with VerticalScroll(id="section-body"):
-                    yield Static(step.explanation, id="explanation")
+                    yield Static(explained(step.explanation, settings), id="explanation")
                     yield Label("Settings", classes="heading")
                     yield SectionForm(step.key, settings.section(step.key), id="form")
                     yield Label("From earlier sections", classes="heading", id="inputs-heading")
@@ -91,6 +92,7 @@ class SectionScreen(Screen[None]):
         if current != self._shown_settings and not self.errors:
             self.reload()
         self._show_known()
+        self._show_explanation(self.runbook.settings)
         if not isinstance(self.focused, Input | Checkbox | Button):
             first = self.query(Input).first() if self.query(Input) else None
             if first is not None and not first.disabled:
@@ -161,8 +163,13 @@ class SectionScreen(Screen[None]):
             if turned:
                 self.query_one(SectionList).refresh_entries()
         self.query_one(CallPreview).show(self._preview(candidate))
+        self._show_explanation(candidate)
         self._show_known(candidate)
         self._update_run()
+
+    def _show_explanation(self, settings: Settings) -> None:
+        # In the settings' values: section I's port is the one sections II, V and VI name.
+        self.query_one("#explanation", Static).update(explained(self.step.explanation, settings))
 
     def _preview(self, settings: Settings) -> list[dict[str, Any]] | None:
         """The calls a first run makes; None when these settings turn the section off."""

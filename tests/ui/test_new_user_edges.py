@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from screens.app import make_app
 from tests.ui.conftest import SIZE, log_text, plain, run_section, until
 
@@ -21,3 +23,23 @@ async def test_rerunning_v_says_the_service_runs_the_old_revision_until_vi(
         assert "Every section is done" not in hint
         assert "the service still runs the previous one until section VI" in hint
         assert "still runs the previous one" in log_text(app, "V")
+
+
+async def test_the_explanations_name_the_port_the_settings_give(offline_app) -> None:
+    app = offline_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await until(pilot, lambda: app.screen.name == "section-I")
+        assert "port 5000 only from the load balancer" in said(app)
+        app.screen.query_one("#field-app_port", Input).value = "8080"
+        await pilot.pause()
+        assert "port 8080 only from the load balancer" in said(app)
+        for number, where in (("II", "port 8080"), ("VI", "todo-api:8080")):
+            app.action_show(number)
+            await until(pilot, lambda n=number: app.screen.name == f"section-{n}")
+            await pilot.pause()
+            assert where in said(app) and "5000" not in said(app)
+
+
+def said(app) -> str:
+    return " ".join(plain(app.screen.query_one("#explanation")).split())
