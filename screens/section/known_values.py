@@ -47,7 +47,20 @@ def outputs(step: Step, settings: Settings, known: Mapping[str, Any]) -> list[Ro
 
 
 def _shown(value: Any) -> str:
-    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return _arn_lines(str(value))
+
+
+def _arn_lines(value: str) -> str:
+    """An ARN as two lines, where it divides: its account part, then the resource.
+
+    An ARN has no spaces, so a narrow panel folded it anywhere ("task-definitio" / "n/...").
+    """
+    parts = value.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return value
+    return ":".join(parts[:5]) + ":\n    " + parts[5]
 
 
 class KnownValues(Static):

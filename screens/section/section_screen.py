@@ -96,7 +96,9 @@ class SectionScreen(Screen[None]):
         if not isinstance(self.focused, Input | Checkbox | Button):
             first = self.query(Input).first() if self.query(Input) else None
             if first is not None and not first.disabled:
-                first.focus()
+                # Without scrolling: a section opens at its title and explanation (V and
+                # VI have long ones; scrolled to their first field, they opened mid-text).
+                first.focus(scroll_visible=False)
 
     def reload(self) -> None:
         """Show the runbook's settings again (a fix accepted, or a start over)."""

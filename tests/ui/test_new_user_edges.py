@@ -6,6 +6,7 @@ from textual.widgets import Input
 
 from screens.app import make_app
 from tests.ui.conftest import SIZE, log_text, plain, run_section, until
+from tests.ui.test_rough_edges import on_screen
 
 
 async def test_rerunning_v_says_the_service_runs_the_old_revision_until_vi(
@@ -43,3 +44,26 @@ async def test_the_explanations_name_the_port_the_settings_give(offline_app) -> 
 
 def said(app) -> str:
     return " ".join(plain(app.screen.query_one("#explanation")).split())
+
+
+async def test_sections_open_at_their_title_and_arns_divide_where_they_divide(
+    sandbox_app, make_runbook
+) -> None:
+    made = make_runbook()
+    for number in ("I", "II", "III", "IV", "V"):
+        made.apply(made.step(number))
+    app = sandbox_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for number in ("V", "VI"):
+            app.action_show(number)
+            await until(pilot, lambda n=number: app.screen.name == f"section-{n}")
+            await pilot.pause()
+            assert app.screen.query_one("#section-body").scroll_y == 0
+            assert f"Section {number} ·" in on_screen(app)
+        await until(pilot, lambda: "flask-todo.taskDefinitionArn" in inputs_of(app), timeout=30)
+        await until(pilot, lambda: "task-definition/" in inputs_of(app), timeout=30)
+        assert "    task-definition/flask-todo:1" in inputs_of(app)
+
+
+def inputs_of(app) -> str:
+    return plain(app.screen.query_one("#inputs"))
