@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 from textual.widgets import Static
+
+# An ECR image URI's registry part: the account's own registry, 55 characters without a space.
+ECR_REGISTRY = re.compile(r"\b\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
+
+
+def readable(why: str) -> str:
+    """A reason as a person reads it: an image by its repository and tag, which fit a line.
+
+    With the registry the URI could not wrap, and a dialog cut the tag, the part that matters.
+    """
+    return ECR_REGISTRY.sub("", why)
 
 
 def render_rows(rows: list[dict[str, Any]] | None, *, params: bool = False) -> Group:
@@ -30,7 +42,7 @@ def render_rows(rows: list[dict[str, Any]] | None, *, params: bool = False) -> G
         else:
             number += 1
             head = Text(f"{number:>2}. ", style="cyan")
-            why = row["why"]
+            why = readable(row["why"])
         head.append(f"{row['service']} {row['operation']}", style="bold")
         # Indented as a block, so a long reason wraps under itself.
         lines += [head, Padding(Text(why, style="dim"), (0, 0, 0, 4))]

@@ -154,7 +154,16 @@ def test_rollback_confirm(snap_compare, tmp_path: Path) -> None:
     ecs.add_response("list_task_definitions", {"taskDefinitionArns": [arn + "4", arn + "5"]})
     ecs.add_response(
         "describe_task_definition",
-        {"taskDefinition": {"containerDefinitions": [{"image": "repo/flask-todo:git-1a2b3c4"}]}},
+        {
+            "taskDefinition": {
+                "containerDefinitions": [
+                    {
+                        "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/"
+                        "flask-todo:git-1a2b3c4d5e6f"
+                    }
+                ]
+            }
+        },
     )
     with ecs:
         plan = day_two.rollback(aws, Settings())
