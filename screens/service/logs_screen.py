@@ -37,6 +37,7 @@ class LogsScreen(Screen[None]):
         self.note = ""
         self.action_log = ActionLog(id="logs-action")
         self._pending: list[str] = []
+        self._widest = 0  # the longest line held, to say when → scrolls to the rest
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -45,10 +46,25 @@ class LogsScreen(Screen[None]):
         yield Log(max_lines=MAX_LINES, id="log-view")
         yield Footer(compact=True)
 
+    def on_resize(self) -> None:
+        self._show_title()
+
+    def _show_title(self) -> None:
+        self.query_one("#logs-title", Static).update(self._title())
+
+    def _cut(self) -> bool:
+        """Whether a line is wider than the view: the log does not wrap, it scrolls."""
+        views = self.query(Log)
+        if not views:
+            return False
+        width = views.first().scrollable_content_region.width
+        return width > 0 and self._widest > width
+
     def on_mount(self) -> None:
         if self._pending:
             self.query_one(Log).write_lines(self._pending)
             self._pending = []
+            self.call_after_refresh(self._show_title)
 
     def on_screen_resume(self) -> None:
         self.query_one(Log).focus()
@@ -68,6 +84,11 @@ class LogsScreen(Screen[None]):
                 self.query_one("#logs-title", Static).update(self._title())
         if not lines:
             return
+        widest = max(self._widest, *(len(line) for line in lines))
+        if widest != self._widest:
+            self._widest = widest
+            if self.is_mounted:
+                self.call_after_refresh(self._show_title)
         if self.is_mounted:
             self.query_one(Log).write_lines(lines)
         else:
@@ -82,6 +103,8 @@ class LogsScreen(Screen[None]):
 
     def _title(self) -> Text:
         text = Text.assemble(("Logs ", "bold"), (self.source, ""), (" · following", "dim"))
+        if self._cut():
+            text.append(" · long lines: → and ← scroll", style="dim")
         if self.note:
             text.append(f"\n{self.note}", style="yellow")
         return text
