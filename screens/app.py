@@ -299,7 +299,9 @@ class RunbookApp(App[int]):
 
     def _show_image(self, event: ImageProgress) -> None:
         """The background build, in the header: it runs whichever section is on screen."""
-        base = f"{self.runbook.settings.deployment.name} · {self.where}"
+        # The deployment and the image only: with where it runs too, 80 columns cut the
+        # progress itself ("· ima…"); where it runs is on the welcome.
+        base = self.runbook.settings.deployment.name
         tag = event.image.rsplit(":", 1)[-1]
         if event.phase in ("login", "build", "push"):
             counts = (
@@ -307,9 +309,10 @@ class RunbookApp(App[int]):
                 if event.bytes_total
                 else ""
             )
-            self.sub_title = f"{base} · image {tag}: {event.phase}{counts}"
+            # No tag while it moves: the counts must fit beside the title (the log has it).
+            self.sub_title = f"{base} · image {event.phase}{counts}"
         elif event.phase == "failed":
-            self.sub_title = f"{base} · image {tag} failed (section {event.section}'s log)"
+            self.sub_title = f"{base} · image failed: section {event.section}'s log"
         else:
             self.sub_title = f"{base} · image {tag} in ECR"
 

@@ -14,6 +14,7 @@ from screens.messages import EngineEvent
 from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
 from tests.ui.conftest import SIZE, log_text, until
+from tests.ui.test_rough_edges import on_screen
 from tests.ui.test_waiting import database_creating_until
 
 
@@ -67,7 +68,9 @@ async def test_the_header_carries_the_push_and_section_vi_follows_the_rollout(
                 )
             )
         )
-        await until(pilot, lambda: "image git-0123456789ab: push 20/75 MB" in str(app.sub_title))
+        await until(pilot, lambda: "image push 20/75 MB" in str(app.sub_title))
+        await pilot.pause()
+        assert "flask-todo · image push 20/75 MB" in on_screen(app)  # whole, at 80 columns
         rolling = Rollout(
             "VI",
             "flask-todo-service",
