@@ -236,26 +236,34 @@ def stop(info: Path = INFO_FILE, timeout: float = 30.0) -> bool:
 
     Only what it verifiably started is signalled (each pid with the start time it had when
     recorded); only the folder it made (marked with the token the info file names) is removed.
+    An info file naming a live process that is not a sandbox is trusted in nothing.
     """
     known = read_info(info)
     if not known:
         info.unlink(missing_ok=True)
         return False
-    ours = is_sandbox(known)
-    pid = int(known["pid"]) if ours else 0
+    pid, started = known.get("pid"), known.get("process_start")
+    alive = process_identity.is_same(pid, started)
+    ours = alive and is_sandbox(known)
+    if alive and not ours:
+        info.unlink(missing_ok=True)
+        return False
     if ours:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+            os.kill(int(str(pid)), signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while not gone(pid) and time.monotonic() < deadline:
+        while not gone(int(str(pid))) and time.monotonic() < deadline:
             time.sleep(0.05)
-    # Whatever outlived it (it was killed, or hung) and is still the process it recorded.
-    starts = known.get("process_starts") if isinstance(known.get("process_starts"), dict) else {}
-    children = [(other, starts.get(str(other))) for other in known.get("pids") or []]
-    for other, ticks in [*children, (pid, known.get("process_start"))]:
-        if process_identity.is_same(other, ticks):
+    # Whatever outlived it (it was killed, or hung): each still the process it recorded,
+    # started after it.
+    starts = known.get("process_starts")
+    starts = starts if isinstance(starts, dict) else {}
+    leftovers = [(other, starts.get(str(other))) for other in known.get("pids") or []]
+    for other, ticks in [*leftovers, (pid, started)]:
+        later = isinstance(ticks, int) and isinstance(started, int) and ticks >= started
+        if later and process_identity.is_same(other, ticks):
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(other), signal.SIGKILL)
+                os.kill(int(str(other)), signal.SIGKILL)
     removed = _remove_folder(known)
     info.unlink(missing_ok=True)
     credentials_file(info).unlink(missing_ok=True)
