@@ -363,3 +363,43 @@ def test_the_log_stays_within_its_size(tmp_path: Path) -> None:
     assert all((tmp_path / name).stat().st_size <= 1000 for name in kept)
     assert "line 099" in (tmp_path / "sandbox.log").read_text()
     assert "line 000" not in "".join((tmp_path / name).read_text() for name in kept)
+
+
+HOSTILE = 'it\'s a "dir" $(touch PWNED) `touch PWNED2` ; touch PWNED3'
+
+
+def test_no_character_of_a_path_in_a_shim_runs(tmp_path: Path) -> None:
+    from runbook.sandbox.container_engine import install
+    from runbook.sandbox.task_environment import python_shim
+    from runbook.sandbox.timings import Timings
+
+    folder = tmp_path / HOSTILE
+    folder.mkdir()
+    interpreter = folder / "python3"
+    interpreter.symlink_to(sys.executable)
+    shim = python_shim(folder / "bin", str(interpreter))
+    ran = subprocess.run(
+        [str(shim / "python"), "-c", "print('ran')"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert ran.stdout == "ran\n", ran.stderr
+    engine = install(folder / "engine-bin", "http://127.0.0.1:9", folder / "store", Timings())
+    refused = subprocess.run([str(engine), "pull"], cwd=tmp_path, capture_output=True, text=True)
+    assert "is not a docker command" in refused.stderr
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("PWNED")]
+
+
+def test_the_engine_gets_no_secret_of_the_runbooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runbook.image.process import Command
+
+    monkeypatch.setenv("RUNBOOK_DB_PASSWORD", "db-password-value")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIARUNBOOKS")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "runbooks-secret")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "runbooks-token")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/docker.sock")
+    seen: list[str] = []
+    script = "import json, os; print(json.dumps(sorted(os.environ)))"
+    done = Command([sys.executable, "-c", script]).run(seen.append)
+    names = json.loads("".join(seen))
+    assert done.returncode == 0
+    assert "DOCKER_HOST" in names and "PATH" in names
+    assert not [n for n in names if n.startswith(("AWS_", "RUNBOOK_"))], names
