@@ -141,15 +141,27 @@ def ensure_running(
     """The URL of the background sandbox, starting it if none answers."""
     own_folder(info.parent)
     with _start_lock(info.parent):
-        known = running(info)
-        if known:
+        known = read_info(info)
+        if known and is_sandbox(known):
+            # Ours and alive: a busy one answers late, and is never replaced behind its back.
+            deadline = time.monotonic() + timeout
+            while not _alive(str(known.get("url")), info):
+                if time.monotonic() > deadline:
+                    raise SandboxError(
+                        _failed(
+                            f"The sandbox (pid {known['pid']}) runs but does not answer; "
+                            "`runbook sandbox stop` ends it",
+                            info.parent / LOG_NAME,
+                        )
+                    )
+                time.sleep(0.2)
             if timings is not None and known.get("timings") != str(timings):
                 raise SandboxError(
                     f"The sandbox is already running with --timings {known.get('timings')}; "
                     "stop it first (runbook sandbox stop) to change its timings."
                 )
             return str(known["url"])
-        # A sandbox that died or hangs: end what is verifiably its, before another starts.
+        # What a sandbox that died left (processes it recorded, its folder) goes first.
         stop(info, timeout=5.0)
         return _start(info, timeout, timings or Timings(), idle)
 
@@ -360,6 +372,7 @@ def _serve(info: Path, timings: Timings, idle: float) -> None:
                 say(f"sandbox: no call for {idle / 60:.0f} minutes; stopping")
                 break
     finally:
+        say(f"sandbox: {emulator.door_counts()}")
         say("sandbox: stopping tasks, listeners and databases")
         emulator.stop()
         with contextlib.suppress(OSError):

@@ -157,6 +157,13 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(10)
 
+    def door_counts(self) -> str:
+        """How many calls it took, and what it refused (for the sandbox's log)."""
+        if self._door is None:
+            return "no calls"
+        refused = ", ".join(f"{n} {code}" for code, n in self._door.refused.most_common())
+        return f"{self._door.taken} calls taken; refused: {refused or 'none'}"
+
     def answer_as(self, port: int) -> None:
         """Also take calls whose Host is 127.0.0.1 at `port` (a test's proxy in front of it,
         which passes the client's signed Host on)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -53,6 +54,8 @@ class OwnerOnly:
         self.credentials = credentials
         self.clock = clock
         self.hosts: set[str] = set()  # set once the server has its port
+        self.taken = 0
+        self.refused: Counter[str] = Counter()  # by the code answered
 
     def answer_as(self, port: int) -> None:
         self.hosts |= {f"127.0.0.1:{port}", f"localhost:{port}"}
@@ -60,7 +63,9 @@ class OwnerOnly:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         refusal = self.refusal(environ)
         if refusal is not None:
+            self.refused[refusal.code] += 1
             return refusal.answer(start_response)
+        self.taken += 1
 
         def without_cors(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
             kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
