@@ -38,7 +38,7 @@ from runbook.aws import Aws  # noqa: E402
 from runbook.commands.sandbox import poll_sleep  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.image import Build, ContainerEngine  # noqa: E402
-from runbook.sandbox import CREDENTIALS, Timings  # noqa: E402
+from runbook.sandbox import Timings  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
 from screens.app import make_app  # noqa: E402
@@ -119,7 +119,7 @@ def main() -> None:
     info = tmp / sandbox.INFO_FILE
     url = sandbox.ensure_running(info)
     try:
-        aws = Aws("us-east-1", endpoint_url=url, credentials=CREDENTIALS)
+        aws = Aws("us-east-1", endpoint_url=url, credentials=sandbox.credentials(info))
         settings = Settings().replace("database", instance_class="db.t4g.micro")
         sleep = poll_sleep(Timings())
         # The image is built and pushed as `runbook --sandbox` does: by the sandbox's stand-in.

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -83,8 +82,7 @@ class RecordingAws(Aws):
 def fresh_seeded(emulator: Emulator) -> None:
     """Same seed, same IDs: the replay's parameters name the same resources."""
     emulator.reset()
-    request = urllib.request.Request(f"{emulator.url}/moto-api/seed?a=42", data=b"", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
+    emulator.moto_api("seed?a=42")
 
 
 def replay(aws: Aws, record: list[tuple[str, str, dict[str, Any]]]) -> list[str]:

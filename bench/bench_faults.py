@@ -166,6 +166,7 @@ def main() -> None:
 
     emulator = Emulator().start()
     proxy = FaultProxy(emulator.url).start()
+    emulator.answer_as(int(proxy.url.rsplit(":", 1)[1]))  # it passes the signed Host on
     clean: dict[str, list[Phase]] = {"deploy": [], "destroy": []}
     faulty: dict[str, list[Phase]] = {"deploy": [], "destroy": []}
     try:

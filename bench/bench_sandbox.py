@@ -35,7 +35,7 @@ from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.image import Build  # noqa: E402
 from runbook.sandbox import CREDENTIALS, Emulator  # noqa: E402
-from runbook.sandbox.background import read_info  # noqa: E402
+from runbook.sandbox.background import credentials, read_info  # noqa: E402
 from runbook.sandbox.container_engine import stand_in  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
@@ -153,7 +153,7 @@ def one_run() -> dict[str, float]:
         _cpu(p) for pid in info.get("pids", []) for p in _tree(pid)
     )
     task_running = first(events, r"task .*: running")
-    migrations = migration_done(info)
+    migrations = migration_done(info, work / ".runbook" / "sandbox.json")
     if migrations is not None and task_running is not None:
         figures["migrations (task running -> migrate done)"] = migrations - task_running
     subprocess.run(
@@ -176,11 +176,11 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def migration_done(info: dict[str, Any]) -> float | None:
+def migration_done(info: dict[str, Any], path: Path) -> float | None:
     """When the task's own log in CloudWatch says `migrate: ...` (epoch seconds)."""
     if not info.get("url"):
         return None
-    aws = Aws("us-east-1", endpoint_url=info["url"], credentials=CREDENTIALS)
+    aws = Aws("us-east-1", endpoint_url=info["url"], credentials=credentials(path))
     events = aws.call("logs", "filter_log_events", logGroupName="/ecs/flask-todo")["events"]
     done = next((e["timestamp"] for e in events if e["message"].startswith("migrate:")), None)
     return None if done is None else done / 1000

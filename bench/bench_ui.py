@@ -47,7 +47,7 @@ from runbook.aws import Aws  # noqa: E402
 from runbook.commands.sandbox import poll_sleep  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.image import Build, ContainerEngine  # noqa: E402
-from runbook.sandbox import CREDENTIALS, Timings  # noqa: E402
+from runbook.sandbox import Timings  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
 from screens.app import RunbookApp, make_app  # noqa: E402
@@ -63,9 +63,9 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 COMMAND = [sys.executable, "-c", "import sys; from runbook.cli import main; sys.exit(main())"]
 
 
-def account(url: str) -> Aws:
+def account(url: str, info: Path) -> Aws:
     """A fresh pretend account (moto's x-moto-account-id header), so runs do not interfere."""
-    aws = Aws("us-east-1", endpoint_url=url, credentials=CREDENTIALS, label="sandbox")
+    aws = Aws("us-east-1", endpoint_url=url, credentials=sandbox.credentials(info), label="sandbox")
     number = str(next(ACCOUNTS))
     aws.session.events.register(
         "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", number)
@@ -76,10 +76,11 @@ def account(url: str) -> Aws:
 def sandbox_app(url: str, state: Path) -> RunbookApp:
     settings = Settings().replace("database", instance_class="db.t4g.micro")
     # The background sandbox's own engine stand-in, as `runbook --sandbox` is given.
-    engine = ContainerEngine(sandbox.engine_path(state.parent / "cli" / sandbox.INFO_FILE))
+    info = state.parent / "cli" / sandbox.INFO_FILE
+    engine = ContainerEngine(sandbox.engine_path(info))
     runbook = Runbook(
         settings,
-        account(url),
+        account(url, info),
         StateFile(state),
         sandbox=True,
         build=Build(engine=engine),

@@ -368,6 +368,7 @@ def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
 
         try:
             endpoint = sandbox.ensure_running(timings=args.timings)
+            keys = sandbox.credentials()
         except sandbox.SandboxError as exc:
             raise RunbookError(
                 Problem("Sandbox", str(exc), "See .runbook/sandbox.log; then run again.")
@@ -375,7 +376,7 @@ def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
         return Aws(
             region,
             endpoint_url=endpoint,
-            credentials=sandbox.CREDENTIALS,
+            credentials=keys,
             label="local emulator (sandbox)",
             load_balancer_url=sandbox.local_url,
         )

@@ -43,7 +43,8 @@ def run(console: Console, action: str, timings: Timings | None) -> int:
         known = sandbox.running() or {}
         console.print(
             f"The sandbox answers at {url} (timings {known.get('timings', '?')}, "
-            f"data in {known.get('folder', '?')}, log in .runbook/sandbox.log)."
+            f"data in {known.get('folder', '?')}, log in .runbook/sandbox.log); it takes only "
+            "calls signed with its own keys (.runbook/sandbox-credentials.json, yours alone)."
         )
     elif action == "status":
         known = sandbox.running()

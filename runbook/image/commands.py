@@ -5,19 +5,44 @@ docs.docker.com/reference/cli/docker/login/ (--username, --password-stdin),
 ECR's own: docs.aws.amazon.com/AmazonECR/latest/userguide/docker-push-ecr-image.html
 (`aws ecr get-login-password --region <region> | docker login --username AWS
 --password-stdin <account>.dkr.ecr.<region>.amazonaws.com`). The password goes through
-stdin only: never in an argument, where `ps` and shell history would show it.
+stdin only: never in an argument, where `ps` and shell history would show it; the engine's
+processes get only the environment an engine reads (`environment`).
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 
 from runbook.image.container_engine import ContainerEngine
 
 # ECS's runtimePlatform.cpuArchitecture -> the platform to build for (Fargate runs linux).
 PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+
+
+# What a container engine's command line reads from the environment (docker's and podman's
+# documented variables, the locale, proxies, where its config and sockets are), and nothing
+# else: never the runbook's AWS credentials, RUNBOOK_DB_PASSWORD or any other secret of ours.
+ENGINE_ENVIRONMENT = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "TMPDIR", "LANG", "LANGUAGE",
+        "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME",
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REGISTRY_AUTH_FILE",
+    }
+)  # fmt: skip
+ENGINE_PREFIXES = ("LC_", "DOCKER_", "BUILDKIT_", "BUILDX_", "CONTAINER_", "CONTAINERS_")
+
+
+def environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of `environ` an engine's process gets (the password goes on its stdin)."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name in ENGINE_ENVIRONMENT or name.startswith(ENGINE_PREFIXES)
+    }
 
 
 def platform_for(cpu_architecture: str) -> str:

@@ -2,7 +2,8 @@
 
 A push runs on a pseudo-terminal (where one exists), wide enough for docker to draw its
 progress bars (it hides them on terminals narrower than 110 columns); everything else runs
-on pipes, where BuildKit prints plain lines. Input, the registry password, goes on stdin.
+on pipes, where BuildKit prints plain lines. Input, the registry password, goes on stdin; the
+environment is only what an engine reads (runbook.image.commands.environment).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from runbook.image.commands import environment
 from runbook.image.progress import fragments
 
 TAIL = 40  # lines kept for the failure message
@@ -48,7 +50,7 @@ class Command:
             del kept[:-TAIL]
             on_line(line)
 
-        env = {**os.environ, **QUIET}
+        env = {**environment(os.environ), **QUIET}
         if self.terminal:
             code = self._on_terminal(take, stdin, env)
         else:

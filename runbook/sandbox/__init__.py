@@ -12,6 +12,7 @@ from runbook.sandbox.account import CREDENTIALS
 from runbook.sandbox.background import (
     INFO_FILE,
     SandboxError,
+    credentials,
     engine_path,
     ensure_running,
     local_url,
@@ -45,6 +46,7 @@ __all__ = [
     "SandboxError",
     "Timings",
     "TimingsError",
+    "credentials",
     "engine_path",
     "ensure_running",
     "local_url",

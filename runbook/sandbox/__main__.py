@@ -15,8 +15,9 @@ parser.add_argument("command", choices=["serve"])
 parser.add_argument("--info", type=Path, default=INFO_FILE)
 parser.add_argument("--timings", type=Timings.parse, default=Timings())
 parser.add_argument("--idle", type=float, default=IDLE_SECONDS, help="seconds unused to stop")
+parser.add_argument("--log", type=Path, default=None, help="its log, rotated (else stdout)")
 args = parser.parse_args()
-serve(args.info, args.timings, args.idle)
+serve(args.info, args.timings, args.idle, args.log)
 # Everything it started is stopped and removed by now: skip tearing down moto's objects one
 # by one at exit (seconds, for nothing).
 sys.stdout.flush()

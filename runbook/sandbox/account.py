@@ -1,9 +1,26 @@
-"""The sandbox's pretend account: the keys the emulator takes and its default account id."""
+"""The sandbox's pretend account: the keys its emulator takes and its default account id."""
 
 from __future__ import annotations
 
-# Fake keys the emulator accepts; they open nothing anywhere else.
-CREDENTIALS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+import secrets
+import string
+
+# Shaped as AWS shapes long-term keys (an AKIA id of 20 characters, a 40-character secret).
+_ID_ALPHABET = string.ascii_uppercase + "234567"
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+
+
+def new_credentials() -> dict[str, str]:
+    """A fresh, random access key id and secret access key."""
+    key_id = "AKIA" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+    return {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
+
+
+# This process's keys, made when it starts: an emulator it runs takes these and no others, and
+# only what this process hands them to (its data plane, its tasks, its container engine
+# stand-in, the background sandbox's owner-only credentials file) has them.
+CREDENTIALS = new_credentials()
 DEFAULT_ACCOUNT = "123456789012"  # moto's, when a call names no other
 # Marks the data plane's own calls: they are not a person's activity and wake nothing.
 OWN_CALL_HEADER = "x-runbook-dataplane"

@@ -2,62 +2,134 @@
 
 `python -m runbook.sandbox serve` runs the emulator and the whole data plane; its info file
 (.runbook/sandbox.json) says where it answers, its folder, its timings, its container engine
-stand-in, the local URL of each load balancer and every process it started. It stops by
-itself after IDLE_SECONDS without a call; `runbook sandbox stop` stops it at once. Either
-way every process it started ends and its data goes.
+stand-in, the local URL of each load balancer and every process it started (each with its
+start time). Its keys, made at its start, wait beside it in sandbox-credentials.json; the
+folder and everything in it are its owner's alone (0700, 0600), whoever that is, root too.
+One sandbox per folder: starting takes an OS lock (.runbook/sandbox.lock), so starts at the
+same time end with one sandbox. It stops by itself after IDLE_SECONDS without a call;
+`runbook sandbox stop` stops it at once, signalling only processes that really are the ones
+it recorded. Either way every process it started ends and the folder it made goes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
+import urllib.error
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from runbook.sandbox import process_identity
+from runbook.sandbox.sandbox_log import LIMIT, capture, last_lines
+from runbook.sandbox.signature import open_signed
 from runbook.sandbox.timings import Timings
 
 INFO_FILE = Path(".runbook") / "sandbox.json"
 IDLE_SECONDS = 30 * 60
+CREDENTIALS_NAME = "sandbox-credentials.json"
+LOG_NAME = "sandbox.log"
+LOCK_NAME = "sandbox.lock"
+FOLDER_MARK = ".runbook-sandbox"  # in the data folder it made: the token its info file names
+SERVE = ["-m", "runbook.sandbox", "serve"]
 
 
 class SandboxError(RuntimeError):
     """The background sandbox cannot be used as asked."""
 
 
-def _alive(url: str) -> bool:
+def own_folder(folder: Path) -> None:
+    """`folder` exists, is a real folder (not a link), is ours and no one else's (0700)."""
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700, parents=True)
+    found = os.lstat(folder)
+    if not stat.S_ISDIR(found.st_mode):
+        raise SandboxError(f"{folder} is not a folder (a link, or a file); remove it.")
+    if found.st_uid != os.geteuid():
+        raise SandboxError(
+            f"{folder} belongs to another user (uid {found.st_uid}); the sandbox keeps its "
+            "keys there, so it must be yours alone: remove it, or run from another folder."
+        )
+    if stat.S_IMODE(found.st_mode) != 0o700:
+        folder.chmod(0o700)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `path` whole (a reader never sees half of it), readable by its owner only."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)  # whatever the umask
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    tmp.replace(path)
+
+
+def credentials_file(info: Path = INFO_FILE) -> Path:
+    return info.with_name(CREDENTIALS_NAME)
+
+
+def credentials(info: Path = INFO_FILE) -> dict[str, str]:
+    """The running sandbox's keys: what every client of it signs with."""
+    try:
+        found = json.loads(credentials_file(info).read_text())
+        return {
+            "aws_access_key_id": str(found["aws_access_key_id"]),
+            "aws_secret_access_key": str(found["aws_secret_access_key"]),
+        }
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SandboxError(
+            f"The sandbox's keys ({credentials_file(info)}) cannot be read; stop it "
+            "(runbook sandbox stop) and start it again."
+        ) from exc
+
+
+def _alive(url: str, info: Path) -> bool:
+    try:
+        keys = credentials(info)
+    except SandboxError:
+        return False
     try:
         # The dashboard page, not data.json: that one fails once an RDS instance exists.
-        urllib.request.urlopen(f"{url}/moto-api/", timeout=2).close()
-        return True
-    except OSError:
+        with open_signed(f"{url}/moto-api/", keys, service="moto", timeout=2):
+            return True
+    except (OSError, urllib.error.HTTPError):
         return False
 
 
 def read_info(info: Path = INFO_FILE) -> dict[str, Any] | None:
     try:
-        return json.loads(info.read_text())
+        found = json.loads(info.read_text())
     except (OSError, ValueError):
         return None
-
-
-def _write_info(info: Path, data: dict[str, Any]) -> None:
-    tmp = info.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(info)
+    return found if isinstance(found, dict) else None
 
 
 def running(info: Path = INFO_FILE) -> dict[str, Any] | None:
     """The running sandbox's info, or None."""
     known = read_info(info)
-    return known if known and _alive(known["url"]) else None
+    return known if known and _alive(str(known.get("url")), info) else None
+
+
+@contextlib.contextmanager
+def _start_lock(folder: Path) -> Iterator[None]:
+    """Held while one command looks for the sandbox and, if none answers, starts it: a second
+    command waits here, then finds the first one's sandbox. The OS drops it if we die."""
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def ensure_running(
@@ -67,33 +139,68 @@ def ensure_running(
     idle: float = IDLE_SECONDS,
 ) -> str:
     """The URL of the background sandbox, starting it if none answers."""
-    known = running(info)
-    if known:
-        if timings is not None and known.get("timings") != str(timings):
-            raise SandboxError(
-                f"The sandbox is already running with --timings {known.get('timings')}; "
-                "stop it first (runbook sandbox stop) to change its timings."
-            )
-        return str(known["url"])
-    info.parent.mkdir(parents=True, exist_ok=True)
-    info.unlink(missing_ok=True)
-    log = (info.parent / "sandbox.log").open("ab")
-    command = [sys.executable, "-m", "runbook.sandbox", "serve", "--info", str(info)]
-    command += ["--timings", str(timings or Timings()), "--idle", str(idle)]
-    subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    own_folder(info.parent)
+    with _start_lock(info.parent):
         known = read_info(info)
-        if known and _alive(known["url"]):
+        if known and is_sandbox(known):
+            # Ours and alive: a busy one answers late, and is never replaced behind its back.
+            deadline = time.monotonic() + timeout
+            while not _alive(str(known.get("url")), info):
+                if time.monotonic() > deadline:
+                    raise SandboxError(
+                        _failed(
+                            f"The sandbox (pid {known['pid']}) runs but does not answer; "
+                            "`runbook sandbox stop` ends it",
+                            info.parent / LOG_NAME,
+                        )
+                    )
+                time.sleep(0.2)
+            if timings is not None and known.get("timings") != str(timings):
+                raise SandboxError(
+                    f"The sandbox is already running with --timings {known.get('timings')}; "
+                    "stop it first (runbook sandbox stop) to change its timings."
+                )
             return str(known["url"])
+        # What a sandbox that died left (processes it recorded, its folder) goes first.
+        stop(info, timeout=5.0)
+        return _start(info, timeout, timings or Timings(), idle)
+
+
+def _start(info: Path, timeout: float, timings: Timings, idle: float) -> str:
+    log_path = info.parent / LOG_NAME
+    command = [sys.executable, *SERVE, "--info", str(info), "--log", str(log_path)]
+    command += ["--timings", str(timings), "--idle", str(idle)]
+    # What it prints before it takes its log over (an import that fails) goes there too.
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    try:
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, start_new_session=True
+        )
+    finally:
+        os.close(fd)
+    deadline = time.monotonic() + timeout
+    while True:
+        code = child.poll()
+        if code is not None:
+            raise SandboxError(
+                _failed(f"The sandbox stopped while starting (exit {code})", log_path)
+            )
+        known = read_info(info)
+        if known and known.get("pid") == child.pid and _alive(str(known.get("url")), info):
+            return str(known["url"])
+        if time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+            raise SandboxError(
+                _failed(f"The sandbox did not start within {timeout:.0f} s", log_path)
+            )
         time.sleep(0.05)
-    raise SandboxError(f"The sandbox did not start within {timeout:.0f} s; see {log.name}.")
+
+
+def _failed(what: str, log: Path) -> str:
+    tail = "\n".join(f"  {line}" for line in last_lines(log, 12))
+    return f"{what}; the last lines of {log}:\n{tail}" if tail else f"{what}; see {log}."
 
 
 def local_url(dns_name: str, info: Path = INFO_FILE) -> str:
@@ -123,38 +230,96 @@ def gone(pid: int) -> bool:
         return False
     # A zombie child of ours counts as gone.
     with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
     return False
 
 
-def stop(info: Path = INFO_FILE, timeout: float = 30.0) -> bool:
-    """Stop the background sandbox and everything it started; False if none was running."""
-    known = read_info(info)
-    info.unlink(missing_ok=True)
-    if not known:
+def is_sandbox(known: dict[str, Any]) -> bool:
+    """The info file's pid is still the sandbox that wrote it: started when it says, and
+    running `python -m runbook.sandbox serve` for this very info file."""
+    pid = known.get("pid")
+    if not process_identity.is_same(pid, known.get("process_start")):
         return False
-    pid = int(known["pid"])
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while not gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    # Whatever outlived it (it was killed, or hung): end it here.
-    for other in [pid, *known.get("pids", [])]:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(int(other), signal.SIGKILL)
-    if known.get("folder"):
-        shutil.rmtree(known["folder"], ignore_errors=True)
+    return process_identity.command_line(int(str(pid)))[1:4] == SERVE
+
+
+def stop(info: Path = INFO_FILE, timeout: float = 30.0) -> bool:
+    """Stop the background sandbox and everything it started; False if none was running.
+
+    Only what it verifiably started is signalled (each pid with the start time it had when
+    recorded); only the folder it made (marked with the token the info file names) is removed.
+    An info file naming a live process that is not a sandbox is trusted in nothing.
+    """
+    known = read_info(info)
+    if not known:
+        info.unlink(missing_ok=True)
+        return False
+    pid, started = known.get("pid"), known.get("process_start")
+    alive = process_identity.is_same(pid, started)
+    ours = alive and is_sandbox(known)
+    if alive and not ours:
+        info.unlink(missing_ok=True)
+        return False
+    if ours:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(str(pid)), signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while not gone(int(str(pid))) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    # Whatever outlived it (it was killed, or hung): each still the process it recorded,
+    # started after it.
+    starts = known.get("process_starts")
+    starts = starts if isinstance(starts, dict) else {}
+    leftovers = [(other, starts.get(str(other))) for other in known.get("pids") or []]
+    for other, ticks in [*leftovers, (pid, started)]:
+        later = isinstance(ticks, int) and isinstance(started, int) and ticks >= started
+        if later and process_identity.is_same(other, ticks):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(str(other)), signal.SIGKILL)
+    removed = _remove_folder(known)
+    info.unlink(missing_ok=True)
+    credentials_file(info).unlink(missing_ok=True)
+    return ours or removed
+
+
+def _remove_folder(known: dict[str, Any]) -> bool:
+    """Remove the data folder only if it is the one the sandbox made (its mark matches)."""
+    folder, token = known.get("folder"), known.get("folder_token")
+    if not isinstance(folder, str) or not isinstance(token, str) or not token:
+        return False
+    try:
+        mark = (Path(folder) / FOLDER_MARK).read_text()
+    except OSError:
+        return False
+    if not secrets.compare_digest(mark, token):
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
     return True
 
 
-def serve(info: Path, timings: Timings, idle: float) -> None:
+def serve(info: Path, timings: Timings, idle: float, log: Path | None = None) -> None:
     """Run the emulator with the whole data plane until SIGTERM or `idle` seconds unused."""
+    own_folder(info.parent)
+    finish_log = capture(log, LIMIT) if log is not None else None
+    try:
+        _serve(info, timings, idle)
+    finally:
+        if finish_log is not None:
+            finish_log()
+
+
+def _serve(info: Path, timings: Timings, idle: float) -> None:
+    from runbook.sandbox.account import CREDENTIALS
     from runbook.sandbox.container_engine import install as install_engine
     from runbook.sandbox.dataplane import PARTS
     from runbook.sandbox.emulator import Emulator
 
-    data: dict[str, Any] = {"pid": os.getpid(), "timings": str(timings), "started": time.time()}
+    data: dict[str, Any] = {
+        "pid": os.getpid(),
+        "process_start": process_identity.start_ticks(os.getpid()),
+        "timings": str(timings),
+        "started": time.time(),
+    }
     lock = threading.Lock()
 
     def say(message: str) -> None:
@@ -166,7 +331,7 @@ def serve(info: Path, timings: Timings, idle: float) -> None:
         with lock:
             data.update(changes)
             if data.get("url"):
-                _write_info(info, data)
+                write_private(info, json.dumps(data, indent=2))
 
     emulator = Emulator(
         parts=PARTS,
@@ -177,27 +342,41 @@ def serve(info: Path, timings: Timings, idle: float) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    # Its keys first: the info file names a sandbox its clients can already sign for.
+    write_private(credentials_file(info), json.dumps(CREDENTIALS))
     emulator.start()
     assert emulator.data_plane is not None
     plane = emulator.data_plane
+    token = secrets.token_hex(16)
+    write_private(plane.folder / FOLDER_MARK, token)
     # The container engine the command line points the runbook at: it builds into the store
     # the tasks pull from, and pushes into this emulator's ECR.
     engine = install_engine(plane.folder / "bin", emulator.url, plane.folder, timings)
     update(
-        url=emulator.url, folder=str(plane.folder), engine=str(engine), load_balancers={}, pids=[]
+        url=emulator.url,
+        folder=str(plane.folder),
+        folder_token=token,
+        engine=str(engine),
+        load_balancers={},
+        pids=[],
+        process_starts={},
     )
     threading.Thread(target=plane.warm_up, daemon=True).start()
     say(f"sandbox: emulator at {emulator.url}, data in {plane.folder}, timings {timings}")
     try:
         while not stopping.wait(1.0):
-            update(pids=plane.pids())
+            pids = plane.pids()
+            starts = {str(p): process_identity.start_ticks(p) for p in pids}
+            update(pids=pids, process_starts=starts)
             if time.monotonic() - emulator.last_call > idle:
                 say(f"sandbox: no call for {idle / 60:.0f} minutes; stopping")
                 break
     finally:
+        say(f"sandbox: {emulator.door_counts()}")
         say("sandbox: stopping tasks, listeners and databases")
         emulator.stop()
         with contextlib.suppress(OSError):
             if (read_info(info) or {}).get("pid") == os.getpid():
                 info.unlink()
+                credentials_file(info).unlink(missing_ok=True)
         say("sandbox: stopped")

@@ -15,7 +15,8 @@ runbook uses, in docker's words, and does to the sandbox what docker would do to
 With `--timings aws[:factor]` a first build and push take a realistic, scaled time (the
 sandbox's timings), so the runbook's overlap with the database wait can be seen and measured.
 Every call's arguments are recorded in <store>/engine/calls.jsonl (never its stdin). The shim
-`install` writes sets where the emulator answers and where the store is.
+`install` writes sets where the emulator answers and where the store is; the sandbox's keys,
+which it signs its ECR calls with, wait in the store (owner-only), never in its environment.
 """
 
 from __future__ import annotations
@@ -29,20 +30,22 @@ import shlex
 import sys
 import time
 import urllib.error
-import urllib.request
 from base64 import b64decode
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from runbook.image.container_engine import ContainerEngine
+from runbook.sandbox.account import CREDENTIALS
 from runbook.sandbox.image import ARCHITECTURES, Images, instructions, source_digest
+from runbook.sandbox.signature import open_signed
 from runbook.sandbox.timings import Timings
 
 ENDPOINT_ENV = "RUNBOOK_SANDBOX_ENDPOINT"
 STORE_ENV = "RUNBOOK_SANDBOX_STORE"
 TIMINGS_ENV = "RUNBOOK_SANDBOX_TIMINGS"
 SHIM = "sandbox-docker"
+CREDENTIALS_FILE = "credentials.json"  # in the store's own folder, owner-only
 LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
 # python:3.11-slim's layers as a push lists them, with sizes close to the real ones: with the
 # app's layers, a first push of about 75 MB.
@@ -65,10 +68,19 @@ class Refused(Exception):
         self.status = status
 
 
-def install(folder: Path, endpoint: str, store: Path, timings: Timings) -> Path:
-    """Write the executable the runbook is pointed at (RUNBOOK_CONTAINER_ENGINE)."""
+def install(
+    folder: Path,
+    endpoint: str,
+    store: Path,
+    timings: Timings,
+    credentials: Mapping[str, str] = CREDENTIALS,
+) -> Path:
+    """Write the executable the runbook is pointed at (RUNBOOK_CONTAINER_ENGINE), and the
+    sandbox's keys where only it (and their owner) can read them: it needs them to push."""
     folder.mkdir(parents=True, exist_ok=True)
+    Store(store).keep_credentials(credentials)
     shim = folder / SHIM
+    # Every value quoted for the shell: no character of a path runs.
     shim.write_text(
         "#!/bin/sh\n"
         "# The sandbox's stand-in for docker's command line: runbook/sandbox/container_engine.py\n"
@@ -100,7 +112,8 @@ class Store:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.own = folder / "engine"
-        self.own.mkdir(parents=True, exist_ok=True)
+        self.own.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.own.chmod(0o700)  # it keeps the sandbox's keys
         self.images = Images(folder / "images")
 
     @contextlib.contextmanager
@@ -114,6 +127,16 @@ class Store:
             return json.loads((self.own / name).read_text())
         except (OSError, ValueError):
             return {}
+
+    def keep_credentials(self, credentials: Mapping[str, str]) -> None:
+        fd = os.open(self.own / ".credentials.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an older file keeps its mode through O_CREAT
+        with os.fdopen(fd, "w") as file:
+            json.dump(dict(credentials), file)
+        os.replace(self.own / ".credentials.tmp", self.own / CREDENTIALS_FILE)
+
+    def credentials(self) -> dict[str, str]:
+        return dict(json.loads((self.own / CREDENTIALS_FILE).read_text()))
 
     def write(self, name: str, data: dict[str, Any]) -> None:
         tmp = self.own / f".{name}.{os.getpid()}"
@@ -140,23 +163,25 @@ def registry_parts(registry: str) -> tuple[str, str]:
 
 
 def ecr(operation: str, account: str, region: str, body: dict[str, Any]) -> dict[str, Any]:
-    """One ECR API call to the emulator. botocore would cost this short-lived process half a
-    second to load; the emulator checks no signature, and reads the region from the scope."""
-    request = urllib.request.Request(
-        os.environ[ENDPOINT_ENV].rstrip("/") + "/",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={
-            "X-Amz-Target": f"AmazonEC2ContainerRegistry_V20150921.{operation}",
-            "Content-Type": "application/x-amz-json-1.1",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=sandbox/20250101/"
-            f"{region}/ecr/aws4_request, SignedHeaders=host, Signature=0",
-            "x-moto-account-id": account,
-        },
-    )
+    """One ECR API call to the emulator, signed with the sandbox's keys. (botocore's client
+    would cost this short-lived process half a second to load; its signer alone is enough.)"""
+    store = Store(Path(os.environ[STORE_ENV]))
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.loads(answer.read() or b"{}")
+        with open_signed(
+            os.environ[ENDPOINT_ENV].rstrip("/") + "/",
+            store.credentials(),
+            service="ecr",
+            region=region,
+            method="POST",
+            headers={
+                "X-Amz-Target": f"AmazonEC2ContainerRegistry_V20150921.{operation}",
+                "Content-Type": "application/x-amz-json-1.1",
+                "x-moto-account-id": account,
+            },
+            body=json.dumps(body).encode(),
+            timeout=30,
+        ) as answer:
+            return dict(json.loads(answer.read() or b"{}"))
     except urllib.error.HTTPError as exc:
         error = json.loads(exc.read() or b"{}")
         kind = str(error.get("__type", "")).rsplit("#", 1)[-1]

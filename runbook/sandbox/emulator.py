@@ -1,7 +1,9 @@
 """The control plane: moto's server on a free loopback port, the sandbox's data plane beside it.
 
-Every call a person's runbook makes (not the data plane's own) counts as activity, for the
-background sandbox's idle stop, and tells the data plane to look again.
+It answers only its owner (runbook.sandbox.owner_only): calls signed with the sandbox's keys,
+to its own address, from no web page. Every call a person's runbook makes (not the data
+plane's own) counts as activity, for the background sandbox's idle stop, and tells the data
+plane to look again.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import os
 import re
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from runbook.sandbox.account import DEFAULT_ACCOUNT
+from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT
 from runbook.sandbox.dataplane import DataPlane
+from runbook.sandbox.owner_only import OwnerOnly
+from runbook.sandbox.signature import open_signed
 from runbook.sandbox.timings import Timings
 
 # Without these moto cannot attach AWS-managed policies, never runs service tasks (when no
@@ -77,7 +80,8 @@ class Emulator:
 
     `Emulator()` (the tests' and benches' default) is moto alone; the background sandbox runs
     every part. Either way images arrive as on AWS: pushed (by the sandbox's container engine
-    stand-in, runbook.sandbox.container_engine).
+    stand-in, runbook.sandbox.container_engine). It takes only calls signed with this
+    process's keys (runbook.sandbox.account.CREDENTIALS), which its data plane also uses.
     """
 
     def __init__(
@@ -107,6 +111,8 @@ class Emulator:
             "announce": announce,
             "on_listeners": on_listeners,
         }
+        self.credentials = CREDENTIALS
+        self._door: OwnerOnly | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -122,10 +128,12 @@ class Emulator:
         from werkzeug.serving import make_server
 
         app = _Watched(DomainDispatcherApplication(create_backend_app), self._called)
+        self._door = OwnerOnly(app, self.credentials)
         self._server = make_server(
-            "127.0.0.1", self._port, app, threaded=True, request_handler=MotoRequestHandler
+            "127.0.0.1", self._port, self._door, threaded=True, request_handler=MotoRequestHandler
         )
         host, port = self._server.server_address[:2]
+        self._door.answer_as(port)
         self.url = f"http://{host}:{port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -149,7 +157,26 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(10)
 
+    def door_counts(self) -> str:
+        """How many calls it took, and what it refused (for the sandbox's log)."""
+        if self._door is None:
+            return "no calls"
+        refused = ", ".join(f"{n} {code}" for code, n in self._door.refused.most_common())
+        return f"{self._door.taken} calls taken; refused: {refused or 'none'}"
+
+    def answer_as(self, port: int) -> None:
+        """Also take calls whose Host is 127.0.0.1 at `port` (a test's proxy in front of it,
+        which passes the client's signed Host on)."""
+        assert self._door is not None, "start the emulator first"
+        self._door.answer_as(port)
+
+    def moto_api(self, path: str, method: str = "POST") -> bytes:
+        """A call to moto's own API (/moto-api/...), signed as every call must be."""
+        url = f"{self.url}/moto-api/{path}"
+        body = b"" if method == "POST" else None
+        with open_signed(url, self.credentials, service="moto", method=method, body=body) as answer:
+            return bytes(answer.read())
+
     def reset(self) -> None:
         """Forget every resource: a new pretend account."""
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(request, timeout=10).close()
+        self.moto_api("reset")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,7 @@ def python_shim(folder: Path, interpreter: str) -> Path:
     """A folder whose `python` runs this interpreter (a script, so a venv stays a venv)."""
     folder.mkdir(parents=True, exist_ok=True)
     shim = folder / "python"
-    shim.write_text(f'#!/bin/sh\nexec "{interpreter}" "$@"\n')
+    # Quoted for the shell: no character of the interpreter's path runs ($(...), `...`, quotes).
+    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(interpreter)} "$@"\n')
     os.chmod(shim, 0o755)
     return folder

@@ -32,6 +32,8 @@ def account() -> str:
 @pytest.fixture(scope="session")
 def shared_proxy(emulator: Emulator) -> Iterator[FaultProxy]:
     server = FaultProxy(emulator.url).start()
+    # The proxy passes the client's signed Host on: the emulator answers as the proxy too.
+    emulator.answer_as(int(server.url.rsplit(":", 1)[1]))
     yield server
     server.stop()
 

@@ -159,7 +159,7 @@ def test_deploy_serve_redeploy_fail_and_leave_nothing(
         aws = Aws(
             "us-east-1",
             endpoint_url=info["url"],
-            credentials=sandbox.CREDENTIALS,
+            credentials=sandbox.credentials(tmp_path / sandbox.INFO_FILE),
             load_balancer_url=lambda host: sandbox.local_url(host, tmp_path / sandbox.INFO_FILE),
         )
         first = running_tasks(aws)
