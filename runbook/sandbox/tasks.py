@@ -24,7 +24,6 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,7 +125,7 @@ class Services:
 
     def next_due(self) -> float | None:
         """The next moment a clock moves a task on (exits and health changes wake us)."""
-        now, due = time.monotonic(), []
+        now, due = self.world.clock(), []
         for t in self.tasks.values():
             if t.state in ("PROVISIONING", "PENDING", "DEPROVISIONING"):
                 due.append(t.next_at)
@@ -255,7 +254,7 @@ class Services:
         )
         if rollback and previous is None and self.completed.get(key):
             previous = moto_state.start_deployment(model, self.completed[key])
-        self.failed_at[primary["id"]] = time.monotonic()
+        self.failed_at[primary["id"]] = self.world.clock()
         if rollback and previous is not None:
             primary["status"], previous["status"] = "ACTIVE", "PRIMARY"
             previous["rolloutState"] = "IN_PROGRESS"
@@ -305,7 +304,7 @@ class Services:
                 for d in model.deployments
                 if d["status"] == "PRIMARY"
                 or any(t.deployment == d["id"] for t in mine)
-                or time.monotonic() - self.failed_at.get(d["id"], -1e9) < dwell
+                or self.world.clock() - self.failed_at.get(d["id"], -1e9) < dwell
             ]
         steady = done and primary["rolloutState"] == "COMPLETED" and len(model.deployments) == 1
         if steady and key not in self.steady:
@@ -344,7 +343,7 @@ class Services:
             deployment["taskDefinition"],
             address,
             self.world.folder / "tasks" / arn.rsplit("/", 1)[-1],
-            next_at=time.monotonic() + self.world.timings.seconds("task_provisioning"),
+            next_at=self.world.clock() + self.world.timings.seconds("task_provisioning"),
         )
         self.tasks[arn] = task
         service = moto_state.service(self.world.account, self.world.region, cluster, task.service)
@@ -366,7 +365,7 @@ class Services:
                 return
 
     def _advance_once(self, task: LocalTask) -> None:
-        now = time.monotonic()
+        now = self.world.clock()
         model = self._model(task)
         if task.state == "PROVISIONING" and not task.stopping and now >= task.next_at:
             task.state = "PENDING"
@@ -464,7 +463,7 @@ class Services:
             logs.follow(task.process.stdout)  # type: ignore[arg-type]
         threading.Thread(target=self._wait_exit, args=(task,), daemon=True).start()
         task.stop_timeout = float(container.get("stopTimeout") or DEFAULT_STOP_TIMEOUT)
-        task.state, task.running_since = "RUNNING", time.monotonic()
+        task.state, task.running_since = "RUNNING", self.world.clock()
         moto_state.set_task(model, last_status="RUNNING", started_at=moto_state.now())
         moto_state.set_container(model, last_status="RUNNING")
         self.world.log(f"task {task.id}: running {' '.join(argv)} (pid {task.process.pid})")
@@ -543,7 +542,7 @@ class Services:
         if task.stopping:
             return
         task.stopping, task.stop_reason, task.stop_code = True, reason, code
-        now = time.monotonic()
+        now = self.world.clock()
         model = self._model(task)
         moto_state.set_task(
             model,

@@ -1,0 +1,264 @@
+"""A sandbox database that cannot start: failed once with its reason, tried again with backoff,
+what each try took given back, and available once the cause goes; and its master password,
+made for it alone. The data plane's database part runs here on a clock the test moves (no
+loop, no waiting): each `settle` is one reconcile and the tries it started."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+
+from runbook.aws import Aws
+from runbook.sandbox import Emulator, moto_state
+from runbook.sandbox.backoff import CAP, Backoff
+from runbook.sandbox.dataplane import DataPlane, World
+
+IDENTIFIER = "flask-todo-db"
+FIXED = "P@55w0rd!"  # moto's one password for every managed secret
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Rds:
+    """One account's database part, its clock, and what it said."""
+
+    def __init__(self, emulator: Emulator, aws: Aws, account: str) -> None:
+        self.aws, self.clock, self.lines = aws, Clock(), []
+        # Straight under the temp root: pgserver opens the data folder's parents to its user.
+        self.folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
+        self.plane = DataPlane(
+            emulator.url,
+            parts={"database"},
+            folder=self.folder / "data",
+            announce=self.lines.append,
+            clock=self.clock,
+        )
+        self.account = account
+        self.plane.watch(account)
+        self.world = World(self.plane, account, "us-east-1")
+        assert self.world.databases is not None
+        self.databases = self.world.databases
+
+    def settle(self) -> None:
+        self.databases.reconcile()
+        for thread in list(self.databases._threads):
+            thread.join(120)
+
+    def status(self) -> str:
+        found = self.aws.call("rds", "describe_db_instances", DBInstanceIdentifier=IDENTIFIER)
+        return str(found["DBInstances"][0]["DBInstanceStatus"])
+
+    def said(self, words: str) -> list[str]:
+        return [line for line in self.lines if words in line]
+
+    def secret(self) -> dict[str, str]:
+        db = self.aws.call("rds", "describe_db_instances", DBInstanceIdentifier=IDENTIFIER)
+        arn = db["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
+        value = self.aws.call("secretsmanager", "get_secret_value", SecretId=arn)
+        return dict(json.loads(value["SecretString"]))
+
+    def connect(self, password: str) -> Any:
+        local = self.databases.local[IDENTIFIER]
+        return psycopg2.connect(
+            host=local.hostname,
+            hostaddr=local.address,
+            port=local.port,
+            dbname="todo",
+            user="todo_user",
+            password=password,
+            sslmode="verify-full",
+            sslrootcert=str(self.plane.ca.bundle),
+            connect_timeout=10,
+        )
+
+    def close(self) -> None:
+        self.plane.stop()
+        moto_state.unwatch(self.account)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def rds(emulator: Emulator, aws: Aws, account: str) -> Iterator[Rds]:
+    found = Rds(emulator, aws, account)
+    yield found
+    found.close()
+
+
+def create(aws: Aws) -> None:
+    aws.call(
+        "rds",
+        "create_db_instance",
+        DBInstanceIdentifier=IDENTIFIER,
+        DBInstanceClass="db.t4g.micro",
+        Engine="postgres",
+        EngineVersion="16",
+        DBName="todo",
+        MasterUsername="todo_user",
+        ManageMasterUserPassword=True,
+        AllocatedStorage=20,
+    )
+
+
+def server_processes(folder: Path) -> list[int]:
+    """PostgreSQL servers whose data folder is under this one."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            command
+            and command[0].endswith(b"postgres")
+            and str(folder).encode() in b" ".join(command)
+        ):
+            found.append(int(pid))
+    return found
+
+
+def test_backoff_doubles_from_a_second_to_a_minute() -> None:
+    backoff, now, delays = Backoff(), 0.0, []
+    for _ in range(9):
+        assert backoff.failed("port taken", now) == (backoff.tries == 1)
+        delays.append(backoff.next_at - now)
+        assert not backoff.due(backoff.next_at - 0.001) and backoff.due(backoff.next_at)
+        now = backoff.next_at
+    assert delays == [1, 2, 4, 8, 16, 32, CAP, CAP, CAP]
+    assert backoff.failed("another reason", now)  # a new reason is said again
+
+
+def test_a_database_that_cannot_start_fails_once_backs_off_and_recovers(rds: Rds) -> None:
+    # Its endpoint's port is taken at the address it gets (the block's first).
+    taken = socket.socket()
+    taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    address = f"{rds.plane.block.prefix}.2"
+    taken.bind((address, 5432))
+    taken.listen()
+    try:
+        create(rds.aws)
+        rds.settle()
+        assert rds.status() == "failed"
+        (line,) = rds.said("failed to start")
+        assert f"at {address}" in line and "in use" in line and "try 1" in line
+        # What the try took is given back: its server, its data, its address.
+        assert not server_processes(rds.plane.folder)
+        assert not (rds.world.folder / f"db-{IDENTIFIER}").exists()
+        assert rds.databases.next_due() == rds.clock.now + 1
+        # The reason is where AWS puts it: an RDS event, in the failure category.
+        events = rds.aws.call(
+            "rds",
+            "describe_events",
+            SourceIdentifier=IDENTIFIER,
+            SourceType="db-instance",
+        )["Events"]
+        failures = [e for e in events if "failure" in e["EventCategories"]]
+        assert len(failures) == 1 and "in use" in failures[0]["Message"]
+
+        # Not before its time: no try, no line.
+        rds.clock.now += 0.99
+        rds.settle()
+        rds.settle()
+        assert len(rds.said("failed to start")) == 1
+        rds.clock.now += 0.01
+        rds.settle()
+        second = rds.said("failed to start")[1:]
+        assert len(second) == 1 and f"at {address}" in second[0] and "try 2" in second[0]
+        assert rds.databases.next_due() == rds.clock.now + 2
+        rds.clock.now += 1.5
+        rds.settle()
+        assert len(rds.said("failed to start")) == 2
+        # The same reason is not said again where the person looks.
+        events = rds.aws.call(
+            "rds", "describe_events", SourceIdentifier=IDENTIFIER, SourceType="db-instance"
+        )["Events"]
+        assert sum("failure" in e["EventCategories"] for e in events) == 1
+    finally:
+        taken.close()
+
+    # The cause goes: the next try starts it, at the address the failed tries gave back.
+    rds.clock.now += 0.5
+    rds.settle()
+    assert rds.status() == "available"
+    (up,) = rds.said("up in")
+    assert f"at {address}:5432" in up and "after 2 failed tries" in up
+    assert rds.databases.next_due() is None
+    its_password_alone_opens_it(rds)
+
+
+def test_a_failed_initdb_is_tried_again_from_nothing(rds: Rds) -> None:
+    # Something that is not ours sits where initdb writes its password file.
+    in_the_way = rds.plane.folder / "postgres-16" / "pwfile"
+    in_the_way.mkdir(parents=True)
+    create(rds.aws)
+    rds.settle()
+    assert rds.status() == "failed"
+    (line,) = rds.said("failed to start")
+    assert "initdb failed" in line and "Is a directory" in line
+    in_the_way.rmdir()
+    rds.clock.now += 1
+    rds.settle()
+    assert rds.status() == "available", rds.lines
+
+
+def its_password_alone_opens_it(rds: Rds) -> None:
+    """The master password is the managed secret's, made for this instance, never written."""
+    secret = rds.secret()
+    # As RDS's managed secret: the instance's master user, a password made for it.
+    assert secret["username"] == "todo_user"
+    password = secret["password"]
+    assert password != FIXED and len(password) >= 16
+    assert not set('/"@ ') & set(password)  # RDS's rule for master passwords
+    conn = rds.connect(password)
+    with conn.cursor() as cur:
+        cur.execute("SELECT current_user")
+        assert cur.fetchone() == ("todo_user",)
+    conn.close()
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        rds.connect(FIXED)
+    # Never written down by the sandbox: not in its log, not in any file of its data.
+    assert not [line for line in rds.lines if password in line]
+    for path in rds.plane.folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            assert password.encode() not in path.read_bytes(), path
+
+
+def test_two_databases_get_two_passwords(emulator: Emulator, aws: Aws, account: str) -> None:
+    moto_state.watch(account, {"database"})
+    try:
+        for name in ("one", "two"):
+            aws.call(
+                "rds",
+                "create_db_instance",
+                DBInstanceIdentifier=name,
+                DBInstanceClass="db.t4g.micro",
+                Engine="postgres",
+                MasterUsername="postgres",
+                ManageMasterUserPassword=True,
+                AllocatedStorage=20,
+            )
+        arns = [
+            db["MasterUserSecret"]["SecretArn"]
+            for db in aws.call("rds", "describe_db_instances")["DBInstances"]
+        ]
+        values = {
+            aws.call("secretsmanager", "get_secret_value", SecretId=arn)["SecretString"]
+            for arn in arns
+        }
+        assert len(values) == 2 and not any(FIXED in v for v in values)
+    finally:
+        moto_state.unwatch(account)
