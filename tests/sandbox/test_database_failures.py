@@ -18,6 +18,9 @@ import psycopg2
 import pytest
 
 from runbook.aws import Aws
+from runbook.commands import status_json
+from runbook.errors import RunbookError
+from runbook.events import StepFailed
 from runbook.sandbox import Emulator, moto_state
 from runbook.sandbox.backoff import CAP, Backoff
 from runbook.sandbox.dataplane import DataPlane, World
@@ -142,13 +145,18 @@ def test_backoff_doubles_from_a_second_to_a_minute() -> None:
     assert backoff.failed("another reason", now)  # a new reason is said again
 
 
-def test_a_database_that_cannot_start_fails_once_backs_off_and_recovers(rds: Rds) -> None:
-    # Its endpoint's port is taken at the address it gets (the block's first).
+def occupy(rds: Rds) -> socket.socket:
+    """Something else listens on the database's port at the address it gets (the first)."""
     taken = socket.socket()
     taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    address = f"{rds.plane.block.prefix}.2"
-    taken.bind((address, 5432))
+    taken.bind((f"{rds.plane.block.prefix}.2", 5432))
     taken.listen()
+    return taken
+
+
+def test_a_database_that_cannot_start_fails_once_backs_off_and_recovers(rds: Rds) -> None:
+    taken = occupy(rds)
+    address = taken.getsockname()[0]
     try:
         create(rds.aws)
         rds.settle()
@@ -262,3 +270,43 @@ def test_two_databases_get_two_passwords(emulator: Emulator, aws: Aws, account: 
         assert len(values) == 2 and not any(FIXED in v for v in values)
     finally:
         moto_state.unwatch(account)
+
+
+def test_a_failed_database_says_why_where_the_person_looks(
+    rds: Rds, make_runbook: Any, events: list[Any]
+) -> None:
+    """Section IV's wait fails with database advice and RDS's reason; `runbook status` (and
+    --json) shows the reason next to the instance; once the cause goes, IV runs to the end."""
+    taken = occupy(rds)
+
+    def sleep(seconds: float) -> None:  # the wait's pause is the data plane's time passing
+        rds.clock.now += seconds
+        rds.settle()
+
+    runbook = make_runbook(sleep=sleep)
+    runbook.apply(runbook.step("I"))
+    try:
+        with pytest.raises(RunbookError) as failed:
+            runbook.apply(runbook.step("IV"))
+        problem = failed.value.problem
+        assert problem.code == "DBInstanceFailed"
+        assert "the database is failed" in problem.message
+        assert "RDS could not bring the database up" in problem.advice
+        assert "service" not in problem.advice  # not the advice for an unhealthy ECS service
+        (reason,) = failed.value.details
+        assert reason.startswith("RDS event ") and "in use" in reason
+        (said,) = [e for e in events if isinstance(e, StepFailed)]
+        assert said.details == (reason,) and said.advice == problem.advice
+
+        sections = {step.number: seen for step, seen in runbook.status().sections}
+        (database,) = [r for r in sections["IV"].resources if r.kind == "database"]
+        assert database.state == "failed" and "in use" in database.reason
+        as_json = status_json.state(runbook)
+        (iv,) = [s for s in as_json["sections"] if s["number"] == "IV"]
+        assert iv["status"] == "failed" and "in use" in iv["resources"][0]["reason"]
+    finally:
+        taken.close()
+    sleep(CAP)
+    assert runbook.apply(runbook.step("IV"))
+    sections = {step.number: seen for step, seen in runbook.status().sections}
+    assert [(r.state, r.reason) for r in sections["IV"].resources] == [("available", "")]
