@@ -431,6 +431,15 @@ class Databases:
 
     def _create(self, db: dict[str, Any]) -> None:
         identifier = db["DBInstanceIdentifier"]
+        try:
+            self._try_to_start(db)
+        finally:  # only now may a reconcile look at it again: no second server meanwhile
+            with self._lock:
+                self._starting.discard(identifier)
+            self.world.wake(self.name)
+
+    def _try_to_start(self, db: dict[str, Any]) -> None:
+        identifier = db["DBInstanceIdentifier"]
         ready_at = time.monotonic() + self.world.timings.seconds("db_creating")
         local, address = None, None
         try:
@@ -455,10 +464,6 @@ class Databases:
         except Exception as exc:  # reported as RDS reports a failed instance, then retried
             self._failed(identifier, local, address, exc)
             return
-        finally:
-            with self._lock:
-                self._starting.discard(identifier)
-            self.world.wake(self.name)
         with self._lock:
             earlier = self.failing.pop(identifier, None)
         self.world.log(

@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from runbook.aws import Aws
 from runbook.commands import status_json
 from runbook.errors import RunbookError
 from runbook.events import StepFailed
-from runbook.sandbox import Emulator, moto_state
+from runbook.sandbox import Emulator, Timings, moto_state
 from runbook.sandbox.backoff import CAP, Backoff
 from runbook.sandbox.dataplane import DataPlane, World
 
@@ -40,7 +41,9 @@ class Clock:
 class Rds:
     """One account's database part, its clock, and what it said."""
 
-    def __init__(self, emulator: Emulator, aws: Aws, account: str) -> None:
+    def __init__(
+        self, emulator: Emulator, aws: Aws, account: str, timings: Timings | None = None
+    ) -> None:
         self.aws, self.clock, self.lines = aws, Clock(), []
         # Straight under the temp root: pgserver opens the data folder's parents to its user.
         self.folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
@@ -50,6 +53,7 @@ class Rds:
             folder=self.folder / "data",
             announce=self.lines.append,
             clock=self.clock,
+            timings=timings,
         )
         self.account = account
         self.plane.watch(account)
@@ -90,6 +94,8 @@ class Rds:
         )
 
     def close(self) -> None:
+        self.plane.stopped.set()  # a start still waiting ends; then its server goes
+        self.world.close()
         self.plane.stop()
         moto_state.unwatch(self.account)
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -143,6 +149,30 @@ def test_backoff_doubles_from_a_second_to_a_minute() -> None:
         now = backoff.next_at
     assert delays == [1, 2, 4, 8, 16, 32, CAP, CAP, CAP]
     assert backoff.failed("another reason", now)  # a new reason is said again
+
+
+def test_one_server_per_instance_while_it_is_creating(
+    emulator: Emulator, aws: Aws, account: str
+) -> None:
+    """With AWS's timings a started server waits minutes before the instance is available:
+    looking again meanwhile starts no second one."""
+    rds = Rds(emulator, aws, account, Timings(1.0))
+    try:
+        create(rds.aws)
+        rds.databases.reconcile()
+        deadline = time.monotonic() + 120
+        while not rds.said("up in"):
+            assert time.monotonic() < deadline, rds.lines
+            time.sleep(0.05)
+        rds.databases.reconcile()
+        rds.databases.reconcile()
+        assert len([t for t in rds.databases._threads if t.is_alive()]) == 1
+        assert rds.status() == "creating"
+        assert len(server_processes(rds.plane.folder)) >= 1
+    finally:
+        rds.close()  # ends the wait; the server goes with the sandbox
+    assert len(rds.said("up in")) == 1
+    assert not server_processes(rds.plane.folder)
 
 
 def occupy(rds: Rds) -> socket.socket:

@@ -31,7 +31,9 @@ def ecs(emulator: Emulator, aws: Aws, account: str) -> Iterator[tuple[World, Clo
     clock, folder = Clock(), Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
     plane = DataPlane(emulator.url, parts={"tasks"}, folder=folder / "data", clock=clock)
     plane.watch(account)
-    yield World(plane, account, "us-east-1"), clock
+    world = World(plane, account, "us-east-1")
+    yield world, clock
+    world.close()
     plane.stop()
     moto_state.unwatch(account)
     shutil.rmtree(folder, ignore_errors=True)
