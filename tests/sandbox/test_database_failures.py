@@ -5,6 +5,7 @@ loop, no waiting): each `settle` is one reconcile and the tries it started."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -17,7 +18,9 @@ from typing import Any
 
 import psycopg2
 import pytest
+from rich.console import Console
 
+from runbook import render
 from runbook.aws import Aws
 from runbook.commands import status_json
 from runbook.errors import RunbookError
@@ -328,9 +331,14 @@ def test_a_failed_database_says_why_where_the_person_looks(
         (said,) = [e for e in events if isinstance(e, StepFailed)]
         assert said.details == (reason,) and said.advice == problem.advice
 
-        sections = {step.number: seen for step, seen in runbook.status().sections}
+        status = runbook.status()
+        sections = {step.number: seen for step, seen in status.sections}
         (database,) = [r for r in sections["IV"].resources if r.kind == "database"]
         assert database.state == "failed" and "in use" in database.reason
+        console = Console(width=100, file=io.StringIO(), record=True, color_system=None)
+        console.print(render.status_table(status.sections))
+        shown = " ".join(console.export_text().split())
+        assert "failed RDS event" in shown and "in use" in shown  # `runbook status`'s table
         as_json = status_json.state(runbook)
         (iv,) = [s for s in as_json["sections"] if s["number"] == "IV"]
         assert iv["status"] == "failed" and "in use" in iv["resources"][0]["reason"]
