@@ -233,8 +233,11 @@ class LocalDatabase:
         try:
             conn.autocommit = True  # CREATE DATABASE refuses a transaction
             with conn.cursor() as cur:
+                # `postgres` is a valid RDS master user (the console's default): here it is
+                # the server's own administrator, which then takes the master password.
+                verb = "ALTER" if self.master_user == ADMIN else "CREATE"
                 cur.execute(
-                    sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD %s").format(
+                    sql.SQL(verb + " ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD %s").format(
                         sql.Identifier(self.master_user)
                     ),
                     (self.master_password,),
@@ -500,6 +503,8 @@ class Databases:
             local.remove(self.world.network)  # its server, its endpoint, its data
         if address is not None:
             self.world.block.give_back(address)
+        if self.world.stopped.is_set():
+            return  # the sandbox is stopping: its initdb or server was ended on purpose
         reason = reason_of(exc)
         with self._lock:
             backoff = self.failing.setdefault(identifier, Backoff())

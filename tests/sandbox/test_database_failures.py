@@ -82,14 +82,14 @@ class Rds:
         value = self.aws.call("secretsmanager", "get_secret_value", SecretId=arn)
         return dict(json.loads(value["SecretString"]))
 
-    def connect(self, password: str) -> Any:
+    def connect(self, password: str, user: str = "todo_user") -> Any:
         local = self.databases.local[IDENTIFIER]
         return psycopg2.connect(
             host=local.hostname,
             hostaddr=local.address,
             port=local.port,
             dbname="todo",
-            user="todo_user",
+            user=user,
             password=password,
             sslmode="verify-full",
             sslrootcert=str(self.plane.ca.bundle),
@@ -111,7 +111,7 @@ def rds(emulator: Emulator, aws: Aws, account: str) -> Iterator[Rds]:
     found.close()
 
 
-def create(aws: Aws) -> None:
+def create(aws: Aws, master_user: str = "todo_user") -> None:
     aws.call(
         "rds",
         "create_db_instance",
@@ -120,7 +120,7 @@ def create(aws: Aws) -> None:
         Engine="postgres",
         EngineVersion="16",
         DBName="todo",
-        MasterUsername="todo_user",
+        MasterUsername=master_user,
         ManageMasterUserPassword=True,
         AllocatedStorage=20,
     )
@@ -276,6 +276,18 @@ def its_password_alone_opens_it(rds: Rds) -> None:
     for path in rds.plane.folder.rglob("*"):
         if path.is_file() and not path.is_symlink():
             assert password.encode() not in path.read_bytes(), path
+
+
+def test_postgres_as_the_master_user_takes_the_secrets_password(rds: Rds) -> None:
+    """`postgres` is a valid RDS master user: here the server's own administrator."""
+    create(rds.aws, master_user="postgres")
+    rds.settle()
+    assert rds.status() == "available", rds.lines
+    secret = rds.secret()
+    assert secret["username"] == "postgres"
+    rds.connect(secret["password"], user="postgres").close()
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        rds.connect(FIXED, user="postgres")
 
 
 def test_two_databases_get_two_passwords(emulator: Emulator, aws: Aws, account: str) -> None:
