@@ -36,6 +36,7 @@ from runbook.plan import Action, ApiCall, UnknownValue, Wait, describe
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile
 from runbook.steps import STEPS, Observed, Step
+from runbook.steps.database import failure_events
 from runbook.steps.image import (
     image_key,
     image_present,
@@ -572,7 +573,10 @@ class Runbook:
         self._derive_image()
 
     def _explain(self, step: Step | None, code: str) -> list[str]:
-        """For a service that did not stabilise: why its tasks stopped, in ECS's words."""
+        """For a service that did not stabilise: why its tasks stopped, in ECS's words; for a
+        database that failed: RDS's events about it."""
+        if code == "DBInstanceFailed" and self.aws is not None:
+            return failure_events(self.aws, self.settings.database.identifier)
         if code != "ServiceNotStable" or self.aws is None:
             return []
         cluster = self.settings.cluster.name

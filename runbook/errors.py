@@ -39,6 +39,18 @@ ADVICE: dict[str, str] = {
     "choose another class (db.t4g.micro or db.t3.micro) and run again.",
     "ServiceNotStable": "The service did not become healthy. Read the service events and "
     "stopped-task reasons above; fix the image or settings and run again.",
+    "DBInstanceFailed": "RDS could not bring the database up; its events (above, or the "
+    "console's Events page for the instance) say why. On AWS a failed instance stays failed: "
+    "restore it to a point in time, or delete it (runbook destroy) and run again. In the "
+    "sandbox it is tried again by itself: remove the cause named above and run again.",
+    "LoadBalancerFailed": "The load balancer could not be provisioned (AWS's reason is above). "
+    "Check its subnets (two Availability Zones) and security group, delete it (runbook "
+    "destroy) and run again.",
+    "CertificateFailed": "ACM could not issue the certificate (its reason is above). Check that "
+    "the domain's hosted zone is in this account and answers for the domain; ACM does not try "
+    "a failed certificate again, so delete it (runbook destroy) and run again.",
+    "WaitFailed": "What the runbook waited for ended in a failed state (the reason is above): "
+    "fix what it names and run again; the runbook resumes.",
     "ImageNotFound": "Build and push the image first (commands above), then run again.",
 }
 
@@ -66,6 +78,20 @@ SUFFIX_ADVICE: dict[str, str] = {
     "AlreadyExists": "A resource with this name exists and is not ours to use. Choose another "
     "name, or remove that resource, and run again.",
 }
+
+
+# A wait that ended in a failed state, by the service it polls: the code names what failed,
+# so the advice is about that resource (a database is not "the service did not become healthy").
+WAIT_FAILED = {
+    "ecs": "ServiceNotStable",
+    "rds": "DBInstanceFailed",
+    "elbv2": "LoadBalancerFailed",
+    "acm": "CertificateFailed",
+}
+
+
+def wait_failed_code(service: str) -> str:
+    return WAIT_FAILED.get(service, "WaitFailed")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runbook.aws import Aws
-from runbook.errors import Problem, RunbookError, advice_for, error_code, problem_from
+from runbook.errors import (
+    Problem,
+    RunbookError,
+    advice_for,
+    error_code,
+    problem_from,
+    wait_failed_code,
+)
 from runbook.events import CallMade, Listener, Waiting
 from runbook.plan import Action, ApiCall, Wait, capture, render, resolve
 from runbook.recovery.faults import Fault
@@ -178,13 +185,9 @@ class Executor:
                 capture(action, response, self.known)
                 return response
             if isinstance(verdict, str):
+                code = wait_failed_code(action.service)
                 raise RunbookError(
-                    Problem(
-                        "ServiceNotStable" if action.service == "ecs" else "WaitFailed",
-                        f"{action.what}: {verdict}",
-                        advice_for("ServiceNotStable"),
-                        action.operation,
-                    )
+                    Problem(code, f"{action.what}: {verdict}", advice_for(code), action.operation)
                 )
             if elapsed >= action.timeout:
                 raise RunbookError(

@@ -258,6 +258,8 @@ def status_table(observed: list[tuple[Step, Observed]]) -> Table:
             state = Text(r.state, style="green" if r.exists else "dim")
             if r.exists and not r.ours:
                 state.append(" (not ours)", style="yellow")
+            if r.reason:  # why it failed, where the person looks first
+                state.append(f"\n{r.reason}", style="red")
             ident = short_id(r.id)
             name = Text(r.name)
             # The emulator spells ECS's service-linked role AWSServiceRoleForecs; AWS's

@@ -29,6 +29,8 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
+from runbook.sandbox.backoff import Backoff
+
 SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
 ADMIN = "postgres"
 
@@ -140,6 +142,18 @@ class Template:
         finally:
             self._ready.set()
 
+    def _forget(self, error: BaseException) -> None:
+        """After a failed initdb the next instance that needs the template makes it again
+        (its cause may be gone by then), from nothing: what the failed try left goes."""
+        with self._lock:
+            if self._error is not error:
+                return  # another instance's try already forgot it
+            shutil.rmtree(self.pgdata, ignore_errors=True)
+            with contextlib.suppress(OSError):  # a folder in its place is not ours
+                (self.pgdata.parent / "pwfile").unlink(missing_ok=True)
+            self._error, self._started = None, False
+            self._ready.clear()
+
     def cancel(self) -> None:
         """End an initdb still running (the sandbox is stopping)."""
         for process in self._processes:
@@ -149,8 +163,10 @@ class Template:
     def copy_to(self, pgdata: Path) -> None:
         self.prepare_in_background()
         self._ready.wait()
-        if self._error is not None:
-            raise RuntimeError(f"initdb failed: {self._error}") from self._error
+        error = self._error
+        if error is not None:
+            self._forget(error)
+            raise RuntimeError(f"initdb failed: {reason_of(error)}") from error
         shutil.copytree(self.pgdata, pgdata, symlinks=True)
         _give_to_server(pgdata.parent)
 
@@ -217,8 +233,11 @@ class LocalDatabase:
         try:
             conn.autocommit = True  # CREATE DATABASE refuses a transaction
             with conn.cursor() as cur:
+                # `postgres` is a valid RDS master user (the console's default): here it is
+                # the server's own administrator, which then takes the master password.
+                verb = "ALTER" if self.master_user == ADMIN else "CREATE"
                 cur.execute(
-                    sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD %s").format(
+                    sql.SQL(verb + " ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD %s").format(
                         sql.Identifier(self.master_user)
                     ),
                     (self.master_password,),
@@ -358,13 +377,16 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 class Databases:
     """RDS's data plane for one account and region: an instance's PostgreSQL comes and goes
-    with it. A new instance is `creating` (moto_state's hook) until its server answers."""
+    with it. A new instance is `creating` (moto_state's hook) until its server answers. One
+    that cannot start is `failed`, says why once (an RDS event), gives back what its try
+    took, and is tried again with backoff until it starts or is deleted."""
 
     name = "database"
 
     def __init__(self, world: Any) -> None:
         self.world = world
         self.local: dict[str, LocalDatabase] = {}
+        self.failing: dict[str, Backoff] = {}
         self._starting: set[str] = set()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -372,12 +394,21 @@ class Databases:
     def reconcile(self) -> None:
         answer = self.world.client("rds").describe_db_instances()
         found = {db["DBInstanceIdentifier"]: db for db in answer["DBInstances"]}
+        now = self.world.clock()
         for identifier, db in found.items():
+            if db.get("Engine", "postgres") != "postgres":
+                continue  # only PostgreSQL has a local stand-in
             with self._lock:
-                new = identifier not in self.local and identifier not in self._starting
-                if new:
+                failing = self.failing.get(identifier)
+                start = (
+                    identifier not in self.local
+                    and identifier not in self._starting
+                    and (failing is None or failing.due(now))
+                )
+                if start:
                     self._starting.add(identifier)
-            if new and db.get("Engine", "postgres") == "postgres":
+                    self._threads = [t for t in self._threads if t.is_alive()]
+            if start:
                 thread = threading.Thread(
                     target=self._create, args=(db,), name=f"rds {identifier}", daemon=True
                 )
@@ -385,25 +416,37 @@ class Databases:
                 thread.start()
         with self._lock:
             gone = [self.local.pop(i) for i in list(self.local) if i not in found]
+            given_up = [i for i in self.failing if i not in found and i not in self._starting]
+            for identifier in given_up:
+                del self.failing[identifier]
+        for identifier in given_up:
+            self.world.log(f"database {identifier}: deleted; no more tries to start it")
         for local in gone:
             self.world.log(f"database {local.identifier}: deleted; server stopped, data removed")
             local.remove(self.world.network)
             self.world.block.give_back(local.address)
 
     def next_due(self) -> float | None:
-        return None  # a server that is up says so itself (wake)
+        """A failed instance's next try (a server that is up says so itself: wake)."""
+        with self._lock:
+            tries = [b.next_at for i, b in self.failing.items() if i not in self._starting]
+        return min(tries, default=None)
 
     def _create(self, db: dict[str, Any]) -> None:
         identifier = db["DBInstanceIdentifier"]
-        ready_at = time.monotonic() + self.world.timings.seconds("db_creating")
-        local = None
         try:
-            secret = (db.get("MasterUserSecret") or {}).get("SecretArn")
-            if secret:
-                value = self.world.client("secretsmanager").get_secret_value(SecretId=secret)
-                password = json.loads(value["SecretString"])["password"]
-            else:
-                password = self.world.master_password(identifier) or ""
+            self._try_to_start(db)
+        finally:  # only now may a reconcile look at it again: no second server meanwhile
+            with self._lock:
+                self._starting.discard(identifier)
+            self.world.wake(self.name)
+
+    def _try_to_start(self, db: dict[str, Any]) -> None:
+        identifier = db["DBInstanceIdentifier"]
+        ready_at = time.monotonic() + self.world.timings.seconds("db_creating")
+        local, address = None, None
+        try:
+            password = self._master_password(db)
             endpoint = db.get("Endpoint") or {}
             hostname = endpoint.get("Address") or f"{identifier}.sandbox.rds.amazonaws.com"
             address = self.world.block.take()
@@ -421,26 +464,66 @@ class Databases:
             )
             started = time.monotonic()
             local.start(self.world.template(major), cert, key, self.world.network)
-            self.world.log(
-                f"database {identifier}: PostgreSQL {major} up in "
-                f"{time.monotonic() - started:.1f} s at {address}:{local.port} "
-                f"(TLS, certificate for {hostname})"
-            )
+        except Exception as exc:  # reported as RDS reports a failed instance, then retried
+            self._failed(identifier, local, address, exc)
+            return
+        with self._lock:
+            earlier = self.failing.pop(identifier, None)
+        self.world.log(
+            f"database {identifier}: PostgreSQL {major} up in "
+            f"{time.monotonic() - started:.1f} s at {address}:{local.port} "
+            f"(TLS, certificate for {hostname})"
+            + (f", after {earlier.tries} failed tries" if earlier else "")
+        )
+        if earlier is None:  # a first start takes as long as RDS's creation would
             self.world.stopped.wait(max(0.0, ready_at - time.monotonic()))
-            with self._lock:
-                self.local[identifier] = local
-            if self.world.stopped.is_set():  # the sandbox stopped meanwhile: close() takes it
-                return
-            self.world.set_db_status(identifier, "available")
-        except Exception as exc:  # reported as RDS reports a failed creation
-            self.world.log(f"database {identifier}: failed to start: {exc}")
+        with self._lock:
+            self.local[identifier] = local
+        if self.world.stopped.is_set():  # the sandbox stopped meanwhile: close() takes it
+            return
+        self.world.set_db_status(identifier, "available")
+
+    def _master_password(self, db: dict[str, Any]) -> str:
+        """The password RDS keeps in its managed secret, or the one the person chose."""
+        secret = (db.get("MasterUserSecret") or {}).get("SecretArn")
+        if secret:
+            value = self.world.client("secretsmanager").get_secret_value(SecretId=secret)
+            return str(json.loads(value["SecretString"])["password"])
+        return self.world.master_password(db["DBInstanceIdentifier"]) or ""
+
+    def _failed(
+        self,
+        identifier: str,
+        local: LocalDatabase | None,
+        address: str | None,
+        exc: BaseException,
+    ) -> None:
+        """Give back what the try took, say why (once per reason), and plan the next try."""
+        if local is not None:
+            local.remove(self.world.network)  # its server, its endpoint, its data
+        if address is not None:
+            self.world.block.give_back(address)
+        if self.world.stopped.is_set():
+            return  # the sandbox is stopping: its initdb or server was ended on purpose
+        reason = reason_of(exc)
+        with self._lock:
+            backoff = self.failing.setdefault(identifier, Backoff())
+            new = backoff.failed(reason, self.world.clock())
+            tries, delay = backoff.tries, backoff.delay()
+        at = f" at {address}" if address else ""
+        self.world.log(
+            f"database {identifier}: failed to start{at} (try {tries}): {reason}; "
+            f"next try in {delay:.0f} s"
+        )
+        if new:
             self.world.set_db_status(identifier, "failed")
-            if local is not None:
-                local.remove(self.world.network)
-        finally:
-            with self._lock:
-                self._starting.discard(identifier)
-            self.world.wake(self.name)
+            self.world.db_event(
+                identifier,
+                f"The DB instance has failed: its PostgreSQL did not start ({reason}). "
+                "The sandbox tries again by itself, at least once a minute: "
+                "remove the cause and the instance becomes available.",
+                "failure",
+            )
 
     def address_for(self, hostname: str) -> str | None:
         with self._lock:
@@ -457,3 +540,18 @@ class Databases:
             local, self.local = list(self.local.values()), {}
         for db in local:
             db.remove(self.world.network)
+
+
+def reason_of(exc: BaseException) -> str:
+    """One line a person can act on: a failed command's own last words, not its exit status."""
+    if isinstance(exc, subprocess.CalledProcessError):
+        output = exc.output or b""
+        lines = (output.decode(errors="replace") if isinstance(output, bytes) else output).split(
+            "\n"
+        )
+        said = [line for line in lines if line.strip()]
+        name = exc.cmd if isinstance(exc.cmd, str) else Path(str(exc.cmd[0])).name
+        text = f"{name} exited with status {exc.returncode}" + (f": {said[-1]}" if said else "")
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())[:300]

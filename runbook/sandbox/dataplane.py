@@ -76,6 +76,10 @@ class World:
     def timings(self) -> Timings:
         return self.plane.timings
 
+    def clock(self) -> float:
+        """The data plane's clock (monotonic seconds; tests move it instead of waiting)."""
+        return self.plane.clock()
+
     @property
     def block(self) -> LoopbackBlock:
         return self.plane.block
@@ -154,6 +158,9 @@ class World:
     def set_db_status(self, identifier: str, status: str) -> None:
         moto_state.set_db_status(self.account, self.region, identifier, status)
 
+    def db_event(self, identifier: str, message: str, category: str) -> None:
+        moto_state.add_db_event(self.account, self.region, identifier, message, category)
+
     def set_lb_state(self, arn: str, state: str) -> None:
         moto_state.set_load_balancer_state(self.account, self.region, arn, state)
 
@@ -198,7 +205,7 @@ class World:
     def reconcile(self) -> float:
         """Run the parts that changed, whose clocks are due, or all now and then (a sweep);
         how long until a part's clock is next due."""
-        now = time.monotonic()
+        now = self.clock()
         with self._dirty_lock:
             dirty, self._dirty = self._dirty, set()
         sweep = now >= self._next_sweep
@@ -211,7 +218,7 @@ class World:
             if sweep or part.name in dirty or (due is not None and due <= now):
                 self._guard(type(part).__name__, part.reconcile)
         dues = [d for part in self.parts if (d := part.next_due()) is not None]
-        return max(0.0, min([*dues, self._next_sweep]) - time.monotonic())
+        return max(0.0, min([*dues, self._next_sweep]) - self.clock())
 
     def _guard(self, what: str, work: Callable[[], None]) -> None:
         try:
@@ -248,8 +255,10 @@ class DataPlane:
         folder: Path | None = None,
         announce: Callable[[str], None] | None = None,
         on_listeners: Callable[[dict[str, str]], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.endpoint_url = endpoint_url
+        self.clock = clock
         self.parts = frozenset(parts)
         self.timings = timings or Timings()
         self.folder = folder or Path(tempfile.mkdtemp(prefix="runbook-sandbox-"))

@@ -12,6 +12,9 @@ that run no data plane behaves as plain moto.
 from __future__ import annotations
 
 import contextlib
+import json
+import secrets
+import string
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +25,7 @@ from moto.ecs.models import ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, elbv2_backends
 from moto.moto_api._internal import mock_random
-from moto.rds.models import RDSBackend, rds_backends
+from moto.rds.models import Event, MasterUserSecret, RDSBackend, rds_backends
 
 # account id -> the parts watching it ("database", "load_balancer", "tasks", ...); "*" for all.
 _watched: dict[str, set[str]] = {}
@@ -63,6 +66,7 @@ def install() -> None:
             return
         _installed = True
     _wrap(RDSBackend, "create_db_instance", _after_create_db_instance)
+    _generate_master_password()
     _wrap(ELBv2Backend, "create_load_balancer", _after_create_load_balancer)
     _wrap(EC2ContainerServiceResponse, "create_service", _after_create_service, pass_self=True)
     _wrap(EC2ContainerServiceResponse, "update_service", _after_update_service, pass_self=True)
@@ -86,6 +90,33 @@ def _after_create_db_instance(backend: Any, db: Any, _: Any) -> None:
     # A new instance is `creating` until its local PostgreSQL answers (RDS: minutes).
     if watches(backend.account_id, "database"):
         db.status = "creating"
+
+
+# RDS's rules for a master password: printable ASCII but '/', '"', '@' and space.
+PASSWORD_ALPHABET = "".join(
+    c for c in string.ascii_letters + string.digits + string.punctuation if c not in '/"@'
+)
+
+
+def master_password() -> str:
+    """A fresh master password, as RDS generates one for its managed secret."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(32))
+
+
+def _generate_master_password() -> None:
+    # moto fills every managed master secret with one fixed password ("P@55w0rd!") and the
+    # user "admin": any local user could log in to a sandbox database with it. As RDS does,
+    # the secret holds the instance's master user and a password made for it alone.
+    original = MasterUserSecret._generate_secret_string
+
+    def generate(self: Any) -> str:
+        resource = self.resource
+        if not watches(resource.backend.account_id, "database"):
+            return original(self)
+        return json.dumps({"username": resource.master_username, "password": master_password()})
+
+    generate.__wrapped__ = original  # type: ignore[attr-defined]
+    MasterUserSecret._generate_secret_string = generate  # type: ignore[method-assign]
 
 
 def _after_create_load_balancer(backend: Any, lb: Any, _: Any) -> None:
@@ -283,6 +314,24 @@ def set_db_status(account: str, region: str, identifier: str, status: str) -> No
     db = rds_backends[account][region].databases.get(identifier)
     if db is not None:
         db.status = status
+
+
+def add_db_event(account: str, region: str, identifier: str, message: str, category: str) -> None:
+    """An RDS event about the instance, where DescribeEvents reads them (RDS's own channel)."""
+    backend = rds_backends[account][region]
+    db = backend.databases.get(identifier)
+    if db is None:
+        return
+    event = Event.__new__(Event)  # moto builds events only from its own fixed list
+    event.source_identifier = db.resource_id
+    event.source_type = db.event_source_type
+    event.message = message
+    event.event_categories = [category]
+    event.source_arn = db.arn
+    event.date = now()
+    with _lock:
+        backend.events.append(event)
+        del backend.events[:-1000]  # RDS keeps 14 days; a sandbox keeps the newest
 
 
 def db_master_password(account: str, region: str, identifier: str) -> str | None:

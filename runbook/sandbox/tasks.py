@@ -10,7 +10,9 @@ waits for them to be healthy in the target group, then drains the old ones for t
 deregistration delay and stops them (SIGTERM, SIGKILL after the stop timeout), keeping
 minimumHealthyPercent. The deployment circuit breaker fails a deployment after
 max(3, min(200, ceil(0.5 x desired))) failed tasks and, with rollback on, rolls back to the
-last completed deployment. Events and stopped reasons use ECS's words.
+last completed deployment. A deployment whose tasks keep failing is launched again no sooner
+than a backoff allows (1 s, doubling, at most 60 s), as ECS's service throttle stretches the
+time between launches. Events and stopped reasons use ECS's words.
 (docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html,
  .../task-lifecycle-explanation.html, .../service-event-messages.html)
 """
@@ -24,12 +26,12 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runbook.sandbox import moto_state
+from runbook.sandbox.backoff import Backoff
 from runbook.sandbox.image import PullError
 from runbook.sandbox.logs import LogSetupError, LogShipper
 from runbook.sandbox.task_environment import SecretError, container_environment, in_task
@@ -41,7 +43,10 @@ EXITED = "Essential container in task exited"
 LIVE = ("PROVISIONING", "PENDING", "RUNNING")
 DEFAULT_STOP_TIMEOUT = 30.0
 FAILED_DWELL = 3.0  # seconds a failed deployment stays listed after its rollback completed
-UNSTEADY_LOOK = 1.0  # a rollout in progress is looked at this often, whatever else happens
+UNSTEADY_LOOK = 1.0
+# ECS says a service "is unable to consistently start tasks" after failed tasks in a row and
+# stretches the time between launches (its service throttle); here from 1 s up to 60 s.
+UNABLE_AFTER = 3  # a rollout in progress is looked at this often, whatever else happens
 
 
 def failure_threshold(desired: int) -> int:
@@ -97,6 +102,8 @@ class Services:
         self.completed: dict[tuple[str, str], str] = {}  # service -> last completed td
         self.steady: set[tuple[str, str]] = set()
         self.unsteady: set[tuple[str, str]] = set()
+        # deployment id -> its launches' backoff after failed tasks (cleared once one is healthy)
+        self.throttle: dict[str, Backoff] = {}
         self._definitions: dict[str, dict[str, Any]] = {}
 
     # -- the loop ----------------------------------------------------------------------------
@@ -126,7 +133,7 @@ class Services:
 
     def next_due(self) -> float | None:
         """The next moment a clock moves a task on (exits and health changes wake us)."""
-        now, due = time.monotonic(), []
+        now, due = self.world.clock(), []
         for t in self.tasks.values():
             if t.state in ("PROVISIONING", "PENDING", "DEPROVISIONING"):
                 due.append(t.next_at)
@@ -137,6 +144,7 @@ class Services:
             elif t.state == "RUNNING" and t.targets and t.running_since + self._grace(t) > now:
                 due.append(t.running_since + self._grace(t))  # unhealthy counts from then
         due += [at + FAILED_DWELL for at in self.failed_at.values() if at + FAILED_DWELL > now]
+        due += [b.next_at for b in self.throttle.values() if b.next_at > now]
         if self.unsteady:
             due.append(now + UNSTEADY_LOOK)
         return min(due, default=None)
@@ -182,8 +190,14 @@ class Services:
             self._fail(model, svc, primary, breaker.get("rollback", False), key)
             return
 
-        # Start the primary's missing tasks, within maximumPercent of all running tasks.
-        if primary["rolloutState"] != "FAILED":
+        # Start the primary's missing tasks, within maximumPercent of all running tasks; after
+        # failed tasks, no sooner than the throttle allows (never more than once a second).
+        if any(t.deployment == primary["id"] for t in healthy):
+            self.throttle.pop(primary["id"], None)
+        throttle = self.throttle.get(primary["id"])
+        if primary["rolloutState"] != "FAILED" and (
+            throttle is None or throttle.due(self.world.clock())
+        ):
             room = max(most, 1) - len(live)
             for _ in range(min(desired - len(of_primary), room)):
                 self._launch(cluster, svc, primary)
@@ -255,7 +269,7 @@ class Services:
         )
         if rollback and previous is None and self.completed.get(key):
             previous = moto_state.start_deployment(model, self.completed[key])
-        self.failed_at[primary["id"]] = time.monotonic()
+        self.failed_at[primary["id"]] = self.world.clock()
         if rollback and previous is not None:
             primary["status"], previous["status"] = "ACTIVE", "PRIMARY"
             previous["rolloutState"] = "IN_PROGRESS"
@@ -305,7 +319,7 @@ class Services:
                 for d in model.deployments
                 if d["status"] == "PRIMARY"
                 or any(t.deployment == d["id"] for t in mine)
-                or time.monotonic() - self.failed_at.get(d["id"], -1e9) < dwell
+                or self.world.clock() - self.failed_at.get(d["id"], -1e9) < dwell
             ]
         steady = done and primary["rolloutState"] == "COMPLETED" and len(model.deployments) == 1
         if steady and key not in self.steady:
@@ -344,7 +358,7 @@ class Services:
             deployment["taskDefinition"],
             address,
             self.world.folder / "tasks" / arn.rsplit("/", 1)[-1],
-            next_at=time.monotonic() + self.world.timings.seconds("task_provisioning"),
+            next_at=self.world.clock() + self.world.timings.seconds("task_provisioning"),
         )
         self.tasks[arn] = task
         service = moto_state.service(self.world.account, self.world.region, cluster, task.service)
@@ -366,7 +380,7 @@ class Services:
                 return
 
     def _advance_once(self, task: LocalTask) -> None:
-        now = time.monotonic()
+        now = self.world.clock()
         model = self._model(task)
         if task.state == "PROVISIONING" and not task.stopping and now >= task.next_at:
             task.state = "PENDING"
@@ -464,7 +478,7 @@ class Services:
             logs.follow(task.process.stdout)  # type: ignore[arg-type]
         threading.Thread(target=self._wait_exit, args=(task,), daemon=True).start()
         task.stop_timeout = float(container.get("stopTimeout") or DEFAULT_STOP_TIMEOUT)
-        task.state, task.running_since = "RUNNING", time.monotonic()
+        task.state, task.running_since = "RUNNING", self.world.clock()
         moto_state.set_task(model, last_status="RUNNING", started_at=moto_state.now())
         moto_state.set_container(model, last_status="RUNNING")
         self.world.log(f"task {task.id}: running {' '.join(argv)} (pid {task.process.pid})")
@@ -507,7 +521,7 @@ class Services:
         code = task.process.poll()
         if code is not None:
             task.exit_code = 128 - code if code < 0 else code
-            self.failed[task.deployment] = self.failed.get(task.deployment, 0) + 1
+            self._task_failed(task)
             tail = "; ".join(task.logs.tail[-3:]) if task.logs else ""
             self.world.log(
                 f"task {task.id}: exited with code {code}" + (f" ({tail})" if tail else "")
@@ -518,7 +532,7 @@ class Services:
         for arn, _ in task.targets:
             health = self.world.target_group(arn).state_of(task.address)
             if health and health.state == "unhealthy" and now - task.running_since >= svc_grace:
-                self.failed[task.deployment] = self.failed.get(task.deployment, 0) + 1
+                self._task_failed(task)
                 model_svc = moto_state.service(
                     self.world.account, self.world.region, task.cluster, task.service
                 )
@@ -543,7 +557,7 @@ class Services:
         if task.stopping:
             return
         task.stopping, task.stop_reason, task.stop_code = True, reason, code
-        now = time.monotonic()
+        now = self.world.clock()
         model = self._model(task)
         moto_state.set_task(
             model,
@@ -605,10 +619,27 @@ class Services:
             self._finish(task)
 
     def _stopped_before_start(self, task: LocalTask, model: Any, reason: str) -> None:
-        self.failed[task.deployment] = self.failed.get(task.deployment, 0) + 1
+        self._task_failed(task)
         self.world.log(f"task {task.id}: stopped before starting: {reason}")
         self._stop(task, reason, "TaskFailedToStart")
         moto_state.set_container(model, last_status="STOPPED", reason=reason.split(":", 1)[0])
+
+    def _task_failed(self, task: LocalTask) -> None:
+        """A task of this deployment failed: the circuit breaker counts it, and the scheduler
+        waits longer before the deployment's next launch (ECS's service throttle)."""
+        self.failed[task.deployment] = self.failed.get(task.deployment, 0) + 1
+        throttle = self.throttle.setdefault(task.deployment, Backoff())
+        throttle.failed("task failed", self.world.clock())
+        if throttle.tries == UNABLE_AFTER:  # once an episode, as ECS says it
+            svc = moto_state.service(
+                self.world.account, self.world.region, task.cluster, task.service
+            )
+            moto_state.add_service_event(
+                svc,
+                f"(service {task.service}) is unable to consistently start tasks successfully. "
+                "For more information, see the Troubleshooting section of the Amazon ECS "
+                "Developer Guide.",
+            )
 
     def _kill(self, task: LocalTask) -> None:
         if task.process is not None:

@@ -24,6 +24,7 @@ class Resource:
     id: str = ""  # empty: it does not exist
     state: str = "missing"
     ours: bool = False  # carries our deployment tag
+    reason: str = ""  # why it is in a failed state, in AWS's words (e.g. an RDS event)
 
     @property
     def exists(self) -> bool:

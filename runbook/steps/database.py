@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from runbook.aws import Aws
@@ -20,6 +21,34 @@ FAILED_STATES = {
     "inaccessible-encryption-credentials",
     "incompatible-network",
 }
+
+
+# RDS keeps events for 14 days; DescribeEvents returns the last hour unless asked for more.
+EVENT_MINUTES = 14 * 24 * 60
+
+
+def failure_events(aws: Aws, identifier: str, limit: int = 3) -> list[str]:
+    """Why RDS says the instance failed, newest first: its failure events (DescribeEvents),
+    read as on AWS. Explaining must not hide the failure: a refused look says nothing."""
+    try:
+        events = aws.call(
+            "rds",
+            "describe_events",
+            SourceIdentifier=identifier,
+            SourceType="db-instance",
+            EventCategories=["failure"],
+            Duration=EVENT_MINUTES,
+        )["Events"]
+    except Exception:
+        return []
+    failures = [e for e in events if "failure" in e.get("EventCategories", ["failure"])]
+    failures.sort(key=lambda e: e.get("Date") or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return [f"RDS event{_when(e)}: {e.get('Message', '')}" for e in failures[:limit]]
+
+
+def _when(event: dict[str, Any]) -> str:
+    date = event.get("Date")
+    return f" {date.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if isinstance(date, datetime) else ""
 
 
 def keys(s: Settings) -> dict[str, str]:
@@ -148,6 +177,7 @@ class DatabaseStep(Step):
             if secret:
                 seen.found["secret"] = secret
                 seen.known[k["secret"]] = secret["ARN"]
+        failed = bool(db) and db["DBInstanceStatus"] in FAILED_STATES
         seen.resources.append(
             Resource(
                 "database",
@@ -155,6 +185,9 @@ class DatabaseStep(Step):
                 db["DBInstanceArn"] if db else "",
                 db["DBInstanceStatus"] if db else "missing",
                 bool(db) and tagged(db.get("TagList"), s.deployment.name),
+                reason=next(iter(failure_events(aws, s.database.identifier, 1)), "")
+                if failed
+                else "",
             )
         )
         if "secret" in seen.found:

@@ -170,6 +170,8 @@ class RunLog(Vertical):
         elif isinstance(event, StepFailed):
             self._stop_waiting()
             self.write(f"✗ {event.code}: {event.message}", "bold red")
+            for line in event.details:  # the why: RDS's events, stopped tasks' reasons
+                self.write(f"  {line}", "red")
             if event.advice:
                 self.write(f"  What to do: {event.advice}")
 
