@@ -48,7 +48,7 @@ def unexpected_error(error: Exception) -> tuple[Response, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
-    # SecretUnavailable: the password could not be read; /healthz says why, in full.
+    # SecretUnavailable: the password could not be read; /healthz logs why, in full.
     unavailable = (
         psycopg2.OperationalError,
         psycopg2.InterfaceError,

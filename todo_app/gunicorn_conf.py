@@ -36,9 +36,13 @@ accesslog = "-"  # stdout, one JSON object per line (awslogs ships it to CloudWa
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logger_class = "todo_app.gunicorn_logging.JsonAccessLogger"
-# The ALB's address changes; trust X-Forwarded-* from any peer (only the ALB can reach
-# the task through its security group). ProxyFix in the app applies them.
-forwarded_allow_ips = "*"
+# Gunicorn trusts no peer's forwarding headers; ProxyFix in the app applies exactly the
+# ones an ALB sets (X-Forwarded-For, -Proto). Trusting every peer ("*") let any client
+# set the app's SCRIPT_NAME with a header of that name (the todos' URLs then pointed
+# anywhere) and fail its own requests with contradictory X-Forwarded-Ssl/-Proto values.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+forwarder_headers = ""
 # Gunicorn 25+ opens a control socket under $HOME by default; the container has no use
 # for it (and no home), and two servers on one machine would fight over the path.
 control_socket_disable = True
