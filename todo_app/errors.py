@@ -12,6 +12,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from todo_app.pool import PoolTimeout
 from todo_app.secret import SecretUnavailable
 
+try:  # gunicorn serves the app in its container; Flask's own server runs it in development
+    from gunicorn.http.errors import ParseException
+except ImportError:  # pragma: no cover
+    ParseException = None  # type: ignore[assignment,misc]
+
 log = logging.getLogger(__name__)
 
 
@@ -41,6 +46,17 @@ def invalid_value(error: psycopg2.DataError) -> tuple[Response, int]:
     return jsonify(error="a value was refused by the database", status=400), 400
 
 
+def malformed_body(error: Exception) -> tuple[Response, int, dict[str, str]]:
+    # gunicorn found the body's framing broken (a bad chunk size or terminator) while the
+    # app read it: the client's fault, and where its next request starts is unknown.
+    log.info("malformed request body: %s", error)
+    return (
+        jsonify(error="the request body is malformed (its chunked encoding)", status=400),
+        400,
+        {"Connection": "close"},
+    )
+
+
 def unexpected_error(error: Exception) -> tuple[Response, int]:
     log.exception("unexpected error while handling a request")
     return jsonify(error="internal server error", status=500), 500
@@ -58,4 +74,6 @@ def init_app(app: Flask) -> None:
     for error_class in unavailable:
         app.register_error_handler(error_class, database_unavailable)
     app.register_error_handler(psycopg2.DataError, invalid_value)
+    if ParseException is not None:
+        app.register_error_handler(ParseException, malformed_body)
     app.register_error_handler(Exception, unexpected_error)

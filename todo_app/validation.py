@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from werkzeug.exceptions import BadRequest, UnprocessableEntity, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    RequestEntityTooLarge,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
 
 from todo_app import json_body
 
@@ -34,8 +39,14 @@ def json_object() -> dict[str, Any]:
     if charset is not None and charset.lower() not in ("utf-8", "utf8"):
         # RFC 8259: JSON exchanged between systems is UTF-8.
         raise UnsupportedMediaType("send the JSON as UTF-8 (charset=utf-8, or no charset)")
+    raw = request.get_data(cache=False)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # A chunked body stops at the limit without a word from werkzeug (its stream's
+        # readall ends there): what came is only the start of something too large.
+        raise RequestEntityTooLarge()
     try:
-        body = json_body.parse(request.get_data(cache=False))
+        body = json_body.parse(raw)
     except json_body.JsonRefused as error:
         raise BadRequest(str(error)) from None
     if not isinstance(body, dict):
