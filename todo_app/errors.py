@@ -25,6 +25,9 @@ def http_error(error: HTTPException) -> WerkzeugResponse:
     response = error.get_response()
     response.set_data(jsonify(error=error.description, status=error.code).get_data())
     response.mimetype = "application/json"
+    if error.code == 413:
+        # The body was not read: close rather than have gunicorn drain it from the client.
+        response.headers["Connection"] = "close"
     return response
 
 

@@ -21,6 +21,9 @@ class Verdict(enum.Enum):
     INCOMPLETE = "incomplete"  # wait for more bytes
     DISPATCH = "dispatch"  # a thread can serve it without waiting on the client
     HEAD_TOO_LARGE = "head too large"  # no end of the head within HEAD_MAX_BYTES
+    # A chunked body beyond the limit: only reading 64 KiB of it would tell the app so, and
+    # a thread would wait on the client for that; the worker refuses it itself (413).
+    BODY_TOO_LARGE = "body too large"
 
 
 def _head_end(data: bytes) -> tuple[int, int] | None:
@@ -61,7 +64,7 @@ def _chunked_end(body: bytes, body_max: int) -> Verdict:
             return Verdict.INCOMPLETE
         seen += size
         if seen > body_max:
-            return Verdict.DISPATCH  # too large: the app answers 413 without reading it
+            return Verdict.BODY_TOO_LARGE
         pos = eol + 2 + size + 2
         if pos > len(body):
             return Verdict.INCOMPLETE
@@ -72,8 +75,8 @@ def _chunked_end(body: bytes, body_max: int) -> Verdict:
 def verdict(data: bytes, body_max: int) -> Verdict:
     """What to do with a request whose first bytes (and maybe more) are `data`.
 
-    body_max is the largest body the app takes: a longer one is handed on as soon as its
-    head is here, since the app refuses it (413) from its Content-Length alone.
+    body_max is the largest body the app takes: one whose Content-Length is larger is
+    handed on as soon as its head is here, since the app refuses it (413) from that alone.
     """
     ends = _head_end(data)
     if ends is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import socket
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -52,6 +53,7 @@ _TIMEOUT = _answer("408 Request Timeout", "the request did not arrive in time")
 _HEAD_TOO_LARGE = _answer(
     "431 Request Header Fields Too Large", "the request's header fields are too large"
 )
+_BODY_TOO_LARGE = _answer("413 Request Entity Too Large", "the body is larger than 64 KiB")
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
@@ -62,6 +64,8 @@ class _Reading:
     data: bytearray = field(default_factory=bytearray)
     deadline: float = 0.0
     continued: bool = False  # "100 Continue" sent
+    registered: bool = False  # with the event loop's poller
+    closing: bool = False  # answered (a refusal); dropping the rest until the client goes
 
 
 class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
@@ -87,11 +91,13 @@ class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
         reading.deadline = time.monotonic() + (
             REQUEST_SECONDS if reading.data else self.cfg.keepalive
         )
-        if reading.data and self._judge(conn, reading):
-            return
         conn.sock.setblocking(False)
         self._reading[conn] = reading
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+        if reading.data:
+            self._judge(conn, reading)
+        if conn in self._reading:
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+            reading.registered = True
 
     def _on_readable(self, conn: Any, _sock: Any) -> None:
         reading = self._reading[conn]
@@ -105,27 +111,29 @@ class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
             self._forget(conn)
             self._close(conn)
             return
+        if reading.closing:
+            return  # answered already: what still comes is dropped
         if not reading.data:
             reading.deadline = time.monotonic() + REQUEST_SECONDS
         reading.data += chunk
-        if self._judge(conn, reading):
-            self._forget(conn)
+        self._judge(conn, reading)
 
-    def _judge(self, conn: Any, reading: _Reading) -> bool:
-        """Act on the request read so far; True once the connection left the event loop."""
+    def _judge(self, conn: Any, reading: _Reading) -> None:
+        """Act on the request read so far: wait for more, refuse it, or hand it on."""
         found = verdict(bytes(reading.data), BODY_MAX_BYTES)
         if found is Verdict.HEAD_TOO_LARGE:
-            self._refuse(conn, _HEAD_TOO_LARGE)
-            return True
-        if found is Verdict.INCOMPLETE:
+            self._refuse(conn, reading, _HEAD_TOO_LARGE)
+        elif found is Verdict.BODY_TOO_LARGE:
+            self._refuse(conn, reading, _BODY_TOO_LARGE)
+        elif found is Verdict.INCOMPLETE:
             if not reading.continued and expects_continue(bytes(reading.data)):
                 # The client holds its body back until told to go on (RFC 9110, 10.1.1);
                 # gunicorn may say it again later, and a client takes any number of 1xx.
                 reading.continued = True
                 self._send(conn, _CONTINUE)
-            return False
-        self._dispatch(conn, bytes(reading.data))
-        return True
+        else:
+            self._forget(conn)
+            self._dispatch(conn, bytes(reading.data))
 
     def _dispatch(self, conn: Any, data: bytes) -> None:
         conn.init()  # gunicorn's parser for this connection (plain HTTP: no I/O)
@@ -134,10 +142,10 @@ class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
         super().enqueue_req(conn)
 
     def _forget(self, conn: Any) -> None:
-        self._reading.pop(conn, None)
-        # Not registered when judged whole from bytes already held.
-        with contextlib.suppress(KeyError, ValueError, OSError):
-            self.poller.unregister(conn.sock)
+        reading = self._reading.pop(conn, None)
+        if reading is not None and reading.registered:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(conn.sock)
 
     def _close(self, conn: Any) -> None:
         self.nr_conns -= 1
@@ -147,25 +155,33 @@ class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
         with contextlib.suppress(OSError):
             conn.sock.send(data)  # small enough for an empty send buffer; best effort
 
-    def _refuse(self, conn: Any, answer: bytes) -> None:
-        self._forget(conn)
+    def _refuse(self, conn: Any, reading: _Reading, answer: bytes) -> None:
+        """Answer, send nothing more, and drop what the client still sends for a moment
+        before closing: closing with bytes unread resets the connection, and the client
+        may then never read the answer."""
         self._send(conn, answer)
-        self._close(conn)
+        with contextlib.suppress(OSError):
+            conn.sock.shutdown(socket.SHUT_WR)
+        reading.closing = True
+        reading.data = bytearray()
+        reading.deadline = time.monotonic() + STOP_KEEPALIVE_LINGER
 
     def murder_pending(self) -> None:
         super().murder_pending()
         now = time.monotonic()
         for conn, reading in list(self._reading.items()):
-            if not self.alive and not reading.data:
+            idle = not reading.data and not reading.closing
+            if not self.alive and idle:
                 # Stopping: an idle connection gets a short grace, as gthread gives its
                 # kept-alive ones, not its whole idle time.
                 reading.deadline = min(reading.deadline, now + STOP_KEEPALIVE_LINGER)
-            if reading.deadline <= now:
-                if reading.data:
-                    self._refuse(conn, _TIMEOUT)
-                else:
-                    self._forget(conn)
-                    self._close(conn)
+            if reading.deadline > now:
+                continue
+            if reading.closing or idle:
+                self._forget(conn)
+                self._close(conn)
+            else:
+                self._refuse(conn, reading, _TIMEOUT)
 
     def murder_keepalived(self, force: bool = False) -> None:
         super().murder_keepalived(force)
