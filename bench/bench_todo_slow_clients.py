@@ -93,8 +93,7 @@ def report(name: str, rounds: list[list[float | None]], rss_mib: float) -> None:
         f"  {name:<12} answered in time: median {statistics.median(per_round):6.1%} of checks"
         f" per round (all: {len(answered)}/{len(checks)})"
         + (
-            f"  latency p50 {statistics.median(answered):7.1f} ms,"
-            f" max {max(answered):7.1f} ms"
+            f"  latency p50 {statistics.median(answered):7.1f} ms, max {max(answered):7.1f} ms"
             if answered
             else "  latency: none answered"
         )
