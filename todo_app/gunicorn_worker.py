@@ -28,7 +28,7 @@ from typing import Any
 
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker
 
-from todo_app.framing import Verdict, expects_continue, verdict
+from todo_app.framing import RequestScan, Verdict
 
 # The whole of a request (head and body) must arrive within this many seconds of its first
 # byte. An ALB forwards a request's head at once and its body as fast as the client sends
@@ -62,6 +62,7 @@ class _Reading:
     """A request on its way in: the bytes so far, and until when it may keep coming."""
 
     data: bytearray = field(default_factory=bytearray)
+    scan: RequestScan = field(default_factory=lambda: RequestScan(BODY_MAX_BYTES))
     deadline: float = 0.0
     continued: bool = False  # "100 Continue" sent
     registered: bool = False  # with the event loop's poller
@@ -120,13 +121,13 @@ class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     def _judge(self, conn: Any, reading: _Reading) -> None:
         """Act on the request read so far: wait for more, refuse it, or hand it on."""
-        found = verdict(bytes(reading.data), BODY_MAX_BYTES)
+        found = reading.scan.verdict(reading.data)
         if found is Verdict.HEAD_TOO_LARGE:
             self._refuse(conn, reading, _HEAD_TOO_LARGE)
         elif found is Verdict.BODY_TOO_LARGE:
             self._refuse(conn, reading, _BODY_TOO_LARGE)
         elif found is Verdict.INCOMPLETE:
-            if not reading.continued and expects_continue(bytes(reading.data)):
+            if not reading.continued and reading.scan.expects_continue:
                 # The client holds its body back until told to go on (RFC 9110, 10.1.1);
                 # gunicorn may say it again later, and a client takes any number of 1xx.
                 reading.continued = True

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from todo_app.framing import HEAD_MAX_BYTES, Verdict, expects_continue, verdict
+from todo_app.framing import HEAD_MAX_BYTES, RequestScan, Verdict, expects_continue, verdict
 
 LIMIT = 64 * 1024
 
@@ -36,6 +36,27 @@ def test_every_proper_prefix_waits_and_the_whole_request_goes(
     cut = data.draw(st.integers(min_value=1, max_value=len(request) - 1))
     assert verdict(request[:cut], LIMIT) is Verdict.INCOMPLETE
     assert verdict(request, LIMIT) is Verdict.DISPATCH
+
+
+@given(request=st.sampled_from(WHOLE), data=st.data())
+def test_one_scan_fed_as_bytes_arrive_agrees_with_a_fresh_look(
+    request: bytes, data: st.DataObject
+) -> None:
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(request) - 1), max_size=8))))
+    scan, buffer = RequestScan(LIMIT), bytearray()
+    for start, end in zip([0, *cuts], [*cuts, len(request)], strict=True):
+        buffer += request[start:end]
+        assert scan.verdict(buffer) is verdict(bytes(buffer), LIMIT)
+    assert scan.verdict(buffer) is Verdict.DISPATCH
+
+
+def test_a_request_sent_a_byte_at_a_time_goes_with_its_last_byte() -> None:
+    request = head("Transfer-Encoding: chunked") + chunked(*[b"x"] * 200)
+    scan, buffer = RequestScan(LIMIT), bytearray()
+    for n, byte in enumerate(request, start=1):
+        buffer.append(byte)
+        expected = Verdict.DISPATCH if n == len(request) else Verdict.INCOMPLETE
+        assert scan.verdict(buffer) is expected
 
 
 @given(pieces=st.lists(st.binary(min_size=1, max_size=40), max_size=6))
