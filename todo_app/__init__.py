@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from todo_app import cors, db, errors, health, openapi, todos
+from todo_app import cors, db, errors, headers, health, openapi, todos
 from todo_app.config import (
     database_from_env,
     environment_from_env,
@@ -43,13 +43,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # task's log too, not only its warnings.
         app.logger.setLevel(logging.INFO)
 
-    # Behind the ALB: take the client's scheme and host from X-Forwarded-Proto/-Host so the
-    # todos' absolute URLs are the ones the client used (one proxy hop, so one value each).
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    # Behind the ALB: the client's address is the last of X-Forwarded-For (the ALB appends
+    # it) and its scheme is X-Forwarded-Proto (the ALB sets it, whatever the client sent),
+    # one hop each. The host and port come from Host, which the ALB passes on as the
+    # client sent it, port included when not the scheme's default; X-Forwarded-Port would
+    # only repeat it. Never X-Forwarded-Host: an ALB does not set it, so whoever sends it
+    # is the client, and it would point the todos' URLs (Location) at any site.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0, x_port=0)  # type: ignore[method-assign]
 
     db.init_app(app)
     errors.init_app(app)
     cors.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(todos.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)

@@ -12,6 +12,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from todo_app.pool import PoolTimeout
 from todo_app.secret import SecretUnavailable
 
+try:  # gunicorn serves the app in its container; Flask's own server runs it in development
+    from gunicorn.http.errors import ParseException
+except ImportError:  # pragma: no cover
+    ParseException = None  # type: ignore[assignment,misc]
+
 log = logging.getLogger(__name__)
 
 
@@ -20,6 +25,9 @@ def http_error(error: HTTPException) -> WerkzeugResponse:
     response = error.get_response()
     response.set_data(jsonify(error=error.description, status=error.code).get_data())
     response.mimetype = "application/json"
+    if error.code == 413:
+        # The body was not read: close rather than have gunicorn drain it from the client.
+        response.headers["Connection"] = "close"
     return response
 
 
@@ -41,6 +49,17 @@ def invalid_value(error: psycopg2.DataError) -> tuple[Response, int]:
     return jsonify(error="a value was refused by the database", status=400), 400
 
 
+def malformed_body(error: Exception) -> tuple[Response, int, dict[str, str]]:
+    # gunicorn found the body's framing broken (a bad chunk size or terminator) while the
+    # app read it: the client's fault, and where its next request starts is unknown.
+    log.info("malformed request body: %s", error)
+    return (
+        jsonify(error="the request body is malformed (its chunked encoding)", status=400),
+        400,
+        {"Connection": "close"},
+    )
+
+
 def unexpected_error(error: Exception) -> tuple[Response, int]:
     log.exception("unexpected error while handling a request")
     return jsonify(error="internal server error", status=500), 500
@@ -48,7 +67,7 @@ def unexpected_error(error: Exception) -> tuple[Response, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
-    # SecretUnavailable: the password could not be read; /healthz says why, in full.
+    # SecretUnavailable: the password could not be read; /healthz logs why, in full.
     unavailable = (
         psycopg2.OperationalError,
         psycopg2.InterfaceError,
@@ -58,4 +77,6 @@ def init_app(app: Flask) -> None:
     for error_class in unavailable:
         app.register_error_handler(error_class, database_unavailable)
     app.register_error_handler(psycopg2.DataError, invalid_value)
+    if ParseException is not None:
+        app.register_error_handler(ParseException, malformed_body)
     app.register_error_handler(Exception, unexpected_error)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from werkzeug.exceptions import BadRequest, UnprocessableEntity, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    RequestEntityTooLarge,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
+
+from todo_app import json_body
 
 TITLE_MAX_CHARS = 500
 # `order` is stored as a PostgreSQL integer.
@@ -21,13 +28,27 @@ class InvalidField(UnprocessableEntity):
 
 
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object (413 for an oversize body comes from Flask)."""
+    """The request body as a JSON object, or a 4xx saying what is wrong with it.
+
+    The body is read whole (at most MAX_CONTENT_LENGTH: a longer one is werkzeug's 413)
+    and parsed strictly (todo_app.json_body), never by Flask's lenient get_json.
+    """
     if not request.is_json:
         raise UnsupportedMediaType("send the todo as JSON, with Content-Type: application/json")
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.lower() not in ("utf-8", "utf8"):
+        # RFC 8259: JSON exchanged between systems is UTF-8.
+        raise UnsupportedMediaType("send the JSON as UTF-8 (charset=utf-8, or no charset)")
+    raw = request.get_data(cache=False)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # A chunked body stops at the limit without a word from werkzeug (its stream's
+        # readall ends there): what came is only the start of something too large.
+        raise RequestEntityTooLarge()
     try:
-        body = request.get_json()
-    except BadRequest:
-        raise BadRequest("the body is not valid JSON") from None
+        body = json_body.parse(raw)
+    except json_body.JsonRefused as error:
+        raise BadRequest(str(error)) from None
     if not isinstance(body, dict):
         raise BadRequest('the body must be a JSON object, e.g. {"title": "walk the dog"}')
     return body

@@ -273,6 +273,19 @@ def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture
+def health_reason(caplog: pytest.LogCaptureFixture) -> Callable[[], str]:
+    """The reason /healthz last logged for being unhealthy (its 503 tells the public none)."""
+
+    def _reason() -> str:
+        prefix = "health check failed: "
+        lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith(prefix)]
+        assert lines, "/healthz logged no reason"
+        return lines[-1].removeprefix(prefix)
+
+    return _reason
+
+
+@pytest.fixture
 def free_port() -> int:
     return _free_port()
 

@@ -173,8 +173,14 @@ def test_title_of_exactly_500_characters_and_unicode_are_kept(client: FlaskClien
     assert post(client, {"title": title})["title"] == title
 
 
-def test_urls_follow_the_load_balancers_scheme_and_host(client: FlaskClient) -> None:
-    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "todo.example.com"}
+def test_urls_follow_the_load_balancers_scheme_and_the_host(client: FlaskClient) -> None:
+    # What an ALB's HTTPS listener sends: the client's Host, and -Proto/-Port/-For it sets.
+    headers = {
+        "Host": "todo.example.com",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-For": "203.0.113.7",
+    }
     response = client.post("/todos", json={"title": "behind the ALB"}, headers=headers)
     todo = response.get_json()
     assert todo["url"] == f"https://todo.example.com/todos/{todo['id']}"
@@ -183,10 +189,23 @@ def test_urls_follow_the_load_balancers_scheme_and_host(client: FlaskClient) -> 
     assert listed["url"] == todo["url"]
 
 
-def test_the_host_header_names_the_urls_when_no_forwarded_host(client: FlaskClient) -> None:
+def test_the_host_header_names_the_urls_with_its_port(client: FlaskClient) -> None:
     headers = {"Host": "flask-todo-elb-1.us-east-1.elb.amazonaws.com", "X-Forwarded-Proto": "http"}
     todo = client.post("/todos", json={"title": "x"}, headers=headers).get_json()
     assert todo["url"].startswith("http://flask-todo-elb-1.us-east-1.elb.amazonaws.com/todos/")
+    headers = {"Host": "todo.example.com:8080", "X-Forwarded-Proto": "http"}
+    todo = client.post("/todos", json={"title": "y"}, headers=headers).get_json()
+    assert todo["url"].startswith("http://todo.example.com:8080/todos/")
+
+
+def test_x_forwarded_host_never_names_the_urls(client: FlaskClient) -> None:
+    # An ALB sets no X-Forwarded-Host: one that arrives is the client's own, and would
+    # point the Location of a new todo at any site.
+    headers = {"Host": "todo.example.com", "X-Forwarded-Host": "evil.example"}
+    response = client.post("/todos", json={"title": "x"}, headers=headers)
+    assert response.headers["Location"].startswith("http://todo.example.com/todos/")
+    assert "evil" not in response.get_data(as_text=True)
+    assert "evil" not in client.get("/todos", headers=headers).get_data(as_text=True)
 
 
 def test_the_collection_also_answers_with_a_trailing_slash(client: FlaskClient) -> None:
