@@ -61,6 +61,7 @@ class RunLock:
 
     def __init__(self, state: Path, command: str) -> None:
         self.path = lock_path(state)
+        self.state = state
         self.command = command
         self._fd: int | None = None
         # The run that held it last and ended without letting go (killed), if one did.
@@ -134,13 +135,21 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
-            return os.open(self.path, flags, 0o600)
+            try:
+                return os.open(self.path, flags, 0o600)
+            except OSError:
+                if not self.path.exists():
+                    raise
+                # A read-only folder: flock needs no write access, and the write of the
+                # state file then says itself why it cannot be made.
+                return os.open(self.path, flags & ~(os.O_RDWR | os.O_CREAT) | os.O_RDONLY)
         except OSError as exc:
             raise RunbookError(
                 Problem(
                     "LockNotTaken",
-                    f"could not open {self.path}, which keeps two runs of this deployment "
-                    f"apart: {exc.strerror or exc}; nothing was done.",
+                    f"could not open {self.path}, beside the state file {self.state}, which "
+                    f"keeps two runs of this deployment apart: {exc.strerror or exc}; nothing "
+                    "was done.",
                     "Make the state file's folder writable (or give another --state FILE), "
                     "then run again.",
                 )
