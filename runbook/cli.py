@@ -195,6 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from runbook.commands import sandbox as sandbox_command
 
         return sandbox_command.run(console, args.action, timings)
+    if args.command == "logs":
+        from runbook.commands.logs import SinceError, parse_since
+
+        try:  # the command's own arguments first: a typo is said before anything is read
+            parse_since(args.since)
+        except SinceError as exc:
+            console.print(Text.assemble(("✗ ", "red"), str(exc)))
+            return BAD_INPUT
     from runbook.commands import named as named_module
 
     lock = None

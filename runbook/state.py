@@ -194,6 +194,7 @@ class StateFile:
             )
         try:
             self._replace()
+            self.existed = True
         except OSError as exc:
             raise StateWriteError(
                 Problem(

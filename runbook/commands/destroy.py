@@ -9,7 +9,7 @@ deployment: by typing its name at the question, or with `--deployment NAME --yes
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
@@ -132,8 +132,8 @@ def run(
 
 
 def confirmed(
-    console: Console, args: argparse.Namespace, name: str, recorded: bool, confirm, prompt
-) -> bool:  # type: ignore[no-untyped-def]
+    console: Console, args: argparse.Namespace, name: str, recorded: bool, confirm: Any, prompt: Any
+) -> bool:
     """--yes for a deployment the state file records; else the name, typed or given."""
     if recorded:
         if args.yes:
@@ -156,7 +156,7 @@ def confirmed(
     return typed.strip() == name
 
 
-def _attach_progress(console: Console, runbook: Runbook):  # type: ignore[no-untyped-def]
+def _attach_progress(console: Console, runbook: Runbook) -> Any:
     from runbook.events import fan_out
     from runbook.render import Progress
 

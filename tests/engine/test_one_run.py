@@ -154,3 +154,28 @@ def test_a_description_that_is_not_ours_is_shown_as_text_only(tmp_path: Path) ->
     with RunLock(tmp_path / "state.json", "runbook deploy") as lock:
         lock.acquire(tell=said.append)
         assert lock.left_by is None and said == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "holds"),
+    [
+        ([], True),  # the app, for its whole session
+        (["--sandbox"], True),
+        (["--dry-run"], False),
+        (["deploy", "--yes"], True),
+        (["deploy", "--dry-run"], False),
+        (["destroy"], True),
+        (["destroy", "--dry-run"], False),
+        (["scale", "2"], True),
+        (["rollback"], True),
+        (["redeploy"], True),
+        (["status"], False),
+        (["plan"], False),
+        (["logs"], False),
+        (["export"], False),
+    ],
+)
+def test_which_commands_hold_the_deployment(argv: list[str], holds: bool) -> None:
+    from runbook.commands.named import changes
+
+    assert changes(cli._parser().parse_args(argv)) is holds

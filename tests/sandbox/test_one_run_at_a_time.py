@@ -69,7 +69,5 @@ def test_two_deploys_at_once_make_one_revision_and_one_waits(tmp_path: Path) -> 
         aws = Aws("us-east-1", endpoint_url=info["url"], credentials=sandbox.CREDENTIALS)
         revisions = aws.call("ecs", "list_task_definitions", familyPrefix="flask-todo")
         assert len(revisions["taskDefinitionArns"]) == 1, revisions
-        code, out = finish(runbook("destroy", "--yes", "--sandbox", cwd=tmp_path, env=env))
-        assert code == 0 and "Deleted everything" in out, out
-    finally:
+    finally:  # ends every process the sandbox started, and removes its data
         finish(runbook("sandbox", "stop", cwd=tmp_path, env=env))
