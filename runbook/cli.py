@@ -350,7 +350,9 @@ def _run(console: Console, args: argparse.Namespace, start: Start, state: StateF
         _tell_start(console, args, start)
     account = ""
     if aws is not None and _changes(args):
-        account = _claim(console, args, aws, state, settings)
+        from runbook.commands.named import claim
+
+        account = claim(console, args, aws, state, settings)
     state.target = aws.label if aws else state.target
     runbook = _runbook(args, settings, aws, state)
     runbook.account = account
@@ -364,51 +366,6 @@ def _changes(args: argparse.Namespace) -> bool:
     from runbook.commands.named import changes
 
     return changes(args)
-
-
-def _claim(console: Console, args: argparse.Namespace, aws: Aws, state: StateFile, s: Any) -> str:
-    """The account, checked against the state file's; a deploy (or the app) that would take
-    over resources this state file records none of asks first (--yes: only --take-over);
-    then the state file is written, before any call that changes something."""
-    from rich.prompt import Confirm
-
-    from runbook.commands import named
-
-    account = named.account_of(aws)
-    named.check_account(state, account, s)
-    if args.command not in ("deploy", None):
-        return account
-    found = named.others(aws, state, s)
-    if found:
-        where = f"account {account}, region {s.deployment.region}"
-        if args.take_over:
-            console.print(
-                Text(
-                    named.describe_others(found, state, s, where)
-                    + f" --take-over: {state.path} manages them from now on.",
-                    style="yellow",
-                ),
-                soft_wrap=True,
-            )
-        elif getattr(args, "yes", False):
-            raise named.take_over_refused(found, state, s, where)
-        else:
-            console.print(
-                Text(named.describe_others(found, state, s, where), style="yellow"),
-                soft_wrap=True,
-            )
-            try:
-                taken = Confirm.ask(
-                    f"Take them over, managed from {state.path} from now on?",
-                    console=console,
-                    default=False,
-                )
-            except EOFError:
-                taken = False
-            if not taken:
-                raise named.take_over_refused(found, state, s, where)
-    state.begin(account=account)
-    return account
 
 
 def _dispatch(

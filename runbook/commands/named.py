@@ -15,6 +15,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
 
 from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError
@@ -24,6 +27,9 @@ from runbook.next_steps import default_state
 from runbook.settings import DEPLOYMENT_TAG, Settings
 from runbook.state import StateFile
 from runbook.words import count
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Commands that change the deployment: one at a time, under its lock.
 CHANGING = ("deploy", "destroy", "scale", "rollback", "redeploy", None)  # None: the app
@@ -173,3 +179,48 @@ def take_over_refused(
         f"{state.path} from now on, run again with --take-over (the other file must then "
         "not be used); or give this deployment another name (--config, [deployment] name).",
     )
+
+
+def claim(
+    console: Console, args: argparse.Namespace, aws: Aws, state: StateFile, s: Settings
+) -> str:
+    """The account, checked against the state file's; a deploy (or the app) that would take
+    over resources this state file records none of asks first (--yes: only --take-over);
+    then the state file is written, before any call that changes something."""
+    from rich.prompt import Confirm
+
+    account = account_of(aws)
+    check_account(state, account, s)
+    if args.command not in ("deploy", None):
+        return account
+    found = others(aws, state, s)
+    if found:
+        where = f"account {account}, region {s.deployment.region}"
+        if args.take_over:
+            console.print(
+                Text(
+                    describe_others(found, state, s, where)
+                    + f" --take-over: {state.path} manages them from now on.",
+                    style="yellow",
+                ),
+                soft_wrap=True,
+            )
+        elif getattr(args, "yes", False):
+            raise take_over_refused(found, state, s, where)
+        else:
+            console.print(
+                Text(describe_others(found, state, s, where), style="yellow"),
+                soft_wrap=True,
+            )
+            try:
+                taken = Confirm.ask(
+                    f"Take them over, managed from {state.path} from now on?",
+                    console=console,
+                    default=False,
+                )
+            except EOFError:
+                taken = False
+            if not taken:
+                raise take_over_refused(found, state, s, where)
+    state.begin(account=account)
+    return account
