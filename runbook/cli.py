@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         "With no command, opens the guided app.",
     )
     parser.add_argument("--dry-run", action="store_true", help="open the app; change nothing")
+    _starting_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     plan = commands.add_parser(
         "plan",
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     deploy.add_argument("--plain", action="store_true", help="line prompts instead of the app")
+    _starting_options(deploy)
     status = commands.add_parser(
         "status",
         parents=[common],
@@ -122,8 +124,9 @@ def _parser() -> argparse.ArgumentParser:
         "name, in dependency order, and report what was removed and what could not be. "
         "The recorded settings stay, so a deploy would make the same again.",
     )
-    destroy.add_argument("--yes", "-y", action="store_true", help="do not ask")
-    destroy.add_argument("--dry-run", action="store_true", help="print the deletes only")
+    from runbook.commands import destroy as destroy_command
+
+    destroy_command.add_arguments(destroy)
     export = commands.add_parser(
         "export",
         parents=[common],
@@ -153,7 +156,32 @@ def _parser() -> argparse.ArgumentParser:
     from runbook.commands import day_two
 
     day_two.add_parsers(commands, common)  # rollback, redeploy, scale
+    for name in ("deploy", "destroy", *day_two.COMMANDS):
+        _wait_option(commands.choices[name])
+    _wait_option(parser)  # the app
     return parser
+
+
+def _starting_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--new",
+        action="store_true",
+        help="start a new deployment, recorded in the --state FILE (which must not exist yet)",
+    )
+    parser.add_argument(
+        "--take-over",
+        action="store_true",
+        help="manage resources that already carry the deployment's tag though this state "
+        "file records none of them (another state file made them, or one lost)",
+    )
+
+
+def _wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="while another run changes this deployment, refuse at once instead of waiting",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -206,13 +234,64 @@ def _main(argv: Sequence[str] | None) -> int:
         from runbook.commands import sandbox as sandbox_command
 
         return sandbox_command.run(console, args.action, timings)
-    state = StateFile(args.state or default_state(args.sandbox))
+    if args.command == "logs":
+        from runbook.commands.logs import SinceError, parse_since
+
+        try:  # the command's own arguments first: a typo is said before anything is read
+            parse_since(args.since)
+        except SinceError as exc:
+            console.print(Text.assemble(("✗ ", "red"), str(exc)))
+            return BAD_INPUT
+    from runbook.commands import named as named_module
+
+    lock = None
+    try:
+        if named_module.changes(args):
+            lock = _hold_the_deployment(console, args)
+        return _named(console, args)
+    except RunbookError as exc:  # the state file or the lock: nothing was sent
+        from runbook import render
+
+        p = exc.problem
+        render.error(console, p.code, p.message, p.advice)
+        return FAILED if p.code == "DeploymentBusy" else BAD_INPUT
+    except KeyboardInterrupt:
+        console.print("\n[yellow]Interrupted.[/] Nothing was changed while waiting.")
+        return INTERRUPTED
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _hold_the_deployment(console: Console, args: argparse.Namespace) -> Any:
+    """The deployment's lock, held until the command ends: waiting (said) or refusing."""
+    from runbook.run_lock import RunLock, this_command
+
+    lock = RunLock(args.state or default_state(args.sandbox), this_command())
+    lock.acquire(
+        wait=not args.no_wait,
+        tell=lambda line: console.print(Text(line, style="yellow"), soft_wrap=True),
+    )
+    return lock
+
+
+def _named(console: Console, args: argparse.Namespace) -> int:
+    """The deployment the command names (its state file), then the settings it starts from."""
+    from runbook.commands.named import new_deployment_note, open_state
+
+    named = open_state(args)
+    state = named.state
     try:
         start = starting_settings(state, args.config, args.region)
+        if getattr(args, "deployment", None) and not state.existed:
+            start = _by_name(args, start)
     except settings_module.ConfigError as exc:
         # Plain text: a config's [section] is not rich markup.
         console.print(Text.assemble(("✗ config: ", "red"), str(exc)), soft_wrap=True)
         return BAD_INPUT
+    if named.new:
+        start.notes.append(new_deployment_note(state, start.settings))
+    args.new_deployment = named.new
     errors = validate(start.settings)
     if errors:
         console.print("[red]✗ These settings would be refused; nothing was done:[/]")
@@ -223,6 +302,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _run(console, args, start, state)
     except (RunbookError, BotoCoreError, ClientError) as exc:
         from runbook import render
+        from runbook.commands.named import NotNamed
+        from runbook.state import StateWriteError
 
         problem = problem_from(exc)
         details = getattr(exc, "details", ())
@@ -230,8 +311,10 @@ def _main(argv: Sequence[str] | None) -> int:
             print(json.dumps({"error": _error_object(problem, details)}, indent=2))
         else:
             render.error(console, problem.code, problem.message, problem.advice, details)
-        # A call AWS's rules refuse is bad input: nothing was sent.
-        return BAD_INPUT if problem.code == REFUSED else FAILED
+        # A call AWS's rules refuse is bad input: nothing was sent. So is a state file that
+        # names no deployment we may act on, or cannot be written (it stays as it was).
+        bad_input = problem.code == REFUSED or isinstance(exc, NotNamed | StateWriteError)
+        return BAD_INPUT if bad_input else FAILED
     except KeyboardInterrupt:
         console.print(f"\n[yellow]{_interrupted(args)}[/]", soft_wrap=True)
         return INTERRUPTED
@@ -251,6 +334,23 @@ def _interrupted(args: argparse.Namespace) -> str:
         "Interrupted. Run the same command again: it resumes where it stopped, "
         "without making anything twice."
     )
+
+
+def _by_name(args: argparse.Namespace, start: Start) -> Start:
+    """`destroy --deployment NAME` with no state file: the guide's names for NAME."""
+    name = args.deployment
+    configured = settings_module.read_config(args.config).get("deployment", {}).get("name")
+    if configured not in (None, name):
+        raise settings_module.ConfigError(
+            f"{args.config} names the deployment {configured!r}, and --deployment {name!r}; "
+            "nothing was sent."
+        )
+    base = settings_module.Settings.for_deployment(name)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        base = base.replace("deployment", region=region)
+    settings = settings_module.load(args.config, region=args.region, base=base)
+    return Start(settings, settings, notes=start.notes)
 
 
 def _tell_start(console: Console, args: argparse.Namespace, start: Start) -> None:
@@ -303,12 +403,24 @@ def _run(console: Console, args: argparse.Namespace, start: Start, state: StateF
         )
     if args.command is not None:
         _tell_start(console, args, start)
+    account = ""
+    if aws is not None and _changes(args):
+        from runbook.commands.named import claim
+
+        account = claim(console, args, aws, state, settings)
     state.target = aws.label if aws else state.target
     runbook = _runbook(args, settings, aws, state)
+    runbook.account = account
     try:
         return _dispatch(console, args, runbook, aws, start, dry_run)
     finally:
         runbook.close()  # a build still running in the background ends with the command
+
+
+def _changes(args: argparse.Namespace) -> bool:
+    from runbook.commands.named import changes
+
+    return changes(args)
 
 
 def _dispatch(
@@ -354,7 +466,13 @@ def _dispatch(
         from runbook.commands import day_two
 
         return day_two.run(console, runbook, args)
-    return _destroy(console, runbook, assume_yes=args.yes, dry_run=dry_run)
+    from runbook.commands import destroy
+    from runbook.commands.named import account_of
+
+    assert aws is not None
+    account = runbook.account or account_of(aws)  # a dry run did not look yet
+    recorded = runbook.state.existed and runbook.state.progress
+    return destroy.run(console, runbook, args, account=account, recorded=recorded)
 
 
 def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
@@ -559,43 +677,6 @@ def _status(console: Console, runbook: Runbook) -> int:
             )
     render.summary(console, runbook.summary())
     return OK
-
-
-def _destroy(console: Console, runbook: Runbook, *, assume_yes: bool, dry_run: bool) -> int:
-    from rich.prompt import Confirm
-
-    from runbook import render
-
-    status = runbook.status()
-    actions = runbook.destroy_plan(status)
-    tag = f"{settings_module.DEPLOYMENT_TAG} = {runbook.settings.deployment.name}"
-    if not actions:
-        console.print(f"Nothing to delete: nothing carries this deployment's tag ({tag}).")
-        render.leftovers(console, [], status.unchecked)
-        if not dry_run:
-            runbook.state.reset(keep_settings=True)
-        return OK
-    console.print(render.plan_table(runbook.rows(actions), title="Teardown", width=console.width))
-    render.leftovers(console, [], status.unchecked)
-    if dry_run:
-        return OK
-    deletes = sum(1 for a in actions if getattr(a, "mutating", False))
-    databases = [
-        a.params["DBInstanceIdentifier"] for a in actions if a.operation == "delete_db_instance"
-    ]
-    question = f"Make these {render.count(deletes, 'call')} to delete what carries {tag}" + (
-        f", including the database {', '.join(databases)} and its data" if databases else ""
-    )
-    if not assume_yes and not Confirm.ask(question + "?", console=console, default=False):
-        console.print("Nothing was deleted.")
-        return OK
-    progress = _attach_progress(console, runbook)
-    try:
-        report = runbook.destroy(actions)
-    finally:
-        progress.close()
-    render.destroy_report(console, report, runbook.state.path)
-    return OK if all(r.outcome != "failed" for r in report) else FAILED
 
 
 def _open_app(runbook: Runbook, args: argparse.Namespace, aws: Aws | None, start: Start) -> int:

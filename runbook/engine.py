@@ -34,7 +34,7 @@ from runbook.image.version import version_of
 from runbook.next_steps import next_steps
 from runbook.plan import Action, ApiCall, UnknownValue, Wait, describe
 from runbook.settings import Settings, to_record
-from runbook.state import StateFile
+from runbook.state import StateFile, StateWriteError
 from runbook.steps import STEPS, Observed, Step
 from runbook.steps.database import failure_events
 from runbook.steps.image import (
@@ -95,6 +95,7 @@ class Runbook:
     steps: tuple[Step, ...] = STEPS
     known: dict[str, Any] = field(default_factory=dict)
     profile: str = ""  # as given on the command line, for the next commands to name
+    account: str = ""  # the AWS account, once a command has looked (names it in destroy)
     # What the app's image is built from, and the engine that builds it (None: the person).
     build: Build = field(default_factory=Build)
 
@@ -224,6 +225,8 @@ class Runbook:
             self._derive_image()
             # The repository may exist now (section III): the image can be built meanwhile.
             self._image_job(step)
+        except StateWriteError:
+            raise  # the state file cannot record the failure either; it says so itself
         except Exception as exc:  # any failure ends as a Problem a person can act on
             problem = self._needs_earlier(exc) or problem_from(exc)
             details = tuple(getattr(exc, "details", ()) or self._explain(step, problem.code))
@@ -415,8 +418,9 @@ class Runbook:
             report.append(
                 Removal(action.section, action.why, "already gone" if gone else "removed")
             )
-        if all(r.outcome in ("removed", "already gone") for r in report):
+        if self.state.existed and all(r.outcome in ("removed", "already gone") for r in report):
             # The resources are gone; the settings stay, so a deploy would make the same again.
+            # With no state file (destroyed by name and tag), none is made.
             self.state.reset(keep_settings=True)
         return report
 

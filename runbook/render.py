@@ -328,7 +328,7 @@ def leftovers(console: Console, found: list[Tagged], unchecked: list[str]) -> No
         console.print(Text(f"! not looked at by tag: {note}", style="yellow"), soft_wrap=True)
 
 
-def destroy_report(console: Console, report: list[Any], state_path: Path) -> None:
+def destroy_report(console: Console, report: list[Any], state_path: Path | None) -> None:
     """Exactly what destroy removed, what was already gone, and what it could not remove."""
     console.rule("Destroy report")
     removed = [r for r in report if r.outcome == "removed"]
@@ -360,11 +360,15 @@ def destroy_report(console: Console, report: list[Any], state_path: Path) -> Non
             soft_wrap=True,
         )
     else:
+        kept = (
+            f" Its settings stay recorded in {state_path}: a deploy would make the same "
+            "again; delete the file to forget them."
+            if state_path is not None
+            else ""
+        )
         console.print(
             Text(
-                f"Deleted everything this deployment made ({count(len(removed), 'call')}). "
-                f"Its settings stay recorded in {state_path}: a deploy would make the same "
-                "again; delete the file to forget them.",
+                f"Deleted everything this deployment made ({count(len(removed), 'call')}).{kept}",
                 style="green",
             ),
             soft_wrap=True,

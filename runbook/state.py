@@ -2,6 +2,9 @@
 
 Written atomically, mode 0600, never a secret. For resources it is a hint (discovery is the
 truth of what exists); its settings are the person's truth, which every command starts from.
+A file that cannot be read, or holds what this version does not write, is damaged: it is
+never written over (a command refuses it whole), and a write that fails leaves the file as it
+was and says so in one line (StateWriteError).
 """
 
 from __future__ import annotations
@@ -11,12 +14,34 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runbook.errors import Problem, RunbookError
+
 # 2: the settings are recorded too. A version 1 file has none; it is read as such.
 VERSION = 2
+STATUSES = ("to do", "running", "done", "failed", "skipped")
+# A section in one of these has made (or may have made) something in the account.
+PROGRESS = ("running", "done", "failed")
+
+
+class StateWriteError(RunbookError):
+    """The state file could not be written (a read-only folder, a full disk): it is as it was."""
+
+
+def _field(
+    data: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any, where: str = ""
+) -> Any:
+    value = data.get(key, default)
+    if value is None and default is None:
+        return None
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        wanted = kind.__name__ if isinstance(kind, type) else "a number"
+        raise ValueError(f"{where}{key!r} is {type(value).__name__}, not {wanted}")
+    return value
 
 
 @dataclass
@@ -37,35 +62,70 @@ class StateFile:
         # The latest day-two action of each kind (scale, redeploy, rollback), with its time.
         self.day_two: dict[str, dict[str, Any]] = {}
         self.version = VERSION
+        # Which deployment this file records: made once, by the first run that writes it.
+        self.deployment_id = ""
+        # The AWS account the deployment lives in, as the first run that changed it saw it.
+        self.account = ""
         self.damaged = ""  # why the file could not be read, if it could not
         self._lock = threading.Lock()
-        self.existed = path.exists()
+        self.existed = path.exists() or path.is_symlink()
         if self.existed:
             self._read()
+
+    @property
+    def progress(self) -> bool:
+        """True once a run of this file made (or may have made) something in the account."""
+        return any(entry.status in PROGRESS for entry in self.sections.values())
+
+    def begin(self, *, account: str = "") -> None:
+        """Write the file before a run that changes something sends its first call, so a
+        folder it cannot be written in stops the run before anything is made."""
+        with self._lock:
+            self.deployment_id = self.deployment_id or f"d-{uuid.uuid4().hex[:12]}"
+            self.account = self.account or account
+            self._write()
 
     def _read(self) -> None:
         try:
             data = json.loads(self.path.read_text())
-            if not isinstance(data, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as exc:
-            # A damaged hint is no hint: discovery will tell what exists.
-            self.damaged = f"{self.path} could not be read ({exc}); it is ignored"
-            return
-        self.version = int(data.get("version", 1))
-        self.target = self.target or data.get("target", "")
+            self._take(data)
+        except (OSError, ValueError, TypeError, UnicodeDecodeError) as exc:
+            # Never read as "no deployment": that would act on the guide's defaults instead of
+            # what the file records. Commands refuse it whole (see runbook.state_check).
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.damaged = f"{self.path} cannot be read: {why}"
+            self.sections, self.settings, self.day_two = {}, None, {}
+
+    def _take(self, data: Any) -> None:
+        """The file's content, every field of the type this version writes, or ValueError."""
+        if not isinstance(data, dict):
+            raise ValueError(f"it holds a JSON {type(data).__name__}, not an object")
+        version = _field(data, "version", int, 1)
+        if version > VERSION:
+            raise ValueError(f"version {version} was written by a newer runbook")
+        self.version = version
+        self.target = self.target or _field(data, "target", str, "")
+        self.deployment_id = _field(data, "deployment_id", str, "")
+        self.account = _field(data, "account", str, "")
         recorded = data.get("settings")
-        self.settings = recorded if isinstance(recorded, dict) else None
-        day_two = data.get("day_two")
-        self.day_two = (
-            {k: v for k, v in day_two.items() if isinstance(v, dict)}
-            if isinstance(day_two, dict)
-            else {}
-        )
-        for key, raw in data.get("sections", {}).items():
-            self.sections[key] = SectionState(
-                **{k: v for k, v in raw.items() if k in SectionState.__dataclass_fields__}
+        if recorded is not None and not isinstance(recorded, dict):
+            raise ValueError("'settings' is not an object")
+        self.settings = recorded
+        self.day_two = _field(data, "day_two", dict, {})
+        if not all(isinstance(v, dict) for v in self.day_two.values()):
+            raise ValueError("'day_two' holds an entry that is not an object")
+        for key, raw in _field(data, "sections", dict, {}).items():
+            if not isinstance(raw, dict):
+                raise ValueError(f"section {key!r} is not an object")
+            entry = SectionState(
+                status=_field(raw, "status", str, "to do", where=f"section {key}: "),
+                outputs=_field(raw, "outputs", dict, {}, where=f"section {key}: "),
+                error=_field(raw, "error", str, "", where=f"section {key}: "),
+                updated_at=float(_field(raw, "updated_at", (int, float), 0.0)),
             )
+            if entry.status not in STATUSES:
+                raise ValueError(f"section {key}: unknown status {entry.status!r}")
+            self.sections[key] = entry
 
     def get(self, section: str) -> SectionState:
         return self.sections.get(section, SectionState())
@@ -110,12 +170,46 @@ class StateFile:
                 self._write()
                 return
             self.settings = None
-            self.path.unlink(missing_ok=True)
+            try:
+                self.path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise StateWriteError(
+                    Problem(
+                        "StateFileNotWritten",
+                        f"could not remove {self.path}: {exc.strerror or exc}",
+                        "Make its folder writable, then start over again.",
+                    )
+                ) from exc
             self.existed = False
+            self.deployment_id = ""
 
     def _write(self) -> None:
+        if self.damaged:
+            raise StateWriteError(
+                Problem(
+                    "StateFileDamaged",
+                    f"{self.damaged}; it was not written over.",
+                    f"Repair {self.path} or move it aside, then run again.",
+                )
+            )
+        try:
+            self._replace()
+            self.existed = True
+        except OSError as exc:
+            raise StateWriteError(
+                Problem(
+                    "StateFileNotWritten",
+                    f"could not write {self.path}: {exc.strerror or exc}; it is as it was.",
+                    "Free some space, or make its folder writable (or give another --state "
+                    "FILE in a folder you can write), then run the same command again.",
+                )
+            ) from exc
+
+    def _replace(self) -> None:
         payload: dict[str, Any] = {
             "version": VERSION,
+            "deployment_id": self.deployment_id,
+            "account": self.account,
             "target": self.target,
             "settings": self.settings,
             "sections": {k: asdict(v) for k, v in self.sections.items()},

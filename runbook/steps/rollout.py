@@ -5,6 +5,12 @@ rolled back by the deployment circuit breaker (which this says, with ECS's reaso
 docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html: a
 failed deployment's rolloutState is FAILED; with rollback on, ECS deploys the last completed
 revision again, and the failed deployment leaves the list once that rollback is done.
+
+A service deleted while it is watched (a destroy from another terminal, or by hand) ends the
+watch at once with that reason: DescribeServices then answers it with status DRAINING or
+INACTIVE (ECS keeps a deleted service INACTIVE for a while), or, once ECS has forgotten it, not
+at all but in `failures` with reason MISSING. Nothing more will happen to it, so waiting up to
+the wait's timeout would only hide what happened.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from runbook.errors import Problem, RunbookError
 from runbook.events import Deployment, Rollout, ServiceEvent
 
 EVENTS = 8  # the newest events a report carries
+GONE = ("DRAINING", "INACTIVE")  # a service's status once delete_service has been called
 MARGIN = timedelta(seconds=1)  # between ECS's clock for deployments and for events
 
 
@@ -46,12 +54,45 @@ def _events(svc: dict[str, Any], count: int = 3) -> str:
     return "; ".join(e["message"] for e in svc.get("events", [])[:count])
 
 
+class ServiceDeleted(RunbookError):
+    """The service was deleted while a wait watched it: nothing more will happen to it."""
+
+
+def deleted(name: str, how: str) -> ServiceDeleted:
+    return ServiceDeleted(
+        Problem(
+            "ServiceDeleted",
+            f"the service {name} was deleted while we waited for it ({how}): nothing more "
+            "will happen to it, so the wait stopped.",
+            "If it was meant (a `runbook destroy` from another terminal, or by hand), there "
+            "is nothing to do. Otherwise run `runbook deploy` again: it makes the service "
+            "anew.",
+            "DescribeServices",
+        )
+    )
+
+
+def check_not_deleted(r: dict[str, Any], name: str = "") -> None:
+    """ServiceDeleted if DescribeServices says the service is deleted, or being deleted."""
+    services = r.get("services", [])
+    if services:
+        svc = services[0]
+        if svc.get("status") in GONE:
+            raise deleted(svc.get("serviceName", name), f"ECS answers status {svc['status']}")
+        return
+    for failure in r.get("failures", []):
+        if failure.get("reason") == "MISSING":
+            arn = str(failure.get("arn", ""))
+            raise deleted(name or arn.rsplit("/", 1)[-1], "ECS answers MISSING")
+
+
 class RolloutWatch:
     """One wait's view of one rollout: what it rolls towards is read from the first answer,
     so an earlier rollout's leftovers never count."""
 
-    def __init__(self, section: str) -> None:
+    def __init__(self, section: str, service: str = "") -> None:
         self.section = section
+        self.service = service
         self.target: str | None = None  # the task definition the rollout rolls towards
         self.since: Any = None  # when that deployment began
         self.failed: dict[str, Any] | None = None
@@ -64,6 +105,7 @@ class RolloutWatch:
         self.since = _when(max(dated, key=_when)) if dated else None
 
     def until(self, r: dict[str, Any]) -> bool | str:
+        check_not_deleted(r, self.service)
         services = r.get("services", [])
         if not services:
             return False

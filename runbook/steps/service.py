@@ -24,7 +24,7 @@ def service_key(s: Settings) -> str:
 
 def service_stable(s: Settings, section: str) -> Wait:
     """Until the rollout ends: stable, or failed (and rolled back); reporting it meanwhile."""
-    watch = RolloutWatch(section)
+    watch = RolloutWatch(section, s.service.name)
     return Wait(
         "ecs",
         "describe_services",

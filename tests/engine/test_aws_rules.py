@@ -220,7 +220,7 @@ def test_the_cli_stops_a_deploy_at_a_refused_call_with_exit_2(
     )
     monkeypatch.setattr(cli, "_aws", lambda *_a: aws)
     state = str(tmp_path / "state.json")
-    assert cli.main(["deploy", "--yes", "--config", str(config), "--state", state]) == 2
+    assert cli.main(["deploy", "--yes", "--new", "--config", str(config), "--state", state]) == 2
     out = capsys.readouterr().out
     assert "RefusedByAwsRules" in out and "repositoryName = 'FlaskTodo'" in out
     assert "task_definition.family" in out

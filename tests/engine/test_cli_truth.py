@@ -48,7 +48,9 @@ def test_deploy_records_config_and_later_commands_start_from_it(
     config.write_text(
         "[database]\ninstance_class = 'db.t4g.micro'\n[cluster]\nlog_retention_days = 14\n"
     )
-    code, out = main(capsys, "deploy", "--yes", "--config", str(config), "--state", str(state))
+    code, out = main(
+        capsys, "deploy", "--yes", "--new", "--config", str(config), "--state", str(state)
+    )
     assert code == cli.OK, out
     assert StateFile(state).settings["cluster"]["log_retention_days"] == 14
 
@@ -76,7 +78,9 @@ def test_destroy_reports_what_it_removed_once(on_emulator, tmp_path: Path, capsy
     state = tmp_path / "state.json"
     renamed = tmp_path / "renamed.toml"
     renamed.write_text("[security_groups]\nelb_sg = 'custom-todo-elb-sg'\n")
-    code, out = main(capsys, "deploy", "--yes", "--state", str(state), "--config", str(renamed))
+    code, out = main(
+        capsys, "deploy", "--yes", "--new", "--state", str(state), "--config", str(renamed)
+    )
     assert code == cli.OK, out
     # Forget the rename the way the app did: a second set of groups.
     recorded = StateFile(state)
@@ -97,7 +101,7 @@ def test_destroy_reports_what_it_removed_once(on_emulator, tmp_path: Path, capsy
     assert StateFile(state).settings is not None  # the settings stay, progress is gone
 
 
-def test_destroy_asks_about_a_database_only_when_there_is_one(
+def test_destroy_names_the_deployment_and_says_what_happens_to_the_database(
     on_emulator, make_runbook, tmp_path: Path, capsys, monkeypatch
 ) -> None:
     asked: list[str] = []
@@ -109,19 +113,23 @@ def test_destroy_asks_about_a_database_only_when_there_is_one(
     runbook.apply(runbook.step("I"))
     code, out = main(capsys, "destroy", "--state", str(state))
     assert code == cli.OK and "Nothing was deleted" in out
-    assert "database" not in asked[-1] and "3 calls" in asked[-1]
+    account = runbook.aws.call("sts", "get_caller_identity")["Account"]
+    assert (
+        f"Destroy the deployment flask-todo in account {account}, region us-east-1 (local "
+        f"emulator), recorded in {state}: 3 resources carry its tag (3 calls)."
+    ) in " ".join(out.split())
+    assert "database" not in out and asked == ["Delete all of it?"]
     for number in ("II", "III", "IV"):
         runbook.apply(runbook.step(number))
-    main(capsys, "destroy", "--state", str(state))
-    assert asked[-1].endswith("including the database flask-todo-db and its data?")
+    code, out = main(capsys, "destroy", "--state", str(state))
+    assert "The database flask-todo-db is deleted with its data." in out
 
 
-def test_a_misspelt_section_is_named_with_its_brackets(tmp_path: Path, capsys) -> None:
+def test_a_misspelt_section_is_named_with_its_brackets(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no state file: a plan previews a new deployment
     config = tmp_path / "c.toml"
     config.write_text("[task_definiton]\ncpu = '512'\n")
-    code, out = main(
-        capsys, "plan", "--offline", "--config", str(config), "--state", str(tmp_path / "s")
-    )
+    code, out = main(capsys, "plan", "--offline", "--config", str(config))
     assert code == cli.BAD_INPUT
     assert "unknown section [task_definiton]; did you mean [task_definition]?" in out
 

@@ -25,7 +25,7 @@ def test_a_throttled_deploy_is_reported_once_as_throttling(
     monkeypatch.setattr(cli, "_aws", lambda *_: aws)
     proxy.schedule = Schedule(Rule(THROTTLE, "ec2", {"CreateSecurityGroup"}, times=None))
 
-    status = cli.main(["deploy", "--yes", "--state", str(tmp_path / "state.json")])
+    status = cli.main(["deploy", "--yes", "--new", "--state", str(tmp_path / "state.json")])
 
     out = capsys.readouterr().out
     assert status == cli.FAILED

@@ -1,0 +1,165 @@
+"""`runbook destroy`: delete what carries the deployment's tag, once the person named it.
+
+Before it asks, it says which deployment (name, account, region), how many resources, and
+what happens to the database. `--yes` alone is enough only when the state file was read and
+records the deployment's progress (it made what is deleted); otherwise the person names the
+deployment: by typing its name at the question, or with `--deployment NAME --yes`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from runbook.commands.named import refuse
+from runbook.settings import DEPLOYMENT_TAG
+from runbook.words import count
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from runbook.engine import Runbook, Status
+    from runbook.plan import Action
+
+OK, FAILED = 0, 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    parser.add_argument("--dry-run", action="store_true", help="print the deletes only")
+    parser.add_argument(
+        "--deployment",
+        metavar="NAME",
+        help="with no state file: the deployment to delete, found by its name and tag "
+        "(you confirm by typing the name)",
+    )
+
+
+def resources(status: Status) -> int:
+    """What would be deleted: each section's resources that exist and are ours, and the
+    others only the tag finds."""
+    ours = sum(1 for _, seen in status.sections for r in seen.resources if r.exists and r.ours)
+    return ours + len(status.leftovers)
+
+
+def database_line(actions: list[Action]) -> str:
+    """What happens to the database, said before the question (empty: there is none)."""
+    names = [
+        a.params["DBInstanceIdentifier"] for a in actions if a.operation == "delete_db_instance"
+    ]
+    if not names:
+        return ""
+    return f"The database {', '.join(names)} is deleted with its data."
+
+
+def run(
+    console: Console,
+    runbook: Runbook,
+    args: argparse.Namespace,
+    *,
+    account: str,
+    recorded: bool,
+) -> int:
+    """recorded: the state file was read and records this deployment's progress."""
+    from rich.prompt import Confirm, Prompt
+
+    from runbook import render
+
+    settings = runbook.settings
+    name = settings.deployment.name
+    named = getattr(args, "deployment", None)
+    if named and named != name:
+        raise refuse(
+            "OtherDeployment",
+            f"{runbook.state.path} records the deployment {name!r}, not {named!r}; nothing "
+            "was sent.",
+            f"Give {named!r}'s own --state FILE, or --deployment {name} for this one.",
+        )
+    where = f"account {account}, region {settings.deployment.region}" + (
+        " (local emulator)" if runbook.sandbox else ""
+    )
+    status = runbook.status()
+    actions = runbook.destroy_plan(status)
+    tag = f"{DEPLOYMENT_TAG} = {name}"
+    if not actions:
+        console.print(
+            f"Nothing to delete: nothing in {where} carries the tag of the deployment "
+            f"{name} ({tag})."
+        )
+        render.leftovers(console, [], status.unchecked)
+        if not args.dry_run and runbook.state.existed:
+            runbook.state.reset(keep_settings=True)
+        return OK
+    console.print(render.plan_table(runbook.rows(actions), title="Teardown", width=console.width))
+    render.leftovers(console, [], status.unchecked)
+    how_found = (
+        f"recorded in {runbook.state.path}"
+        if recorded
+        else "found by its name and tag"
+        + (
+            f" ({runbook.state.path} records none of it)"
+            if runbook.state.existed
+            else " (no state file)"
+        )
+    )
+    console.print(
+        Text.assemble(
+            ("Destroy the deployment ", "bold"),
+            (name, "bold red"),
+            f" in {where}, {how_found}: ",
+            (f"{count(resources(status), 'resource')} carry its tag", "bold"),
+            f" ({count(sum(1 for a in actions if getattr(a, 'mutating', False)), 'call')}).",
+        ),
+        soft_wrap=True,
+    )
+    about_database = database_line(actions)
+    if about_database:
+        console.print(Text(about_database, style="yellow"), soft_wrap=True)
+    if args.dry_run:
+        return OK
+    if not confirmed(console, args, name, recorded, Confirm, Prompt):
+        console.print("Nothing was deleted.")
+        return OK
+    progress = _attach_progress(console, runbook)
+    try:
+        report = runbook.destroy(actions)
+    finally:
+        progress.close()
+    render.destroy_report(console, report, runbook.state.path if runbook.state.existed else None)
+    return OK if all(r.outcome != "failed" for r in report) else FAILED
+
+
+def confirmed(
+    console: Console, args: argparse.Namespace, name: str, recorded: bool, confirm: Any, prompt: Any
+) -> bool:
+    """--yes for a deployment the state file records; else the name, typed or given."""
+    if recorded:
+        if args.yes:
+            return True
+        return bool(confirm.ask("Delete all of it?", console=console, default=False))
+    if args.yes:
+        if args.deployment == name:
+            return True
+        raise refuse(
+            "NameTheDeployment",
+            "--yes alone deletes only a deployment its state file records, and no state file "
+            f"records {name}'s resources; nothing was deleted.",
+            f"Name it to delete it by its tag: `runbook destroy --deployment {name} --yes` "
+            "(or without --yes, and type its name).",
+        )
+    try:
+        typed = prompt.ask(f"Type the deployment's name ({name}) to delete all of it")
+    except EOFError:  # no terminal to answer from
+        return False
+    return typed.strip() == name
+
+
+def _attach_progress(console: Console, runbook: Runbook) -> Any:
+    from runbook.events import fan_out
+    from runbook.render import Progress
+
+    progress = Progress(console)
+    runbook.emit = fan_out(runbook.emit, progress)
+    return progress
