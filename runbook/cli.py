@@ -123,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     destroy.add_argument("--yes", "-y", action="store_true", help="do not ask")
     destroy.add_argument("--dry-run", action="store_true", help="print the deletes only")
+    destroy.add_argument(
+        "--skip-final-snapshot",
+        action="store_true",
+        help="delete the database with no final snapshot (its data is lost for good)",
+    )
     export = commands.add_parser(
         "export",
         parents=[common],
@@ -299,7 +304,13 @@ def _dispatch(
         from runbook.commands import day_two
 
         return day_two.run(console, runbook, args)
-    return _destroy(console, runbook, assume_yes=args.yes, dry_run=dry_run)
+    return _destroy(
+        console,
+        runbook,
+        assume_yes=args.yes,
+        dry_run=dry_run,
+        skip_final_snapshot=args.skip_final_snapshot,
+    )
 
 
 def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
@@ -505,13 +516,21 @@ def _status(console: Console, runbook: Runbook) -> int:
     return OK
 
 
-def _destroy(console: Console, runbook: Runbook, *, assume_yes: bool, dry_run: bool) -> int:
+def _destroy(
+    console: Console,
+    runbook: Runbook,
+    *,
+    assume_yes: bool,
+    dry_run: bool,
+    skip_final_snapshot: bool = False,
+) -> int:
     from rich.prompt import Confirm
 
     from runbook import render
+    from runbook.steps import final_snapshot
 
     status = runbook.status()
-    actions = runbook.destroy_plan(status)
+    actions = runbook.destroy_plan(status, skip_final_snapshot=skip_final_snapshot)
     tag = f"{settings_module.DEPLOYMENT_TAG} = {runbook.settings.deployment.name}"
     if not actions:
         console.print(f"Nothing to delete: nothing carries this deployment's tag ({tag}).")
@@ -524,11 +543,9 @@ def _destroy(console: Console, runbook: Runbook, *, assume_yes: bool, dry_run: b
     if dry_run:
         return OK
     deletes = sum(1 for a in actions if getattr(a, "mutating", False))
-    databases = [
-        a.params["DBInstanceIdentifier"] for a in actions if a.operation == "delete_db_instance"
-    ]
+    databases = final_snapshot.confirmation_line(actions)
     question = f"Make these {render.count(deletes, 'call')} to delete what carries {tag}" + (
-        f", including the database {', '.join(databases)} and its data" if databases else ""
+        f" ({databases})" if databases else ""
     )
     if not assume_yes and not Confirm.ask(question + "?", console=console, default=False):
         console.print("Nothing was deleted.")
@@ -539,6 +556,13 @@ def _destroy(console: Console, runbook: Runbook, *, assume_yes: bool, dry_run: b
     finally:
         progress.close()
     render.destroy_report(console, report, runbook.state.path)
+    removed = {r.what for r in report if r.outcome == "removed"}
+    for line in final_snapshot.after_destroy(
+        [a for a in actions if getattr(a, "why", None) in removed],
+        runbook.settings.deployment.region,
+        final_snapshot.described(status),
+    ):
+        console.print(line, highlight=False, soft_wrap=True)
     return OK if all(r.outcome != "failed" for r in report) else FAILED
 
 

@@ -61,6 +61,11 @@ class Database:
     db_name: str = "flask_todo"
     master_username: str = "flask_todo"
     allocated_storage: int = 20
+    # Off, as the guide and RDS's own default: destroy already keeps a final snapshot, and
+    # with it on, deleting the instance (or a CloudFormation stack) refuses until it is
+    # turned off. On: RDS refuses every delete, from any tool, until it is turned off;
+    # destroy turns it off itself after its confirmation. (README: "Destroy and the data")
+    deletion_protection: bool = False
 
 
 @dataclass

@@ -24,6 +24,12 @@ from runbook.rules.combinations import (
     tag_count,
 )
 from runbook.rules.core import Rule
+from runbook.rules.deletes import (
+    FINAL_SNAPSHOT,
+    REVISIONS_PER_DELETE,
+    SNAPSHOT_ID,
+    TASK_DEFINITION_REVISION,
+)
 from runbook.rules.kinds import between, by_hand, from_schema, length, never, pattern
 from runbook.rules.spec import (
     EC2_API,
@@ -494,7 +500,13 @@ def operations() -> dict[tuple[str, str], Operation]:
         ("rds", "describe_db_instances"): Operation(
             (Field("DBInstanceIdentifier", rds_id, settings_fix("database.identifier")),)
         ),
-        ("rds", "delete_db_instance"): Operation((Field("DBInstanceIdentifier", rds_id, FOUND),)),
+        ("rds", "delete_db_instance"): Operation(
+            (
+                Field("DBInstanceIdentifier", rds_id, FOUND),
+                Field("FinalDBSnapshotIdentifier", SNAPSHOT_ID, OWN_TEXT),
+            ),
+            (FINAL_SNAPSHOT,),
+        ),
         ("secretsmanager", "delete_secret"): Operation(),
         # V. Task definition, its roles and image repository
         ("iam", "create_role"): Operation(
@@ -604,6 +616,10 @@ def operations() -> dict[tuple[str, str], Operation]:
             (FARGATE, CONTAINER_MEMORY, tag_count("tags")),
         ),
         ("ecs", "deregister_task_definition"): Operation(),
+        ("ecs", "delete_task_definitions"): Operation(
+            (Field("taskDefinitions[]", (TASK_DEFINITION_REVISION,), FOUND),),
+            (REVISIONS_PER_DELETE,),
+        ),
         # VI. Service
         ("ecs", "create_service"): Operation(
             (

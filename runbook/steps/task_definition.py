@@ -8,7 +8,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, resolve
 from runbook.settings import Settings
-from runbook.steps import database, roles
+from runbook.steps import database, revisions, roles
 from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
 from runbook.steps.image import image_key
@@ -174,9 +174,7 @@ class TaskDefinitionStep(Step):
             seen.found["task_definition"] = definition
             seen.known[task_definition_key(s)] = definition["taskDefinitionArn"]
             # Older revisions (from earlier settings) are ours to deregister too.
-            seen.found["revisions"] = aws.call(
-                "ecs", "list_task_definitions", familyPrefix=td.family, status="ACTIVE"
-            )["taskDefinitionArns"]
+            seen.found["revisions"] = revisions.listed(aws, td.family, "ACTIVE")
         seen.resources.append(
             Resource(
                 "task definition",
@@ -241,16 +239,8 @@ class TaskDefinitionStep(Step):
             if not (r.exists and r.ours):
                 continue
             if r.kind == "task definition":
-                actions += [
-                    ApiCall(
-                        "ecs",
-                        "deregister_task_definition",
-                        {"taskDefinition": arn},
-                        f"deregister {arn.rsplit('/', 1)[-1]}",
-                        self.number,
-                    )
-                    for arn in seen.found.get("revisions") or [r.id]
-                ]
+                active = seen.found.get("revisions") or [r.id]
+                actions += revisions.teardown(active, (), self.number)
         return actions + roles.teardown(s, seen, self.number)
 
     def output_keys(self, s: Settings) -> list[str]:
