@@ -83,15 +83,27 @@ def kept(call: ApiCall) -> str:
 
 
 def confirmation_line(actions: Iterable[Action]) -> str:
-    """What happens to each database, one line for destroy's confirmation ('' if none)."""
+    """What happens to each database, one line for destroy's confirmation ('' if none): e.g.
+    "the database flask-todo-db: a final snapshot flask-todo-final-2026-12-02 is kept"."""
+    actions = list(actions)
+    unprotected = {
+        a.params["DBInstanceIdentifier"]
+        for a in actions
+        if isinstance(a, ApiCall)
+        and a.operation == "modify_db_instance"
+        and a.params.get("DeletionProtection") is False
+    }
     parts = []
     for call in deletes(actions):
         ident, snapshot = call.params["DBInstanceIdentifier"], kept(call)
-        parts.append(
+        part = (
             f"the database {ident}: a final snapshot {snapshot} is kept"
             if snapshot
             else f"the database {ident}: deleted with no snapshot"
         )
+        if ident in unprotected:
+            part += ", its deletion protection turned off first"
+        parts.append(part)
     return "; ".join(parts)
 
 

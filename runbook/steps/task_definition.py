@@ -168,8 +168,18 @@ class TaskDefinitionStep(Step):
             ),
         )
         definition = current["taskDefinition"] if current else None
-        if definition and definition.get("status") == "INACTIVE":
-            definition = None  # deregistered revisions stay describable, but are gone
+        if definition and definition.get("status") != "ACTIVE":
+            # AWS describes the family's latest ACTIVE revision; an emulator may answer with a
+            # newer deregistered one, which is gone as far as a deploy is concerned.
+            active = revisions.listed(aws, td.family, "ACTIVE")
+            current = (
+                aws.call(
+                    "ecs", "describe_task_definition", taskDefinition=active[-1], include=["TAGS"]
+                )
+                if active
+                else None
+            )
+            definition = current["taskDefinition"] if current else None
         if definition:
             seen.found["task_definition"] = definition
             seen.known[task_definition_key(s)] = definition["taskDefinitionArn"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,10 @@ def test_destroy_asks_about_a_database_only_when_there_is_one(
     for number in ("II", "III", "IV"):
         runbook.apply(runbook.step(number))
     main(capsys, "destroy", "--state", str(state))
-    assert asked[-1].endswith("including the database flask-todo-db and its data?")
+    assert re.search(
+        r"\(the database flask-todo-db: a final snapshot flask-todo-final-[\d-]+ is kept\)\?$",
+        asked[-1],
+    )
 
 
 def test_a_misspelt_section_is_named_with_its_brackets(tmp_path: Path, capsys) -> None:
