@@ -522,7 +522,12 @@ def operations() -> dict[tuple[str, str], Operation]:
             ),
             (tag_count("Tags"),),
         ),
-        ("iam", "attach_role_policy"): Operation((Field("RoleName", role_name, ROLE_FIX),)),
+        ("iam", "update_assume_role_policy"): Operation(
+            (
+                Field("RoleName", role_name, FOUND),
+                Field("PolicyDocument", from_schema(role, "AssumeRolePolicyDocument"), OWN_TEXT),
+            )
+        ),
         ("iam", "put_role_policy"): Operation(
             (
                 Field("RoleName", from_schema(policy, "RoleName"), ROLE_FIX),

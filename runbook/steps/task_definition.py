@@ -12,6 +12,7 @@ from runbook.steps import database, revisions, roles
 from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
 from runbook.steps.image import image_key
+from runbook.steps.role_policies import ACCOUNT_KEY
 
 # The RDS CA bundle the image carries: the app checks the database's certificate and name.
 RDS_CA_BUNDLE = "/app/certs/rds-global-bundle.pem"
@@ -259,4 +260,5 @@ class TaskDefinitionStep(Step):
             roles.arn_key(td.execution_role),
             roles.arn_key(td.task_role),
             task_definition_key(s),
+            ACCOUNT_KEY,
         ]

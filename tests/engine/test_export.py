@@ -143,9 +143,11 @@ def test_the_template_says_what_the_deploy_does(default_template) -> None:
     assert env["DB_HOST"] == {"Fn::GetAtt": ["FlaskTodoDb", "Endpoint.Address"]}
     assert env["DB_SECRET_ARN"] == {"Fn::GetAtt": ["FlaskTodoDb", "MasterUserSecret.SecretArn"]}
     execution = resources["FlaskTodoExecutionRole"]["Properties"]
-    assert execution["ManagedPolicyArns"] == [
-        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-    ]
+    assert "ManagedPolicyArns" not in execution  # its own policy, scoped to this deployment
+    assert {p["PolicyName"] for p in execution["Policies"]} == {
+        "flask-todo-inject-db-secret",
+        "flask-todo-pull-image-write-logs",
+    }
     (policy,) = resources["FlaskTodoTaskRole"]["Properties"]["Policies"]
     assert policy["PolicyDocument"]["Statement"][0]["Resource"] == {
         "Fn::GetAtt": ["FlaskTodoDb", "MasterUserSecret.SecretArn"]
