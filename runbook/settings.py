@@ -86,6 +86,9 @@ class TaskDefinition:
     # it is: never tagged, changed or deleted.
     execution_role: str = "flask-todo-execution-role"
     task_role: str = "flask-todo-task-role"
+    # The app's versions its ECR repository keeps (a lifecycle policy expires older ones):
+    # `runbook rollback` goes back to an earlier one, so it must still be there. 2 to 1000.
+    images_kept: int = 10
     flask_app: str = "todo_app"
     flask_env: str = "production"
 

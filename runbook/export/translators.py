@@ -274,7 +274,12 @@ def repository(t: Template, call: ApiCall) -> None:
     p = call.params
     logical = logical_id(p["repositoryName"], "repository")
     properties = pascal({k: v for k, v in p.items() if k != "tags"})
-    t.add(logical, "AWS::ECR::Repository", properties | {"Tags": _tags(p["tags"])})
+    t.add(
+        logical,
+        "AWS::ECR::Repository",
+        properties | {"Tags": _tags(p["tags"])},
+        name=p["repositoryName"],
+    )
     for key in call.captures:
         t.provides(key, logical, "RepositoryUri")
         # What the task definition names: this repository, the version the stack is given.
@@ -296,6 +301,11 @@ def repository(t: Template, call: ApiCall) -> None:
         "the service (the runbook builds and pushes it itself, while the database is created; "
         "CloudFormation's deployment circuit breaker rolls the service back if it never comes)."
     )
+
+
+def lifecycle_policy(t: Template, call: ApiCall) -> None:
+    props = t.properties(t.owner(call.params["repositoryName"]))
+    props["LifecyclePolicy"] = {"LifecyclePolicyText": call.params["lifecyclePolicyText"]}
 
 
 def task_definition(t: Template, call: ApiCall) -> None:
@@ -408,6 +418,7 @@ TRANSLATORS: dict[tuple[str, str], Translator] = {
     ("iam", "create_role"): role,
     ("iam", "put_role_policy"): inline_policy,
     ("ecr", "create_repository"): repository,
+    ("ecr", "put_lifecycle_policy"): lifecycle_policy,
     ("ecs", "register_task_definition"): task_definition,
     ("ecs", "create_service"): service,
     ("acm", "request_certificate"): certificate,

@@ -558,6 +558,16 @@ def operations() -> dict[tuple[str, str], Operation]:
             )
         ),
         ("ecr", "delete_repository"): Operation((Field("repositoryName", repo_name, FOUND),)),
+        ("ecr", "put_lifecycle_policy"): Operation(
+            (
+                Field("repositoryName", repo_name, settings_fix("task_definition.family")),
+                Field(
+                    "lifecyclePolicyText",
+                    from_schema("AWS::ECR::Repository", "LifecyclePolicy.LifecyclePolicyText"),
+                    OWN_TEXT,
+                ),
+            )
+        ),
         ("ecr", "describe_images"): Operation(
             (Field("repositoryName", repo_name, settings_fix("task_definition.family")),)
         ),

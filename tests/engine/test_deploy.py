@@ -105,8 +105,9 @@ def test_second_deploy_only_reads(make_runbook, aws, events) -> None:
     ]
     assert written == []
     # About one read per resource; and the account (the roles' trust names it), the
-    # execution role's own policy, and whether today's final snapshot name is free.
-    assert sum(aws.calls.values()) <= 33
+    # execution role's own policy, the repository's lifecycle policy, and whether today's
+    # final snapshot name is free.
+    assert sum(aws.calls.values()) <= 34
 
 
 def test_state_file_is_private_and_holds_no_secret(
