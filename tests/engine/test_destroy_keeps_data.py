@@ -236,6 +236,12 @@ def test_destroy_keeps_a_snapshot_and_leaves_no_revision(make_runbook, aws, sett
     # Nothing is left that carries the tag, so status lists nothing.
     after = make_runbook().status()
     assert after.leftovers == [] and make_runbook().destroy_plan(after) == []
+    # ECS keeps the family's numbering: the next revision is 4, never a second flask-todo:1
+    # (the emulator answers so too: runbook/sandbox/task_definition_revisions.py).
+    again = ecs.register_task_definition(
+        family="flask-todo", containerDefinitions=[{"name": "x", "image": "x", "memory": 128}]
+    )
+    assert again["taskDefinition"]["revision"] == 4
 
 
 def test_a_protected_database_is_unprotected_then_kept_as_a_snapshot(
