@@ -35,7 +35,7 @@ from runbook.next_steps import next_steps
 from runbook.plan import Action, ApiCall, UnknownValue, Wait, describe
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile, StateWriteError
-from runbook.steps import STEPS, Observed, Step
+from runbook.steps import STEPS, Observed, Step, final_snapshot
 from runbook.steps.database import failure_events
 from runbook.steps.image import (
     image_key,
@@ -358,8 +358,11 @@ class Runbook:
         found = self._inventory()
         return Status(sections, leftovers.leftovers(found.resources, sections), found.unchecked)
 
-    def destroy_plan(self, status: Status | None = None) -> list[Action]:
-        """Deletes for everything that carries our tag, in dependency order."""
+    def destroy_plan(
+        self, status: Status | None = None, *, skip_final_snapshot: bool = False
+    ) -> list[Action]:
+        """Deletes for everything that carries our tag, in dependency order. A database is
+        kept as a final snapshot unless skip_final_snapshot."""
         status = status or self.status()
         actions = [
             a
@@ -368,6 +371,8 @@ class Runbook:
         ]
         for left in status.leftovers:
             actions += leftovers.teardown(left)
+        if skip_final_snapshot:
+            actions = final_snapshot.skipping(actions)
         return teardown_order.order(actions, self._group_sources)
 
     def destroy(self, actions: list[Action]) -> list[Removal]:

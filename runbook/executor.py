@@ -61,7 +61,19 @@ class Executor:
         refuse_if_broken(action, self.known)
         params = resolve(action.params, self.known, reveal=True)
         shown = render(action.params, self.known)
-        return self.send(action, params, shown)
+        response = self.send(action, params, shown)
+        failed = action.failed(response) if action.failed and response else ""
+        if failed:
+            raise RunbookError(
+                Problem(
+                    "PartlyFailed",
+                    failed,
+                    "Read AWS's reasons above, free what they name, and run again: the runbook "
+                    "only looks for what is left.",
+                    action.operation,
+                )
+            )
+        return response
 
     def send(
         self, action: ApiCall, params: dict[str, Any], shown: dict[str, Any]

@@ -21,6 +21,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.errors import problem_from
 from runbook.settings import DEPLOYMENT_TAG
+from runbook.steps import revisions
 from runbook.steps.base import missing_on, tagged
 from runbook.steps.roles import WELL_KNOWN
 from runbook.words import count
@@ -193,22 +194,31 @@ def _services(aws: Aws, arns: list[str]) -> Iterator[Tagged]:
 
 
 def _task_definitions(aws: Aws, arns: list[str]) -> Iterator[Tagged]:
-    """One entry per family, holding its tagged revisions that are still active."""
+    """One entry per family, holding its tagged revisions: active, and deregistered (INACTIVE,
+    which stay in the account, tagged, until deleted). Deleted ones are in neither list."""
     families: dict[str, set[str]] = defaultdict(set)
     for arn in arns:
-        families[arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]].add(arn)
+        families[revisions.family_of(arn)].add(arn)
     for family, tagged_revisions in sorted(families.items()):
-        active = aws.call("ecs", "list_task_definitions", familyPrefix=family, status="ACTIVE")[
-            "taskDefinitionArns"
-        ]
-        revisions = [arn for arn in active if arn in tagged_revisions]
-        if revisions:
+        active = [a for a in revisions.listed(aws, family, "ACTIVE") if a in tagged_revisions]
+        inactive = [a for a in revisions.listed(aws, family, "INACTIVE") if a in tagged_revisions]
+        if active or inactive:
+            state = ", ".join(
+                part
+                for part in (
+                    count(len(active), "revision") if active else "",
+                    f"{count(len(inactive), 'revision')} deregistered, not deleted"
+                    if inactive
+                    else "",
+                )
+                if part
+            )
             yield Tagged(
                 "task definition",
                 family,
                 family,
-                count(len(revisions), "revision"),
-                detail={"revisions": revisions},
+                state,
+                detail={"revisions": active, "deregistered": inactive},
             )
 
 
@@ -227,7 +237,11 @@ def _databases(aws: Aws, arns: list[str]) -> Iterator[Tagged]:
             db["DBInstanceIdentifier"],
             db["DBInstanceArn"],
             db["DBInstanceStatus"],
-            detail={"instance_class": db.get("DBInstanceClass", "")},
+            detail={
+                "instance_class": db.get("DBInstanceClass", ""),
+                # Destroy turns it off first (after its confirmation), or RDS refuses.
+                "DeletionProtection": db.get("DeletionProtection", False),
+            },
         )
 
 

@@ -7,10 +7,14 @@ A renamed security group, load balancer or cluster leaves the old one behind, st
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from runbook.inventory import Tagged
 from runbook.plan import Action, ApiCall, Wait
+from runbook.steps import database, final_snapshot, revisions
 from runbook.steps.base import Observed, Step
+from runbook.words import count
 
 # The section each kind belongs to, for the destroy report and the plan's section column.
 SECTION_OF = {
@@ -45,11 +49,27 @@ def leftovers(found: Iterable[Tagged], observed: Iterable[tuple[Step, Observed]]
             named.add(_same(r.id))
             if r.kind == "task definition":
                 families.add(r.name)
-    return [
-        t
-        for t in found
-        if not (_same(t.id) in named or (t.kind == "task definition" and t.name in families))
-    ]
+    left = []
+    for t in found:
+        if _same(t.id) in named:
+            continue
+        if t.kind == "task definition" and t.name in families:
+            # The section deletes the family's active revisions; deregistered ones (left by
+            # an earlier destroy) are ours to delete too, and only the tag finds them.
+            deregistered = list(t.detail.get("deregistered", []))
+            if deregistered:
+                left.append(
+                    Tagged(
+                        t.kind,
+                        t.name,
+                        t.id,
+                        f"{count(len(deregistered), 'revision')} deregistered, not deleted",
+                        {"revisions": [], "deregistered": deregistered},
+                    )
+                )
+            continue
+        left.append(t)
+    return left
 
 
 def teardown(t: Tagged) -> list[Action]:
@@ -127,33 +147,12 @@ def teardown(t: Tagged) -> list[Action]:
             )
         ]
     if t.kind == "database":
-        gone = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
-        delete = ApiCall(
-            "rds",
-            "delete_db_instance",
-            {
-                "DBInstanceIdentifier": t.name,
-                "SkipFinalSnapshot": True,
-                "DeleteAutomatedBackups": True,
-            },
-            f"delete the {what} and its data (no final snapshot)",
-            section=section,
-            retry_on=("InvalidDBInstanceState",),
-            done_on=gone,
-        )
+        snapshot = final_snapshot.name(t.name, datetime.now(UTC).date())
         return [
-            *([] if t.state == "deleting" else [delete]),
-            Wait(
-                "rds",
-                "describe_db_instances",
-                {"DBInstanceIdentifier": t.name},
-                f"database {t.name} to be deleted",
-                until=lambda _: False,
-                section=section,
-                interval=15,
-                timeout=2400,
-                done_on=gone,
-            ),
+            replace(a, why=f"{a.why} (ours, no longer in the settings)")
+            if isinstance(a, ApiCall)
+            else a
+            for a in database.delete_instance(t.name, snapshot, section, t.detail, t.state)
         ]
     if t.kind == "secret":
         return [
@@ -167,16 +166,12 @@ def teardown(t: Tagged) -> list[Action]:
             )
         ]
     if t.kind == "task definition":
-        return [
-            ApiCall(
-                "ecs",
-                "deregister_task_definition",
-                {"taskDefinition": arn},
-                f"deregister {arn.rsplit('/', 1)[-1]} (ours, no longer in the settings)",
-                section=section,
-            )
-            for arn in t.detail.get("revisions", [])
-        ]
+        return revisions.teardown(
+            t.detail.get("revisions", []),
+            t.detail.get("deregistered", []),
+            section,
+            " (ours, found by its tag)",
+        )
     if t.kind == "image repository":
         return [
             ApiCall(

@@ -49,6 +49,9 @@ class ApiCall:
     # AWS error codes that mean "already done", taken as success.
     done_on: tuple[str, ...] = ()
     mutating: bool = True
+    # For calls that answer 200 yet report failures in the body (DeleteTaskDefinitions'
+    # `failures`): what failed, in AWS's words, or "" when nothing did.
+    failed: Callable[[Mapping[str, Any]], str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,11 @@ class Database:
     db_name: str = "flask_todo"
     master_username: str = "flask_todo"
     allocated_storage: int = 20
+    # Off, as the guide and RDS's own default: destroy already keeps a final snapshot, and
+    # with it on, deleting the instance (or a CloudFormation stack) refuses until it is
+    # turned off. On: RDS refuses every delete, from any tool, until it is turned off;
+    # destroy turns it off itself after its confirmation. (README: "Destroy and the data")
+    deletion_protection: bool = False
 
 
 @dataclass
@@ -81,6 +86,9 @@ class TaskDefinition:
     # it is: never tagged, changed or deleted.
     execution_role: str = "flask-todo-execution-role"
     task_role: str = "flask-todo-task-role"
+    # The app's versions its ECR repository keeps (a lifecycle policy expires older ones):
+    # `runbook rollback` goes back to an earlier one, so it must still be there. 2 to 1000.
+    images_kept: int = 10
     flask_app: str = "todo_app"
     flask_env: str = "production"
 

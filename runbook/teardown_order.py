@@ -19,6 +19,7 @@ ORDER = {
     "change_resource_record_sets": 0,
     "delete_service": 1,
     "deregister_task_definition": 2,
+    "delete_task_definitions": 2,
     "delete_repository": 3,
     "delete_cluster": 4,
     "delete_log_group": 4,
@@ -26,6 +27,8 @@ ORDER = {
     "delete_load_balancer": 6,
     "delete_target_group": 7,
     "delete_certificate": 8,
+    # Deletion protection off, then the delete (same rank: the order they came in).
+    "modify_db_instance": 9,
     "delete_db_instance": 9,
     "delete_secret": 10,
     "delete_role_policy": 11,

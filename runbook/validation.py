@@ -169,6 +169,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("task_definition", "container_memory_reservation"): _between(6, 122880, "MiB "),
     ("task_definition", "execution_role"): ROLE_NAME,
     ("task_definition", "task_role"): ROLE_NAME,
+    # ECR lifecycle policy countNumber (at least 1); 2: a rollback needs the version before.
+    ("task_definition", "images_kept"): _between(2, 1000, "a number of images "),
     ("task_definition", "flask_app"): _pattern(r"[A-Za-z_][\w.:]*", "must be a module name"),
     ("task_definition", "flask_env"): _one_of(("production", "development")),
     ("service", "name"): ECS_NAME,

@@ -35,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with no state file: the deployment to delete, found by its name and tag "
         "(you confirm by typing the name)",
     )
+    parser.add_argument(
+        "--skip-final-snapshot",
+        action="store_true",
+        help="delete the database with no final snapshot (its data is lost for good)",
+    )
 
 
 def resources(status: Status) -> int:
@@ -46,12 +51,10 @@ def resources(status: Status) -> int:
 
 def database_line(actions: list[Action]) -> str:
     """What happens to the database, said before the question (empty: there is none)."""
-    names = [
-        a.params["DBInstanceIdentifier"] for a in actions if a.operation == "delete_db_instance"
-    ]
-    if not names:
-        return ""
-    return f"The database {', '.join(names)} is deleted with its data."
+    from runbook.steps import final_snapshot
+
+    line = final_snapshot.confirmation_line(actions)
+    return line[0].upper() + line[1:] + "." if line else ""
 
 
 def run(
@@ -81,7 +84,7 @@ def run(
         " (local emulator)" if runbook.sandbox else ""
     )
     status = runbook.status()
-    actions = runbook.destroy_plan(status)
+    actions = runbook.destroy_plan(status, skip_final_snapshot=args.skip_final_snapshot)
     tag = f"{DEPLOYMENT_TAG} = {name}"
     if not actions:
         console.print(
@@ -128,6 +131,7 @@ def run(
     finally:
         progress.close()
     render.destroy_report(console, report, runbook.state.path if runbook.state.existed else None)
+    _after_database(console, runbook, actions, report, status)
     return OK if all(r.outcome != "failed" for r in report) else FAILED
 
 
@@ -154,6 +158,21 @@ def confirmed(
     except EOFError:  # no terminal to answer from
         return False
     return typed.strip() == name
+
+
+def _after_database(
+    console: Console, runbook: Runbook, actions: list[Action], report: Any, status: Status
+) -> None:
+    """How to bring a deleted database back from its final snapshot, and what keeping it costs."""
+    from runbook.steps import final_snapshot
+
+    removed = {r.what for r in report if r.outcome == "removed"}
+    for line in final_snapshot.after_destroy(
+        [a for a in actions if getattr(a, "why", None) in removed],
+        runbook.settings.deployment.region,
+        final_snapshot.described(status),
+    ):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def _attach_progress(console: Console, runbook: Runbook) -> Any:

@@ -10,12 +10,14 @@ import json
 from typing import Any
 
 from runbook.errors import RunbookError
+from runbook.export.pseudo import anywhere
 from runbook.export.template import Source, Template
 from runbook.export.translators import TRANSLATORS
 from runbook.plan import Action, ApiCall
 from runbook.rules import check, problem
 from runbook.settings import Settings
 from runbook.steps import STEPS, domain, roles
+from runbook.steps.role_policies import ACCOUNT_KEY
 from runbook.steps.security_groups import SUBNETS, VPC
 
 
@@ -49,6 +51,7 @@ def template(
     }
     t.sources[VPC] = Source("VpcId")
     t.sources[SUBNETS] = Source("Subnets")
+    t.sources[ACCOUNT_KEY] = Source("AWS::AccountId")
     for role in roles.roles(settings):
         if roles.lent(settings, None, role.kind):
             arn = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/" + role.name
@@ -66,6 +69,7 @@ def template(
     _services_after_listeners(t)
     if version and "ImageTag" in t.parameters:
         t.parameters["ImageTag"]["Default"] = version
+    t.resources = anywhere(t.resources, settings.deployment.region)
     return t.document()
 
 

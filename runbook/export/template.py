@@ -126,6 +126,8 @@ def _json_with(ref: Ref) -> Any:
     def swap(node: Any) -> Any:
         if node == "{}":
             return Ref(ref.key)
+        if isinstance(node, str) and "{}" in node:  # an ARN naming it, e.g. the account
+            return Ref(ref.key, fmt=node)
         if isinstance(node, dict):
             return {k: swap(v) for k, v in node.items()}
         if isinstance(node, list):

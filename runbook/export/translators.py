@@ -224,6 +224,14 @@ def db_instance(t: Template, call: ApiCall) -> None:
         )
     properties["Tags"] = _tags(p["Tags"])
     t.add(logical, "AWS::RDS::DBInstance", properties, name=ident)
+    # As `runbook destroy`: deleting the stack, or a change that replaces the instance, keeps
+    # the data as a snapshot first (DeletionProtection, a setting, is already a property).
+    t.resources[logical]["DeletionPolicy"] = "Snapshot"
+    t.resources[logical]["UpdateReplacePolicy"] = "Snapshot"
+    t.notes.append(
+        "Deleting the stack keeps the database as a snapshot (DeletionPolicy: Snapshot), as "
+        "`runbook destroy` keeps a final snapshot."
+    )
     t.provides(f"{ident}.DBInstanceArn", logical, "DBInstanceArn")
     t.provides(f"{ident}.Endpoint.Address", logical, "Endpoint.Address")
     t.provides(f"{ident}.Endpoint.Port", logical, "Endpoint.Port")
@@ -240,18 +248,13 @@ def role(t: Template, call: ApiCall) -> None:
         {
             "RoleName": p["RoleName"],
             "Description": p["Description"],
-            "AssumeRolePolicyDocument": json.loads(p["AssumeRolePolicyDocument"]),
+            "AssumeRolePolicyDocument": t.value(p["AssumeRolePolicyDocument"]),
             "Tags": _tags(p["Tags"]),
         },
         name=p["RoleName"],
     )
     for key in call.captures:
         t.provides(key, logical, "Arn")
-
-
-def managed_policy(t: Template, call: ApiCall) -> None:
-    props = t.properties(t.owner(call.params["RoleName"]))
-    props.setdefault("ManagedPolicyArns", []).append(call.params["PolicyArn"])
 
 
 def inline_policy(t: Template, call: ApiCall) -> None:
@@ -271,7 +274,12 @@ def repository(t: Template, call: ApiCall) -> None:
     p = call.params
     logical = logical_id(p["repositoryName"], "repository")
     properties = pascal({k: v for k, v in p.items() if k != "tags"})
-    t.add(logical, "AWS::ECR::Repository", properties | {"Tags": _tags(p["tags"])})
+    t.add(
+        logical,
+        "AWS::ECR::Repository",
+        properties | {"Tags": _tags(p["tags"])},
+        name=p["repositoryName"],
+    )
     for key in call.captures:
         t.provides(key, logical, "RepositoryUri")
         # What the task definition names: this repository, the version the stack is given.
@@ -293,6 +301,11 @@ def repository(t: Template, call: ApiCall) -> None:
         "the service (the runbook builds and pushes it itself, while the database is created; "
         "CloudFormation's deployment circuit breaker rolls the service back if it never comes)."
     )
+
+
+def lifecycle_policy(t: Template, call: ApiCall) -> None:
+    props = t.properties(t.owner(call.params["repositoryName"]))
+    props["LifecyclePolicy"] = {"LifecyclePolicyText": call.params["lifecyclePolicyText"]}
 
 
 def task_definition(t: Template, call: ApiCall) -> None:
@@ -403,9 +416,9 @@ TRANSLATORS: dict[tuple[str, str], Translator] = {
     ("secretsmanager", "create_secret"): secret,
     ("rds", "create_db_instance"): db_instance,
     ("iam", "create_role"): role,
-    ("iam", "attach_role_policy"): managed_policy,
     ("iam", "put_role_policy"): inline_policy,
     ("ecr", "create_repository"): repository,
+    ("ecr", "put_lifecycle_policy"): lifecycle_policy,
     ("ecs", "register_task_definition"): task_definition,
     ("ecs", "create_service"): service,
     ("acm", "request_certificate"): certificate,

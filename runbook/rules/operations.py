@@ -24,6 +24,12 @@ from runbook.rules.combinations import (
     tag_count,
 )
 from runbook.rules.core import Rule
+from runbook.rules.deletes import (
+    FINAL_SNAPSHOT,
+    REVISIONS_PER_DELETE,
+    SNAPSHOT_ID,
+    TASK_DEFINITION_REVISION,
+)
 from runbook.rules.kinds import between, by_hand, from_schema, length, never, pattern
 from runbook.rules.spec import (
     EC2_API,
@@ -494,7 +500,13 @@ def operations() -> dict[tuple[str, str], Operation]:
         ("rds", "describe_db_instances"): Operation(
             (Field("DBInstanceIdentifier", rds_id, settings_fix("database.identifier")),)
         ),
-        ("rds", "delete_db_instance"): Operation((Field("DBInstanceIdentifier", rds_id, FOUND),)),
+        ("rds", "delete_db_instance"): Operation(
+            (
+                Field("DBInstanceIdentifier", rds_id, FOUND),
+                Field("FinalDBSnapshotIdentifier", SNAPSHOT_ID, OWN_TEXT),
+            ),
+            (FINAL_SNAPSHOT,),
+        ),
         ("secretsmanager", "delete_secret"): Operation(),
         # V. Task definition, its roles and image repository
         ("iam", "create_role"): Operation(
@@ -510,7 +522,12 @@ def operations() -> dict[tuple[str, str], Operation]:
             ),
             (tag_count("Tags"),),
         ),
-        ("iam", "attach_role_policy"): Operation((Field("RoleName", role_name, ROLE_FIX),)),
+        ("iam", "update_assume_role_policy"): Operation(
+            (
+                Field("RoleName", role_name, FOUND),
+                Field("PolicyDocument", from_schema(role, "AssumeRolePolicyDocument"), OWN_TEXT),
+            )
+        ),
         ("iam", "put_role_policy"): Operation(
             (
                 Field("RoleName", from_schema(policy, "RoleName"), ROLE_FIX),
@@ -541,6 +558,16 @@ def operations() -> dict[tuple[str, str], Operation]:
             )
         ),
         ("ecr", "delete_repository"): Operation((Field("repositoryName", repo_name, FOUND),)),
+        ("ecr", "put_lifecycle_policy"): Operation(
+            (
+                Field("repositoryName", repo_name, settings_fix("task_definition.family")),
+                Field(
+                    "lifecyclePolicyText",
+                    from_schema("AWS::ECR::Repository", "LifecyclePolicy.LifecyclePolicyText"),
+                    OWN_TEXT,
+                ),
+            )
+        ),
         ("ecr", "describe_images"): Operation(
             (Field("repositoryName", repo_name, settings_fix("task_definition.family")),)
         ),
@@ -604,6 +631,10 @@ def operations() -> dict[tuple[str, str], Operation]:
             (FARGATE, CONTAINER_MEMORY, tag_count("tags")),
         ),
         ("ecs", "deregister_task_definition"): Operation(),
+        ("ecs", "delete_task_definitions"): Operation(
+            (Field("taskDefinitions[]", (TASK_DEFINITION_REVISION,), FOUND),),
+            (REVISIONS_PER_DELETE,),
+        ),
         # VI. Service
         ("ecs", "create_service"): Operation(
             (

@@ -127,6 +127,10 @@ class Emulator:
         )
         from werkzeug.serving import make_server
 
+        from runbook.sandbox import task_definition_revisions
+
+        # Deleted task definition revisions keep their numbers, as on AWS.
+        task_definition_revisions.install()
         app = _Watched(DomainDispatcherApplication(create_backend_app), self._called)
         self._door = OwnerOnly(app, self.credentials)
         self._server = make_server(

@@ -10,6 +10,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, tags
 from runbook.settings import DEPLOYMENT_TAG, Settings
+from runbook.steps import repository_lifecycle
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.image import image_key, repository_key
 
@@ -107,6 +108,12 @@ class ClusterStep(Step):
                 "ecr", "list_tags_for_resource", resourceArn=repo["repositoryArn"]
             )["tags"]
             ours = tagged(repo_tags, s.deployment.name)
+            if ours:
+                got = missing_on(
+                    ("LifecyclePolicyNotFoundException",),
+                    lambda: aws.call("ecr", "get_lifecycle_policy", repositoryName=name),
+                )
+                seen.found["lifecycle"] = got and got.get("lifecyclePolicyText")
         seen.resources.append(
             Resource(
                 "image repository",
@@ -210,6 +217,15 @@ class ClusterStep(Step):
         if s.task_definition.image:
             return []
         repo = seen.found.get("repository") if seen else None
+        kept = s.task_definition.images_kept
+        keep_versions = ApiCall(
+            "ecr",
+            "put_lifecycle_policy",
+            {"repositoryName": name, "lifecyclePolicyText": repository_lifecycle.text(kept)},
+            f"keep the app's last {kept} versions in {name} and expire older ones (a rollback "
+            "needs the earlier ones; storage is billed)",
+            self.number,
+        )
         if repo is None:
             return [
                 ApiCall(
@@ -229,11 +245,13 @@ class ClusterStep(Step):
                     self.number,
                     captures={repository_key(s): "repository.repositoryUri"},
                     done_on=("RepositoryAlreadyExistsException",),
-                )
+                ),
+                keep_versions,
             ]
         ours = any(r.kind == "image repository" and r.ours for r in seen.resources)  # type: ignore[union-attr]
+        actions: list[Action] = []
         if ours and repo.get("imageTagMutability", "MUTABLE") == "MUTABLE":
-            return [
+            actions.append(
                 ApiCall(
                     "ecr",
                     "put_image_tag_mutability",
@@ -241,8 +259,10 @@ class ClusterStep(Step):
                     f"make {name}'s tags immutable in place: a pushed version is never overwritten",
                     self.number,
                 )
-            ]
-        return []
+            )
+        if ours and not repository_lifecycle.same(seen.found.get("lifecycle"), kept):  # type: ignore[union-attr]
+            actions.append(keep_versions)
+        return actions
 
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
         by_kind = {r.kind: r for r in seen.resources}

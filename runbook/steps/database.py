@@ -10,6 +10,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Secret, Wait, tags
 from runbook.settings import Settings
+from runbook.steps import final_snapshot
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.security_groups import group_id
 
@@ -98,26 +99,41 @@ def database_available(s: Settings, section: str) -> Wait:
     return _instance_wait(s, section, "to be available", until)
 
 
+def _snapshot_exists(aws: Aws, name: str) -> bool:
+    return (
+        missing_on(
+            final_snapshot.GONE,
+            lambda: aws.call("rds", "describe_db_snapshots", DBSnapshotIdentifier=name),
+        )
+        is not None
+    )
+
+
 def in_place_changes(db: dict[str, Any], s: Settings) -> dict[str, Any]:
-    """What RDS changes on the existing instance: its class, and storage (it only grows)."""
+    """What RDS changes on the existing instance: its class, storage (it only grows), and
+    deletion protection when the settings turn it on (a deploy never turns it off)."""
     d, changes = s.database, {}
     if db.get("DBInstanceClass") != d.instance_class:
         changes["DBInstanceClass"] = d.instance_class
     if d.allocated_storage > db.get("AllocatedStorage", d.allocated_storage):
         changes["AllocatedStorage"] = d.allocated_storage
+    if d.deletion_protection and not db.get("DeletionProtection", False):
+        changes["DeletionProtection"] = True
     return changes
 
 
 def _modify(s: Settings, changes: dict[str, Any], section: str) -> ApiCall:
     shown = ", ".join(f"{k.removeprefix('DBInstance')} {v}" for k, v in changes.items())
+    # Deletion protection alone changes no server: no outage.
+    outage = set(changes) - {"DeletionProtection"}
     return ApiCall(
         "rds",
         "modify_db_instance",
         # Without ApplyImmediately the change waits for the next maintenance window; with
         # it, "an outage occurs during the change" (RDS API Reference, ModifyDBInstance).
         {"DBInstanceIdentifier": s.database.identifier, **changes, "ApplyImmediately": True},
-        f"change {s.database.identifier} in place: {shown} (the database is briefly "
-        "unavailable while RDS applies it)",
+        f"change {s.database.identifier} in place: {shown}"
+        + (" (the database is briefly unavailable while RDS applies it)" if outage else ""),
         section,
         retry_on=("InvalidDBInstanceState",),
     )
@@ -162,6 +178,11 @@ class DatabaseStep(Step):
         db = got["DBInstances"][0] if got else None
         if db:
             seen.found["db"] = db
+            seen.found["final_snapshot"] = final_snapshot.free_name(
+                s.deployment.name,
+                datetime.now(UTC).date(),
+                lambda name: _snapshot_exists(aws, name),
+            )
             seen.known[k["arn"]] = db["DBInstanceArn"]
             if db.get("Endpoint", {}).get("Address") and db["DBInstanceStatus"] == "available":
                 seen.known[k["host"]] = db["Endpoint"]["Address"]
@@ -257,6 +278,7 @@ class DatabaseStep(Step):
                         "Port": s.security_groups.db_port,
                         "BackupRetentionPeriod": 7,
                         "CopyTagsToSnapshot": True,
+                        "DeletionProtection": d.deletion_protection,
                         "Tags": tags(deployment, d.identifier),
                     },
                     f"create {d.identifier}: PostgreSQL {d.engine_version} on {d.instance_class}, "
@@ -296,32 +318,11 @@ class DatabaseStep(Step):
             if not (r.exists and r.ours):
                 continue
             if r.kind == "database":
-                actions += [
-                    ApiCall(
-                        "rds",
-                        "delete_db_instance",
-                        {
-                            "DBInstanceIdentifier": r.name,
-                            "SkipFinalSnapshot": True,
-                            "DeleteAutomatedBackups": True,
-                        },
-                        f"delete {r.name} and its data (no final snapshot)",
-                        self.number,
-                        retry_on=("InvalidDBInstanceState",),
-                        done_on=("DBInstanceNotFound", "DBInstanceNotFoundFault"),
-                    ),
-                    Wait(
-                        "rds",
-                        "describe_db_instances",
-                        {"DBInstanceIdentifier": r.name},
-                        f"database {r.name} to be deleted",
-                        until=lambda _: False,
-                        section=self.number,
-                        interval=15,
-                        timeout=2400,
-                        done_on=("DBInstanceNotFound", "DBInstanceNotFoundFault"),
-                    ),
-                ]
+                db = seen.found.get("db") or {}
+                snapshot = seen.found.get("final_snapshot") or final_snapshot.name(
+                    s.deployment.name, datetime.now(UTC).date()
+                )
+                actions += delete_instance(r.name, snapshot, self.number, db, r.state)
             else:
                 actions.append(
                     ApiCall(
@@ -337,3 +338,70 @@ class DatabaseStep(Step):
 
     def output_keys(self, s: Settings) -> list[str]:
         return list(keys(s).values())
+
+
+GONE = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
+# "When a DB instance is in a failure state and has a status of failed, incompatible-restore,
+# or incompatible-network, you can only delete it when you skip creation of the final
+# snapshot" (RDS API Reference, DeleteDBInstance).
+NO_SNAPSHOT_STATES = frozenset({"failed", "incompatible-restore", "incompatible-network"})
+
+
+def delete_instance(
+    identifier: str, snapshot: str, section: str, db: Mapping[str, Any], state: str = ""
+) -> list[Action]:
+    """Delete one instance, keeping a final snapshot (destroy's --skip-final-snapshot drops it),
+    after turning deletion protection off if it is on; then wait until it is gone."""
+    actions: list[Action] = []
+    if db.get("DeletionProtection"):
+        actions.append(
+            ApiCall(
+                "rds",
+                "modify_db_instance",
+                {
+                    "DBInstanceIdentifier": identifier,
+                    "DeletionProtection": False,
+                    "ApplyImmediately": True,
+                },
+                f"turn off {identifier}'s deletion protection, so that it can be deleted",
+                section,
+                retry_on=("InvalidDBInstanceState",),
+            )
+        )
+    if state in NO_SNAPSHOT_STATES:
+        snapshot = ""
+    if state != "deleting":
+        keep: dict[str, Any] = (
+            {"SkipFinalSnapshot": False, "FinalDBSnapshotIdentifier": snapshot}
+            if snapshot
+            else {"SkipFinalSnapshot": True}
+        )
+        actions.append(
+            ApiCall(
+                "rds",
+                "delete_db_instance",
+                # The final snapshot keeps the data; automated backups would only cost.
+                {"DBInstanceIdentifier": identifier, **keep, "DeleteAutomatedBackups": True},
+                f"delete {identifier}, keeping its data as the final snapshot {snapshot}"
+                if snapshot
+                else f"delete {identifier} with no snapshot: RDS takes none of a {state} database",
+                section,
+                retry_on=("InvalidDBInstanceState",),
+                done_on=GONE,
+            )
+        )
+    actions.append(
+        Wait(
+            "rds",
+            "describe_db_instances",
+            {"DBInstanceIdentifier": identifier},
+            f"database {identifier} to be deleted"
+            + (f" (its final snapshot {snapshot} is taken first)" if snapshot else ""),
+            until=lambda _: False,
+            section=section,
+            interval=15,
+            timeout=2400,
+            done_on=GONE,
+        )
+    )
+    return actions

@@ -4,6 +4,9 @@ A role counts as ours only when it carries our tag because we created it: roles 
 adopted by tagging, and one the account already has (the guide's ecsTaskExecutionRole, used by
 other services) is used as it is, never given or stripped of policies, never deleted. This is
 what AWS Copilot and CDK's ApplicationLoadBalancedFargateService do too: a role per service.
+Our roles trust ECS only on this account's behalf, and the execution role may do only what
+this deployment's tasks need (runbook.steps.role_policies). A role an older runbook made
+(no conditions, the account-wide managed policy) is brought to that on the next deploy.
 """
 
 from __future__ import annotations
@@ -18,21 +21,19 @@ from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, tags
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, missing_on, tagged
+from runbook.steps.role_policies import (
+    ACCOUNT,
+    ACCOUNT_KEY,
+    execution_access,
+    partition,
+    trust,
+)
 
+# What older runbooks attached to their execution role; the role's own policy replaces it.
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 # Account-wide names other services use: never created, changed or deleted by the runbook,
 # even if an older version of it tagged one as a deployment's.
 WELL_KNOWN = frozenset({"ecsTaskExecutionRole"})
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,11 @@ class Role:
     kind: str  # "execution role" | "task role"
     name: str
     description: str
-    managed: tuple[str, ...]
     # Per deployment: two deployments in one account never share a policy name.
     policy_name: str
     policy_why: str
+    # The execution role's own access (image, logs) in place of the managed policy.
+    access_policy: str = ""
 
 
 def roles(s: Settings) -> tuple[Role, Role]:
@@ -53,19 +55,32 @@ def roles(s: Settings) -> tuple[Role, Role]:
             "execution role",
             td.execution_role,
             f"{deployment}: lets ECS pull the image, write logs and inject the DB password",
-            (EXECUTION_POLICY,),
             f"{deployment}-inject-db-secret",
             "let ECS read the database password at task start to inject it as DB_PWD",
+            f"{deployment}-pull-image-write-logs",
         ),
         Role(
             "task role",
             td.task_role,
             f"{deployment}: the app's own role; reads the DB password after a rotation",
-            (),
             f"{deployment}-read-db-secret",
             "let the app re-read the database password itself (RDS rotates it)",
         ),
     )
+
+
+def _where(s: Settings) -> tuple[str, str]:
+    region = s.deployment.region
+    return partition(region), region
+
+
+def trust_json(s: Settings) -> Ref:
+    """The trust policy, naming the account once discovery knows it."""
+    return Ref(ACCOUNT_KEY, fmt=json.dumps(trust(*_where(s), ACCOUNT)))
+
+
+def access_json(s: Settings) -> Ref:
+    return Ref(ACCOUNT_KEY, fmt=json.dumps(execution_access(s, *_where(s), ACCOUNT)))
 
 
 def arn_key(name: str) -> str:
@@ -92,6 +107,8 @@ def _policy_json(secret: Ref) -> Ref:
 
 def discover(aws: Aws, s: Settings, seen: Observed) -> None:
     """Each role: whether it exists, whether it is ours, its policies (only if ours)."""
+    # The account the trust conditions and ARNs name.
+    seen.known[ACCOUNT_KEY] = aws.call("sts", "get_caller_identity")["Account"]
     for role in roles(s):
         got = missing_on(
             ("NoSuchEntity",), lambda r=role: aws.call("iam", "get_role", RoleName=r.name)
@@ -122,6 +139,7 @@ def discover(aws: Aws, s: Settings, seen: Observed) -> None:
                     ),
                 )
                 entry["inline"] = inline and inline["PolicyDocument"]
+                entry["access"] = role.access_policy and _inline(aws, role.name, role.access_policy)
             seen.found[role.kind] = entry
         seen.resources.append(
             Resource(
@@ -132,6 +150,14 @@ def discover(aws: Aws, s: Settings, seen: Observed) -> None:
                 ours,
             )
         )
+
+
+def _inline(aws: Aws, role: str, policy: str) -> Any:
+    got = missing_on(
+        ("NoSuchEntity",),
+        lambda: aws.call("iam", "get_role_policy", RoleName=role, PolicyName=policy),
+    )
+    return got and got["PolicyDocument"]
 
 
 def is_ours(name: str, role_tags: Any, deployment: str) -> bool:
@@ -151,6 +177,7 @@ def plan(s: Settings, seen: Observed | None, secret: Ref, section: str) -> list[
     """Create what is missing; bring our own roles back to what they should be; lent: nothing."""
     actions: list[Action] = []
     known: Mapping[str, Any] = seen.known if seen else {}
+    account = known.get(ACCOUNT_KEY)
     for role in roles(s):
         if lent(s, seen, role.kind):
             continue
@@ -162,28 +189,63 @@ def plan(s: Settings, seen: Observed | None, secret: Ref, section: str) -> list[
                     "create_role",
                     {
                         "RoleName": role.name,
-                        "AssumeRolePolicyDocument": json.dumps(TRUST),
+                        "AssumeRolePolicyDocument": trust_json(s),
                         "Description": role.description,
                         "Tags": tags(s.deployment.name),
                     },
-                    f"create {role.name}, this deployment's own {role.kind}",
+                    f"create {role.name}, this deployment's own {role.kind}, which only ECS "
+                    "may assume, on this account's behalf",
                     section,
                     captures={arn_key(role.name): "Role.Arn"},
                 )
             )
-        attached = entry.get("attached", []) if entry else []
+        elif account is None or entry["role"].get("AssumeRolePolicyDocument") != trust(
+            *_where(s), account
+        ):
+            actions.append(
+                ApiCall(
+                    "iam",
+                    "update_assume_role_policy",
+                    {"RoleName": role.name, "PolicyDocument": trust_json(s)},
+                    f"let only ECS assume {role.name}, on this account's behalf "
+                    "(aws:SourceAccount, aws:SourceArn)",
+                    section,
+                )
+            )
+        if role.access_policy and (
+            account is None
+            or not entry
+            or entry.get("access") != execution_access(s, *_where(s), account)
+        ):
+            actions.append(
+                ApiCall(
+                    "iam",
+                    "put_role_policy",
+                    {
+                        "RoleName": role.name,
+                        "PolicyName": role.access_policy,
+                        "PolicyDocument": access_json(s),
+                    },
+                    "let ECS pull this deployment's image and write to its log group, and "
+                    "nothing else",
+                    section,
+                    # A role made seconds ago may not be visible to every IAM endpoint yet.
+                    retry_on=("NoSuchEntity",),
+                )
+            )
+        # A role an older runbook made: its own policy (above) replaces the account-wide one.
         actions += [
             ApiCall(
                 "iam",
-                "attach_role_policy",
+                "detach_role_policy",
                 {"RoleName": role.name, "PolicyArn": arn},
-                "let ECS pull images and write logs (AmazonECSTaskExecutionRolePolicy)",
+                f"detach {arn.rsplit('/', 1)[-1]} from {role.name}: its own policy, scoped "
+                "to this deployment, replaces it",
                 section,
-                # A role made seconds ago may not be visible to every IAM endpoint yet.
-                retry_on=("NoSuchEntity",),
+                done_on=("NoSuchEntity",),
             )
-            for arn in role.managed
-            if arn not in attached
+            for arn in (entry.get("attached", []) if entry else [])
+            if arn == EXECUTION_POLICY and role.access_policy
         ]
         current = entry.get("inline") if entry else None
         wanted_arn = known.get(secret.key)
@@ -213,16 +275,19 @@ def teardown(s: Settings, seen: Observed, section: str) -> list[Action]:
         found = by_kind.get(role.kind)
         if not (found and found.exists and found.ours) or role.name in WELL_KNOWN:
             continue
-        actions.append(
+        entry = seen.found.get(role.kind) or {}
+        actions += [
             ApiCall(
                 "iam",
                 "delete_role_policy",
-                {"RoleName": role.name, "PolicyName": role.policy_name},
-                f"remove {role.name}'s secret access",
+                {"RoleName": role.name, "PolicyName": name},
+                f"remove {role.name}'s policy {name}",
                 section,
                 done_on=("NoSuchEntity",),
             )
-        )
+            for name in (role.policy_name, role.access_policy)
+            if name
+        ]
         actions += [
             ApiCall(
                 "iam",
@@ -232,7 +297,7 @@ def teardown(s: Settings, seen: Observed, section: str) -> list[Action]:
                 section,
                 done_on=("NoSuchEntity",),
             )
-            for arn in role.managed
+            for arn in entry.get("attached", [])
         ]
         actions.append(
             ApiCall(

@@ -8,10 +8,11 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, resolve
 from runbook.settings import Settings
-from runbook.steps import database, roles
+from runbook.steps import database, revisions, roles
 from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
 from runbook.steps.image import image_key
+from runbook.steps.role_policies import ACCOUNT_KEY
 
 # The RDS CA bundle the image carries: the app checks the database's certificate and name.
 RDS_CA_BUNDLE = "/app/certs/rds-global-bundle.pem"
@@ -168,15 +169,23 @@ class TaskDefinitionStep(Step):
             ),
         )
         definition = current["taskDefinition"] if current else None
-        if definition and definition.get("status") == "INACTIVE":
-            definition = None  # deregistered revisions stay describable, but are gone
+        if definition and definition.get("status") != "ACTIVE":
+            # AWS describes the family's latest ACTIVE revision; an emulator may answer with a
+            # newer deregistered one, which is gone as far as a deploy is concerned.
+            active = revisions.listed(aws, td.family, "ACTIVE")
+            current = (
+                aws.call(
+                    "ecs", "describe_task_definition", taskDefinition=active[-1], include=["TAGS"]
+                )
+                if active
+                else None
+            )
+            definition = current["taskDefinition"] if current else None
         if definition:
             seen.found["task_definition"] = definition
             seen.known[task_definition_key(s)] = definition["taskDefinitionArn"]
             # Older revisions (from earlier settings) are ours to deregister too.
-            seen.found["revisions"] = aws.call(
-                "ecs", "list_task_definitions", familyPrefix=td.family, status="ACTIVE"
-            )["taskDefinitionArns"]
+            seen.found["revisions"] = revisions.listed(aws, td.family, "ACTIVE")
         seen.resources.append(
             Resource(
                 "task definition",
@@ -241,16 +250,8 @@ class TaskDefinitionStep(Step):
             if not (r.exists and r.ours):
                 continue
             if r.kind == "task definition":
-                actions += [
-                    ApiCall(
-                        "ecs",
-                        "deregister_task_definition",
-                        {"taskDefinition": arn},
-                        f"deregister {arn.rsplit('/', 1)[-1]}",
-                        self.number,
-                    )
-                    for arn in seen.found.get("revisions") or [r.id]
-                ]
+                active = seen.found.get("revisions") or [r.id]
+                actions += revisions.teardown(active, (), self.number)
         return actions + roles.teardown(s, seen, self.number)
 
     def output_keys(self, s: Settings) -> list[str]:
@@ -259,4 +260,5 @@ class TaskDefinitionStep(Step):
             roles.arn_key(td.execution_role),
             roles.arn_key(td.task_role),
             task_definition_key(s),
+            ACCOUNT_KEY,
         ]

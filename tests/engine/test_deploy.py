@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -55,10 +56,16 @@ def test_full_deploy_makes_the_guides_resources(make_runbook, aws, settings, eve
     iam = aws.client("iam")
     role = iam.get_role(RoleName="flask-todo-execution-role")["Role"]
     assert td["executionRoleArn"] == role["Arn"] and has_tag(role["Tags"], "flask-todo")
+    # Its own policy, scoped to this deployment, not the account-wide managed one.
     attached = iam.list_attached_role_policies(RoleName="flask-todo-execution-role")
-    assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == [
-        "AmazonECSTaskExecutionRolePolicy"
-    ]
+    assert attached["AttachedPolicies"] == []
+    access = iam.get_role_policy(
+        RoleName="flask-todo-execution-role", PolicyName="flask-todo-pull-image-write-logs"
+    )["PolicyDocument"]
+    resources = {json.dumps(st["Resource"]) for st in access["Statement"]}
+    assert '"*"' in resources  # ecr:GetAuthorizationToken only
+    assert any(":repository/flask-todo" in r for r in resources)
+    assert any(":log-group:/ecs/flask-todo" in r for r in resources)
     task_role = iam.get_role(RoleName="flask-todo-task-role")["Role"]
     assert td["taskRoleArn"] == task_role["Arn"] and has_tag(task_role["Tags"], "flask-todo")
     policy = iam.get_role_policy(
@@ -97,7 +104,10 @@ def test_second_deploy_only_reads(make_runbook, aws, events) -> None:
         )
     ]
     assert written == []
-    assert sum(aws.calls.values()) <= 30  # about one read per resource
+    # About one read per resource; and the account (the roles' trust names it), the
+    # execution role's own policy, the repository's lifecycle policy, and whether today's
+    # final snapshot name is free.
+    assert sum(aws.calls.values()) <= 34
 
 
 def test_state_file_is_private_and_holds_no_secret(

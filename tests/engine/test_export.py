@@ -143,9 +143,11 @@ def test_the_template_says_what_the_deploy_does(default_template) -> None:
     assert env["DB_HOST"] == {"Fn::GetAtt": ["FlaskTodoDb", "Endpoint.Address"]}
     assert env["DB_SECRET_ARN"] == {"Fn::GetAtt": ["FlaskTodoDb", "MasterUserSecret.SecretArn"]}
     execution = resources["FlaskTodoExecutionRole"]["Properties"]
-    assert execution["ManagedPolicyArns"] == [
-        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-    ]
+    assert "ManagedPolicyArns" not in execution  # its own policy, scoped to this deployment
+    assert {p["PolicyName"] for p in execution["Policies"]} == {
+        "flask-todo-inject-db-secret",
+        "flask-todo-pull-image-write-logs",
+    }
     (policy,) = resources["FlaskTodoTaskRole"]["Properties"]["Policies"]
     assert policy["PolicyDocument"]["Statement"][0]["Resource"] == {
         "Fn::GetAtt": ["FlaskTodoDb", "MasterUserSecret.SecretArn"]
@@ -188,3 +190,67 @@ def test_export_refuses_what_aws_would_refuse(tmp_path: Path, capsys) -> None:
     assert not out.exists()
     said = capsys.readouterr().err
     assert "db.t2.micro" in said and "db.t4g.micro" in said and "no template" in said
+
+
+def test_the_export_works_in_any_account_region_and_partition(default_template) -> None:
+    """No region, partition or account written in: the same template for every region."""
+    text = dump(default_template)
+    assert "us-east-1" not in text and "arn:aws:" not in text
+    elsewhere = template(default().replace("deployment", region="eu-west-1"))
+    assert elsewhere == default_template
+    role = default_template["Resources"]["FlaskTodoTaskRole"]["Properties"]
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {
+            "aws:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*"
+            }
+        },
+    }
+    container = default_template["Resources"]["FlaskTodoTaskDefinition"]["Properties"][
+        "ContainerDefinitions"
+    ][0]
+    assert container["LogConfiguration"]["Options"]["awslogs-region"] == {"Ref": "AWS::Region"}
+
+
+def test_the_execution_role_may_only_pull_its_image_and_write_its_logs(default_template) -> None:
+    execution = default_template["Resources"]["FlaskTodoExecutionRole"]["Properties"]
+    (access,) = [p for p in execution["Policies"] if p["PolicyName"].endswith("write-logs")]
+    by_action = {
+        json.dumps(st["Action"]): st["Resource"] for st in access["PolicyDocument"]["Statement"]
+    }
+    assert by_action['"ecr:GetAuthorizationToken"'] == "*"  # the one that needs it
+    pull = by_action[
+        json.dumps(
+            ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+        )
+    ]
+    where = "arn:${AWS::Partition}:SERVICE:${AWS::Region}:${AWS::AccountId}:"
+    assert pull == {"Fn::Sub": where.replace("SERVICE", "ecr") + "repository/flask-todo"}
+    logs = by_action[json.dumps(["logs:CreateLogStream", "logs:PutLogEvents"])]
+    assert {"Fn::Sub": where.replace("SERVICE", "logs") + "log-group:/ecs/flask-todo:*"} in logs
+
+
+def test_the_database_is_kept_as_a_snapshot_when_the_stack_goes(default_template) -> None:
+    db = default_template["Resources"]["FlaskTodoDb"]
+    assert db["DeletionPolicy"] == "Snapshot" and db["UpdateReplacePolicy"] == "Snapshot"
+    assert db["Properties"]["DeletionProtection"] is False
+    protected = template(default().replace("database", deletion_protection=True))
+    assert protected["Resources"]["FlaskTodoDb"]["Properties"]["DeletionProtection"] is True
+    assert errors(protected) == []
+
+
+def test_the_repository_keeps_the_versions_a_rollback_needs(default_template) -> None:
+    repo = default_template["Resources"]["FlaskTodoRepository"]["Properties"]
+    (rule,) = json.loads(repo["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert rule["selection"] == {
+        "tagStatus": "any",
+        "countType": "imageCountMoreThan",
+        "countNumber": 10,
+    }
+    assert rule["action"] == {"type": "expire"}
+    five = template(default().replace("task_definition", images_kept=5))
+    text = five["Resources"]["FlaskTodoRepository"]["Properties"]["LifecyclePolicy"]
+    assert json.loads(text["LifecyclePolicyText"])["rules"][0]["selection"]["countNumber"] == 5

@@ -151,7 +151,7 @@ def test_task_definition_follows_the_guide_with_secrets_injected() -> None:
     role_ops = [(a.operation, a.params.get("RoleName")) for a in offline(Settings(), "V")][:5]
     assert role_ops == [
         ("create_role", "flask-todo-execution-role"),
-        ("attach_role_policy", "flask-todo-execution-role"),
+        ("put_role_policy", "flask-todo-execution-role"),
         ("put_role_policy", "flask-todo-execution-role"),
         ("create_role", "flask-todo-task-role"),
         ("put_role_policy", "flask-todo-task-role"),
