@@ -154,8 +154,8 @@ class World:
     def set_db_status(self, identifier: str, status: str) -> None:
         moto_state.set_db_status(self.account, self.region, identifier, status)
 
-    def set_lb_state(self, arn: str, state: str) -> None:
-        moto_state.set_load_balancer_state(self.account, self.region, arn, state)
+    def set_lb_state(self, arn: str, state: str, reason: str = "") -> None:
+        moto_state.set_load_balancer_state(self.account, self.region, arn, state, reason)
 
     def target_group(self, arn: str) -> TargetGroup:
         with self._group_lock:
