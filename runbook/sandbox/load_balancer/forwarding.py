@@ -259,6 +259,7 @@ class Exchange:
     # -- forwarding ------------------------------------------------------------------------
 
     async def _forward(self, group: Any) -> None:
+        first = await self._first_body_event()
         target = group.pick() if group is not None else None
         if target is None:
             await self._page(503)
@@ -279,7 +280,7 @@ class Exchange:
             return
         upstream = Upstream(up_reader, up_writer, self.settings.idle_timeout)
         try:
-            await self._relay(upstream, headers)
+            await self._relay(upstream, headers, first)
         finally:
             upstream.close()
 
@@ -320,7 +321,9 @@ class Exchange:
             kept.append((b"Connection", b"close"))  # an ambiguous request shares no connection
         return kept
 
-    async def _relay(self, upstream: Upstream, headers: list[tuple[bytes, bytes]]) -> None:
+    async def _relay(
+        self, upstream: Upstream, headers: list[tuple[bytes, bytes]], first: Any
+    ) -> None:
         request = h11.Request(
             method=self.request.method, target=self.request.target, headers=headers
         )
@@ -329,7 +332,7 @@ class Exchange:
         except (ConnectionError, TimeoutError) as exc:
             await self._page(502, f"target closed the connection: {exc}")
             return
-        sending = asyncio.create_task(self._send_body(upstream))
+        sending = asyncio.create_task(self._send_body(upstream, first))
         try:
             await self._pass_back(upstream, sending)
         finally:
@@ -338,19 +341,37 @@ class Exchange:
             with contextlib.suppress(BaseException):
                 await sending
 
-    async def _send_body(self, upstream: Upstream) -> None:
-        """The client's body to the target, piece by piece; stops quietly if the target
-        stops reading (its answer, if any, still comes back)."""
-        if self.server.they_are_waiting_for_100_continue:
-            await self.conn._write(self.server.send(h11.InformationalResponse(status_code=100)))
+    async def _body_event(self) -> Any:
+        """The client's next body event (Data or EndOfMessage), reading from it as needed."""
         while True:
             event = self.server.next_event()
-            if event is h11.NEED_DATA:
-                data = await self.conn._read(self.settings.idle_timeout)
-                if not data:
-                    raise Gone()  # mid-body: ALB logs a 460 and answers nothing
-                self.server.receive_data(data)
-                continue
+            if event is not h11.NEED_DATA:
+                return event
+            data = await self.conn._read(self.settings.idle_timeout)
+            if not data:
+                raise Gone()  # mid-body: ALB logs a 460 and answers nothing
+            self.server.receive_data(data)
+
+    async def _first_body_event(self) -> Any:
+        """The body's first piece, before a target hears of the request: a body malformed
+        from its start (a bad chunk size) is refused without reaching the app."""
+        if self.server.they_are_waiting_for_100_continue:
+            await self.conn._write(
+                self.server.send(h11.InformationalResponse(status_code=100, headers=[]))
+            )
+        try:
+            return await self._body_event()
+        except h11.RemoteProtocolError as exc:
+            raise Refused(400, f"malformed request body: {exc}", "Malformed") from None
+        except Gone as exc:
+            if exc.stalled:
+                raise Refused(408, "the request body stalled past the idle timeout") from None
+            raise
+
+    async def _send_body(self, upstream: Upstream, event: Any) -> None:
+        """The client's body to the target, piece by piece; stops quietly if the target
+        stops reading (its answer, if any, still comes back)."""
+        while True:
             if isinstance(event, h11.Data):
                 out = upstream.h11.send(h11.Data(data=event.data))
             elif isinstance(event, h11.EndOfMessage):
@@ -364,6 +385,7 @@ class Exchange:
                 return
             if self.body_done:
                 return
+            event = await self._body_event()
 
     async def _pass_back(self, upstream: Upstream, sending: asyncio.Task[None]) -> None:
         """The target's answer to the client as it comes; ALB's 502/504 if there is none."""
