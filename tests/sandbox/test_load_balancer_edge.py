@@ -9,8 +9,12 @@ both ways in bounded memory; slow clients hold no thread and cannot keep others 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import itertools
 import json
+import logging
+import os
 import socket
 import subprocess
 import sys
@@ -19,10 +23,12 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from runbook.sandbox.load_balancer import HealthCheck, Listener, Settings, TargetGroup
+from runbook.sandbox.load_balancer import HealthCheck, Listener, Settings, TargetGroup, balancers
+from runbook.sandbox.load_balancer import listener as listener_module
 from tests.sandbox.lb_target import LIMIT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -425,3 +431,91 @@ def test_a_redirect_action_answers_with_albs_location(lines: list[str]) -> None:
         local.close()
     assert status == 301
     assert headers["location"] == "https://example.com:443/todos?x=1"
+
+
+# -- in the sandbox: the listener as the data plane opens it from the emulator --------------
+
+
+def only_world(emulator: Any) -> Any:
+    (world,) = emulator.data_plane._snapshot()
+    return world
+
+
+def test_the_listener_takes_its_settings_from_the_load_balancers_attributes(
+    data_plane_emulator: Any, full_aws: Any, full_runbook: Any, target: int
+) -> None:
+    runbook = full_runbook()
+    for number in ("I", "II"):
+        runbook.apply(runbook.step(number))
+    elbv2 = full_aws.client("elbv2")
+    lb = elbv2.describe_load_balancers(Names=["flask-todo-elb"])["LoadBalancers"][0]
+    url = until_url(data_plane_emulator, lb["DNSName"])
+    world = only_world(data_plane_emulator)
+    (local,) = world.load_balancers.listeners.values()
+    assert local.url == url
+    tg = elbv2.describe_target_groups(Names=["flask-todo-elb-target-group"])["TargetGroups"][0]
+    registered = world.target_group(tg["TargetGroupArn"]).register("127.0.0.1", target)
+    until(lambda: registered.state == "healthy")
+    # The runbook turns routing.http.drop_invalid_header_fields.enabled on: dropped.
+    assert "X-Under-Score" not in echo(local, b"X_Under_Score: 1\r\n")
+    raw = b"GET /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"  # acceptable, not compliant
+    assert exchange(local, raw)[0] == 200
+    elbv2.modify_load_balancer_attributes(
+        LoadBalancerArn=lb["LoadBalancerArn"],
+        Attributes=[{"Key": "routing.http.desync_mitigation_mode", "Value": "strictest"}],
+    )
+    until(lambda: local.settings.desync_mode == "strictest")
+    assert exchange(local, raw)[0] == 400
+
+
+def until_url(emulator: Any, dns: str) -> str:
+    found: list[str] = []
+
+    def listening() -> bool:
+        found[:] = [emulator.data_plane.local_urls().get(dns, "")]
+        return bool(found[0])
+
+    until(listening, 30)
+    return found[0]
+
+
+def test_a_listener_that_cannot_listen_is_reported_once_and_retried_with_backoff(
+    data_plane_emulator: Any, full_aws: Any, full_runbook: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    refused = threading.Event()
+    refused.set()
+    calls: list[float] = []
+    real_bind = listener_module.bind
+
+    def bind(address: str, port: int) -> socket.socket:
+        calls.append(time.monotonic())
+        if refused.is_set():
+            raise OSError(errno.EADDRNOTAVAIL, os.strerror(errno.EADDRNOTAVAIL))
+        return real_bind(address, port)
+
+    monkeypatch.setattr(listener_module, "bind", bind)
+    monkeypatch.setattr(balancers, "RETRY_FIRST", 0.05)
+    monkeypatch.setattr(balancers, "RETRY_CAP", 0.2)
+    caplog.set_level(logging.INFO, logger="runbook.sandbox")
+    runbook = full_runbook()
+    for number in ("I", "II"):
+        runbook.apply(runbook.step(number))
+    elbv2 = full_aws.client("elbv2")
+
+    def state() -> dict[str, str]:
+        return elbv2.describe_load_balancers(Names=["flask-todo-elb"])["LoadBalancers"][0]["State"]
+
+    until(lambda: len(calls) >= 4)  # tried again, and again
+    assert state()["Code"] == "active_impaired"
+    assert state()["Reason"].startswith("listener 80 cannot listen at 127.")
+    assert state()["Reason"].endswith("Cannot assign requested address")
+    said = [r.getMessage() for r in caplog.records if "cannot listen" in r.getMessage()]
+    assert len(said) == 1  # once, not on every try
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert all(gap >= 0.05 * 0.9 for gap in gaps)  # never sooner than the backoff
+    world = only_world(data_plane_emulator)
+    assert not world.load_balancers.listeners  # nothing held meanwhile
+    refused.clear()
+    lb = elbv2.describe_load_balancers(Names=["flask-todo-elb"])["LoadBalancers"][0]
+    assert until_url(data_plane_emulator, lb["DNSName"]).startswith("http://127.")
+    assert state() == {"Code": "active"}
