@@ -328,7 +328,12 @@ class Exchange:
             method=self.request.method, target=self.request.target, headers=headers
         )
         try:
-            await upstream.write(upstream.h11.send(request))
+            head = upstream.h11.send(request)
+        except h11.LocalProtocolError as exc:  # what the client sent cannot be sent on
+            await self._page(400, f"the request cannot be forwarded: {exc}")
+            return
+        try:
+            await upstream.write(head)
         except (ConnectionError, TimeoutError) as exc:
             await self._page(502, f"target closed the connection: {exc}")
             return
