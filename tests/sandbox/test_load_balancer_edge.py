@@ -340,7 +340,9 @@ def test_bodies_stream_both_ways_in_bounded_memory(listener: Listener) -> None:
     assert peak < 3 * 1024 * 1024, f"the listener held {peak} bytes at once"
 
 
-def test_the_targets_413_comes_back_as_the_targets_413(listener: Listener) -> None:
+def test_the_targets_413_comes_back_as_the_targets_413(
+    listener: Listener, lines: list[str]
+) -> None:
     client = Client(listener)
     try:
         size = 4 * LIMIT
@@ -351,7 +353,7 @@ def test_the_targets_413_comes_back_as_the_targets_413(listener: Listener) -> No
         status, headers, _ = client.answer()
     finally:
         client.close()
-    assert status == 413
+    assert status == 413, lines
     assert dict((k.lower(), v) for k, v in headers)["server"].startswith("gunicorn")
 
 

@@ -23,6 +23,7 @@ import h11
 
 from runbook.sandbox.load_balancer.head import MAX_HEAD, Head, Refused, classify, split_head
 from runbook.sandbox.load_balancer.pages import page, raw_page, redirect_location
+from runbook.sandbox.load_balancer.upstream import Upstream
 
 if TYPE_CHECKING:
     from runbook.sandbox.load_balancer.listener import Listener
@@ -220,9 +221,9 @@ class Exchange:
             headers.append((b"Connection", b"close"))
         self.answered = True
         send = self.server.send
-        await self.conn._write(send(h11.Response(status_code=status, headers=headers)))
-        await self.conn._write(send(h11.Data(data=body)) if body else b"")
-        await self.conn._write(send(h11.EndOfMessage()))
+        out = send(h11.Response(status_code=status, headers=headers)) or b""
+        out += (send(h11.Data(data=body)) or b"") if body else b""
+        await self.conn._write(out + (send(h11.EndOfMessage()) or b""))
 
     def _finish_reading(self) -> None:
         """Take a body-less request's end from what is already here, without waiting."""
@@ -269,8 +270,9 @@ class Exchange:
             await self._page(463, "X-Forwarded-For holds more than 30 addresses")
             return
         try:
-            up_reader, up_writer = await asyncio.wait_for(
-                asyncio.open_connection(target.id, target.port, limit=CHUNK), CONNECT_TIMEOUT
+            upstream = await asyncio.wait_for(
+                Upstream.connect(target.id, target.port, self.settings.idle_timeout),
+                CONNECT_TIMEOUT,
             )
         except TimeoutError:
             await self._page(504, f"target {target.id}:{target.port} did not accept in 10 s")
@@ -278,7 +280,6 @@ class Exchange:
         except OSError as exc:
             await self._page(502, f"target {target.id}:{target.port}: {exc.strerror or exc}")
             return
-        upstream = Upstream(up_reader, up_writer, self.settings.idle_timeout)
         try:
             await self._relay(upstream, headers, first)
         finally:
@@ -393,7 +394,10 @@ class Exchange:
             event = await self._body_event()
 
     async def _pass_back(self, upstream: Upstream, sending: asyncio.Task[None]) -> None:
-        """The target's answer to the client as it comes; ALB's 502/504 if there is none."""
+        """The target's answer to the client as it comes; ALB's 502/504 if there is none.
+        What arrived together leaves together (one write, not one per event), at most about
+        CHUNK bytes at a time."""
+        out = bytearray()
         while True:
             if sending.done() and not sending.cancelled() and sending.exception() is not None:
                 await self._body_failed(sending.exception())
@@ -401,9 +405,11 @@ class Exchange:
             try:
                 event = upstream.h11.next_event()
             except h11.RemoteProtocolError as exc:
+                await self._flush(out)
                 await self._target_failed(502, f"malformed answer: {exc}")
                 return
             if event is h11.NEED_DATA:
+                await self._flush(out)
                 data = await self._upstream_read(upstream, sending)
                 if data is None:
                     return
@@ -412,19 +418,29 @@ class Exchange:
             if isinstance(event, h11.InformationalResponse):
                 continue  # we asked for no 100 Continue; nothing else is for the client
             if isinstance(event, h11.Response):
-                await self._start_answer(event, sending)
+                out += self._start_answer(event, sending)
             elif isinstance(event, h11.Data):
-                await self.conn._write(self.server.send(h11.Data(data=event.data)))
+                out += self.server.send(h11.Data(data=event.data)) or b""
+                if len(out) >= CHUNK:
+                    await self._flush(out)
             elif isinstance(event, h11.EndOfMessage):
-                await self.conn._write(self.server.send(h11.EndOfMessage()))
+                out += self.server.send(h11.EndOfMessage()) or b""
+                await self._flush(out)
                 return
             else:  # ConnectionClosed before an end
+                await self._flush(out)
                 await self._target_failed(502, "the target closed the connection")
                 return
 
+    async def _flush(self, out: bytearray) -> None:
+        if out:
+            data = bytes(out)
+            out.clear()
+            await self.conn._write(data)
+
     async def _upstream_read(self, upstream: Upstream, sending: asyncio.Task[None]) -> bytes | None:
         """The target's next bytes; b"" at its end; None when the exchange is over."""
-        reading = asyncio.ensure_future(upstream.reader.read(CHUNK))
+        reading = asyncio.ensure_future(upstream.read())
         waits: set[asyncio.Future[Any]] = {reading}
         if not sending.done():
             waits.add(sending)
@@ -454,7 +470,7 @@ class Exchange:
     def _idle(self) -> str:
         return f"{self.settings.idle_timeout:g} s"
 
-    async def _start_answer(self, response: h11.Response, sending: asyncio.Task[None]) -> None:
+    def _start_answer(self, response: h11.Response, sending: asyncio.Task[None]) -> bytes:
         named = {
             token.strip().lower()
             for name, value in response.headers
@@ -471,12 +487,13 @@ class Exchange:
         if self.closing:
             headers.append((b"Connection", b"close"))
         self.answered = True
-        await self.conn._write(
+        return (
             self.server.send(
                 h11.Response(
                     status_code=response.status_code, headers=headers, reason=response.reason
                 )
             )
+            or b""
         )
 
     async def _body_failed(self, exc: BaseException | None) -> None:
@@ -495,23 +512,3 @@ class Exchange:
             self.listener.note(status, self.conn.client, why)
             raise Gone()
         await self._page(status, why)
-
-
-class Upstream:
-    """The connection to one target, for one request (ALB never reuses it for an ambiguous one;
-    the sandbox never reuses it at all)."""
-
-    def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, idle_timeout: float
-    ) -> None:
-        self.reader, self.writer = reader, writer
-        self.h11 = h11.Connection(h11.CLIENT)
-        self.idle_timeout = idle_timeout
-
-    async def write(self, data: bytes | None) -> None:
-        if data:
-            self.writer.write(data)
-            await asyncio.wait_for(self.writer.drain(), self.idle_timeout)
-
-    def close(self) -> None:
-        self.writer.close()
