@@ -58,10 +58,14 @@ class LoopbackBlock:
 def bind(address: str, port: int) -> socket.socket:
     """A listening socket on the address at the port, or at a free one if that is refused."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((address, port))
-    except OSError:  # port 80 needs root; a port may be taken
-        sock.bind((address, 0))
-    sock.listen(128)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((address, port))
+        except OSError:  # port 80 needs root; a port may be taken
+            sock.bind((address, 0))
+        sock.listen(128)
+    except OSError:  # the address itself is refused: give the socket back, say why
+        sock.close()
+        raise
     return sock

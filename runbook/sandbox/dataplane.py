@@ -161,8 +161,8 @@ class World:
     def db_event(self, identifier: str, message: str, category: str) -> None:
         moto_state.add_db_event(self.account, self.region, identifier, message, category)
 
-    def set_lb_state(self, arn: str, state: str) -> None:
-        moto_state.set_load_balancer_state(self.account, self.region, arn, state)
+    def set_lb_state(self, arn: str, state: str, reason: str = "") -> None:
+        moto_state.set_load_balancer_state(self.account, self.region, arn, state, reason)
 
     def target_group(self, arn: str) -> TargetGroup:
         with self._group_lock:

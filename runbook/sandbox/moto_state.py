@@ -23,7 +23,7 @@ from typing import Any
 
 from moto.ecs.models import ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
-from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, elbv2_backends
+from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeLoadBalancer, elbv2_backends
 from moto.moto_api._internal import mock_random
 from moto.rds.models import Event, MasterUserSecret, RDSBackend, rds_backends
 
@@ -65,6 +65,7 @@ def install() -> None:
         if _installed:
             return
         _installed = True
+    FakeLoadBalancer.load_balancer_state = property(_load_balancer_state)  # type: ignore[method-assign,assignment]
     _wrap(RDSBackend, "create_db_instance", _after_create_db_instance)
     _generate_master_password()
     _wrap(ELBv2Backend, "create_load_balancer", _after_create_load_balancer)
@@ -340,10 +341,19 @@ def db_master_password(account: str, region: str, identifier: str) -> str | None
     return getattr(db, "_master_user_password", None) or None
 
 
-def set_load_balancer_state(account: str, region: str, arn: str, state: str) -> None:
+def set_load_balancer_state(
+    account: str, region: str, arn: str, state: str, reason: str = ""
+) -> None:
+    """The State describe_load_balancers answers: its Code, and (ELB's) Reason when impaired."""
     lb = elbv2_backends[account][region].load_balancers.get(arn)
     if lb is not None:
         lb.state = state
+        lb.__dict__["_sandbox_reason"] = reason
+
+
+def _load_balancer_state(lb: Any) -> dict[str, str]:
+    reason = lb.__dict__.get("_sandbox_reason")
+    return {"Code": lb.state, **({"Reason": reason} if reason else {})}
 
 
 def set_target_health(
