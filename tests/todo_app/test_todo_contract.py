@@ -173,7 +173,8 @@ def test_title_of_exactly_500_characters_and_unicode_are_kept(client: FlaskClien
     assert post(client, {"title": title})["title"] == title
 
 
-def test_urls_follow_the_load_balancers_scheme_and_the_host(client: FlaskClient) -> None:
+def test_urls_follow_the_load_balancers_scheme_and_host(client: FlaskClient) -> None:
+    # (Named so: tests/sandbox/test_end_to_end.py leaves out this one, which plays the proxy.)
     # What an ALB's HTTPS listener sends: the client's Host, and -Proto/-Port/-For it sets.
     headers = {
         "Host": "todo.example.com",
