@@ -1,17 +1,19 @@
 """The list of todos as last sent, kept per process and reused while the database's list
 version (migration 2) stays the same.
 
-Every request still asks PostgreSQL for the version, in the same round trip that would
-fetch the list: a write acknowledged to any client, by any worker or task, has bumped the
-version in its own transaction, so the next request anywhere sees a new version and never
-the old list. What the cache saves is PostgreSQL rendering 100 todos as JSON and Python
-copying them, on every request that finds nothing changed.
+Every request still has PostgreSQL's word on the version, from a question sent after the
+request began (in the same round trip that would fetch the list): a write acknowledged to
+any client, by any worker or task, has bumped the version in its own transaction, so any
+later request anywhere sees a new version and never the old list. What the cache saves is
+PostgreSQL rendering 100 todos as JSON and Python copying them, on every request that
+finds nothing changed; and threads that wait at once share one question (VersionRounds).
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -41,6 +43,52 @@ def _listing(version: int, body: str) -> Listing:
     return Listing(version, data, f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"')
 
 
+class VersionRounds:
+    """The list's version, asked of PostgreSQL by one thread at a time for all who wait.
+
+    A request may only trust an answer whose snapshot was taken after the request began, so
+    an ask already on its way when a request arrives is no use to it: the request waits for
+    the next one, which one of the waiting threads (the leader) sends, and every request
+    that arrived before it was sent shares its answer. Under load, a worker's threads then
+    make one round trip where each made one; alone, a request makes its own at once.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._sent = 0  # rounds sent so far
+        self._done = 0  # the latest round answered
+        self._asking = False
+        self._version = 0  # the answer of round `_done`
+
+    def version(self, ask: Callable[[], int]) -> int | None:
+        """The version from an ask sent after this call began, or None when this thread
+        was the one that asked (`ask` already gave it the answer, and whatever else)."""
+        with self._changed:
+            wanted = self._sent + 1  # the first round sent from now on
+            while self._done < wanted:
+                if not self._asking:
+                    self._asking = True
+                    self._sent += 1
+                    mine = self._sent
+                    break
+                self._changed.wait()
+            else:
+                return self._version
+        answered = False
+        try:
+            version = ask()
+            answered = True
+        finally:
+            with self._changed:
+                self._asking = False
+                if answered:
+                    self._version, self._done = version, mine
+                # On failure another waiter becomes the leader (and most likely fails alike,
+                # answering its own client an error too).
+                self._changed.notify_all()
+        return None
+
+
 class ListingCache:
     """The latest Listing for each of a few collection URLs, shared by a worker's threads."""
 
@@ -48,10 +96,38 @@ class ListingCache:
         self._max_urls = max_urls
         self._lock = threading.Lock()
         self._listings: dict[str, Listing] = {}
+        self._rounds = VersionRounds()
 
-    def current(self, conn: extensions.connection, collection_url: str) -> Listing:
-        """The list as of this moment in the database: the kept one if it is still current."""
+    def current(
+        self, connection: Callable[[], extensions.connection], collection_url: str
+    ) -> Listing:
+        """The list as of this moment in the database: the kept one if it is still current.
+
+        `connection` gives the request's database connection; asked only when needed.
+        """
         kept = self._listings.get(collection_url)
+        fetched: list[Listing] = []
+
+        def ask() -> int:
+            # The leader asks for the version and, in the same round trip and snapshot, for
+            # the list if its own kept one is not of that version.
+            fetched.append(self._fetch(connection(), collection_url, kept))
+            return fetched[0].version
+
+        version = self._rounds.version(ask)
+        if version is None:
+            return fetched[0]
+        # Any list kept at that version is that version's list (the leader may just have
+        # kept it, for the same URL).
+        latest = self._listings.get(collection_url)
+        if latest is not None and latest.version == version:
+            return latest
+        # Changed (or never kept for this URL): fetch it, in a snapshot later still.
+        return self._fetch(connection(), collection_url, latest)
+
+    def _fetch(
+        self, conn: extensions.connection, collection_url: str, kept: Listing | None
+    ) -> Listing:
         version, body = store.list_todos_since(
             conn, collection_url, kept.version if kept is not None else None
         )

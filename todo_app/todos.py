@@ -39,7 +39,7 @@ def _existing_id(todo_id: int) -> int:
 # CORS preflights and POST bodies).
 @bp.get("", strict_slashes=False, endpoint="collection")
 def list_todos() -> Response:
-    listing = get_listing_cache().current(get_db(), _collection_url())
+    listing = get_listing_cache().current(get_db, _collection_url())
     # If-None-Match compares weakly (RFC 9110, 13.1.2); "*" matches any list.
     if request.if_none_match.contains_weak(listing.etag.strip('"')):
         response = Response(status=304)

@@ -3,6 +3,8 @@ conditional GETs answer 304, every kind of write shows at once, whoever made it.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 import psycopg2
@@ -10,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from todo_app.db import get_db
-from todo_app.listing import MAX_COLLECTION_URLS, get_listing_cache
+from todo_app.listing import MAX_COLLECTION_URLS, VersionRounds, get_listing_cache
 
 
 def titles(response: object) -> list[str]:
@@ -82,12 +84,12 @@ def test_an_unchanged_list_is_not_rendered_again(app: Flask, client: FlaskClient
     client.post("/todos", json={"title": "one"})
     url = "http://localhost/todos"
     with app.app_context():
-        cache, conn = get_listing_cache(), get_db()
-        first = cache.current(conn, url)
-        assert cache.current(conn, url) is first
-        with conn.cursor() as cur:
+        cache = get_listing_cache()
+        first = cache.current(get_db, url)
+        assert cache.current(get_db, url) is first
+        with get_db().cursor() as cur:
             cur.execute("INSERT INTO todos (title) VALUES ('two')")
-        later = cache.current(conn, url)
+        later = cache.current(get_db, url)
     assert later is not first
     assert later.version > first.version
     assert b'"two"' in later.body
@@ -132,3 +134,75 @@ def test_migrating_a_database_that_has_todos_keeps_them_and_counts_from_there(
     client.post("/todos", json={"title": "after"})
     answer = client.get("/todos", headers={"If-None-Match": etag})
     assert titles(answer) == ["from before", "after"]
+
+
+def wait_for_waiters(rounds: VersionRounds, count: int) -> None:
+    """Until `count` threads wait for the next round (Condition keeps its waiters)."""
+    deadline = time.monotonic() + 10
+    while len(rounds._changed._waiters) < count:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the threads never came to wait"
+        time.sleep(0.001)
+
+
+def test_threads_arriving_during_a_question_share_the_next_one_not_that_one() -> None:
+    rounds = VersionRounds()
+    asking, release = threading.Event(), threading.Event()
+    later_asks: list[int] = []
+    answers: dict[str, int | None] = {}
+
+    def first_ask() -> int:
+        asking.set()
+        assert release.wait(10)
+        return 1  # the version as of before the later threads arrived: not theirs
+
+    def later_ask() -> int:
+        later_asks.append(1)
+        return 2
+
+    def run(name: str, ask: Callable[[], int]) -> threading.Thread:
+        thread = threading.Thread(target=lambda: answers.__setitem__(name, rounds.version(ask)))
+        thread.start()
+        return thread
+
+    threads = [run("first", first_ask)]
+    assert asking.wait(10)
+    threads += [run(name, later_ask) for name in ("b", "c", "d")]
+    wait_for_waiters(rounds, 3)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert answers["first"] is None  # it asked, and has its answer from its own ask
+    later = sorted((answers[name] for name in "bcd"), key=lambda v: v is None)
+    assert later == [2, 2, None]  # one of them asked again, for all three
+    assert later_asks == [1]
+    # Alone, a thread asks at once.
+    assert rounds.version(later_ask) is None
+    assert later_asks == [1, 1]
+
+
+def test_a_failed_question_leaves_the_waiters_to_ask_again() -> None:
+    rounds = VersionRounds()
+    asking, release = threading.Event(), threading.Event()
+    answers: list[int | None] = []
+
+    def failing_ask() -> int:
+        asking.set()
+        assert release.wait(10)
+        raise psycopg2.OperationalError("the database went away")
+
+    def failing() -> None:
+        try:
+            rounds.version(failing_ask)
+        except psycopg2.OperationalError:
+            answers.append(-1)
+
+    first = threading.Thread(target=failing)
+    first.start()
+    assert asking.wait(10)
+    second = threading.Thread(target=lambda: answers.append(rounds.version(lambda: 5)))
+    second.start()
+    wait_for_waiters(rounds, 1)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert sorted(answers, key=str) == [-1, None]
