@@ -26,6 +26,8 @@ from pathlib import Path
 
 import boto3
 
+from runbook.sandbox.background import SandboxError, credentials
+
 ROOT = Path(__file__).resolve().parents[1]
 ADDRESS = re.compile(r"127\.\d+\.\d+\.\d+")
 
@@ -46,6 +48,19 @@ def serve_pid(shell: int) -> int:
             return shell  # sh exec'd it in place
         time.sleep(0.05)
     raise RuntimeError("the sandbox process did not appear")
+
+
+def sandbox_keys(info: Path, known: dict[str, object]) -> dict[str, str]:
+    """The keys the sandbox answers to: its own, in a file beside its info file (the sandbox
+    refuses any other signature since it answers only its owner); an older source's
+    sandbox took any keys, or those in its info file."""
+    try:
+        return credentials(info)
+    except SandboxError:
+        return {
+            "aws_access_key_id": str(known.get("access_key_id", "sandbox")),
+            "aws_secret_access_key": str(known.get("secret_access_key", "sandbox")),
+        }
 
 
 def main() -> None:
@@ -97,11 +112,7 @@ def main() -> None:
         known = json.loads(info.read_text())
         pid = serve_pid(shell.pid)
         rds = boto3.client(
-            "rds",
-            region_name="us-east-1",
-            endpoint_url=known["url"],
-            aws_access_key_id=known.get("access_key_id", "sandbox"),
-            aws_secret_access_key=known.get("secret_access_key", "sandbox"),
+            "rds", region_name="us-east-1", endpoint_url=known["url"], **sandbox_keys(info, known)
         )
         rds.create_db_instance(
             DBInstanceIdentifier="bench-db",
