@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import boto3
+from goals import add_smoke, skip
 
 from runbook.sandbox.background import SandboxError, credentials
 
@@ -70,9 +71,14 @@ def main() -> None:
     parser.add_argument(
         "--skip", type=float, default=0.0, help="seconds after the create before counting"
     )
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds = 2.0
     if os.geteuid() != 0:
-        sys.exit("run as root: the private mount namespace needs it")
+        skip("it must run as root: the private mount namespace needs it")
+    if shutil.which("unshare") is None:
+        skip("unshare (util-linux) is not installed: the private mount namespace needs it")
     work = Path(tempfile.mkdtemp(prefix="bench-failing-db-"))
     passwd = work / "passwd"
     passwd.write_text(

@@ -34,7 +34,7 @@ from pathlib import Path
 import psycopg2
 import todo_load
 import todo_wrk
-from bench_report import API_MEMORY, API_P99, API_RATE, add_smoke, figure
+from goals import GOAL_API_MEMORY, GOAL_API_P99, GOAL_API_RATE, add_smoke, figure
 from psycopg2.extensions import make_dsn
 
 from todo_app.embedded_pg import EmbeddedPostgres
@@ -359,10 +359,10 @@ def main() -> int:
             )
         )
         print(f"goals ({after.name}):")
-        print("  " + figure(API_RATE, ratio, args.smoke))
+        print("  " + figure(GOAL_API_RATE, ratio, args.smoke))
         p99 = median([r.percentile(99) for r in listing_rounds])
-        print("  " + figure(API_P99, p99, args.smoke, digits=1))
-        print("  " + figure(API_MEMORY, after.busy_rss / 1024, args.smoke, digits=0))
+        print("  " + figure(GOAL_API_P99, p99, args.smoke, digits=1))
+        print("  " + figure(GOAL_API_MEMORY, after.busy_rss / 1024, args.smoke, digits=0))
     finally:
         for each in servers:
             each.process.send_signal(signal.SIGTERM)

@@ -1,4 +1,4 @@
-"""What every bench shares: a smoke mode, a clean skip, and figures printed next to their goals.
+"""What every bench shares: a smoke mode, a clean skip, and figures next to issue 18's goals.
 
 Smoke mode (`--smoke`, or BENCH_SMOKE=1 in the environment) is one small round of the
 bench's own work, its figures printed as usual: it proves the bench still runs, and says
@@ -55,15 +55,15 @@ class Goal:
 
 
 # Issue 18, "What must be true": one home for every bench's goals.
-PLAN = Goal("`runbook plan --offline` (whole process)", " s", below=0.25)
-HELP = Goal("`runbook --help` (whole process)", " s", below=0.1)
-FIRST_SCREEN = Goal("first screen of `runbook --sandbox`", " s", below=0.4)
-LONGEST_PAUSE = Goal("the app's longest pause during a deploy", " ms", below=50)
-FIRST_200 = Goal("`runbook deploy --yes --sandbox` to the first 200", " s", below=5)
-API_RATE = Goal("GET /todos rate / bare endpoint rate", "x", at_least=0.8)
-API_P99 = Goal("GET /todos p99 at 32 connections", " ms", below=25)
-API_MEMORY = Goal("the API's memory (gunicorn master + workers, RSS)", " MiB", below=150)
-SUITE = Goal("the test suite on 2 cores", " s", below=180)
+GOAL_PLAN = Goal("`runbook plan --offline` (whole process)", " s", below=0.25)
+GOAL_HELP = Goal("`runbook --help` (whole process)", " s", below=0.1)
+GOAL_FIRST_SCREEN = Goal("first screen of `runbook --sandbox`", " s", below=0.4)
+GOAL_LONGEST_PAUSE = Goal("the app's longest pause during a deploy", " ms", below=50)
+GOAL_FIRST_200 = Goal("`runbook deploy --yes --sandbox` to the first 200", " s", below=5)
+GOAL_API_RATE = Goal("GET /todos rate / bare endpoint rate", "x", at_least=0.8)
+GOAL_API_P99 = Goal("GET /todos p99 at 32 connections", " ms", below=25)
+GOAL_API_MEMORY = Goal("the API's memory (gunicorn master + workers, RSS)", " MiB", below=150)
+GOAL_SUITE = Goal("the test suite on 2 cores", " s", below=180)
 
 
 def figure(goal: Goal, value: float, smoke: bool = False, digits: int = 2) -> str:
