@@ -175,7 +175,8 @@ def main() -> None:
     faulty: dict[str, list[Phase]] = {"deploy": [], "destroy": []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            one_round(emulator, proxy, Schedule(), args.real_sleep, Path(tmp))  # warm-up
+            if not args.smoke:  # figures from a smoke run mean nothing: no warm-up
+                one_round(emulator, proxy, Schedule(), args.real_sleep, Path(tmp))  # warm-up
             for n in range(args.rounds):  # alternating, so load on the machine hits both
                 for results, schedule in (
                     (clean, Schedule()),

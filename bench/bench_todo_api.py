@@ -283,8 +283,9 @@ def main() -> int:
             "POST", "/todos", json.dumps({"title": "benchmark todo", "order": 7}).encode()
         )
         for each in servers:  # warm-up: connections, caches, lazy pools
-            load(each.port, bare, 1)
-            load(each.port, listing, 1)
+            if not args.smoke:
+                load(each.port, bare, 1)
+                load(each.port, listing, 1)
         print(
             f"gunicorn {len(server_pids(servers[0].process.pid)) - 1} workers (+ master) per"
             f" server, concurrency {args.concurrency}, {args.rounds} rounds of"
