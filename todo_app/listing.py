@@ -56,16 +56,24 @@ class VersionRounds:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._sent = 0  # rounds sent so far
-        self._done = 0  # the latest round answered
         self._asking = False
-        self._version = 0  # the answer of round `_done`
+        # The latest round that ended, and how: a version, or the error its ask raised.
+        self._ended = 0
+        self._version = 0
+        self._error: BaseException | None = None
 
     def version(self, ask: Callable[[], int]) -> int | None:
         """The version from an ask sent after this call began, or None when this thread
-        was the one that asked (`ask` already gave it the answer, and whatever else)."""
+        was the one that asked (`ask` already gave it the answer, and whatever else).
+
+        An ask that fails fails every request that waited for it, as their own would have:
+        handing the question on from one waiter to the next would make the last one wait
+        as long as all the failures together (while the database is away, or refuses a
+        rotated password), where each would have waited for one.
+        """
         with self._changed:
             wanted = self._sent + 1  # the first round sent from now on
-            while self._done < wanted:
+            while self._ended < wanted:
                 if not self._asking:
                     self._asking = True
                     self._sent += 1
@@ -73,20 +81,22 @@ class VersionRounds:
                     break
                 self._changed.wait()
             else:
+                if self._error is not None:
+                    raise self._error
                 return self._version
-        answered = False
         try:
             version = ask()
-            answered = True
-        finally:
-            with self._changed:
-                self._asking = False
-                if answered:
-                    self._version, self._done = version, mine
-                # On failure another waiter becomes the leader (and most likely fails alike,
-                # answering its own client an error too).
-                self._changed.notify_all()
+        except BaseException as error:
+            self._end(mine, 0, error)
+            raise
+        self._end(mine, version, None)
         return None
+
+    def _end(self, round_: int, version: int, error: BaseException | None) -> None:
+        with self._changed:
+            self._asking = False
+            self._ended, self._version, self._error = round_, version, error
+            self._changed.notify_all()
 
 
 class ListingCache:

@@ -206,3 +206,40 @@ def test_a_failed_question_leaves_the_waiters_to_ask_again() -> None:
     first.join(10)
     second.join(10)
     assert sorted(answers, key=str) == [-1, None]
+
+
+def test_an_error_is_the_answer_of_everyone_who_waited_for_that_question() -> None:
+    """While the database is away, each waiting request fails after one question, not after
+    every question asked before its own."""
+    rounds = VersionRounds()
+    asking, release = threading.Event(), threading.Event()
+    failing_asks: list[int] = []
+    outcomes: list[str] = []
+
+    def first_ask() -> int:
+        asking.set()
+        assert release.wait(10)
+        return 1
+
+    def failing_ask() -> int:
+        failing_asks.append(1)
+        raise psycopg2.OperationalError("the database went away")
+
+    def run(ask: Callable[[], int]) -> None:
+        try:
+            outcomes.append(f"answer {rounds.version(ask)}")
+        except psycopg2.OperationalError:
+            outcomes.append("error")
+
+    threads = [threading.Thread(target=run, args=(first_ask,))]
+    threads[0].start()
+    assert asking.wait(10)
+    threads += [threading.Thread(target=run, args=(failing_ask,)) for _ in range(3)]
+    for thread in threads[1:]:
+        thread.start()
+    wait_for_waiters(rounds, 3)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(outcomes) == ["answer None", "error", "error", "error"]
+    assert failing_asks == [1]  # one question failed, for all three
