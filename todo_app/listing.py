@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,9 @@ _EXTENSION = "todo_app.listing"
 # (the ALB's name, a domain) has a list of its own. Clients choose the Host header: only a
 # few are kept, so odd hosts cost a fetch from the database, never memory.
 MAX_COLLECTION_URLS = 4
+# How long a request waits for others' question before asking its own: far longer than a
+# round trip, far shorter than opening a connection after a password rotation.
+PATIENCE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ class VersionRounds:
     make one round trip where each made one; alone, a request makes its own at once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, patience_seconds: float = PATIENCE_SECONDS) -> None:
+        self._patience = patience_seconds
         self._changed = threading.Condition()
         self._sent = 0  # rounds sent so far
         self._asking = False
@@ -71,6 +76,8 @@ class VersionRounds:
         as long as all the failures together (while the database is away, or refuses a
         rotated password), where each would have waited for one.
         """
+        give_up = time.monotonic() + self._patience
+        mine = 0  # the round this thread sends; 0: it asks alone, outside the rounds
         with self._changed:
             wanted = self._sent + 1  # the first round sent from now on
             while self._ended < wanted:
@@ -79,11 +86,19 @@ class VersionRounds:
                     self._sent += 1
                     mine = self._sent
                     break
-                self._changed.wait()
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    # The rounds are slow (a new connection, a password read again): ask
+                    # alongside them rather than wait for two of them.
+                    break
+                self._changed.wait(left)
             else:
                 if self._error is not None:
                     raise self._error
                 return self._version
+        if not mine:
+            ask()
+            return None
         try:
             version = ask()
         except BaseException as error:

@@ -145,7 +145,7 @@ def wait_for_waiters(rounds: VersionRounds, count: int) -> None:
 
 
 def test_threads_arriving_during_a_question_share_the_next_one_not_that_one() -> None:
-    rounds = VersionRounds()
+    rounds = VersionRounds(patience_seconds=60)  # never tired of waiting, here
     asking, release = threading.Event(), threading.Event()
     later_asks: list[int] = []
     answers: dict[str, int | None] = {}
@@ -181,7 +181,7 @@ def test_threads_arriving_during_a_question_share_the_next_one_not_that_one() ->
 
 
 def test_a_failed_question_leaves_the_waiters_to_ask_again() -> None:
-    rounds = VersionRounds()
+    rounds = VersionRounds(patience_seconds=60)  # never tired of waiting, here
     asking, release = threading.Event(), threading.Event()
     answers: list[int | None] = []
 
@@ -211,7 +211,7 @@ def test_a_failed_question_leaves_the_waiters_to_ask_again() -> None:
 def test_an_error_is_the_answer_of_everyone_who_waited_for_that_question() -> None:
     """While the database is away, each waiting request fails after one question, not after
     every question asked before its own."""
-    rounds = VersionRounds()
+    rounds = VersionRounds(patience_seconds=60)  # never tired of waiting, here
     asking, release = threading.Event(), threading.Event()
     failing_asks: list[int] = []
     outcomes: list[str] = []
@@ -243,3 +243,23 @@ def test_an_error_is_the_answer_of_everyone_who_waited_for_that_question() -> No
         thread.join(10)
     assert sorted(outcomes) == ["answer None", "error", "error", "error"]
     assert failing_asks == [1]  # one question failed, for all three
+
+
+def test_a_thread_tired_of_waiting_for_slow_rounds_asks_alone() -> None:
+    rounds = VersionRounds(patience_seconds=0.05)
+    asking, release = threading.Event(), threading.Event()
+
+    def stuck_ask() -> int:
+        asking.set()
+        assert release.wait(10)
+        return 1
+
+    first = threading.Thread(target=rounds.version, args=(stuck_ask,))
+    first.start()
+    assert asking.wait(10)
+    own_asks: list[int] = []
+    # Still stuck: the second thread gave up waiting and asked itself.
+    assert rounds.version(lambda: own_asks.append(1) or 2) is None
+    assert own_asks == [1]
+    release.set()
+    first.join(10)
