@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-import botocore.session
 from botocore.exceptions import ParamValidationError
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from botocore.validate import ParamValidator
 
+from runbook.operation_names import operation_name, session
 from runbook.plan import Action, Ref, Secret
 
-
-@functools.cache
-def _session() -> botocore.session.Session:
-    return botocore.session.get_session()
-
-
-@functools.cache
-def _operations(service: str) -> dict[str, str]:
-    model = _session().get_service_model(service)
-    return {botocore.xform_name(op): op for op in model.operation_names}
-
-
-def operation_name(service: str, method: str) -> str:
-    """CreateSecurityGroup for create_security_group: the name IAM and CloudTrail use."""
-    try:
-        return _operations(service)[method]
-    except KeyError:
-        raise ValueError(f"{service} has no operation {method}") from None
+__all__ = ["check", "operation_name"]
 
 
 def _operation(service: str, method: str) -> OperationModel:
-    model = _session().get_service_model(service)
+    model = session().get_service_model(service)
     return model.operation_model(operation_name(service, method))
 
 

@@ -59,6 +59,13 @@ class Fault:
     maybe_applied: bool = True
 
 
+def error_code(exc: BaseException) -> str:
+    """AWS's error code in a refusal ("" for anything else)."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
 def kind_of(code: str, status: int = 0) -> str | None:
     """THROTTLED or UNAVAILABLE for an AWS answer that is a fault; None for a refusal."""
     if code in THROTTLING_CODES or status == 429:

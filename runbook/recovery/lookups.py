@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runbook.aws import Aws
-from runbook.errors import error_code
+from runbook.recovery.faults import error_code
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from runbook.errors import error_code
 from runbook.recovery import lookups
+from runbook.recovery.faults import error_code
 from runbook.recovery.lookups import Lookup
 from runbook.settings import DEPLOYMENT_TAG
 
