@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runbook.aws import Aws
+from runbook.aws_rules import refuse_if_broken
 from runbook.errors import (
     Problem,
     RunbookError,
@@ -25,10 +26,9 @@ from runbook.errors import (
 )
 from runbook.events import CallMade, Listener, Waiting
 from runbook.plan import Action, ApiCall, Wait, capture, render, resolve
+from runbook.recovery.answers import Found, Recovery, deployment_of
 from runbook.recovery.faults import Fault
-from runbook.recovery.lookups import Found
-from runbook.recovery.registry import Recovery, deployment_of, recovery_for
-from runbook.rules import refuse_if_broken
+from runbook.resources.registry import recovery_for
 from runbook.settings import DEPLOYMENT_TAG
 from runbook.steps.base import tagged
 

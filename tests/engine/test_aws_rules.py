@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from runbook.aws_rules import CODE, Census, check
 from runbook.errors import RunbookError
 from runbook.executor import Executor
 from runbook.plan import Action, ApiCall, Ref
-from runbook.rules import CODE, Census, check
-from runbook.rules.operations import operations
+from runbook.resources.registry import operations
 from runbook.settings import Settings
 from runbook.steps import STEPS
 from tests.engine.test_adopt_and_destroy import make_by_hand

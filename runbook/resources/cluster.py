@@ -1,0 +1,94 @@
+"""ECS clusters: section III's cluster with Fargate capacity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from runbook.aws import Aws
+from runbook.plan import Action, ApiCall
+from runbook.recovery.answers import Answer, Recovery
+from runbook.resources.batches import in_twenties
+from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label
+from runbook.resources.template import Template, cfn_tags, logical_id, pascal
+from runbook.rules.combinations import tag_count
+from runbook.rules.common import ECS_NAME, ecs_tag_fields
+from runbook.rules.spec import Field, Operation
+from runbook.rules.spec import settings_fix as fix
+
+NAME = "cluster"
+NOT_FOUND = ("ClusterNotFoundException",)
+
+
+def delete(arn: str, label: str, section: str) -> list[Action]:
+    return [
+        ApiCall(
+            "ecs",
+            "delete_cluster",
+            {"cluster": arn},
+            f"delete {label}",
+            section,
+            # Tasks of a just-deleted service may still be stopping.
+            retry_on=("ClusterContainsTasksException", "ClusterContainsServicesException"),
+            done_on=NOT_FOUND,
+        )
+    ]
+
+
+def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
+    for batch in in_twenties(sorted(set(arns))):
+        for c in aws.call("ecs", "describe_clusters", clusters=batch)["clusters"]:
+            if c["status"] != "INACTIVE":
+                yield Tagged(NAME, c["clusterName"], c["clusterArn"], c["status"])
+
+
+def leftover(t: Tagged, section: str) -> list[Action]:
+    return delete(t.id, leftover_label(t), section)
+
+
+def as_cfn(t: Template, call: ApiCall) -> None:
+    p = call.params
+    logical = logical_id(p["clusterName"])
+    properties = pascal({k: v for k, v in p.items() if k != "tags"})
+    t.add(
+        logical,
+        "AWS::ECS::Cluster",
+        properties | {"Tags": cfn_tags(p["tags"])},
+        name=p["clusterName"],
+    )
+    for key in call.captures:
+        t.provides(key, logical, "Arn")
+
+
+def rules() -> dict[tuple[str, str], Operation]:
+    return {
+        ("ecs", "create_cluster"): Operation(
+            (
+                Field("clusterName", ECS_NAME, fix("cluster.name")),
+                *ecs_tag_fields("AWS::ECS::Cluster"),
+            ),
+            (tag_count("tags"),),
+        ),
+        # Adopting a cluster made by hand.
+        ("ecs", "tag_resource"): Operation(
+            ecs_tag_fields("AWS::ECS::Cluster"), (tag_count("tags"),)
+        ),
+        ("ecs", "delete_cluster"): Operation(),
+    }
+
+
+KIND = Kind(
+    NAME,
+    section="III",
+    not_found=NOT_FOUND,
+    recoveries={
+        ("ecs", "create_cluster"): Recovery(
+            not_yet=(Answer("InvalidParameterException", "service linked role"),)
+        ),
+        ("ecs", "delete_cluster"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
+    },
+    translations={("ecs", "create_cluster"): as_cfn},
+    rules=rules,
+    delete_order={"delete_cluster": 4},
+    inventory=TagSearch("ECS clusters", tagged, arn_type="cluster", tagging_service="ecs"),
+    leftover=leftover,
+)
