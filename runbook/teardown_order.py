@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from runbook.plan import Action, ApiCall, Wait
-from runbook.resources import security_group
 from runbook.resources.registry import DELETE_ORDER
 
 
@@ -48,7 +47,7 @@ def order(actions: Iterable[Action], sources: Mapping[str, set[str]] | None = No
 
 def _group(unit: list[Action]) -> str | None:
     head = unit[0]
-    if isinstance(head, ApiCall) and head.operation == security_group.DELETE:
+    if isinstance(head, ApiCall) and head.operation == "delete_security_group":
         return str(head.params.get("GroupId"))
     return None
 

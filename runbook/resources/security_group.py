@@ -23,7 +23,6 @@ NOT_FOUND = ("InvalidGroup.NotFound",)
 # Network interfaces of the ALB and tasks linger for a while after deletion; a group another
 # group still names is refused too (the teardown order sees to that).
 IN_USE = ("DependencyViolation",)
-DELETE = "delete_security_group"  # the teardown order sorts these among themselves
 
 
 def delete(group_id: str, label: str, section: str) -> list[Action]:
@@ -31,7 +30,7 @@ def delete(group_id: str, label: str, section: str) -> list[Action]:
     return [
         ApiCall(
             "ec2",
-            DELETE,
+            "delete_security_group",
             {"GroupId": group_id},
             f"delete {label}",
             section,

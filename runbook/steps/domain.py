@@ -9,7 +9,8 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, Wait, tags
-from runbook.resources import certificate, dns_record, listener
+from runbook.resources import certificate, dns_record
+from runbook.resources import listener as listener_kind
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step, tagged
 from runbook.steps.load_balancer import dns_key, http_listener_key, lb_arn, tg_arn, zone_key
@@ -357,7 +358,7 @@ class DomainStep(Step):
             )
         https = found.get("https_listener")
         if https:
-            actions += listener.delete(
+            actions += listener_kind.delete(
                 https["ListenerArn"], "remove the HTTPS listener", self.number
             )
         cert = found.get("certificate")

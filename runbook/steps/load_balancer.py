@@ -7,6 +7,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Wait, tags
+from runbook.resources import listener as listener_kind
 from runbook.resources import load_balancer, target_group
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
@@ -147,7 +148,7 @@ class LoadBalancerStep(Step):
         listener = seen.found.get("listener")
         seen.resources.append(
             Resource(
-                listener.NAME,
+                listener_kind.NAME,
                 f"HTTP:{s.security_groups.listener_port}",
                 listener["ListenerArn"] if listener else "",
                 "exists" if listener else "missing",
