@@ -19,6 +19,7 @@ from runbook.aws import Aws
 from runbook.drift import Fact
 from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Wait
+from runbook.resources import cluster as cluster_kind
 from runbook.settings import DEPLOYMENT_TAG, Settings
 from runbook.steps.auto_scaling import scalable_target, where
 from runbook.steps.base import missing_on, tagged
@@ -64,7 +65,7 @@ def _service(aws: Aws, s: Settings, doing: str) -> dict[str, Any]:
     """The deployment's service, or a refusal that says why nothing can be done to it."""
     name, cluster = s.service.name, s.cluster.name
     got = missing_on(
-        ("ClusterNotFoundException",),
+        cluster_kind.NOT_FOUND,
         lambda: aws.call(
             "ecs", "describe_services", cluster=cluster, services=[name], include=["TAGS"]
         ),
