@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from runbook.errors import Problem, RunbookError
 from runbook.operation_names import operation_name
@@ -26,13 +26,22 @@ from runbook.rules.core import Refusal, at, known_values, shown
 from runbook.rules.shapes import violations
 from runbook.rules.spec import OWN_TEXT
 
+# Where a checked rule comes from, for counting: a Rule's own origin, or botocore's model.
+Origin = Literal["cfn-lint", "botocore", "by hand"]
+Applied = set[tuple[Origin, str]]  # (origin, the rule and where it applies)
+ORIGIN_SHOWN: dict[Origin, str] = {
+    "cfn-lint": "CloudFormation schemas (cfn-lint)",
+    "botocore": "botocore models",
+    "by hand": "by hand",
+}
+
 
 def _general(path: str) -> str:
     return re.sub(r"\[\d+\]", "[]", path)
 
 
 def check(
-    action: Action, known: Mapping[str, Any], applied: set[str] | None = None
+    action: Action, known: Mapping[str, Any], applied: Applied | None = None
 ) -> list[Refusal]:
     """Every rule this call breaks with the values known now (empty: AWS would take it).
 
@@ -48,7 +57,7 @@ def check(
         for path, value in at(params, f.path):
             for rule in f.rules:
                 if applied is not None:
-                    applied.add(f"{rule.source}|{rule.says}|{f.path}")
+                    applied.add((rule.origin, f"{rule.source}|{rule.says}|{f.path}"))
                 if not rule.test(value):
                     refusals.setdefault(
                         (path, rule.says),
@@ -56,7 +65,7 @@ def check(
                     )
     for combo in spec.combinations if spec else ():
         if applied is not None:
-            applied.add(f"{combo.rule.source}|{combo.rule.says}")
+            applied.add((combo.rule.origin, f"{combo.rule.source}|{combo.rule.says}"))
         for path, value, says in combo.find(params):
             refusals.setdefault(
                 (path, says), Refusal(name, path, shown(value), says, combo.fix, combo.rule.source)
@@ -74,7 +83,7 @@ def check(
             f"botocore model {name}",
         )
     if applied is not None and counted is not None:
-        applied.update(f"botocore|{c}" for c in counted)
+        applied.update(("botocore", c) for c in counted)
     return list(refusals.values())
 
 
@@ -102,7 +111,7 @@ class Census:
 
     calls: int = 0
     refused: int = 0
-    rules: set[str] = field(default_factory=set)
+    rules: Applied = field(default_factory=set)
 
     def add(self, actions: Iterable[Action], known: Mapping[str, Any]) -> None:
         for action in actions:
@@ -110,15 +119,10 @@ class Census:
             self.refused += bool(check(action, known, self.rules))
 
     def by_source(self) -> dict[str, int]:
-        counts = {"CloudFormation schemas (cfn-lint)": 0, "botocore models": 0, "by hand": 0}
-        for rule in self.rules:
-            if rule.startswith("botocore|"):
-                counts["botocore models"] += 1
-            elif rule.startswith("by hand"):
-                counts["by hand"] += 1
-            else:
-                counts["CloudFormation schemas (cfn-lint)"] += 1
-        return counts
+        counts = dict.fromkeys(get_args(Origin), 0)
+        for origin, _rule in self.rules:
+            counts[origin] += 1
+        return {ORIGIN_SHOWN[origin]: n for origin, n in counts.items()}
 
 
 __all__ = ["CODE", "Census", "Refusal", "check", "problem", "refuse_if_broken"]

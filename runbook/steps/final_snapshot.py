@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from runbook.plan import Action, ApiCall
+from runbook.resources import db_instance
 
 # The snapshot's name is the database snapshot kind's own; read here by destroy and the app.
 from runbook.resources.db_snapshot import free_name as free_name
@@ -139,6 +140,6 @@ def described(status: Any) -> dict[str, Mapping[str, Any]]:
         if db:
             found[db["DBInstanceIdentifier"]] = db
     for t in status.leftovers:
-        if t.kind == "database":
+        if t.kind == db_instance.NAME:
             found[t.name] = {"DBInstanceClass": t.detail.get("instance_class", "")}
     return found

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError
@@ -37,9 +37,13 @@ from runbook.steps.role_policies import (
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
+# The two roles a task definition names, as settings and resources call them.
+RoleKind = Literal["execution role", "task role"]
+
+
 @dataclass(frozen=True)
 class Role:
-    kind: str  # "execution role" | "task role"
+    kind: RoleKind
     name: str
     description: str
     # Per deployment: two deployments in one account never share a policy name.
