@@ -58,6 +58,4 @@ def leftovers(found: Iterable[Tagged], observed: Iterable[tuple[Step, Observed]]
 def teardown(t: Tagged) -> list[Action]:
     """The calls that delete one left-over resource (and wait where later deletes need it)."""
     found = kind(t.kind)
-    if found is None or found.leftover is None:
-        return []
-    return found.leftover(t, found.section)
+    return found.teardown(t, found.section) if found else []

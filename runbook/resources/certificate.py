@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from runbook.aws import Aws
-from runbook.plan import Action, ApiCall
-from runbook.recovery.answers import Answer, Recovery, Token
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.plan import ApiCall
+from runbook.recovery.answers import Recovery, Token
+from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
 from runbook.resources.template import Template, cfn_tags
 from runbook.rules import cfn
 from runbook.rules.combinations import tag_count
@@ -21,21 +21,6 @@ NOT_FOUND = ("ResourceNotFoundException",)
 API = "https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html"
 
 
-def delete(arn: str, label: str, section: str) -> list[Action]:
-    return [
-        ApiCall(
-            "acm",
-            "delete_certificate",
-            {"CertificateArn": arn},
-            f"delete {label}",
-            section,
-            # The listener lets go of it a moment after it is deleted.
-            retry_on=("ResourceInUseException",),
-            done_on=NOT_FOUND,
-        )
-    ]
-
-
 def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
     for arn in sorted(set(arns)):
         cert = missing_on(
@@ -45,10 +30,6 @@ def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
         if cert:
             c = cert["Certificate"]
             yield Tagged(NAME, c["DomainName"], c["CertificateArn"], c["Status"])
-
-
-def leftover(t: Tagged, section: str) -> list[Action]:
-    return delete(t.id, leftover_label(t), section)
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
@@ -104,11 +85,16 @@ KIND = Kind(
     recoveries={
         # The step sets IdempotencyToken (valid for an hour); the same token, the same one.
         ("acm", "request_certificate"): Recovery(token=Token("IdempotencyToken", 32)),
-        ("acm", "delete_certificate"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
     translations={("acm", "request_certificate"): as_cfn},
     rules=rules,
-    delete_order={"delete_certificate": 8},
     inventory=TagSearch("certificates", tagged, arn_type="certificate", tagging_service="acm"),
-    leftover=leftover,
+    delete=Delete(
+        "acm",
+        "delete_certificate",
+        "CertificateArn",
+        rank=8,
+        # The listener lets go of it a moment after it is deleted.
+        retry_on=("ResourceInUseException",),
+    ),
 )

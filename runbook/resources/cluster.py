@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from runbook.aws import Aws
-from runbook.plan import Action, ApiCall
+from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Recovery
 from runbook.resources.batches import in_twenties
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label
+from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
 from runbook.resources.template import Template, cfn_tags, logical_id, pascal
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import ECS_NAME, ecs_tag_fields
@@ -19,30 +19,11 @@ NAME = "cluster"
 NOT_FOUND = ("ClusterNotFoundException",)
 
 
-def delete(arn: str, label: str, section: str) -> list[Action]:
-    return [
-        ApiCall(
-            "ecs",
-            "delete_cluster",
-            {"cluster": arn},
-            f"delete {label}",
-            section,
-            # Tasks of a just-deleted service may still be stopping.
-            retry_on=("ClusterContainsTasksException", "ClusterContainsServicesException"),
-            done_on=NOT_FOUND,
-        )
-    ]
-
-
 def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
     for batch in in_twenties(sorted(set(arns))):
         for c in aws.call("ecs", "describe_clusters", clusters=batch)["clusters"]:
             if c["status"] != "INACTIVE":
                 yield Tagged(NAME, c["clusterName"], c["clusterArn"], c["status"])
-
-
-def leftover(t: Tagged, section: str) -> list[Action]:
-    return delete(t.id, leftover_label(t), section)
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
@@ -84,11 +65,16 @@ KIND = Kind(
         ("ecs", "create_cluster"): Recovery(
             not_yet=(Answer("InvalidParameterException", "service linked role"),)
         ),
-        ("ecs", "delete_cluster"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
     translations={("ecs", "create_cluster"): as_cfn},
     rules=rules,
-    delete_order={"delete_cluster": 4},
     inventory=TagSearch("ECS clusters", tagged, arn_type="cluster", tagging_service="ecs"),
-    leftover=leftover,
+    delete=Delete(
+        "ecs",
+        "delete_cluster",
+        "cluster",
+        rank=4,
+        # Tasks of a just-deleted service may still be stopping.
+        retry_on=("ClusterContainsTasksException", "ClusterContainsServicesException"),
+    ),
 )

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall
-from runbook.recovery.answers import Found, Lookup, Recovery
+from runbook.recovery.answers import Answer, Found, Lookup, Recovery
 from runbook.recovery.faults import error_code
 from runbook.resources.template import Template
 from runbook.rules.spec import Operation
@@ -33,6 +33,7 @@ Call = tuple[str, str]  # (service, boto3 operation)
 
 __all__ = [
     "Call",
+    "Delete",
     "Found",
     "Kind",
     "Lookup",
@@ -59,6 +60,21 @@ class TagSearch:
     tagging_service: str = ""  # the API's ResourceTypeFilters entry for it
 
 
+@dataclass(frozen=True)
+class Delete:
+    """A kind deleted by one call that names it by one parameter."""
+
+    service: str
+    operation: str
+    param: str  # the parameter that names the one to delete
+    rank: int  # its place in a destroy (runbook.teardown_order): lower goes first
+    by_name: bool = False  # a left-over is named by its name (else by its id, an ARN)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"force": True}
+    retry_on: tuple[str, ...] = ()  # still in use a moment longer: wait and send again
+    also_done: tuple[Answer, ...] = ()  # answers besides "not found" that mean it is gone
+    with_it: str = ""  # what goes with it, in the plan's words: " and its images"
+
+
 def _no_rules() -> Mapping[Call, Operation]:
     return {}
 
@@ -81,8 +97,50 @@ class Kind:
     # The place of each of its deletes in a destroy: lower goes first (teardown_order).
     delete_order: Mapping[str, int] = field(default_factory=dict)
     inventory: TagSearch | None = None
-    # The calls that delete one found by tag under a name the settings no longer give.
+    # How one is deleted when one call does it: its recovery and place follow from it.
+    delete: Delete | None = None
+    # The calls that delete one found by tag under a name the settings no longer give, where
+    # `delete` does not say it (several calls, waits).
     leftover: Callable[[Tagged, str], list[Action]] | None = None
+
+    def deletes(self, value: str, label: str, section: str) -> list[Action]:
+        """The call that deletes the one `value` names; label: how the plan names it."""
+        d = self.delete
+        if d is None:
+            raise ValueError(f"a {self.name} is not deleted by one call")
+        return [
+            ApiCall(
+                d.service,
+                d.operation,
+                {d.param: value, **d.extra},
+                f"delete {label}{d.with_it}",
+                section,
+                retry_on=d.retry_on,
+                done_on=self.not_found,
+            )
+        ]
+
+    def teardown(self, t: Tagged, section: str) -> list[Action]:
+        """The calls that delete a left-over of this kind (none for a kind never ours)."""
+        if self.leftover is not None:
+            return self.leftover(t, section)
+        if self.delete is None:
+            return []
+        return self.deletes(t.name if self.delete.by_name else t.id, leftover_label(t), section)
+
+    def every_recovery(self) -> dict[Call, Recovery]:
+        """Its calls' recoveries, with its one-call delete's: done once it is not found."""
+        found = dict(self.recoveries)
+        if self.delete is not None:
+            gone = (*(Answer(code) for code in self.not_found), *self.delete.also_done)
+            found[(self.delete.service, self.delete.operation)] = Recovery(done=gone)
+        return found
+
+    def every_delete_order(self) -> dict[str, int]:
+        order = dict(self.delete_order)
+        if self.delete is not None:
+            order[self.delete.operation] = self.delete.rank
+        return order
 
 
 def missing_on(codes: tuple[str, ...], read: Callable[[], Any]) -> Any:

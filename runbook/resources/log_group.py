@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from runbook.aws import Aws
-from runbook.plan import Action, ApiCall
+from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label
+from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
 from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
@@ -18,19 +18,6 @@ from runbook.rules.spec import settings_fix as fix
 
 NAME = "log group"
 NOT_FOUND = ("ResourceNotFoundException",)
-
-
-def delete(name: str, label: str, section: str) -> list[Action]:
-    return [
-        ApiCall(
-            "logs",
-            "delete_log_group",
-            {"logGroupName": name},
-            f"delete {label}",
-            section,
-            done_on=NOT_FOUND,
-        )
-    ]
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
@@ -51,10 +38,6 @@ def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
                 yield Tagged(
                     NAME, name, group["arn"], detail={"retention": group.get("retentionInDays")}
                 )
-
-
-def leftover(t: Tagged, section: str) -> list[Action]:
-    return delete(t.name, leftover_label(t), section)
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
@@ -104,14 +87,12 @@ KIND = Kind(
         ("logs", "create_log_group"): Recovery(
             exists=(Answer("ResourceAlreadyExistsException"),), find=find
         ),
-        ("logs", "delete_log_group"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
     translations={
         ("logs", "create_log_group"): as_cfn,
         ("logs", "put_retention_policy"): retention_as_cfn,
     },
     rules=rules,
-    delete_order={"delete_log_group": 4},
     inventory=TagSearch("log groups", tagged, arn_type="log-group", tagging_service="logs"),
-    leftover=leftover,
+    delete=Delete("logs", "delete_log_group", "logGroupName", rank=4, by_name=True),
 )

@@ -71,9 +71,11 @@ def _joined(tables: Iterable[tuple[str, Mapping[Call, V]]]) -> dict[Call, V]:
     return joined
 
 
-RECOVERIES: dict[Call, Recovery] = _joined((k.name, k.recoveries) for k in KINDS)
+RECOVERIES: dict[Call, Recovery] = _joined((k.name, k.every_recovery()) for k in KINDS)
 TRANSLATIONS: dict[Call, Translator] = _joined((k.name, k.translations) for k in KINDS)
-DELETE_ORDER: dict[str, int] = {op: rank for k in KINDS for op, rank in k.delete_order.items()}
+DELETE_ORDER: dict[str, int] = {
+    op: rank for k in KINDS for op, rank in k.every_delete_order().items()
+}
 # The Resource Groups Tagging API's ResourceTypeFilters for the kinds it lists.
 TAGGING_SERVICES: list[str] = list(
     dict.fromkeys(

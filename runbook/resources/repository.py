@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from runbook.aws import Aws
-from runbook.plan import Action, ApiCall
+from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
 from runbook.resources.tags import tagged as carries_tag
 from runbook.resources.template import Source, Template, cfn_tags, logical_id, pascal
 from runbook.rules.combinations import tag_count
@@ -21,19 +21,6 @@ NAME = "image repository"
 NOT_FOUND = ("RepositoryNotFoundException",)
 NO_IMAGE = ("ImageNotFoundException",)
 NO_LIFECYCLE_POLICY = ("LifecyclePolicyNotFoundException",)
-
-
-def delete(name: str, label: str, section: str) -> list[Action]:
-    return [
-        ApiCall(
-            "ecr",
-            "delete_repository",
-            {"repositoryName": name, "force": True},
-            f"delete {label} and its images",
-            section,
-            done_on=NOT_FOUND,
-        )
-    ]
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
@@ -67,10 +54,6 @@ def tagged(aws: Aws, deployment: str, arns: list[str]) -> Iterator[Tagged]:
                 repos.append(repo)
     for repo in repos:
         yield Tagged(NAME, repo["repositoryName"], repo["repositoryArn"])
-
-
-def leftover(t: Tagged, section: str) -> list[Action]:
-    return delete(t.name, leftover_label(t), section)
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
@@ -156,14 +139,20 @@ KIND = Kind(
         ("ecr", "create_repository"): Recovery(
             exists=(Answer("RepositoryAlreadyExistsException"),), find=find
         ),
-        ("ecr", "delete_repository"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
     translations={
         ("ecr", "create_repository"): as_cfn,
         ("ecr", "put_lifecycle_policy"): lifecycle_as_cfn,
     },
     rules=rules,
-    delete_order={"delete_repository": 3},
     inventory=TagSearch("ECR repositories", tagged, arn_type="repository", tagging_service="ecr"),
-    leftover=leftover,
+    delete=Delete(
+        "ecr",
+        "delete_repository",
+        "repositoryName",
+        rank=3,
+        by_name=True,
+        extra={"force": True},
+        with_it=" and its images",
+    ),
 )

@@ -10,9 +10,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from runbook.aws import Aws
-from runbook.plan import Action, ApiCall, Secret
+from runbook.plan import ApiCall, Secret
 from runbook.recovery.answers import Answer, Found, Recovery, Token
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
 from runbook.resources.template import PASSWORD_PARAMETER, Template, cfn_tags, logical_id
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
@@ -22,19 +22,6 @@ from runbook.rules.spec import settings_fix as fix
 
 NAME = "secret"
 NOT_FOUND = ("ResourceNotFoundException",)
-
-
-def delete(arn: str, label: str, section: str) -> list[Action]:
-    return [
-        ApiCall(
-            "secretsmanager",
-            "delete_secret",
-            {"SecretId": arn, "ForceDeleteWithoutRecovery": True},
-            f"delete {label}",
-            section,
-            done_on=NOT_FOUND,
-        )
-    ]
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
@@ -55,10 +42,6 @@ def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
         )
         if secret and not secret.get("DeletedDate"):
             yield Tagged(NAME, secret["Name"], secret["ARN"])
-
-
-def leftover(t: Tagged, section: str) -> list[Action]:
-    return delete(t.id, leftover_label(t), section)
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
@@ -144,16 +127,16 @@ KIND = Kind(
             # 32 to 64 characters; botocore fills one per call, but a resend is a new call.
             token=Token("ClientRequestToken", 64),
         ),
-        ("secretsmanager", "delete_secret"): Recovery(
-            done=(
-                *(Answer(c) for c in NOT_FOUND),
-                Answer("InvalidRequestException", "marked for deletion"),
-            )
-        ),
     },
     translations={("secretsmanager", "create_secret"): as_cfn},
     rules=rules,
-    delete_order={"delete_secret": 10},
     inventory=TagSearch("secrets", tagged, arn_type="secret", tagging_service="secretsmanager"),
-    leftover=leftover,
+    delete=Delete(
+        "secretsmanager",
+        "delete_secret",
+        "SecretId",
+        rank=10,
+        extra={"ForceDeleteWithoutRecovery": True},
+        also_done=(Answer("InvalidRequestException", "marked for deletion"),),
+    ),
 )

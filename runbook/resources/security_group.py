@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from runbook.aws import Aws
-from runbook.plan import Action, ApiCall
+from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label
+from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
 from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules import cfn
 from runbook.rules.combinations import tag_count
@@ -23,21 +23,6 @@ NOT_FOUND = ("InvalidGroup.NotFound",)
 # Network interfaces of the ALB and tasks linger for a while after deletion; a group another
 # group still names is refused too (the teardown order sees to that).
 IN_USE = ("DependencyViolation",)
-
-
-def delete(group_id: str, label: str, section: str) -> list[Action]:
-    """label: how the plan names it ("flask-todo-elb-sg", "the security group x (...)")."""
-    return [
-        ApiCall(
-            "ec2",
-            "delete_security_group",
-            {"GroupId": group_id},
-            f"delete {label}",
-            section,
-            retry_on=IN_USE,
-            done_on=NOT_FOUND,
-        )
-    ]
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
@@ -72,10 +57,6 @@ def tagged(aws: Aws, deployment: str, _arns: list[str]) -> Iterator[Tagged]:
             if pair.get("GroupId") and pair["GroupId"] != g["GroupId"]
         }
         yield Tagged(NAME, g["GroupName"], g["GroupId"], detail={"sources": sources})
-
-
-def leftover(t: Tagged, section: str) -> list[Action]:
-    return delete(t.id, leftover_label(t), section)
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
@@ -189,7 +170,6 @@ KIND = Kind(
             done=(Answer("InvalidPermission.Duplicate"),),
             not_yet=tuple(Answer(code) for code in NOT_FOUND),
         ),
-        ("ec2", "delete_security_group"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
     translations={
         ("ec2", "create_security_group"): as_cfn,
@@ -197,7 +177,7 @@ KIND = Kind(
     },
     rules=rules,
     # Last: every other resource uses them. Revoking a rule goes just before.
-    delete_order={"revoke_security_group_ingress": 12, "delete_security_group": 13},
+    delete_order={"revoke_security_group_ingress": 12},
     inventory=TagSearch("security groups", tagged),
-    leftover=leftover,
+    delete=Delete("ec2", "delete_security_group", "GroupId", rank=13, retry_on=IN_USE),
 )

@@ -6,10 +6,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from runbook.aws import Aws
-from runbook.plan import Action, ApiCall
+from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.batches import each_or_all
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
 from runbook.resources.load_balancer import elb_tags
 from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules.combinations import TIMEOUT, tag_count
@@ -20,21 +20,6 @@ from runbook.rules.spec import settings_fix as fix
 
 NAME = "target group"
 NOT_FOUND = ("TargetGroupNotFound",)
-
-
-def delete(arn: str, label: str, section: str) -> list[Action]:
-    return [
-        ApiCall(
-            "elbv2",
-            "delete_target_group",
-            {"TargetGroupArn": arn},
-            f"delete {label}",
-            section,
-            # Until its load balancer (and listeners) are gone.
-            retry_on=("ResourceInUse",),
-            done_on=NOT_FOUND,
-        )
-    ]
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
@@ -54,10 +39,6 @@ def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
 
     for tg in each_or_all(arns, read, NOT_FOUND):
         yield Tagged(NAME, tg["TargetGroupName"], tg["TargetGroupArn"])
-
-
-def leftover(t: Tagged, section: str) -> list[Action]:
-    return delete(t.id, leftover_label(t), section)
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
@@ -136,16 +117,21 @@ KIND = Kind(
         ("elbv2", "create_target_group"): Recovery(
             exists=(Answer("DuplicateTargetGroupName"),), find=find, look_first=True
         ),
-        ("elbv2", "delete_target_group"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
     translations={
         ("elbv2", "create_target_group"): as_cfn,
         ("elbv2", "modify_target_group_attributes"): attributes_as_cfn,
     },
     rules=rules,
-    delete_order={"delete_target_group": 7},
     inventory=TagSearch(
         "target groups", tagged, arn_type="targetgroup", tagging_service="elasticloadbalancing"
     ),
-    leftover=leftover,
+    delete=Delete(
+        "elbv2",
+        "delete_target_group",
+        "TargetGroupArn",
+        rank=7,
+        # Until its load balancer (and listeners) are gone.
+        retry_on=("ResourceInUse",),
+    ),
 )

@@ -271,12 +271,16 @@ class ClusterStep(Step):
         actions: list[Action] = []
         cluster, group = by_kind[cluster_kind.NAME], by_kind[log_group.NAME]
         if cluster.exists and cluster.ours:
-            actions += cluster_kind.delete(cluster.id, cluster.name, self.number)
+            actions += cluster_kind.KIND.deletes(cluster.id, cluster.name, self.number)
         if group.exists and group.ours:
-            actions += log_group.delete(group.name, f"the log group {group.name}", self.number)
+            actions += log_group.KIND.deletes(
+                group.name, f"the log group {group.name}", self.number
+            )
         repo = by_kind.get(repository.NAME)
         if repo is not None and repo.exists and repo.ours:
-            actions += repository.delete(repo.name, f"the ECR repository {repo.name}", self.number)
+            actions += repository.KIND.deletes(
+                repo.name, f"the ECR repository {repo.name}", self.number
+            )
         return actions
 
     def output_keys(self, s: Settings) -> list[str]:

@@ -325,7 +325,7 @@ class DatabaseStep(Step):
                 )
                 actions += db_instance.delete(r.name, snapshot, self.number, db, r.state)
             else:
-                actions += secret_kind.delete(r.id, f"the secret {r.name}", self.number)
+                actions += secret_kind.KIND.deletes(r.id, f"the secret {r.name}", self.number)
         return actions
 
     def output_keys(self, s: Settings) -> list[str]:

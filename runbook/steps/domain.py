@@ -374,7 +374,7 @@ class DomainStep(Step):
                     "remove the certificate's validation record",
                     self.number,
                 )
-            actions += certificate.delete(
+            actions += certificate.KIND.deletes(
                 cert["CertificateArn"], f"the certificate for {s.domain.name}", self.number
             )
         return actions

@@ -294,7 +294,7 @@ class LoadBalancerStep(Step):
             actions += load_balancer.delete(lb.id, s.load_balancer.name, lb.name, self.number)
         tg = by_kind[target_group.NAME]
         if tg.exists and tg.ours:
-            actions += target_group.delete(tg.id, tg.name, self.number)
+            actions += target_group.KIND.deletes(tg.id, tg.name, self.number)
         return actions
 
     def output_keys(self, s: Settings) -> list[str]:

@@ -190,7 +190,7 @@ class SecurityGroupsStep(Step):
             action
             for r in reversed(seen.resources)
             if r.exists and r.ours
-            for action in security_group.delete(r.id, r.name, self.number)
+            for action in security_group.KIND.deletes(r.id, r.name, self.number)
         ]
 
     def output_keys(self, s: Settings) -> list[str]:
