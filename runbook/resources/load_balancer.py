@@ -56,15 +56,23 @@ def delete(arn: str, name: str, label: str, section: str) -> list[Action]:
     ]
 
 
-def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
-    got = missing_on(
-        NOT_FOUND, lambda: aws.call("elbv2", "describe_load_balancers", Names=[p["Name"]])
-    )
-    if not got or not got["LoadBalancers"]:
+def elb_found(
+    aws: Aws, what: str, listed: str, not_found: tuple[str, ...], name: str
+) -> Found | None:
+    """A load balancer or target group by name, answered as its create would be, with its tags.
+
+    what: "load balancer"; listed: "LoadBalancers", the list its describe call answers."""
+    operation = "describe_load_balancers" if listed == "LoadBalancers" else "describe_target_groups"
+    got = missing_on(not_found, lambda: aws.call("elbv2", operation, Names=[name]))
+    if not got or not got[listed]:
         return None
-    lb = got["LoadBalancers"][0]
-    tags = elb_tags(aws, lb["LoadBalancerArn"])
-    return Found(f"load balancer {p['Name']}", {"LoadBalancers": [lb]}, tags)
+    one = got[listed][0]
+    arn = one["LoadBalancerArn" if listed == "LoadBalancers" else "TargetGroupArn"]
+    return Found(f"{what} {name}", {listed: [one]}, elb_tags(aws, arn))
+
+
+def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
+    return elb_found(aws, NAME, "LoadBalancers", NOT_FOUND, p["Name"])
 
 
 def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:

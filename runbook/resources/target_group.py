@@ -9,8 +9,8 @@ from runbook.aws import Aws
 from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.batches import each_or_all
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
-from runbook.resources.load_balancer import elb_tags
+from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
+from runbook.resources.load_balancer import elb_found
 from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules.combinations import TIMEOUT, tag_count
 from runbook.rules.common import ELB_NAME, tag_fields
@@ -23,14 +23,7 @@ NOT_FOUND = ("TargetGroupNotFound",)
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
-    got = missing_on(
-        NOT_FOUND, lambda: aws.call("elbv2", "describe_target_groups", Names=[p["Name"]])
-    )
-    if not got or not got["TargetGroups"]:
-        return None
-    tg = got["TargetGroups"][0]
-    tags = elb_tags(aws, tg["TargetGroupArn"])
-    return Found(f"target group {p['Name']}", {"TargetGroups": [tg]}, tags)
+    return elb_found(aws, NAME, "TargetGroups", NOT_FOUND, p["Name"])
 
 
 def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
