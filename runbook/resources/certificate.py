@@ -74,7 +74,6 @@ def rules() -> dict[tuple[str, str], Operation]:
             (tag_count("Tags"),),
         ),
         ("acm", "describe_certificate"): Operation(),
-        ("acm", "delete_certificate"): Operation(),
     }
 
 

@@ -53,7 +53,6 @@ def rules() -> dict[tuple[str, str], Operation]:
         ("ecs", "tag_resource"): Operation(
             ecs_tag_fields("AWS::ECS::Cluster"), (tag_count("tags"),)
         ),
-        ("ecs", "delete_cluster"): Operation(),
     }
 
 

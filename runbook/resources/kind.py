@@ -136,6 +136,13 @@ class Kind:
             found[(self.delete.service, self.delete.operation)] = Recovery(done=gone)
         return found
 
+    def every_rule(self) -> dict[Call, Operation]:
+        """Its calls' rules; a one-call delete with none of its own is held to botocore's."""
+        found = dict(self.rules())
+        if self.delete is not None:
+            found.setdefault((self.delete.service, self.delete.operation), Operation())
+        return found
+
     def every_delete_order(self) -> dict[str, int]:
         order = dict(self.delete_order)
         if self.delete is not None:

@@ -95,7 +95,7 @@ def operations() -> dict[Call, Operation]:
 
     Read when first asked, not at import: importing the executor must not read schemas.
     """
-    return _joined((k.name, k.rules()) for k in KINDS)
+    return _joined((k.name, k.every_rule()) for k in KINDS)
 
 
 def kind(name: str) -> Kind | None:

@@ -112,7 +112,6 @@ def rules() -> dict[tuple[str, str], Operation]:
             ),
             (tag_count("Tags"),),
         ),
-        ("secretsmanager", "delete_secret"): Operation(),
     }
 
 

@@ -154,7 +154,6 @@ def rules() -> dict[tuple[str, str], Operation]:
         ),
         ("ec2", "authorize_security_group_ingress"): _ingress(),
         ("ec2", "create_tags"): Operation(tag_fields(sg), (tag_count("Tags"),)),
-        ("ec2", "delete_security_group"): Operation(),
     }
 
 

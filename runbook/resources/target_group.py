@@ -96,7 +96,6 @@ def rules() -> dict[tuple[str, str], Operation]:
                 ),
             )
         ),
-        ("elbv2", "delete_target_group"): Operation(),
     }
 
 
