@@ -89,7 +89,7 @@ class World:
             self.region,
             client=self.client,
             images=self.images,
-            ca_bundle=self.plane.ca.bundle,
+            ca_bundle=self.ca.bundle,
             resolve_secret=self.resolve_secret,
             database_address=self.database_address,
             endpoint_url=self.endpoint_url,
