@@ -28,7 +28,7 @@ from botocore.config import Config
 from runbook.sandbox import moto_state
 from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT, OWN_CALL_HEADER
 from runbook.sandbox.addresses import LoopbackBlock
-from runbook.sandbox.certificates import CertificateAuthority
+from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import Databases, Network, Template
 from runbook.sandbox.ecs import Host, Records, Region, Runtime, Services, Targets
 from runbook.sandbox.image import Images
@@ -114,7 +114,7 @@ class World:
         return self.plane.block
 
     @property
-    def ca(self) -> CertificateAuthority:
+    def ca(self) -> CertificateFiles:
         return self.plane.ca
 
     @property
@@ -291,7 +291,7 @@ class DataPlane:
         self._thread: threading.Thread | None = None
         runs_things = bool(self.parts)
         self.block = LoopbackBlock() if runs_things else None  # type: ignore[assignment]
-        self.ca = CertificateAuthority(self.folder / "ca") if runs_things else None  # type: ignore[assignment]
+        self.ca = CertificateFiles(self.folder / "ca") if runs_things else None  # type: ignore[assignment]
         self.network = Network() if "database" in self.parts else None  # type: ignore[assignment]
         self.python_bin = python_shim(self.folder / "bin", sys.executable)
         moto_state.install()
