@@ -82,7 +82,7 @@ class World:
             clock=self.clock,
             timings=self.timings,
             log=self.log,
-            wake=lambda: self.wake("tasks"),
+            wake=lambda: self.wake(Services.name),
         )
         host = Host(
             self.account,
@@ -95,7 +95,7 @@ class World:
             endpoint_url=self.endpoint_url,
             credentials=CREDENTIALS,
             python_bin=self.plane.python_bin,
-            exited=lambda: self.wake("tasks"),
+            exited=lambda: self.wake(Services.name),
         )
         return Services(region, Runtime(host))
 
