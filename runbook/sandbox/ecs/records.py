@@ -1,4 +1,5 @@
-"""ECS's records in the emulator for one account and region: what describe_* answers.
+"""ECS's records in the emulator for one account and region: what describe_* answers (and
+what describe_target_health no longer says of a stopped task).
 
 The scheduler and the tasks write here what ECS would report (states, counts, events), through
 moto_state, the one module that touches moto's internals.
