@@ -26,11 +26,6 @@ class Scheduler(Protocol):
     def task_running(self, task: LocalTask) -> None: ...
 
 
-def scaling_activity(deployment: str) -> str:
-    """ECS's stopped reason for a task its scheduler stops."""
-    return f"Scaling activity initiated by (deployment {deployment})"
-
-
 class Lifecycle:
     """The region's tasks, each moved on as far as its clocks allow whenever it is looked at."""
 

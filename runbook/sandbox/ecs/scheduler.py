@@ -18,7 +18,7 @@ from typing import Any
 from runbook.sandbox import moto_state
 from runbook.sandbox.backoff import Backoff
 from runbook.sandbox.ecs.circuit_breaker import CircuitBreaker, Service
-from runbook.sandbox.ecs.lifecycle import Lifecycle, scaling_activity
+from runbook.sandbox.ecs.lifecycle import Lifecycle
 from runbook.sandbox.ecs.region import Region
 from runbook.sandbox.ecs.runtime import Runtime
 from runbook.sandbox.ecs.task import LocalTask
@@ -28,6 +28,11 @@ UNSTEADY_LOOK = 1.0  # a rollout in progress is looked at this often, whatever e
 # ECS says a service "is unable to consistently start tasks" after failed tasks in a row and
 # stretches the time between launches (its service throttle); here from 1 s up to 60 s.
 UNABLE_AFTER = 3
+
+
+def scaling_activity(deployment: str) -> str:
+    """ECS's stopped reason for a task its scheduler stops."""
+    return f"Scaling activity initiated by (deployment {deployment})"
 
 
 class Services:
