@@ -49,6 +49,43 @@ DEFAULT_MAJOR = 16  # the runbook's engine_version: its template is made ahead o
 
 log = logging.getLogger("runbook.sandbox")
 
+# One session for every client the data plane makes: a session loads each service's model
+# and the endpoint rules once, and a client from a fresh session costs about ten times more
+# CPU (on the sandbox's critical path, as tasks and databases start). Sessions are not
+# thread-safe, the clients they make are: clients are made under a lock.
+_session: boto3.Session | None = None
+_session_lock = threading.Lock()
+# What the warm-up calls, in the order the command line's first calls need it: its account
+# (STS, which builds IAM's backend with every AWS-managed policy), then what it looks for
+# before a deploy (the tagging API reaches every service's backend), then each section's
+# service, then what a task's start needs (its image, secret and log stream).
+WARM_UP = (
+    ("sts", "get_caller_identity"),
+    ("resourcegroupstaggingapi", "get_resources"),
+    ("ec2", "describe_vpcs"),
+    ("elbv2", "describe_load_balancers"),
+    ("ecs", "list_clusters"),
+    ("logs", "describe_log_groups"),
+    ("ecr", "describe_repositories"),
+    ("rds", "describe_db_instances"),
+    ("iam", "list_roles"),
+    ("secretsmanager", "list_secrets"),
+    ("ssm", "describe_parameters"),
+)
+
+
+def _client(service: str, region: str, endpoint_url: str) -> Any:
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.Session(**CREDENTIALS)
+        return _session.client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        )
+
 
 class World:
     """One account and region as the data plane sees it: clients, and one reconciler per part."""
@@ -146,12 +183,7 @@ class World:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            session = boto3.Session(region_name=self.region, **CREDENTIALS)
-            client = session.client(
-                service,
-                endpoint_url=self.endpoint_url,
-                config=Config(retries={"mode": "standard", "max_attempts": 3}),
-            )
+            client = _client(service, self.region, self.endpoint_url)
             account = self.account
 
             def mark(request: Any, **_: Any) -> None:
@@ -314,10 +346,7 @@ class DataPlane:
         the part the service concerns; a call to IAM or EC2 changes nothing here)."""
         if not moto_state.watches(account, "tasks"):
             return
-        with self._lock:
-            world = self._worlds.get((account, region))
-            if world is None:
-                world = self._worlds[(account, region)] = World(self, account, region)
+        world = self._world(account, region)
         if not service:  # not a signed AWS call: look at everything
             world.wake()
         elif service in PART_OF_SERVICE:
@@ -326,19 +355,25 @@ class DataPlane:
     def wake(self) -> None:
         self._wake.set()
 
+    def _world(self, account: str, region: str) -> World:
+        with self._lock:
+            world = self._worlds.get((account, region))
+            if world is None:
+                world = self._worlds[(account, region)] = World(self, account, region)
+            return world
+
     def warm_up(self, region: str = "us-east-1") -> None:
         """moto builds an account's backends on first use (about a second for EC2's default
         VPC, two for IAM's managed policies): do it now for the default account, while the
-        command line is still starting."""
-        world = World(self, DEFAULT_ACCOUNT, region)
-        for service, call in (
-            ("ec2", "describe_vpcs"),
-            ("elbv2", "describe_load_balancers"),
-            ("ecs", "list_clusters"),
-            ("rds", "describe_db_instances"),
-            # IAM's first call loads every AWS-managed policy (seconds): not in section III.
-            ("iam", "list_roles"),
-        ):
+        command line is still starting. Through the world the data plane will use, so the
+        clients its tasks and databases need are made by then too."""
+        watched = moto_state.watches(DEFAULT_ACCOUNT, "tasks")
+        world = (
+            self._world(DEFAULT_ACCOUNT, region)
+            if watched
+            else World(self, DEFAULT_ACCOUNT, region)
+        )
+        for service, call in WARM_UP:
             with contextlib.suppress(Exception):
                 getattr(world.client(service), call)()
 
