@@ -320,6 +320,20 @@ def serve(info: Path, timings: Timings, idle: float, log: Path | None = None) ->
 
 
 def _serve(info: Path, timings: Timings, idle: float) -> None:
+    from runbook.sandbox import head_start
+
+    # PostgreSQL's initdb first, on the other core, while moto and the data plane import.
+    folder = head_start.data_folder()
+    template = head_start.start_template(folder)
+    try:
+        _serve_from(info, timings, idle, folder, template)
+    except BaseException:
+        # Whatever failed, before or after the data plane took them over: none outlives it.
+        head_start.abandon(folder, template)
+        raise
+
+
+def _serve_from(info: Path, timings: Timings, idle: float, folder: Path, template: Any) -> None:
     from runbook.sandbox.account import CREDENTIALS
     from runbook.sandbox.container_engine import install as install_engine
     from runbook.sandbox.dataplane import PARTS
@@ -349,6 +363,8 @@ def _serve(info: Path, timings: Timings, idle: float) -> None:
         timings=timings,
         announce=say,
         on_listeners=lambda urls: update(load_balancers=urls),
+        folder=folder,
+        templates=[template],
     )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +30,7 @@ from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import Databases, Network, Template
 from runbook.sandbox.ecs import Host, Records, Region, Runtime, Services, Targets
+from runbook.sandbox.head_start import DEFAULT_MAJOR, data_folder, template_in
 from runbook.sandbox.image import Images
 from runbook.sandbox.load_balancer import HealthCheck, LoadBalancers, TargetGroup
 from runbook.sandbox.task_environment import python_shim, resolve_secret
@@ -45,7 +45,6 @@ PART_OF_SERVICE = {
 }
 SWEEP_EVERY = 5.0  # every part looks again this often, whatever woke it or not
 MIN_WAIT = 0.02  # never spin, even on a clock that is already due
-DEFAULT_MAJOR = 16  # the runbook's engine_version: its template is made ahead of time
 
 log = logging.getLogger("runbook.sandbox")
 
@@ -305,12 +304,13 @@ class DataPlane:
         announce: Callable[[str], None] | None = None,
         on_listeners: Callable[[dict[str, str]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        templates: Iterable[Template] = (),
     ) -> None:
         self.endpoint_url = endpoint_url
         self.clock = clock
         self.parts = frozenset(parts)
         self.timings = timings or Timings()
-        self.folder = folder or Path(tempfile.mkdtemp(prefix="runbook-sandbox-"))
+        self.folder = folder or data_folder()
         self.folder.mkdir(parents=True, exist_ok=True)
         self._announce = announce
         self._on_listeners = on_listeners
@@ -319,7 +319,8 @@ class DataPlane:
         self._wake = threading.Event()
         self._worlds: dict[tuple[str, str], World] = {}
         self._lock = threading.Lock()
-        self._templates: dict[int, Template] = {}
+        # Templates started before this plane (runbook.sandbox.head_start): already its own.
+        self._templates: dict[int, Template] = {t.major: t for t in templates}
         self._thread: threading.Thread | None = None
         runs_things = bool(self.parts)
         self.block = LoopbackBlock() if runs_things else None  # type: ignore[assignment]
@@ -380,7 +381,7 @@ class DataPlane:
     def template(self, major: int) -> Template:
         with self._lock:
             if major not in self._templates:
-                self._templates[major] = Template(self.folder / f"postgres-{major}", major)
+                self._templates[major] = template_in(self.folder, major)
             return self._templates[major]
 
     # -- what it tells ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT
+from runbook.sandbox.database import Template
 from runbook.sandbox.dataplane import DataPlane
 from runbook.sandbox.owner_only import OwnerOnly
 from runbook.sandbox.signature import open_signed
@@ -94,6 +95,7 @@ class Emulator:
         folder: Path | None = None,
         announce: Callable[[str], None] | None = None,
         on_listeners: Callable[[dict[str, str]], None] | None = None,
+        templates: Iterable[Template] = (),
     ) -> None:
         os.environ.update(EMULATOR_ENV)
         # moto reads the certificate wait once, when first imported, and the data plane's
@@ -110,6 +112,7 @@ class Emulator:
             "folder": folder,
             "announce": announce,
             "on_listeners": on_listeners,
+            "templates": tuple(templates),
         }
         self.credentials = CREDENTIALS
         self._door: OwnerOnly | None = None
