@@ -200,7 +200,8 @@ def timeline(
         "first health check answered 200": first(events, r"target .*: healthy"),
         "first 200 through the listener": first_200,
     }
-    return {f"@ {name}": at - started for name, at in moments.items() if at}
+    found = sorted((at - started, name) for name, at in moments.items() if at)
+    return {f"@ {name}": seconds for seconds, name in found}
 
 
 def _started_at(info: dict[str, Any]) -> float | None:
