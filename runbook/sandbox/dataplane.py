@@ -32,6 +32,7 @@ from runbook.sandbox.certificates import CertificateAuthority
 from runbook.sandbox.database import Databases, Network, Template
 from runbook.sandbox.image import Images
 from runbook.sandbox.load_balancer import HealthCheck, LoadBalancers, TargetGroup
+from runbook.sandbox.server_home import ServerHome
 from runbook.sandbox.task_environment import python_shim, resolve_secret
 from runbook.sandbox.tasks import Services
 from runbook.sandbox.timings import Timings
@@ -271,6 +272,8 @@ class DataPlane:
         self._worlds: dict[tuple[str, str], World] = {}
         self._lock = threading.Lock()
         self._templates: dict[int, Template] = {}
+        # Every database's data: where PostgreSQL's user reaches it (made on first use).
+        self.postgres_home = ServerHome()
         self._thread: threading.Thread | None = None
         runs_things = bool(self.parts)
         self.block = LoopbackBlock() if runs_things else None  # type: ignore[assignment]
@@ -328,7 +331,7 @@ class DataPlane:
     def template(self, major: int) -> Template:
         with self._lock:
             if major not in self._templates:
-                self._templates[major] = Template(self.folder / f"postgres-{major}", major)
+                self._templates[major] = Template(self.postgres_home, major)
             return self._templates[major]
 
     # -- what it tells ---------------------------------------------------------------------------
@@ -388,6 +391,7 @@ class DataPlane:
             self.network.close()
         if self.block is not None:
             self.block.close()
+        self.postgres_home.remove()  # the servers are stopped: their data goes with them
         if remove:
             time.sleep(0)  # let closing sockets settle before the folder goes
             shutil.rmtree(self.folder, ignore_errors=True)
