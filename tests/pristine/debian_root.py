@@ -1,6 +1,6 @@
 """A pristine Debian root for the fresh-machine check: debootstrap's minbase variant and only
-what the README tells a Debian user to install, built once per suite and kept in the project's
-cache folder (git-ignored) for later runs.
+what the README tells a Debian user to install, built once per suite and kept in this
+check's cache folder for later runs.
 
 Only Debian's own packages go in: the mirror is the one this machine's apt is set up with
 (/etc/apt/sources.list, sources.list.d), the only Debian mirror it is known to reach. When
@@ -25,6 +25,7 @@ SUITE = "bookworm"
 # What the README's first command needs on Debian: python3 (3.11 in bookworm), and
 # python3-venv for `python3 -m venv` (it brings pip's wheel for the venv). Nothing else.
 PACKAGES = ("python3", "python3-venv")
+DEFAULT_CACHE = "/var/cache/fargate-runbook/pristine"
 DONE = ".complete"  # beside the root, written last: without it the build was cut short
 
 
@@ -32,9 +33,11 @@ class CannotBuild(Exception):
     """This machine cannot build the root (no root user, no debootstrap, no mirror)."""
 
 
-def cache_folder(repo: Path) -> Path:
-    """The project's own cache (git-ignored), or RUNBOOK_PRISTINE_CACHE."""
-    return Path(os.environ.get("RUNBOOK_PRISTINE_CACHE") or repo / ".cache" / "pristine")
+def cache_folder() -> Path:
+    """RUNBOOK_PRISTINE_CACHE, else a folder of this project's in /var/cache (root's, 0700):
+    kept across clones of the project, so CI's fresh clone on a machine finds what an
+    earlier run there built. Nothing but this check's own builds is in it."""
+    return Path(os.environ.get("RUNBOOK_PRISTINE_CACHE") or DEFAULT_CACHE)
 
 
 def debian_mirror(etc_apt: Path = Path("/etc/apt")) -> str:
@@ -107,6 +110,7 @@ def pristine_root(cache: Path) -> tuple[Path, float | None]:
         raise CannotBuild("building a Debian root and entering it (chroot) needs root")
     if not shutil.which("unshare") or not shutil.which("chroot"):
         raise CannotBuild("needs unshare and chroot (util-linux, coreutils)")
+    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
     root = cache / f"{SUITE}-minbase"
     done = root.with_name(root.name + DONE)
     with _locked(cache / f"{SUITE}.lock"):

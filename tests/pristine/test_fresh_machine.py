@@ -40,7 +40,7 @@ pytestmark = pytest.mark.pristine
 # Runs as the namespace's first process: mounts, then chroot into the root.
 ENTER = r"""
 set -eu
-lower=$1 work=$2 stage=$3 install=$4
+lower=$1 work=$2 stage=$3 wheels=$4 install=$5
 m=$work/merged
 mkdir -p "$work/upper" "$work/work" "$m"
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$work/upper,workdir=$work/work" "$m"
@@ -51,13 +51,19 @@ for node in null zero full random urandom tty; do
     touch "$m/dev/$node"
     mount --bind "/dev/$node" "$m/dev/$node"
 done
+mkdir -m 755 "$m/dev/pts"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$m/dev/pts"
+ln -s pts/ptmx "$m/dev/ptmx"
 mkdir -m 1777 "$m/dev/shm"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$m/dev/shm"
 ln -s /proc/self/fd "$m/dev/fd"
 cp -R "$stage/." "$m/"
+mkdir -p "$m/var/cache/pristine-pip"
+mount --bind "$wheels" "$m/var/cache/pristine-pip"
 exec chroot "$m" /usr/bin/env -i \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    /usr/bin/python3 /opt/pristine/inside.py /opt/pristine/project.tar "$install"
+    /usr/bin/python3 /opt/pristine/inside.py /opt/pristine/project.tar /var/cache/pristine-pip \
+    "$install"
 """
 
 
@@ -136,7 +142,7 @@ def stage(folder: Path) -> int:
     return pack_project(folder / "opt" / "pristine" / "project.tar")
 
 
-def run_inside(root: Path, install: str) -> tuple[dict[str, Any], float]:
+def run_inside(root: Path, wheels: Path, install: str) -> tuple[dict[str, Any], float]:
     work = Path(tempfile.mkdtemp(prefix="runbook-pristine-"))
     try:
         staged = work / "stage"
@@ -157,6 +163,7 @@ def run_inside(root: Path, install: str) -> tuple[dict[str, Any], float]:
                 str(root),
                 str(work / "ns"),
                 str(staged),
+                str(wheels),
                 install,
             ],
             stdin=subprocess.DEVNULL,
@@ -177,13 +184,15 @@ def run_inside(root: Path, install: str) -> tuple[dict[str, Any], float]:
 
 def test_the_readme_main_job_on_a_pristine_debian_as_root_and_as_a_new_user() -> None:
     install = readme_install()
-    cache = cache_folder(REPO)
+    cache = cache_folder()
     started = time.monotonic()
     try:
         root, built = pristine_root(cache)
     except CannotBuild as reason:
         pytest.skip(f"no pristine Debian root on this machine: {reason}")
-    seen, run_seconds = run_inside(root, install)
+    wheels = cache / "pip"  # pip's cache for the users in the root, filled by them alone
+    wheels.mkdir(mode=0o700, exist_ok=True)
+    seen, run_seconds = run_inside(root, wheels, install)
     figures = {
         "root_build_seconds": None if built is None else round(built, 1),
         "run_seconds": round(run_seconds, 1),
