@@ -98,6 +98,17 @@ def reachable(path: Path, user: pwd.struct_passwd) -> bool:
     return True
 
 
+RUN = {"initdb", "pg_ctl", "postgres"}  # all the sandbox runs (pg_ctl and initdb run postgres)
+
+
+def _only_what_runs(folder: str, names: list[str]) -> set[str]:
+    """What a linked copy leaves out: headers, static libraries, the other programs."""
+    left = {name for name in names if name == "include" or name.endswith(".a")}
+    if Path(folder).name == "bin":
+        left |= set(names) - RUN
+    return left
+
+
 def _link_or_copy(source: str, target: str) -> None:
     try:
         os.link(source, target)  # no bytes copied; the files stay root's and read-only to it
@@ -178,7 +189,13 @@ class ServerHome:
                 if libs.is_dir():
                     copies.append((libs, site / libs.name))
                 for source, target in copies:
-                    shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
+                    shutil.copytree(
+                        source,
+                        target,
+                        symlinks=True,
+                        ignore=_only_what_runs,
+                        copy_function=_link_or_copy,
+                    )
                 self._binaries[installed] = copies[0][1] / installed.name
             return self._binaries[installed]
 
