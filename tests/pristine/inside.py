@@ -5,18 +5,13 @@ the project in their home, the README's install command, then `runbook deploy --
 and `runbook sandbox stop`. Then: which processes still run, what is left in the temp folder.
 
 It asserts nothing itself: it prints one JSON object of what it saw (the test asserts), so a
-failure shows every fact at once. Usage: inside.py PROJECT_TAR PIP_CACHE INSTALL_COMMAND
-
-Each person's pip keeps its cache in a folder of their own under PIP_CACHE (which the test
-keeps between runs: what pip fetched from PyPI in an earlier run of this check, and nothing
-else), set in their own pip.conf; the install command stays the README's.
+failure shows every fact at once. Usage: inside.py PROJECT_TAR INSTALL_COMMAND
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pwd
 import re
 import subprocess
 import sys
@@ -61,19 +56,6 @@ def call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int
 
 def tail(text: str, lines: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
-
-
-def pip_cache(user: str, caches: Path) -> None:
-    """`user`'s pip keeps its cache in their folder under `caches`, as set in their pip.conf."""
-    entry = pwd.getpwnam(user)
-    cache = caches / user
-    cache.mkdir(exist_ok=True)
-    os.chown(cache, entry.pw_uid, entry.pw_gid)
-    config = Path(entry.pw_dir) / ".config" / "pip"
-    config.mkdir(parents=True, exist_ok=True)
-    (config / "pip.conf").write_text(f"[global]\ncache-dir = {cache}\n")
-    for path in (config.parent, config, config / "pip.conf"):
-        os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
 def one_person(user: str, install: str, project_tar: str, seen: dict[str, Any]) -> None:
@@ -144,15 +126,13 @@ def running_processes() -> list[str]:
 
 
 def main() -> None:
-    project_tar, caches, install = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    project_tar, install = sys.argv[1], sys.argv[2]
     subprocess.run(
         ["useradd", "--create-home", "--shell", "/bin/bash", USER],
         check=True,
         capture_output=True,
     )
     people: dict[str, dict[str, Any]] = {"root": {}, USER: {}}
-    for user in people:
-        pip_cache(user, caches)
     threads = [
         threading.Thread(target=attempt, args=(user, install, project_tar, seen))
         for user, seen in people.items()

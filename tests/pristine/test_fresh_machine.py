@@ -16,10 +16,12 @@ folder's last-run.json.
 from __future__ import annotations
 
 import configparser
+import ctypes
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tarfile
 import tempfile
@@ -34,13 +36,14 @@ from tests.pristine.debian_root import CannotBuild, cache_folder, pristine_root
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 RUN_TIMEOUT = 1800
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 pytestmark = pytest.mark.pristine
 
 # Runs as the namespace's first process: mounts, then chroot into the root.
 ENTER = r"""
 set -eu
-lower=$1 work=$2 stage=$3 wheels=$4 install=$5
+lower=$1 work=$2 stage=$3 install=$4
 m=$work/merged
 mkdir -p "$work/upper" "$work/work" "$m"
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$work/upper,workdir=$work/work" "$m"
@@ -58,12 +61,9 @@ mkdir -m 1777 "$m/dev/shm"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$m/dev/shm"
 ln -s /proc/self/fd "$m/dev/fd"
 cp -R "$stage/." "$m/"
-mkdir -p "$m/var/cache/pristine-pip"
-mount --bind "$wheels" "$m/var/cache/pristine-pip"
 exec chroot "$m" /usr/bin/env -i \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    /usr/bin/python3 /opt/pristine/inside.py /opt/pristine/project.tar /var/cache/pristine-pip \
-    "$install"
+    /usr/bin/python3 /opt/pristine/inside.py /opt/pristine/project.tar "$install"
 """
 
 
@@ -142,7 +142,12 @@ def stage(folder: Path) -> int:
     return pack_project(folder / "opt" / "pristine" / "project.tar")
 
 
-def run_inside(root: Path, wheels: Path, install: str) -> tuple[dict[str, Any], float]:
+def _die_with_parent() -> None:
+    """unshare ends if this test's process does (a killed worker leaves no namespace)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def run_inside(root: Path, install: str) -> tuple[dict[str, Any], float]:
     work = Path(tempfile.mkdtemp(prefix="runbook-pristine-"))
     try:
         staged = work / "stage"
@@ -154,6 +159,7 @@ def run_inside(root: Path, wheels: Path, install: str) -> tuple[dict[str, Any], 
                 "--mount",
                 "--pid",
                 "--fork",
+                "--kill-child",  # unshare's end ends the namespace (a timeout, say)
                 "--propagation",
                 "private",
                 "sh",
@@ -163,13 +169,13 @@ def run_inside(root: Path, wheels: Path, install: str) -> tuple[dict[str, Any], 
                 str(root),
                 str(work / "ns"),
                 str(staged),
-                str(wheels),
                 install,
             ],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=RUN_TIMEOUT,
+            preexec_fn=_die_with_parent,
         )
         took = time.monotonic() - started
     finally:
@@ -190,9 +196,9 @@ def test_the_readme_main_job_on_a_pristine_debian_as_root_and_as_a_new_user() ->
         root, built = pristine_root(cache)
     except CannotBuild as reason:
         pytest.skip(f"no pristine Debian root on this machine: {reason}")
-    wheels = cache / "pip"  # pip's cache for the users in the root, filled by them alone
-    wheels.mkdir(mode=0o700, exist_ok=True)
-    seen, run_seconds = run_inside(root, wheels, install)
+    # No pip cache: every run fetches from PyPI (and this network's proxy marks its answers
+    # uncacheable, so pip would keep nothing anyway).
+    seen, run_seconds = run_inside(root, install)
     figures = {
         "root_build_seconds": None if built is None else round(built, 1),
         "run_seconds": round(run_seconds, 1),
