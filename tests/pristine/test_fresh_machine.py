@@ -45,6 +45,9 @@ ENTER = r"""
 set -eu
 lower=$1 work=$2 stage=$3 install=$4
 m=$work/merged
+# Every write in the root goes to memory (the namespace's own tmpfs, gone with it): no disk
+# to wait for, nothing to delete afterwards.
+mount -t tmpfs -o size=6g,mode=700 tmpfs "$work"
 mkdir -p "$work/upper" "$work/work" "$m"
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$work/upper,workdir=$work/work" "$m"
 mount -t proc proc "$m/proc"
@@ -150,8 +153,9 @@ def _die_with_parent() -> None:
 def run_inside(root: Path, install: str) -> tuple[dict[str, Any], float]:
     work = Path(tempfile.mkdtemp(prefix="runbook-pristine-"))
     try:
-        staged = work / "stage"
+        staged, namespace = work / "stage", work / "ns"
         stage(staged)
+        namespace.mkdir()
         started = time.monotonic()
         done = subprocess.run(
             [
@@ -167,7 +171,7 @@ def run_inside(root: Path, install: str) -> tuple[dict[str, Any], float]:
                 ENTER,
                 "enter",
                 str(root),
-                str(work / "ns"),
+                str(namespace),
                 str(staged),
                 install,
             ],
