@@ -114,11 +114,15 @@ def pristine_root(cache: Path) -> tuple[Path, float | None]:
     root = cache / f"{SUITE}-minbase"
     done = root.with_name(root.name + DONE)
     with _locked(cache / f"{SUITE}.lock"):
-        if done.exists() and root.is_dir():
-            return root, None
-        command, env = debootstrap(cache / "debootstrap-tool")
         mirror = debian_mirror()
+        # What the root was built from: another package list or mirror builds it again.
+        made_of = f"{SUITE} {' '.join(PACKAGES)} from {mirror}\n"
+        with contextlib.suppress(OSError):
+            if done.read_text() == made_of and root.is_dir():
+                return root, None
+        command, env = debootstrap(cache / "debootstrap-tool")
         partial = cache / f"{SUITE}-minbase.partial"
+        done.unlink(missing_ok=True)
         shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)
         log = cache / f"{SUITE}-debootstrap.log"
@@ -149,5 +153,5 @@ def pristine_root(cache: Path) -> tuple[Path, float | None]:
         for deb in (partial / "var" / "cache" / "apt" / "archives").glob("*.deb"):
             deb.unlink()
         partial.rename(root)
-        done.write_text(f"{SUITE} {' '.join(PACKAGES)} from {mirror}\n")
+        done.write_text(made_of)
         return root, time.monotonic() - started
