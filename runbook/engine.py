@@ -164,7 +164,7 @@ class Runbook:
 
     def rows(self, actions: list[Action]) -> list[dict[str, Any]]:
         """Plan rows, each with the AWS rules it breaks (empty: AWS would take it)."""
-        from runbook.rules import check
+        from runbook.aws_rules import check
 
         rows = [
             {**describe(a, self.known), "refused": [r.as_dict() for r in check(a, self.known)]}

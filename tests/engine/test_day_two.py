@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from runbook.aws import Aws
+from runbook.aws_rules import check
 from runbook.day_two import SECTION
 from runbook.engine import Runbook
 from runbook.errors import RunbookError
 from runbook.events import CallMade, Notice, StepFailed, StepFinished
 from runbook.recorded import starting_settings
-from runbook.rules import check
 from runbook.settings import Settings
 from runbook.state import StateFile
 

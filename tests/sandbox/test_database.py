@@ -13,7 +13,7 @@ import pytest
 
 from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.background import gone
-from runbook.sandbox.certificates import CertificateAuthority
+from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import LocalDatabase, Network, Template
 from runbook.sandbox.server_home import ServerHome
 
@@ -21,11 +21,11 @@ HOST = "flask-todo-db.abcdefghij.us-east-1.rds.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
-def running() -> Iterator[tuple[LocalDatabase, CertificateAuthority]]:
+def running() -> Iterator[tuple[LocalDatabase, CertificateFiles]]:
     folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
     home = ServerHome()
     block, network = LoopbackBlock(), Network()
-    ca = CertificateAuthority(folder / "ca")
+    ca = CertificateFiles(folder / "ca")
     address = block.take()
     cert, key = ca.issue(HOST, address, "db")
     db = LocalDatabase(
@@ -48,7 +48,7 @@ def running() -> Iterator[tuple[LocalDatabase, CertificateAuthority]]:
 
 
 def connect(
-    db: LocalDatabase, ca: CertificateAuthority, **options: str
+    db: LocalDatabase, ca: CertificateFiles, **options: str
 ) -> psycopg2.extensions.connection:
     params = {
         "host": HOST,
@@ -99,7 +99,7 @@ def test_removal_stops_the_server_and_deletes_the_data(tmp_path_factory) -> None
     home = ServerHome()
     block, network = LoopbackBlock(), Network()
     try:
-        ca = CertificateAuthority(folder / "ca")
+        ca = CertificateFiles(folder / "ca")
         address = block.take()
         cert, key = ca.issue(HOST, address, "db")
         db = LocalDatabase("x", HOST, address, 5432, home.path / "db", "", "u", "p")
