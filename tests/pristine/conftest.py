@@ -1,5 +1,6 @@
 """The fresh-machine check: its marker (deselect with -m "not pristine" for a quick local run),
-and its one long test sent to a worker first, so the others' tests fill the time it takes."""
+and its one test sent last: the check itself started with the session (tests/conftest.py,
+early.py) and ran beside the others."""
 
 from __future__ import annotations
 
@@ -13,4 +14,5 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.get_closest_marker("pristine") is None)
+    # Last: it only reads what the run started with the session (early.py) found.
+    items.sort(key=lambda item: item.get_closest_marker("pristine") is not None)
