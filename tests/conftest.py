@@ -20,6 +20,13 @@ from runbook.settings import Settings
 from runbook.state import StateFile
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Before xdist starts its workers: the fresh-machine check runs beside all of them.
+    from tests.pristine import early
+
+    early.start(config)
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     server = Emulator().start()

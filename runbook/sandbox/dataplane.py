@@ -33,6 +33,7 @@ from runbook.sandbox.database import Databases, Network, Template
 from runbook.sandbox.ecs import Host, Records, Region, Runtime, Services, Targets
 from runbook.sandbox.image import Images
 from runbook.sandbox.load_balancer import HealthCheck, LoadBalancers, TargetGroup
+from runbook.sandbox.server_home import ServerHome
 from runbook.sandbox.task_environment import python_shim, resolve_secret
 from runbook.sandbox.timings import Timings
 
@@ -288,6 +289,8 @@ class DataPlane:
         self._worlds: dict[tuple[str, str], World] = {}
         self._lock = threading.Lock()
         self._templates: dict[int, Template] = {}
+        # Every database's data: where PostgreSQL's user reaches it (made on first use).
+        self.postgres_home = ServerHome()
         self._thread: threading.Thread | None = None
         runs_things = bool(self.parts)
         self.block = LoopbackBlock() if runs_things else None  # type: ignore[assignment]
@@ -345,7 +348,7 @@ class DataPlane:
     def template(self, major: int) -> Template:
         with self._lock:
             if major not in self._templates:
-                self._templates[major] = Template(self.folder / f"postgres-{major}", major)
+                self._templates[major] = Template(self.postgres_home, major)
             return self._templates[major]
 
     # -- what it tells ---------------------------------------------------------------------------
@@ -405,6 +408,7 @@ class DataPlane:
             self.network.close()
         if self.block is not None:
             self.block.close()
+        self.postgres_home.remove()  # the servers are stopped: their data goes with them
         if remove:
             time.sleep(0)  # let closing sockets settle before the folder goes
             shutil.rmtree(self.folder, ignore_errors=True)
