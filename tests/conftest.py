@@ -42,6 +42,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Before xdist starts its workers: the fresh-machine check runs beside all of them.
+    from tests.pristine import early
+
+    early.start(config)
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     server = Emulator().start()

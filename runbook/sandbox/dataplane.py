@@ -15,6 +15,7 @@ import contextlib
 import logging
 import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,9 +31,10 @@ from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import Databases, Network, Template
 from runbook.sandbox.ecs import Host, Records, Region, Runtime, Services, Targets
-from runbook.sandbox.head_start import DEFAULT_MAJOR, data_folder, template_in
+from runbook.sandbox.head_start import DEFAULT_MAJOR
 from runbook.sandbox.image import Images
 from runbook.sandbox.load_balancer import HealthCheck, LoadBalancers, TargetGroup
+from runbook.sandbox.server_home import ServerHome
 from runbook.sandbox.task_environment import python_shim, resolve_secret
 from runbook.sandbox.timings import Timings
 
@@ -305,12 +307,13 @@ class DataPlane:
         on_listeners: Callable[[dict[str, str]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         templates: Iterable[Template] = (),
+        postgres_home: ServerHome | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.clock = clock
         self.parts = frozenset(parts)
         self.timings = timings or Timings()
-        self.folder = folder or data_folder()
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="runbook-sandbox-"))
         self.folder.mkdir(parents=True, exist_ok=True)
         self._announce = announce
         self._on_listeners = on_listeners
@@ -321,6 +324,8 @@ class DataPlane:
         self._lock = threading.Lock()
         # Templates started before this plane (runbook.sandbox.head_start): already its own.
         self._templates: dict[int, Template] = {t.major: t for t in templates}
+        # Every database's data: where PostgreSQL's user reaches it (made on first use).
+        self.postgres_home = postgres_home or ServerHome()
         self._thread: threading.Thread | None = None
         runs_things = bool(self.parts)
         self.block = LoopbackBlock() if runs_things else None  # type: ignore[assignment]
@@ -381,7 +386,7 @@ class DataPlane:
     def template(self, major: int) -> Template:
         with self._lock:
             if major not in self._templates:
-                self._templates[major] = template_in(self.folder, major)
+                self._templates[major] = Template(self.postgres_home, major)
             return self._templates[major]
 
     # -- what it tells ---------------------------------------------------------------------------
@@ -441,6 +446,7 @@ class DataPlane:
             self.network.close()
         if self.block is not None:
             self.block.close()
+        self.postgres_home.remove()  # the servers are stopped: their data goes with them
         if remove:
             time.sleep(0)  # let closing sockets settle before the folder goes
             shutil.rmtree(self.folder, ignore_errors=True)

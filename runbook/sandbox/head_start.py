@@ -8,33 +8,21 @@ less (or not at all).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from runbook.sandbox.database import Template
+from runbook.sandbox.server_home import ServerHome
 
 DEFAULT_MAJOR = 16  # the runbook's engine_version: its template is made ahead of time
 
 
-def data_folder() -> Path:
-    """A new folder for the sandbox's data, its owner's alone (0700)."""
-    return Path(tempfile.mkdtemp(prefix="runbook-sandbox-"))
-
-
-def template_in(folder: Path, major: int = DEFAULT_MAJOR) -> Template:
-    """The template of `major` in the data folder: where the data plane keeps it."""
-    return Template(folder / f"postgres-{major}", major)
-
-
-def start_template(folder: Path) -> Template:
-    """The default template, its initdb started now."""
-    template = template_in(folder)
+def start_template(home: ServerHome, major: int = DEFAULT_MAJOR) -> Template:
+    """The template of `major` in `home`, its initdb started now."""
+    template = Template(home, major)
     template.prepare_in_background()
     return template
 
 
-def abandon(folder: Path, template: Template) -> None:
-    """The sandbox failed before its data plane took them over: end initdb, remove the folder."""
+def abandon(home: ServerHome, template: Template) -> None:
+    """Nothing will use them (the sandbox failed, the tests ended): end initdb, remove the
+    folder."""
     template.cancel()
-    shutil.rmtree(folder, ignore_errors=True)
+    home.remove()

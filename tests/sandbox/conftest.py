@@ -16,9 +16,8 @@ import pytest
 from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.image import Build, ContainerEngine
-from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings, head_start
+from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings
 from runbook.sandbox.container_engine import stand_in
-from runbook.sandbox.database import Template
 from runbook.settings import Settings
 from runbook.state import StateFile
 
@@ -30,25 +29,11 @@ def timings() -> Timings:
     return Timings()
 
 
-@pytest.fixture(scope="session")
-def postgres_template() -> Iterator[Template]:
-    """One initdb for a test process (about 2 s of CPU), not one per data plane: each data
-    plane copies it, as the sandbox's own data plane copies the template it made."""
-    folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-template-"))
-    template = head_start.template_in(folder)
-    template.copy_to(folder / "check" / "pgdata")  # made whole (or failed) before any test
-    yield template
-    head_start.abandon(folder, template)
-
-
 @pytest.fixture
-def data_plane_emulator(timings: Timings, postgres_template: Template) -> Iterator[Emulator]:
+def data_plane_emulator(timings: Timings) -> Iterator[Emulator]:
     """moto with every part of the data plane, watching only the accounts a test names."""
-    # Straight under the temp root: pgserver opens the data folder's parents to its user.
     folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-")) / "data"
-    server = Emulator(
-        parts=PARTS, accounts=None, folder=folder, timings=timings, templates=[postgres_template]
-    ).start()
+    server = Emulator(parts=PARTS, accounts=None, folder=folder, timings=timings).start()
     yield server
     server.stop()
     shutil.rmtree(folder.parent, ignore_errors=True)
