@@ -22,12 +22,14 @@ from runbook.state import StateFile
 # Whole runs through the sandbox (a minute or more each on a loaded machine), longest first:
 # started first, so that with `-n 2` the short tests fill in around them instead of one
 # worker ending the suite alone on a long one.
-SLOW_FIRST = (
-    "tests/sandbox/test_day_two.py",
-    "tests/sandbox/test_releases.py",
+SLOW_FIRST = (  # by their durations in one run of the whole suite (--durations=40)
     "tests/sandbox/test_end_to_end.py",
+    "tests/sandbox/test_releases.py",
+    "tests/sandbox/test_task_failures.py",
     "tests/sandbox/test_dataplane.py",
-    "tests/sandbox/test_background.py",
+    "tests/sandbox/test_database_failures.py",
+    "tests/sandbox/test_one_run_at_a_time.py",
+    "tests/sandbox/test_day_two.py",
 )
 
 
