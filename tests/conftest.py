@@ -19,6 +19,37 @@ from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
 
+# Whole runs through the sandbox (a minute or more each on a loaded machine), longest first:
+# started first, so that with `-n 2` the short tests fill in around them instead of one
+# worker ending the suite alone on a long one.
+SLOW_FIRST = (  # by their durations in one run of the whole suite (--durations=40)
+    "tests/sandbox/test_end_to_end.py",
+    "tests/sandbox/test_releases.py",
+    "tests/sandbox/test_task_failures.py",
+    "tests/sandbox/test_dataplane.py",
+    "tests/sandbox/test_database_failures.py",
+    "tests/sandbox/test_one_run_at_a_time.py",
+    "tests/sandbox/test_day_two.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow ones first, longest first, in a stable order (every xdist worker must collect
+    the same)."""
+
+    def rank(item: pytest.Item) -> int:
+        found = [n for n, path in enumerate(SLOW_FIRST) if item.nodeid.startswith(path)]
+        return found[0] if found else len(SLOW_FIRST)
+
+    items.sort(key=rank)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before xdist starts its workers: the fresh-machine check runs beside all of them.
+    from tests.pristine import early
+
+    early.start(config)
+
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:

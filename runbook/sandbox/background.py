@@ -320,6 +320,21 @@ def serve(info: Path, timings: Timings, idle: float, log: Path | None = None) ->
 
 
 def _serve(info: Path, timings: Timings, idle: float) -> None:
+    from runbook.sandbox import head_start
+    from runbook.sandbox.server_home import ServerHome
+
+    # PostgreSQL's initdb first, on the other core, while moto and the data plane import.
+    home = ServerHome()
+    template = head_start.start_template(home)
+    try:
+        _serve_from(info, timings, idle, home, template)
+    except BaseException:
+        # Whatever failed, before or after the data plane took them over: none outlives it.
+        head_start.abandon(home, template)
+        raise
+
+
+def _serve_from(info: Path, timings: Timings, idle: float, home: Any, template: Any) -> None:
     from runbook.sandbox.account import CREDENTIALS
     from runbook.sandbox.container_engine import install as install_engine
     from runbook.sandbox.dataplane import PARTS
@@ -349,6 +364,8 @@ def _serve(info: Path, timings: Timings, idle: float) -> None:
         timings=timings,
         announce=say,
         on_listeners=lambda urls: update(load_balancers=urls),
+        postgres_home=home,
+        templates=[template],
     )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

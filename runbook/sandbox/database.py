@@ -30,6 +30,7 @@ import psycopg2
 from psycopg2 import sql
 
 from runbook.sandbox.backoff import Backoff
+from runbook.sandbox.server_home import ServerHome
 
 SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
 ADMIN = "postgres"
@@ -53,23 +54,25 @@ def bin_path(major: int) -> Path:
 def _run_as_server(
     args: list[str],
     major: int,
+    home: ServerHome,
     *,
     timeout: float = 60,
     started: list[subprocess.Popen[bytes]] | None = None,
 ) -> None:
-    """A PostgreSQL binary, run as pgserver's system user when we are root (initdb refuses
-    root). `started` learns of the process, so a sandbox that stops can end it."""
-    utils = _pgserver()
-    user = None
-    if os.geteuid() == 0:
-        user = "pgserver"
-        utils.ensure_user_exists(user)
+    """A PostgreSQL binary, run as the server's system user when we are root (initdb refuses
+    root), from binaries that user can reach. `started` learns of the process, so a sandbox
+    that stops can end it."""
+    user = home.user
+    as_user: dict[str, Any] = {}
+    if user is not None:  # its own groups only, not root's
+        as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
     with subprocess.Popen(
-        [str(bin_path(major) / args[0]), *args[1:]],
-        user=user,
+        [str(home.binaries(bin_path(major)) / args[0]), *args[1:]],
+        cwd=home.path,  # our own folder may be closed to that user
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        **as_user,
     ) as process:
         if started is not None:
             started.append(process)
@@ -78,34 +81,22 @@ def _run_as_server(
         raise subprocess.CalledProcessError(process.returncode, args[0], output)
 
 
-def _give_to_server(path: Path) -> None:
-    if os.geteuid() != 0:
-        return
-    import pwd
-
-    utils = _pgserver()
-    utils.ensure_prefix_permissions(path)
-    for binaries in utils.POSTGRES_VERSIONS.values():
-        utils.ensure_prefix_permissions(binaries)
-    owner = pwd.getpwnam("pgserver")
-    for root, dirs, files in os.walk(path):
-        os.chown(root, owner.pw_uid, owner.pw_gid)
-        for name in dirs + files:
-            os.lchown(os.path.join(root, name), owner.pw_uid, owner.pw_gid)
-
-
 class Template:
     """One initdb per sandbox (about 2 s), copied for each instance (a fraction of that)."""
 
-    def __init__(self, folder: Path, major: int) -> None:
+    def __init__(self, home: ServerHome, major: int) -> None:
         self.major = major
-        self.pgdata = folder / "pgdata"
+        self.home = home
         self.admin_password = secrets.token_urlsafe(24)
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._started = False
         self._lock = threading.Lock()
         self._processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home.path / f"template-{self.major}"
 
     def prepare_in_background(self) -> None:
         with self._lock:
@@ -116,10 +107,13 @@ class Template:
 
     def _prepare(self) -> None:
         try:
-            self.pgdata.mkdir(parents=True)
-            pwfile = self.pgdata.parent / "pwfile"
-            pwfile.write_text(self.admin_password)
-            _give_to_server(self.pgdata.parent)
+            self.pgdata.mkdir()
+            pwfile = self.home.path / f"pwfile-{self.major}"
+            fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(self.admin_password)
+            self.home.give(self.pgdata)
+            self.home.give(pwfile)
             _run_as_server(
                 [
                     "initdb",
@@ -134,6 +128,7 @@ class Template:
                     str(self.pgdata),
                 ],
                 self.major,
+                self.home,
                 started=self._processes,
             )
             pwfile.unlink()
@@ -148,9 +143,10 @@ class Template:
         with self._lock:
             if self._error is not error:
                 return  # another instance's try already forgot it
-            shutil.rmtree(self.pgdata, ignore_errors=True)
-            with contextlib.suppress(OSError):  # a folder in its place is not ours
-                (self.pgdata.parent / "pwfile").unlink(missing_ok=True)
+            if self.home.made:  # else the failure was making it: nothing to clear
+                shutil.rmtree(self.pgdata, ignore_errors=True)
+                with contextlib.suppress(OSError):  # a folder in its place is not ours
+                    (self.home.path / f"pwfile-{self.major}").unlink(missing_ok=True)
             self._error, self._started = None, False
             self._ready.clear()
 
@@ -168,7 +164,7 @@ class Template:
             self._forget(error)
             raise RuntimeError(f"initdb failed: {reason_of(error)}") from error
         shutil.copytree(self.pgdata, pgdata, symlinks=True)
-        _give_to_server(pgdata.parent)
+        self.home.give(pgdata.parent)
 
 
 @dataclass
@@ -185,6 +181,7 @@ class LocalDatabase:
     master_password: str = field(repr=False)
     front: TlsFront | None = None
     major: int = 0
+    home: ServerHome | None = None
 
     @property
     def pgdata(self) -> Path:
@@ -195,6 +192,8 @@ class LocalDatabase:
         return self.folder / "pgdata"
 
     def start(self, template: Template, cert: Path, key: Path, network: Network) -> None:
+        """`folder` must lie in the template's home (where the server's user reaches it)."""
+        self.major, self.home = template.major, template.home  # what remove() stops with
         template.copy_to(self.pgdata)
         _run_as_server(
             [
@@ -210,8 +209,8 @@ class LocalDatabase:
                 "start",
             ],
             template.major,
+            template.home,
         )
-        self.major = template.major
         self._create_master(template.admin_password)
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(cert, key)
@@ -262,10 +261,12 @@ class LocalDatabase:
         if self.front is not None and network is not None:
             with contextlib.suppress(Exception):
                 network.run(self.front.stop())
-        if (self.pgdata / "postmaster.pid").exists():
+        if self.home is not None and (self.pgdata / "postmaster.pid").exists():
             with contextlib.suppress(Exception):
                 _run_as_server(
-                    ["pg_ctl", "-w", "-D", str(self.pgdata), "-m", "fast", "stop"], self.major
+                    ["pg_ctl", "-w", "-D", str(self.pgdata), "-m", "fast", "stop"],
+                    self.major,
+                    self.home,
                 )
         pid = self.server_pid()
         if pid and (self.pgdata / "postmaster.pid").exists():
@@ -452,18 +453,21 @@ class Databases:
             address = self.world.block.take()
             cert, key = self.world.ca.issue(hostname, address, f"db-{identifier}")
             major = int(str(db.get("EngineVersion") or "16").split(".")[0] or 16)
+            template = self.world.template(major)
+            # In the server's own folder, named for the account and region as the world is.
+            folder = template.home.path / f"{self.world.folder.name}-db-{identifier}"
             local = LocalDatabase(
                 identifier,
                 hostname,
                 address,
                 int(endpoint.get("Port") or 5432),
-                self.world.folder / f"db-{identifier}",
+                folder,
                 db.get("DBName") or "",
                 db["MasterUsername"],
                 password,
             )
             started = time.monotonic()
-            local.start(self.world.template(major), cert, key, self.world.network)
+            local.start(template, cert, key, self.world.network)
         except Exception as exc:  # reported as RDS reports a failed instance, then retried
             self._failed(identifier, local, address, exc)
             return

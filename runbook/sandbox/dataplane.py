@@ -31,8 +31,10 @@ from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import Databases, Network, Template
 from runbook.sandbox.ecs import Host, Records, Region, Runtime, Services, Targets
+from runbook.sandbox.head_start import DEFAULT_MAJOR
 from runbook.sandbox.image import Images
 from runbook.sandbox.load_balancer import HealthCheck, LoadBalancers, TargetGroup
+from runbook.sandbox.server_home import ServerHome
 from runbook.sandbox.task_environment import python_shim, resolve_secret
 from runbook.sandbox.timings import Timings
 
@@ -45,9 +47,45 @@ PART_OF_SERVICE = {
 }
 SWEEP_EVERY = 5.0  # every part looks again this often, whatever woke it or not
 MIN_WAIT = 0.02  # never spin, even on a clock that is already due
-DEFAULT_MAJOR = 16  # the runbook's engine_version: its template is made ahead of time
 
 log = logging.getLogger("runbook.sandbox")
+
+# One session for every client the data plane makes: a session loads each service's model
+# and the endpoint rules once, and a client from a fresh session costs about ten times more
+# CPU (on the sandbox's critical path, as tasks and databases start). Sessions are not
+# thread-safe, the clients they make are: clients are made under a lock.
+_session: boto3.Session | None = None
+_session_lock = threading.Lock()
+# What the warm-up calls, in the order the command line's first calls need it: its account
+# (STS, which builds IAM's backend with every AWS-managed policy), then what it looks for
+# before a deploy (the tagging API reaches every service's backend), then each section's
+# service, then what a task's start needs (its image, secret and log stream).
+WARM_UP = (
+    ("sts", "get_caller_identity"),
+    ("resourcegroupstaggingapi", "get_resources"),
+    ("ec2", "describe_vpcs"),
+    ("elbv2", "describe_load_balancers"),
+    ("ecs", "list_clusters"),
+    ("logs", "describe_log_groups"),
+    ("ecr", "describe_repositories"),
+    ("rds", "describe_db_instances"),
+    ("iam", "list_roles"),
+    ("secretsmanager", "list_secrets"),
+    ("ssm", "describe_parameters"),
+)
+
+
+def _client(service: str, region: str, endpoint_url: str) -> Any:
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.Session(**CREDENTIALS)
+        return _session.client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        )
 
 
 class World:
@@ -146,12 +184,7 @@ class World:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            session = boto3.Session(region_name=self.region, **CREDENTIALS)
-            client = session.client(
-                service,
-                endpoint_url=self.endpoint_url,
-                config=Config(retries={"mode": "standard", "max_attempts": 3}),
-            )
+            client = _client(service, self.region, self.endpoint_url)
             account = self.account
 
             def mark(request: Any, **_: Any) -> None:
@@ -273,6 +306,8 @@ class DataPlane:
         announce: Callable[[str], None] | None = None,
         on_listeners: Callable[[dict[str, str]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        templates: Iterable[Template] = (),
+        postgres_home: ServerHome | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.clock = clock
@@ -287,7 +322,10 @@ class DataPlane:
         self._wake = threading.Event()
         self._worlds: dict[tuple[str, str], World] = {}
         self._lock = threading.Lock()
-        self._templates: dict[int, Template] = {}
+        # Templates started before this plane (runbook.sandbox.head_start): already its own.
+        self._templates: dict[int, Template] = {t.major: t for t in templates}
+        # Every database's data: where PostgreSQL's user reaches it (made on first use).
+        self.postgres_home = postgres_home or ServerHome()
         self._thread: threading.Thread | None = None
         runs_things = bool(self.parts)
         self.block = LoopbackBlock() if runs_things else None  # type: ignore[assignment]
@@ -314,10 +352,7 @@ class DataPlane:
         the part the service concerns; a call to IAM or EC2 changes nothing here)."""
         if not moto_state.watches(account, "tasks"):
             return
-        with self._lock:
-            world = self._worlds.get((account, region))
-            if world is None:
-                world = self._worlds[(account, region)] = World(self, account, region)
+        world = self._world(account, region)
         if not service:  # not a signed AWS call: look at everything
             world.wake()
         elif service in PART_OF_SERVICE:
@@ -326,26 +361,32 @@ class DataPlane:
     def wake(self) -> None:
         self._wake.set()
 
+    def _world(self, account: str, region: str) -> World:
+        with self._lock:
+            world = self._worlds.get((account, region))
+            if world is None:
+                world = self._worlds[(account, region)] = World(self, account, region)
+            return world
+
     def warm_up(self, region: str = "us-east-1") -> None:
         """moto builds an account's backends on first use (about a second for EC2's default
         VPC, two for IAM's managed policies): do it now for the default account, while the
-        command line is still starting."""
-        world = World(self, DEFAULT_ACCOUNT, region)
-        for service, call in (
-            ("ec2", "describe_vpcs"),
-            ("elbv2", "describe_load_balancers"),
-            ("ecs", "list_clusters"),
-            ("rds", "describe_db_instances"),
-            # IAM's first call loads every AWS-managed policy (seconds): not in section III.
-            ("iam", "list_roles"),
-        ):
+        command line is still starting. Through the world the data plane will use, so the
+        clients its tasks and databases need are made by then too."""
+        watched = moto_state.watches(DEFAULT_ACCOUNT, "tasks")
+        world = (
+            self._world(DEFAULT_ACCOUNT, region)
+            if watched
+            else World(self, DEFAULT_ACCOUNT, region)
+        )
+        for service, call in WARM_UP:
             with contextlib.suppress(Exception):
                 getattr(world.client(service), call)()
 
     def template(self, major: int) -> Template:
         with self._lock:
             if major not in self._templates:
-                self._templates[major] = Template(self.folder / f"postgres-{major}", major)
+                self._templates[major] = Template(self.postgres_home, major)
             return self._templates[major]
 
     # -- what it tells ---------------------------------------------------------------------------
@@ -405,6 +446,7 @@ class DataPlane:
             self.network.close()
         if self.block is not None:
             self.block.close()
+        self.postgres_home.remove()  # the servers are stopped: their data goes with them
         if remove:
             time.sleep(0)  # let closing sockets settle before the folder goes
             shutil.rmtree(self.folder, ignore_errors=True)

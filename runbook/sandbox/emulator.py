@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT
+from runbook.sandbox.database import Template
 from runbook.sandbox.dataplane import DataPlane
 from runbook.sandbox.owner_only import OwnerOnly
+from runbook.sandbox.server_home import ServerHome
 from runbook.sandbox.signature import open_signed
 from runbook.sandbox.timings import Timings
 
@@ -94,6 +96,8 @@ class Emulator:
         folder: Path | None = None,
         announce: Callable[[str], None] | None = None,
         on_listeners: Callable[[dict[str, str]], None] | None = None,
+        templates: Iterable[Template] = (),
+        postgres_home: ServerHome | None = None,
     ) -> None:
         os.environ.update(EMULATOR_ENV)
         # moto reads the certificate wait once, when first imported, and the data plane's
@@ -110,6 +114,8 @@ class Emulator:
             "folder": folder,
             "announce": announce,
             "on_listeners": on_listeners,
+            "templates": tuple(templates),
+            "postgres_home": postgres_home,
         }
         self.credentials = CREDENTIALS
         self._door: OwnerOnly | None = None

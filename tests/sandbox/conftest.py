@@ -32,7 +32,6 @@ def timings() -> Timings:
 @pytest.fixture
 def data_plane_emulator(timings: Timings) -> Iterator[Emulator]:
     """moto with every part of the data plane, watching only the accounts a test names."""
-    # Straight under the temp root: pgserver opens the data folder's parents to its user.
     folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-")) / "data"
     server = Emulator(parts=PARTS, accounts=None, folder=folder, timings=timings).start()
     yield server

@@ -15,14 +15,15 @@ from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.background import gone
 from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import LocalDatabase, Network, Template
+from runbook.sandbox.server_home import ServerHome
 
 HOST = "flask-todo-db.abcdefghij.us-east-1.rds.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[tuple[LocalDatabase, CertificateFiles]]:
-    # Straight under the temp root: pgserver opens the data folder's parents to its user.
     folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
+    home = ServerHome()
     block, network = LoopbackBlock(), Network()
     ca = CertificateFiles(folder / "ca")
     address = block.take()
@@ -32,16 +33,17 @@ def running() -> Iterator[tuple[LocalDatabase, CertificateFiles]]:
         HOST,
         address,
         5432,
-        folder / "db",
+        home.path / "db",
         "todo",
         "todo_user",
         "pw:with @ and /",
     )
-    db.start(Template(folder / "template", 16), cert, key, network)
+    db.start(Template(home, 16), cert, key, network)
     yield db, ca
     db.remove(network)
     network.close()
     block.close()
+    home.remove()
     os.system(f"rm -rf {folder}")
 
 
@@ -94,19 +96,21 @@ def test_the_password_is_checked(running) -> None:
 
 def test_removal_stops_the_server_and_deletes_the_data(tmp_path_factory) -> None:
     folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
+    home = ServerHome()
     block, network = LoopbackBlock(), Network()
     try:
         ca = CertificateFiles(folder / "ca")
         address = block.take()
         cert, key = ca.issue(HOST, address, "db")
-        db = LocalDatabase("x", HOST, address, 5432, folder / "db", "", "u", "p")
-        db.start(Template(folder / "template", 16), cert, key, network)
+        db = LocalDatabase("x", HOST, address, 5432, home.path / "db", "", "u", "p")
+        db.start(Template(home, 16), cert, key, network)
         pid = db.server_pid()
         assert pid
         db.remove(network)
-        assert not (folder / "db").exists()
+        assert not (home.path / "db").exists()
         assert gone(pid)
     finally:
         network.close()
         block.close()
+        home.remove()
         os.system(f"rm -rf {folder}")

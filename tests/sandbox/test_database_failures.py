@@ -48,7 +48,6 @@ class Rds:
         self, emulator: Emulator, aws: Aws, account: str, timings: Timings | None = None
     ) -> None:
         self.aws, self.clock, self.lines = aws, Clock(), []
-        # Straight under the temp root: pgserver opens the data folder's parents to its user.
         self.folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
         self.plane = DataPlane(
             emulator.url,
@@ -61,6 +60,8 @@ class Rds:
         self.account = account
         self.plane.watch(account)
         self.world = World(self.plane, account, "us-east-1")
+        # Where the servers' data lives (the sandbox's PostgreSQL folder, made now).
+        self.data = self.plane.postgres_home.path
         assert self.world.databases is not None
         self.databases = self.world.databases
 
@@ -171,11 +172,11 @@ def test_one_server_per_instance_while_it_is_creating(
         rds.databases.reconcile()
         assert len([t for t in rds.databases._threads if t.is_alive()]) == 1
         assert rds.status() == "creating"
-        assert len(server_processes(rds.plane.folder)) >= 1
+        assert len(server_processes(rds.data)) >= 1
     finally:
         rds.close()  # ends the wait; the server goes with the sandbox
     assert len(rds.said("up in")) == 1
-    assert not server_processes(rds.plane.folder)
+    assert not server_processes(rds.data)
 
 
 def occupy(rds: Rds) -> socket.socket:
@@ -197,8 +198,8 @@ def test_a_database_that_cannot_start_fails_once_backs_off_and_recovers(rds: Rds
         (line,) = rds.said("failed to start")
         assert f"at {address}" in line and "in use" in line and "try 1" in line
         # What the try took is given back: its server, its data, its address.
-        assert not server_processes(rds.plane.folder)
-        assert not (rds.world.folder / f"db-{IDENTIFIER}").exists()
+        assert not server_processes(rds.data)
+        assert not (rds.data / f"{rds.world.folder.name}-db-{IDENTIFIER}").exists()
         assert rds.databases.next_due() == rds.clock.now + 1
         # The reason is where AWS puts it: an RDS event, in the failure category.
         events = rds.aws.call(
@@ -243,8 +244,8 @@ def test_a_database_that_cannot_start_fails_once_backs_off_and_recovers(rds: Rds
 
 def test_a_failed_initdb_is_tried_again_from_nothing(rds: Rds) -> None:
     # Something that is not ours sits where initdb writes its password file.
-    in_the_way = rds.plane.folder / "postgres-16" / "pwfile"
-    in_the_way.mkdir(parents=True)
+    in_the_way = rds.data / "pwfile-16"
+    in_the_way.mkdir()
     create(rds.aws)
     rds.settle()
     assert rds.status() == "failed"
@@ -273,7 +274,7 @@ def its_password_alone_opens_it(rds: Rds) -> None:
         rds.connect(FIXED)
     # Never written down by the sandbox: not in its log, not in any file of its data.
     assert not [line for line in rds.lines if password in line]
-    for path in rds.plane.folder.rglob("*"):
+    for path in [*rds.plane.folder.rglob("*"), *rds.data.rglob("*")]:
         if path.is_file() and not path.is_symlink():
             assert password.encode() not in path.read_bytes(), path
 
