@@ -33,6 +33,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from goals import add_smoke  # noqa: E402
+
 from runbook import sandbox  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
 from runbook.commands.sandbox import poll_sleep  # noqa: E402
@@ -114,7 +116,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--lines", type=int, default=2000, help="lines per burst (5 bursts)")
+    add_smoke(parser)
     options = parser.parse_args()
+    if options.smoke:
+        options.runs, options.lines = 1, 100
     tmp = Path(tempfile.mkdtemp(prefix="bench-day-two-"))
     info = tmp / sandbox.INFO_FILE
     url = sandbox.ensure_running(info)

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from goals import add_smoke
+
 ROOT = Path(__file__).resolve().parents[1]
 HALF_HEAD = b"POST /upload HTTP/1.1\r\nHost: bench\r\nContent-Length: 10\r\n"
 
@@ -220,7 +222,10 @@ def main() -> None:
     parser.add_argument("--before", default="main", help="git ref of the code to compare with")
     parser.add_argument("--upload-mb", type=int, default=300)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.upload_mb = 5
     if args.serve:
         serve(args.serve)
         return

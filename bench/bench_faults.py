@@ -27,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault proxy is a test part: tests/faults
 
+from goals import add_smoke  # noqa: E402
 from warm_up import warm_up  # noqa: E402
 
 from runbook.aws import Aws  # noqa: E402
@@ -162,7 +163,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--real-sleep", action="store_true", help="sleep the backoff for real")
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds = 1
 
     emulator = Emulator().start()
     proxy = FaultProxy(emulator.url).start()
@@ -171,7 +175,8 @@ def main() -> None:
     faulty: dict[str, list[Phase]] = {"deploy": [], "destroy": []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            one_round(emulator, proxy, Schedule(), args.real_sleep, Path(tmp))  # warm-up
+            if not args.smoke:  # figures from a smoke run mean nothing: no warm-up
+                one_round(emulator, proxy, Schedule(), args.real_sleep, Path(tmp))  # warm-up
             for n in range(args.rounds):  # alternating, so load on the machine hits both
                 for results, schedule in (
                     (clean, Schedule()),

@@ -34,6 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from goals import add_smoke  # noqa: E402
 from warm_up import warm_up  # noqa: E402
 
 from runbook.aws import Aws  # noqa: E402
@@ -191,7 +192,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timings", type=Timings.parse, default=Timings.parse("aws:0.05"))
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        # The same steps with none of AWS's waits.
+        args.runs, args.timings = 1, Timings.parse("instant")
     runs: list[dict[str, Any]] = [one_run(args.timings, run) for run in range(args.runs)]
     print(
         f"== deploy --sandbox --timings {args.timings} from nothing, then a redeploy after a "

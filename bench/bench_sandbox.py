@@ -33,6 +33,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from goals import GOAL_FIRST_200, add_smoke, figure  # noqa: E402
+
 from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.image import Build  # noqa: E402
@@ -329,7 +331,7 @@ def baseline(runs: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--smoke", action="store_true", help="one run, no baseline")
+    add_smoke(parser)  # one run, no baseline
     args = parser.parse_args()
     if args.smoke:
         args.runs = 1
@@ -345,7 +347,7 @@ def main() -> None:
             f"  [{min(values):.2f}-{max(values):.2f}]"
         )
     to_200 = statistics.median([r["to the first 200"] for r in runs if "to the first 200" in r])
-    print(f"  goal: first 200 under 5 s: {'met' if to_200 < 5 else 'NOT met'} ({to_200:.1f} s)")
+    print("  " + figure(GOAL_FIRST_200, to_200, args.smoke, digits=1))
     if not floor:
         print(f"  load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         return

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from bench_engine import account, warm  # bench/ is on the path when run as a script
+from goals import add_smoke
 
 from runbook.engine import Runbook
 from runbook.image import Build
@@ -33,7 +34,9 @@ def engine(aws, state: Path) -> Runbook:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
+    add_smoke(parser)
+    args = parser.parse_args()
+    runs = 1 if args.smoke else args.runs
     emulator = Emulator().start()
     try:
         aws = account(emulator.url)

@@ -2,12 +2,16 @@
 
 Runs the production gunicorn settings (todo_app/gunicorn_conf.py) on loopback against an
 embedded PostgreSQL, and at 32 concurrent keep-alive connections measures
-GET /todos (100 todos), POST /todos and a bare Flask endpoint on the same server, then
-sums the resident memory of the gunicorn master and workers from /proc.
+GET /todos (100 todos), the same with If-None-Match (a client revalidating its kept list:
+304), POST /todos and a bare Flask endpoint on the same server, then sums the resident memory
+of the gunicorn master and workers from /proc. With --baseline REF, REF's todo_app serves
+too, from a second gunicorn on the same database, loaded in the same interleaved rounds.
 
-    python bench/bench_todo_api.py [--seconds 3] [--rounds 3] [--concurrency 32]
+    python bench/bench_todo_api.py [--seconds 3] [--rounds 5] [--concurrency 32]
+        [--baseline main] [--smoke]
 
-It prints figures; it asserts nothing.
+It prints figures next to issue 18's goals (rate >= 0.8x the bare endpoint's, p99 under
+25 ms, memory under 150 MiB); it asserts nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 import psycopg2
 import todo_load
 import todo_wrk
+from goals import GOAL_API_MEMORY, GOAL_API_P99, GOAL_API_RATE, add_smoke, figure
 from psycopg2.extensions import make_dsn
 
 from todo_app.embedded_pg import EmbeddedPostgres
@@ -65,14 +70,15 @@ def prepare_database(server: EmbeddedPostgres, todos: int) -> str:
     return dsn
 
 
-def start_gunicorn(dsn: str, port: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(dsn: str, port: int, code: Path = REPO) -> subprocess.Popen[bytes]:
+    """gunicorn on code's todo_app (this tree's, or a baseline's unpacked copy)."""
     env = {
         **os.environ,
         "DATABASE_URL": dsn,
         "FLASK_ENV": "production",
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "PYTHONPATH": os.pathsep.join([str(REPO), str(BENCH_DIR)]),
+        "PYTHONPATH": os.pathsep.join([str(code), str(BENCH_DIR)]),
     }
     return subprocess.Popen(
         [
@@ -89,6 +95,8 @@ def start_gunicorn(dsn: str, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        # gunicorn puts its working folder first on sys.path: there, todo_app is code's.
+        cwd=code,
     )
 
 
@@ -187,11 +195,41 @@ def commit_latency_ms(dsn: str, count: int = 200) -> float:
     return elapsed / (2 * count) * 1000
 
 
+@dataclass
+class Server:
+    """One gunicorn serving one revision's todo_app, and its scenarios."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    conditional: bool  # its list has an ETag (this tree's does)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    idle_rss: int = 0
+    busy_rss: int = 0
+
+    def scenario(self, name: str) -> Scenario:
+        return self.scenarios.setdefault(name, Scenario(name))
+
+
+def rate_ratios(top: Scenario, floor: Scenario) -> list[float]:
+    """top's rate over floor's, round by round (rounds were interleaved)."""
+    return [t.rate / f.rate for t, f in zip(top.rounds, floor.rounds, strict=True)]
+
+
+def cpu_per_request(scenario: Scenario) -> float:
+    return scenario.per_request_us(scenario.app_cpu + scenario.db_cpu)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per scenario and round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also serve REF's todo_app (e.g. main), loaded in the same rounds: before/after",
+    )
     parser.add_argument(
         "--tool",
         choices=("auto", "wrk", "python"),
@@ -199,100 +237,142 @@ def main() -> int:
         help="load generator: wrk if installed (auto), or the Python one in todo_load.py",
     )
     parser.add_argument("--processes", type=int, default=4, help="Python generator processes")
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.rounds = 1.0, 1
     use_wrk = args.tool == "wrk" or (args.tool == "auto" and todo_wrk.available())
 
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     server = EmbeddedPostgres(folder / "pgdata")
     server.start()
-    gunicorn = None
+    servers: list[Server] = []
     try:
         dsn = prepare_database(server, todos=100)
-        port = free_port()
-        gunicorn = start_gunicorn(dsn, port)
-        wait_ready(port)
-        time.sleep(1)  # let every worker boot before counting processes
-        idle_rss, idle_pss = memory_kib(server_pids(gunicorn.pid))
+        codes = [("after (this tree)", REPO, True)]
+        if args.baseline:
+            # Imported from bench_todo_hot_path lazily: it imports this module.
+            from bench_todo_hot_path import baseline_code
 
-        def load(method: str, path: str, body: dict | None = None) -> todo_load.Result:
-            payload = json.dumps(body).encode() if body is not None else None
+            code = baseline_code(args.baseline, folder / "baseline")
+            if code is not None:
+                codes.insert(0, (f"before ({args.baseline})", code, False))
+        for name, code, conditional in codes:
+            port = free_port()
+            servers.append(Server(name, start_gunicorn(dsn, port, code), port, conditional))
+        for each in servers:
+            wait_ready(each.port)
+        time.sleep(1)  # let every worker boot before counting processes
+        for each in servers:
+            each.idle_rss = memory_kib(server_pids(each.process.pid))[0]
+
+        def load(port: int, request: todo_load.Load, seconds: float) -> todo_load.Result:
             if use_wrk:
-                return todo_wrk.run(
-                    port,
-                    todo_load.Load(method, path, payload),
-                    concurrency=args.concurrency,
-                    seconds=args.seconds,
-                )
+                return todo_wrk.run(port, request, concurrency=args.concurrency, seconds=seconds)
             return todo_load.run(
                 port,
-                todo_load.Load(method, path, payload),
+                request,
                 concurrency=args.concurrency,
                 processes=args.processes,
-                seconds=args.seconds,
+                seconds=seconds,
             )
 
-        load("GET", "/bench/bare")  # warm-up: connections, caches, lazy pools
-        load("GET", "/todos")
-        pids = server_pids(gunicorn.pid)
+        bare = todo_load.Load("GET", "/bench/bare")
+        listing = todo_load.Load("GET", "/todos")
+        post = todo_load.Load(
+            "POST", "/todos", json.dumps({"title": "benchmark todo", "order": 7}).encode()
+        )
+        for each in servers:  # warm-up: connections, caches, lazy pools
+            if not args.smoke:
+                load(each.port, bare, 1)
+                load(each.port, listing, 1)
         print(
-            f"gunicorn {len(pids) - 1} workers (+ master), concurrency {args.concurrency},"
-            f" {args.rounds} rounds of {args.seconds:g} s per scenario, loopback,"
-            f" {os.cpu_count()} CPUs, load by {'wrk' if use_wrk else 'todo_load.py (Python)'}"
+            f"gunicorn {len(server_pids(servers[0].process.pid)) - 1} workers (+ master) per"
+            f" server, concurrency {args.concurrency}, {args.rounds} rounds of"
+            f" {args.seconds:g} s per scenario, loopback, {os.cpu_count()} CPUs,"
+            f" load by {'wrk' if use_wrk else 'todo_load.py (Python)'},"
+            f" load average {os.getloadavg()[0]:.1f}"
+            + ("  [smoke run: one small round, figures mean nothing]" if args.smoke else "")
         )
         postmaster = int((server.pgdata / "postmaster.pid").read_text().split()[0])
-        bare = Scenario("GET /bench/bare (no DB)")
-        listing = Scenario("GET /todos (100 todos)")
-        created = Scenario("POST /todos")
 
-        def measure(scenario: Scenario, method: str, path: str, body: dict | None = None) -> None:
-            app_pids, db_pids = descendants(gunicorn.pid), descendants(postmaster)
+        def measure(each: Server, name: str, request: todo_load.Load) -> None:
+            scenario = each.scenario(name)
+            app_pids, db_pids = descendants(each.process.pid), descendants(postmaster)
             app_before, db_before = cpu_seconds(app_pids), cpu_seconds(db_pids)
-            scenario.rounds.append(load(method, path, body))
+            scenario.rounds.append(load(each.port, request, args.seconds))
             scenario.app_cpu += cpu_seconds(app_pids) - app_before
             scenario.db_cpu += cpu_seconds(db_pids) - db_before
 
         # Interleaved rounds, so a neighbour's burst of CPU use hits every scenario alike;
-        # the rate ratio is taken within each round. CPU time per request is the figure
-        # that neighbours disturb least.
+        # ratios are taken within each round. CPU time per request is the figure that
+        # neighbours disturb least.
         for _ in range(args.rounds):
-            measure(bare, "GET", "/bench/bare")
-            measure(listing, "GET", "/todos")
+            for each in servers:
+                measure(each, "GET /bench/bare (no DB)", bare)
+                measure(each, "GET /todos (100 todos)", listing)
+                if each.conditional:
+                    # The list's current ETag, asked again: a client that keeps the list.
+                    with urllib.request.urlopen(f"http://127.0.0.1:{each.port}/todos") as got:
+                        etag = got.headers["ETag"]
+                    revalidate = todo_load.Load("GET", "/todos", None, (("If-None-Match", etag),))
+                    measure(each, "GET /todos, 304", revalidate)
         for _ in range(args.rounds):
-            measure(created, "POST", "/todos", {"title": "benchmark todo", "order": 7})
-        for scenario in (bare, listing, created):
-            report(scenario)
-        busy_rss, busy_pss = memory_kib(server_pids(gunicorn.pid))
-        ratios = [
-            get.rate / floor.rate for get, floor in zip(listing.rounds, bare.rounds, strict=True)
-        ]
-        worst_p99 = max(
-            median([r.percentile(99) for r in listing.rounds]),
-            median([r.percentile(99) for r in created.rounds]),
-        )
-        print(
-            f"  GET /todos rate / bare rate: {median(ratios):.2f} (per round:"
-            f" {', '.join(f'{r:.2f}' for r in ratios)})"
-        )
-        print(
-            f"  server memory (gunicorn master + workers): RSS {idle_rss / 1024:.0f} MiB idle,"
-            f" {busy_rss / 1024:.0f} MiB after load (PSS {idle_pss / 1024:.0f} /"
-            f" {busy_pss / 1024:.0f} MiB)"
-        )
+            for each in servers:
+                measure(each, "POST /todos", post)
+        for each in servers:
+            each.busy_rss = memory_kib(server_pids(each.process.pid))[0]
+
+        after = servers[-1]
+        for each in servers:
+            print(f"{each.name}:")
+            for scenario in each.scenarios.values():
+                report(scenario)
+            floor, top = (
+                each.scenario("GET /bench/bare (no DB)"),
+                each.scenario("GET /todos (100 todos)"),
+            )
+            ratios = rate_ratios(top, floor)
+            print(
+                f"  GET /todos rate / bare rate: {median(ratios):.2f} (per round:"
+                f" {', '.join(f'{r:.2f}' for r in ratios)});"
+                f" bare CPU / GET /todos CPU per request:"
+                f" {cpu_per_request(floor) / cpu_per_request(top):.2f}"
+            )
+            print(
+                f"  server memory (gunicorn master + workers): RSS"
+                f" {each.idle_rss / 1024:.0f} MiB idle, {each.busy_rss / 1024:.0f} MiB after load"
+            )
+        if len(servers) == 2:
+            before = servers[0]
+            print(f"{after.name} against {before.name}, same rounds:")
+            for name in ("GET /todos (100 todos)", "POST /todos"):
+                ratios = rate_ratios(after.scenario(name), before.scenario(name))
+                print(
+                    f"  {name} rate, after / before: {median(ratios):.2f}"
+                    f" (per round: {', '.join(f'{r:.2f}' for r in ratios)})"
+                )
         print(f"  one commit on this machine's disk: {commit_latency_ms(dsn):.2f} ms")
-        print(
-            "goals: GET >= 0.5 x bare: "
-            f"{'met' if median(ratios) >= 0.5 else 'missed'}; p99 < 50 ms (GET, POST): "
-            f"{'met' if worst_p99 < 50 else 'missed'};"
-            f" RSS < 150 MiB: {'met' if busy_rss / 1024 < 150 else 'missed'}"
+        listing_rounds = after.scenario("GET /todos (100 todos)").rounds
+        ratio = median(
+            rate_ratios(
+                after.scenario("GET /todos (100 todos)"), after.scenario("GET /bench/bare (no DB)")
+            )
         )
+        print(f"goals ({after.name}):")
+        print("  " + figure(GOAL_API_RATE, ratio, args.smoke))
+        p99 = median([r.percentile(99) for r in listing_rounds])
+        print("  " + figure(GOAL_API_P99, p99, args.smoke, digits=1))
+        print("  " + figure(GOAL_API_MEMORY, after.busy_rss / 1024, args.smoke, digits=0))
     finally:
-        if gunicorn is not None:
-            gunicorn.send_signal(signal.SIGTERM)
+        for each in servers:
+            each.process.send_signal(signal.SIGTERM)
+        for each in servers:
             try:
-                gunicorn.wait(timeout=30)
+                each.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(gunicorn.pid, signal.SIGKILL)
-                gunicorn.wait()
+                os.killpg(each.process.pid, signal.SIGKILL)
+                each.process.wait()
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
     return 0

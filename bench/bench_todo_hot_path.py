@@ -51,6 +51,7 @@ from bench_todo_api import (
     server_pids,
     wait_ready,
 )
+from goals import add_smoke
 from psycopg2 import sql
 
 from runbook.sandbox import CREDENTIALS, Emulator
@@ -157,7 +158,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="Python generator processes")
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.rounds = 1.0, 1
     use_wrk = todo_wrk.available()
 
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-hot-"))

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from bench_todo_api import free_port, memory_kib, prepare_database, server_pids, wait_ready
+from goals import add_smoke
 
 from todo_app.embedded_pg import EmbeddedPostgres
 
@@ -107,7 +108,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--worker-class", action="append", dest="worker_classes")
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.clients, args.seconds, args.rounds = 4, 1.0, 1
+        args.worker_classes = args.worker_classes or ["configured"]
     classes = args.worker_classes or ["gthread", "configured"]
 
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-slow-"))

@@ -19,6 +19,7 @@ class Load:
     method: str
     path: str
     body: bytes | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # sent with every request (If-None-Match, ...)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def _connection_loop(
 ) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Content-Type": "application/json"} if load.body is not None else {}
+    headers.update(load.headers)
     try:
         while time.monotonic() < deadline and len(out) < budget:
             started = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -29,6 +30,10 @@ def run(port: int, load: Load, concurrency: int = 32, seconds: float = 5.0) -> R
             f'wrk.method = "{load.method}"',
             f"wrk.body = [[{load.body.decode()}]]" if load.body else "",
             'wrk.headers["Content-Type"] = "application/json"' if load.body else "",
+            *(
+                f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}"
+                for name, value in load.headers
+            ),
         ]
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:

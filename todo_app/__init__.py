@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from todo_app import cors, db, errors, headers, health, openapi, todos
+from todo_app import cors, db, errors, headers, health, listing, openapi, todos
 from todo_app.config import (
     database_from_env,
     environment_from_env,
@@ -52,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0, x_port=0)  # type: ignore[method-assign]
 
     db.init_app(app)
+    listing.init_app(app)
     errors.init_app(app)
     cors.init_app(app)
     headers.init_app(app)

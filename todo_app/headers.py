@@ -11,7 +11,8 @@ def add_safety_headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     if "Cache-Control" not in response.headers:
         # Todos change under any cache, and errors and health say how things are now:
-        # nothing is kept unless its view says otherwise (the OpenAPI document does).
+        # nothing is kept unless its view says otherwise (the OpenAPI document does, and
+        # the list of todos, kept but revalidated by its ETag).
         response.headers["Cache-Control"] = "no-store"
     return response
 

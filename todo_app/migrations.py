@@ -35,6 +35,36 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX todos_listing ON todos (position, created_at, id);
         """,
     ),
+    Migration(
+        2,
+        "count changes to todos",
+        # The list's version, for the app's cached listing (todo_app/listing.py): the sum of
+        # `changes` over these rows, bumped by every statement that writes to todos, in the
+        # writer's own transaction. A reader's snapshot then sees the bump exactly when it
+        # sees the write: an equal sum means the same committed writes, so the same list.
+        # Each backend bumps the row of its own stripe, so concurrent writers seldom wait
+        # for one another's commit on a single hot row. The upsert makes a missing stripe
+        # row (deleted by hand) come back rather than silently freeze the version.
+        # New objects only: on a database with todos, nothing existing is rewritten.
+        """
+        CREATE TABLE todo_changes (
+            stripe  smallint PRIMARY KEY,
+            changes bigint   NOT NULL
+        ) WITH (fillfactor = 50);
+        CREATE FUNCTION todo_count_change() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO todo_changes AS c (stripe, changes)
+            VALUES (pg_backend_pid() % 16, 1)
+            ON CONFLICT (stripe) DO UPDATE SET changes = c.changes + 1;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER todos_count_change
+            AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON todos
+            FOR EACH STATEMENT EXECUTE FUNCTION todo_count_change();
+        """,
+    ),
 )
 
 # Any constant bigint will do, as long as nothing else in the database uses it.

@@ -15,14 +15,19 @@ from psycopg2 import extensions
 _TODO_COLUMNS = """id, title, completed, position AS "order",
     %(url_prefix)s || id AS url, created_at, updated_at"""
 
-# The listing is the hot path: prepared once per connection, it skips parsing and
-# planning on every later call (about a quarter of its time in PostgreSQL).
-_LIST_NAME = "todo_list"
+# The listing is the hot path. It answers the list's version (see migration 2) and, only when
+# that differs from the version the caller already holds, the list itself, both from one
+# snapshot: the list then is exactly the one of that version. Prepared once per connection,
+# it skips parsing and planning on every later call.
+_LIST_NAME = "todo_list_since"
 _PREPARE_LIST = f"""
-    PREPARE {_LIST_NAME} (text) AS
-    SELECT coalesce(json_agg(t ORDER BY t."order", t.created_at, t.id), '[]')::text
-    FROM (SELECT {_TODO_COLUMNS.replace("%(url_prefix)s", "$1")} FROM todos) AS t"""
-_LIST = f"EXECUTE {_LIST_NAME} (%(url_prefix)s)"
+    PREPARE {_LIST_NAME} (text, bigint) AS
+    SELECT v.version, CASE WHEN v.version IS DISTINCT FROM $2 THEN (
+        SELECT coalesce(json_agg(t ORDER BY t."order", t.created_at, t.id), '[]')::text
+        FROM (SELECT {_TODO_COLUMNS.replace("%(url_prefix)s", "$1")} FROM todos) AS t
+    ) END
+    FROM (SELECT coalesce(sum(changes), 0)::bigint AS version FROM todo_changes) AS v"""
+_LIST = f"EXECUTE {_LIST_NAME} (%(url_prefix)s, %(known)s)"
 _listing_prepared: weakref.WeakSet[extensions.connection] = weakref.WeakSet()
 
 _GET = f"""
@@ -60,15 +65,18 @@ def _prefix(collection_url: str) -> str:
     return collection_url + "/"
 
 
-def list_todos(conn: extensions.connection, collection_url: str) -> str:
-    """All todos as a JSON array, by order (todos without one last), then creation."""
+def list_todos_since(
+    conn: extensions.connection, collection_url: str, known_version: int | None
+) -> tuple[int, str | None]:
+    """The list's version, and all todos as a JSON array (by order, todos without one last,
+    then creation), or None in its place when the version is still `known_version`."""
     if conn not in _listing_prepared:
         with conn.cursor() as cur:
             cur.execute(_PREPARE_LIST)
         _listing_prepared.add(conn)
-    row = _one(conn, _LIST, {"url_prefix": _prefix(collection_url)})
+    row = _one(conn, _LIST, {"url_prefix": _prefix(collection_url), "known": known_version})
     assert row is not None  # an aggregate always answers one row
-    return row[0]
+    return row[0], row[1]
 
 
 def get_todo(conn: extensions.connection, collection_url: str, todo_id: int) -> str | None:

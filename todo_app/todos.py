@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import NotFound
 
 from todo_app import store
 from todo_app.db import get_db
+from todo_app.listing import get_listing_cache
 from todo_app.validation import json_object, new_todo, todo_changes
 
 bp = Blueprint("todos", __name__, url_prefix="/todos")
@@ -38,7 +39,19 @@ def _existing_id(todo_id: int) -> int:
 # CORS preflights and POST bodies).
 @bp.get("", strict_slashes=False, endpoint="collection")
 def list_todos() -> Response:
-    return _json(store.list_todos(get_db(), _collection_url()))
+    listing = get_listing_cache().current(get_db, _collection_url())
+    # If-None-Match compares weakly (RFC 9110, 13.1.2); "*" matches any list.
+    if request.if_none_match.contains_weak(listing.etag.strip('"')):
+        response = Response(status=304)
+        # A 304 carries no representation metadata beyond its validators (RFC 9110, 15.4.5).
+        del response.headers["Content-Type"]
+    else:
+        response = current_app.response_class(listing.body, mimetype="application/json")
+    response.headers["ETag"] = listing.etag
+    # Clients and caches may keep the list but must ask again each time before using it;
+    # the ETag makes asking cheap (a 304 without the list).
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.post("", strict_slashes=False)

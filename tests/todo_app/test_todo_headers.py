@@ -1,5 +1,6 @@
 """Every answer says nosniff, and a Cache-Control suited to it: todos and health are never
-kept by a cache; the OpenAPI document is, and revalidates with its ETag."""
+kept by a cache; the OpenAPI document is, and revalidates with its ETag; the list of todos
+may be kept but is revalidated before each use (tests/todo_app/test_todo_listing.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from flask.testing import FlaskClient
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status"),
     [
-        ("GET", "/todos", {}, 200),
         ("POST", "/todos", {"json": {"title": "x"}}, 201),
         ("GET", "/todos/ITEM", {}, 200),
         ("PATCH", "/todos/ITEM", {"json": {"completed": True}}, 200),
@@ -62,3 +62,12 @@ def test_the_openapi_document_is_cacheable_and_revalidates(client: FlaskClient) 
     assert again.status_code == 304
     assert again.get_data() == b""
     assert again.headers["ETag"] == etag
+
+
+def test_the_list_may_be_kept_but_is_revalidated_each_time(client: FlaskClient) -> None:
+    client.post("/todos", json={"title": "there"})
+    response = client.get("/todos")
+    assert response.status_code == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["ETag"].startswith('"')

@@ -1,0 +1,39 @@
+"""Every bench still runs: each one, once, in its smoke mode (one small round, no speed judged),
+as a process of its own. A bench that fails fails here; one that cannot run on this machine
+says why and is skipped with that reason."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHES = sorted(path.name for path in (REPO / "bench").glob("bench_*.py"))
+SKIPPED_PREFIX = "bench skipped:"  # bench/goals.py prints it
+SMOKE_SECONDS = 600  # a smoke run takes seconds to a minute; this is only a backstop
+
+
+@pytest.mark.parametrize("bench", BENCHES)
+def test_each_bench_runs_in_smoke_mode(bench: str) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    done = subprocess.run(
+        [sys.executable, f"bench/{bench}", "--smoke"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SMOKE_SECONDS,
+        stdin=subprocess.DEVNULL,
+    )
+    skipped = [line for line in done.stdout.splitlines() if line.startswith(SKIPPED_PREFIX)]
+    if done.returncode == 0 and skipped:
+        pytest.skip(skipped[0])
+    assert done.returncode == 0, (
+        f"{bench} --smoke exited {done.returncode}\n"
+        f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
+    )
+    assert done.stdout.strip(), f"{bench} --smoke printed no figure"
