@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from runbook.aws import Aws
-    from runbook.engine import Runbook
+    from runbook.engine import EngineFor, Runbook
+    from runbook.events import Listener
     from runbook.plan import Action
 
 OK, FAILED, BAD_INPUT, INTERRUPTED = 0, 1, 2, 130
@@ -409,12 +410,7 @@ def _run(console: Console, args: argparse.Namespace, start: Start, state: StateF
 
         account = claim(console, args, aws, state, settings)
     state.target = aws.label if aws else state.target
-    runbook = _runbook(args, settings, aws, state)
-    runbook.account = account
-    try:
-        return _dispatch(console, args, runbook, aws, start, dry_run)
-    finally:
-        runbook.close()  # a build still running in the background ends with the command
+    return _dispatch(console, args, _engine_for(args, settings, aws, state, account), start, aws)
 
 
 def _changes(args: argparse.Namespace) -> bool:
@@ -426,53 +422,56 @@ def _changes(args: argparse.Namespace) -> bool:
 def _dispatch(
     console: Console,
     args: argparse.Namespace,
-    runbook: Runbook,
-    aws: Aws | None,
+    engine_for: EngineFor,
     start: Start,
-    dry_run: bool,
+    aws: Aws | None,
 ) -> int:
-    settings = runbook.settings
+    """The command's front end builds the engine with its own listener, and closes it after
+    (a build still running in the background ends with the command)."""
+    from runbook.events import ignore
+
+    dry_run = bool(getattr(args, "dry_run", False))
     if args.command is None:
-        return _open_app(runbook, args, aws, start)
+        return _open_app(engine_for, args, start, offline=aws is None)
     if args.command == "plan" or (args.command == "deploy" and dry_run):
-        return _plan(
-            console,
-            runbook,
-            as_json=getattr(args, "json", False),
-            full=getattr(args, "full", False),
-        )
+        with engine_for(ignore) as runbook:
+            return _plan(
+                console,
+                runbook,
+                as_json=getattr(args, "json", False),
+                full=getattr(args, "full", False),
+            )
     if args.command == "deploy":
         if args.plain:
             from runbook.prompts import run_plain
 
-            return run_plain(runbook, console, assume_yes=args.yes)
-        return _deploy(console, runbook, assume_yes=args.yes)
-    if args.command == "status" and args.json:
-        from runbook.commands import status_json
-
-        return status_json.run(runbook)
-    if args.command == "status":
-        return _status(console, runbook)
-    if args.command == "logs":
-        from runbook.commands import logs
-
-        assert aws is not None
-        return logs.run(console, aws, settings, since=args.since, follow=args.follow)
-    if args.command == "export":
-        from runbook.export.command import export
-
-        return export(console, runbook, output=args.output, fmt=args.format)
+            return run_plain(engine_for, console, assume_yes=args.yes)
+        return _deploy(console, engine_for, assume_yes=args.yes)
     if args.command in ("rollback", "redeploy", "scale"):
         from runbook.commands import day_two
 
-        return day_two.run(console, runbook, args)
-    from runbook.commands import destroy
-    from runbook.commands.named import account_of
+        return day_two.run(console, engine_for, args)
+    if args.command == "destroy":
+        from runbook.commands import destroy
 
-    assert aws is not None
-    account = runbook.account or account_of(aws)  # a dry run did not look yet
-    recorded = runbook.state.existed and runbook.state.progress
-    return destroy.run(console, runbook, args, account=account, recorded=recorded)
+        return destroy.run(console, engine_for, args)
+    with engine_for(ignore) as runbook:
+        if args.command == "status" and args.json:
+            from runbook.commands import status_json
+
+            return status_json.run(runbook)
+        if args.command == "status":
+            return _status(console, runbook)
+        if args.command == "logs":
+            from runbook.commands import logs
+
+            assert runbook.aws is not None
+            return logs.run(
+                console, runbook.aws, runbook.settings, since=args.since, follow=args.follow
+            )
+        from runbook.export.command import export
+
+        return export(console, runbook, output=args.output, fmt=args.format)
 
 
 def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
@@ -502,29 +501,38 @@ def _aws(args: argparse.Namespace, settings: Any) -> Aws | None:
     return aws if aws.has_credentials() else None
 
 
-def _runbook(args: argparse.Namespace, settings: Any, aws: Aws | None, state: StateFile) -> Runbook:
+def _engine_for(
+    args: argparse.Namespace, settings: Any, aws: Aws | None, state: StateFile, account: str
+) -> EngineFor:
+    """How this command's engine is built: everything but the front end's own listener."""
     from runbook.engine import Runbook
-    from runbook.events import ignore, json_lines
+    from runbook.events import fan_out, ignore, json_lines
 
-    listener = ignore
+    log = ignore
     if args.log:
-        listener = json_lines(args.log.open("a"))  # closed at exit
+        log = json_lines(args.log.open("a"))  # closed at exit
     options: dict[str, Any] = {}
     if args.sandbox:
         from runbook.commands.sandbox import poll_sleep
         from runbook.sandbox import Timings
 
         options["sleep"] = poll_sleep(args.timings or Timings())
-    return Runbook(
-        settings,
-        aws,
-        state,
-        emit=listener,
-        sandbox=args.sandbox,
-        profile=args.profile or "",
-        build=_build(args, aws),
-        **options,
-    )
+    build = _build(args, aws)
+
+    def engine(listener: Listener) -> Runbook:
+        return Runbook(
+            settings,
+            aws,
+            state,
+            emit=fan_out(log, listener),
+            sandbox=args.sandbox,
+            profile=args.profile or "",
+            account=account,
+            build=build,
+            **options,
+        )
+
+    return engine
 
 
 def _build(args: argparse.Namespace, aws: Aws | None) -> Any:
@@ -548,15 +556,6 @@ def _build(args: argparse.Namespace, aws: Aws | None) -> Any:
                 f"Fix or unset {ENGINE_ENV}, then run again.",
             )
         ) from exc
-
-
-def _attach_progress(console: Console, runbook: Runbook) -> Any:
-    from runbook.events import fan_out
-    from runbook.render import Progress
-
-    progress = Progress(console)
-    runbook.emit = fan_out(runbook.emit, progress)
-    return progress
 
 
 def _plan(console: Console, runbook: Runbook, *, as_json: bool, full: bool) -> int:
@@ -622,12 +621,20 @@ def _preflight(console: Console, runbook: Runbook, *, assume_yes: bool) -> bool:
             continue
         question = f"Apply the fix: {finding.fix.description}?"
         if assume_yes or Confirm.ask(question, console=console, default=True):
-            runbook.settings = finding.fix.apply(runbook.settings)
+            runbook.use_settings(finding.fix.apply(runbook.settings))
             console.print(f"  [green]applied:[/] {finding.fix.description}")
     return True
 
 
-def _deploy(console: Console, runbook: Runbook, *, assume_yes: bool) -> int:
+def _deploy(console: Console, engine_for: EngineFor, *, assume_yes: bool) -> int:
+    from runbook.render import Progress
+
+    progress = Progress(console)
+    with engine_for(progress) as runbook:
+        return _deploy_with(console, runbook, progress, assume_yes=assume_yes)
+
+
+def _deploy_with(console: Console, runbook: Runbook, progress: Any, *, assume_yes: bool) -> int:
     from rich.prompt import Confirm
 
     from runbook import render
@@ -649,7 +656,6 @@ def _deploy(console: Console, runbook: Runbook, *, assume_yes: bool) -> int:
         render.changes(console, runbook.differences(step))
         return Confirm.ask("Run this section?", console=console, default=True)
 
-    progress = _attach_progress(console, runbook)
     try:
         result = runbook.deploy(confirm)
     finally:
@@ -679,25 +685,27 @@ def _status(console: Console, runbook: Runbook) -> int:
     return OK
 
 
-def _open_app(runbook: Runbook, args: argparse.Namespace, aws: Aws | None, start: Start) -> int:
+def _open_app(
+    engine_for: EngineFor, args: argparse.Namespace, start: Start, *, offline: bool
+) -> int:
     from screens.app import run_app
+
+    region = start.settings.deployment.region
 
     if args.dry_run and args.sandbox:
         # Looks at the emulator, changes nothing in it.
         mode, where = "dry run", "dry run against the local emulator (sandbox)"
     elif args.sandbox:
         mode, where = "sandbox", "local emulator (sandbox)"
-    elif aws is None:
+    elif offline:
         mode, where = "dry run", "dry run, offline: no AWS credentials, nothing is looked up"
     elif args.dry_run:
         mode, where = "dry run", "dry run: no AWS calls that change anything"
     else:
         profile = args.profile or os.environ.get("AWS_PROFILE")
         mode = "aws"
-        where = f"AWS {runbook.settings.deployment.region}" + (
-            f", profile {profile}" if profile else ""
-        )
-    code = run_app(runbook, mode=mode, where=where, start=start) or OK
+        where = f"AWS {region}" + (f", profile {profile}" if profile else "")
+    code = run_app(engine_for, mode=mode, where=where, start=start) or OK
     if args.sandbox:
         from runbook.commands.sandbox import still_running_note
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from runbook import day_two, drift, inputs, leftovers, service_status, teardown_order
@@ -32,6 +33,7 @@ from runbook.image.commands import for_a_person, platform_for
 from runbook.image.job import ImageJob
 from runbook.image.version import version_of
 from runbook.next_steps import next_steps
+from runbook.pause import Pause
 from runbook.plan import Action, ApiCall, UnknownValue, Wait, describe
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile, StateWriteError
@@ -81,42 +83,136 @@ class Status:
     unchecked: list[str]
 
 
-@dataclass
+# Builds the engine whole for a front end, given where the front end wants its events: the
+# composition root (the command line, a test) knows the rest.
+EngineFor = Callable[[Listener], "Runbook"]
+
+
 class Runbook:
-    """One deployment's engine. `aws` is None for a dry run with no credentials."""
+    """One deployment's engine. `aws` is None for a dry run with no credentials.
 
-    settings: Settings
-    aws: Aws | None
-    state: StateFile
-    emit: Listener = ignore
-    sandbox: bool = False
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    steps: tuple[Step, ...] = STEPS
-    known: dict[str, Any] = field(default_factory=dict)
-    profile: str = ""  # as given on the command line, for the next commands to name
-    account: str = ""  # the AWS account, once a command has looked (names it in destroy)
-    # What the app's image is built from, and the engine that builds it (None: the person).
-    build: Build = field(default_factory=Build)
+    Built whole: what it knows, where its events go and how it pauses are given here and
+    never replaced; settings change through `use_settings`, and `start_over` forgets.
+    """
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        aws: Aws | None,
+        state: StateFile,
+        *,
+        emit: Listener = ignore,
+        sandbox: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        steps: tuple[Step, ...] = STEPS,
+        known: dict[str, Any] | None = None,
+        profile: str = "",
+        account: str = "",
+        build: Build | None = None,
+    ) -> None:
+        self._settings = settings
+        self._aws = aws
+        self._state = state
+        self._emit = emit
+        self._sandbox = sandbox
+        # Interruptible: close() wakes any wait (a closing app must not hang on a thread).
+        self._pause = Pause(sleep)
+        self._clock = clock
+        self._steps = steps
+        self._profile = profile  # as given on the command line, for the next commands to name
+        self._account = account  # the AWS account, once a command has looked (names destroy's)
+        # What the app's image is built from, and the engine that builds it (None: the person).
+        self._build = build or Build()
         # Recorded outputs are hints for previews; discovery replaces them with the truth.
-        given, hints = self.known, self.state.known()
-        self.known = {**hints, **given}
+        given, hints = dict(known or {}), state.known()
+        self._known: dict[str, Any] = {**hints, **given}
         self._hints = set(hints) - set(given)
         self._lock = threading.Lock()
-        if self.aws is not None:
-            # AWS's retries back off through the engine's sleep: injected in tests, and
-            # interruptible in the app (which replaces it after construction, hence the lambda).
-            self.aws.sleep = lambda seconds: self.sleep(seconds)
+        if aws is not None:
+            # AWS's retries back off through the engine's pause: injected in tests, woken at close.
+            aws.sleep = self._pause
         # Each section's latest discovery, for its facts and differences.
         self._seen: dict[str, Observed] = {}
         self._group_sources: dict[str, set[str]] = {}
         # The image's background builds, by <repository>:<version>; versions found in ECR.
         self._jobs: dict[str, ImageJob] = {}
         self._present: set[str] = set()
-        self.version = version_of(self.build.context)
+        self.version = version_of(self._build.context)
         self._derive_image()
+
+    # -- what it was built with (read-only: nothing outside replaces them) ------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def aws(self) -> Aws | None:
+        return self._aws
+
+    @property
+    def state(self) -> StateFile:
+        return self._state
+
+    @property
+    def emit(self) -> Listener:
+        return self._emit
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        return self._pause
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return self._steps
+
+    @property
+    def known(self) -> Mapping[str, Any]:
+        """Every value known so far (read-only: discovery and the calls add to it)."""
+        return MappingProxyType(self._known)
+
+    @property
+    def sandbox(self) -> bool:
+        return self._sandbox
+
+    @property
+    def profile(self) -> str:
+        return self._profile
+
+    @property
+    def account(self) -> str:
+        return self._account
+
+    @property
+    def build(self) -> Build:
+        return self._build
+
+    def use_settings(self, settings: Settings) -> None:
+        """The person's edited (and validated) settings: what every later plan is made from."""
+        self._settings = settings
+
+    def start_over(self, fresh: Settings) -> None:
+        """Forget progress and settings (back to `fresh`); keep the deployment's name, region
+        and password. What exists in AWS is found again by name when a section runs."""
+        with self._lock:
+            for key in self._state.known():
+                self._known.pop(key, None)
+        self._state.reset()
+        keep = self._settings
+        self._settings = dataclasses.replace(
+            fresh.replace("deployment", name=keep.deployment.name, region=keep.deployment.region),
+            master_password=keep.master_password,
+        )
+
+    def to_do_again(self, numbers: list[str]) -> None:
+        """Sections the state file calls done whose resources are gone: to do once more."""
+        for number in numbers:
+            self._state.record(number, "to do", outputs={})
 
     # -- looking -------------------------------------------------------------------------
 
@@ -140,15 +236,15 @@ class Runbook:
         assert self.aws is not None, "discovery needs AWS access"
         # Discovery builds only on what this run has seen, never on state-file hints.
         with self._lock:
-            seen_this_run = {k: v for k, v in self.known.items() if k not in self._hints}
+            seen_this_run = {k: v for k, v in self._known.items() if k not in self._hints}
         seen = step.discover(self.aws, self.settings, seen_this_run)
         with self._lock:
             # What the state file said of this section gives way to what exists now.
             for key in step.output_keys(self.settings):
-                self.known.pop(key, None)
+                self._known.pop(key, None)
         self._learn(seen.known)
         # A plan may need any earlier section's values, not only its own.
-        seen.known = dict(self.known)
+        seen.known = dict(self._known)
         self._seen[step.number] = seen
         return seen
 
@@ -167,12 +263,12 @@ class Runbook:
         from runbook.rules import check
 
         rows = [
-            {**describe(a, self.known), "refused": [r.as_dict() for r in check(a, self.known)]}
+            {**describe(a, self._known), "refused": [r.as_dict() for r in check(a, self._known)]}
             for a in actions
         ]
         for row in rows:
             if "wait" in row:  # a wait's text may name a value known since it was planned
-                row["wait"] = inputs.fill(row["wait"], self.known)
+                row["wait"] = inputs.fill(row["wait"], self._known)
         return rows
 
     def facts(self, step: Step) -> list[drift.Fact]:
@@ -240,7 +336,7 @@ class Runbook:
         for fact in self.differences(step):
             if not fact.in_place:  # what the calls could not change is said, never dropped
                 self.emit(Notice(step.number, fact.explain(), "warning"))
-        outputs = {k: self.known[k] for k in step.output_keys(self.settings) if k in self.known}
+        outputs = {k: self._known[k] for k in step.output_keys(self.settings) if k in self._known}
         self.state.record(step.number, "done", outputs)
         self.emit(StepFinished(step.number, "done", outputs, round(self.clock() - started, 1)))
         return True
@@ -253,13 +349,13 @@ class Runbook:
         """
         wanted = inputs.needed(step, self.settings, actions)
         with self._lock:
-            unsure = [k for k in wanted if k not in self.known or k in self._hints]
+            unsure = [k for k in wanted if k not in self._known or k in self._hints]
         producers = {inputs.producer(k, self.steps, self.settings) for k in unsure}
         for earlier in self.steps:
             if earlier in producers and earlier is not step and earlier.enabled(self.settings):
                 self.discover(earlier)
         with self._lock:
-            missing = [k for k in wanted if k not in self.known]
+            missing = [k for k in wanted if k not in self._known]
         if missing:
             problem = inputs.missing_problem(step, missing, self.steps, self.settings)
             raise RunbookError(problem)
@@ -291,9 +387,9 @@ class Runbook:
 
     def summary(self, *, wait: bool = False) -> Summary:
         assert self.aws is not None
-        if wait and self.settings.load_balancer.name + ".LoadBalancerArn" in self.known:
+        if wait and self.settings.load_balancer.name + ".LoadBalancerArn" in self._known:
             self._executor().wait(load_balancer_active(self.settings, "end"))
-        return summarise(self.aws, self.settings, self.known, sleep=self.sleep)
+        return summarise(self.aws, self.settings, self._known, sleep=self.sleep)
 
     # -- day two: the running service ----------------------------------------------------
 
@@ -345,7 +441,7 @@ class Runbook:
 
     def _keep(self, plan: day_two.DayTwo) -> None:
         if plan.settings is not None:
-            self.settings = plan.settings
+            self._settings = plan.settings
             self.remember()
         if plan.record:
             self.state.record_day_two(plan.kind, day_two.stamped(plan.record))
@@ -384,7 +480,7 @@ class Runbook:
                 outcomes.append(event.outcome)
             self.emit(event)
 
-        executor = Executor(self.aws, self.known, listen, sleep=self.sleep, clock=self.clock)  # type: ignore[arg-type]
+        executor = Executor(self.aws, self._known, listen, sleep=self.sleep, clock=self.clock)  # type: ignore[arg-type]
         report: list[Removal] = []
         failed = False
         for action in actions:
@@ -439,8 +535,16 @@ class Runbook:
         }
         return found
 
+    def __enter__(self) -> Runbook:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
-        """Stop what runs in the background (an image build): the runbook is closing."""
+        """Stop what runs in the background (an image build) and wake any wait (it raises
+        Stopped): the runbook is closing."""
+        self._pause.stop()
         for job in self._jobs.values():
             job.stop()
 
@@ -460,13 +564,13 @@ class Runbook:
         if s.task_definition.image:
             return
         with self._lock:
-            self.known[version_key(s)] = self.version
+            self._known[version_key(s)] = self.version
             self._hints.discard(version_key(s))
-            uri = self.known.get(repository_key(s))
+            uri = self._known.get(repository_key(s))
             if uri is None:
-                self.known.pop(image_key(s), None)
+                self._known.pop(image_key(s), None)
                 return
-            self.known[image_key(s)] = f"{uri}:{self.version}"
+            self._known[image_key(s)] = f"{uri}:{self.version}"
             if repository_key(s) in self._hints:
                 self._hints.add(image_key(s))
             else:
@@ -481,12 +585,12 @@ class Runbook:
             return None
         key = image_key(s)
         with self._lock:
-            unsure = key in self._hints or key not in self.known
+            unsure = key in self._hints or key not in self._known
         maker = inputs.producer(repository_key(s), self.steps, s)
         if unsure and maker is not None and self.steps.index(maker) < self.steps.index(step):
             self.discover(maker)  # the state file says it exists: see for ourselves (reads)
         with self._lock:
-            image = None if key in self._hints else self.known.get(key)
+            image = None if key in self._hints else self._known.get(key)
         if image is None:
             return None
         job = self._jobs.get(image)
@@ -505,10 +609,8 @@ class Runbook:
             image=image,
             platform=platform_for(s.task_definition.cpu_architecture),
             section=step.number,
-            # Through the engine's listener as it is when each event comes (front ends attach
-            # theirs after construction), and its sleep (the app's, interruptible).
-            emit=lambda event: self.emit(event),
-            sleep=lambda seconds: self.sleep(seconds),
+            emit=self._emit,
+            sleep=self._pause,
         )
         self._jobs[image] = job.start()
         return job
@@ -520,7 +622,7 @@ class Runbook:
         if engine is not None:
             how = f"{engine.name} builds and pushes it in the background, from section III on"
         else:
-            image = self.known.get(image_key(s), f"<{repository_key(s)}>:{self.version}")
+            image = self._known.get(image_key(s), f"<{repository_key(s)}>:{self.version}")
             platform = platform_for(s.task_definition.cpu_architecture)
             how = "push it from another terminal: " + for_a_person(
                 image, self.build.context, platform, s.deployment.region
@@ -558,7 +660,7 @@ class Runbook:
 
     def _executor(self) -> Executor:
         assert self.aws is not None
-        return Executor(self.aws, self.known, self.emit, sleep=self.sleep, clock=self.clock)
+        return Executor(self.aws, self._known, self.emit, sleep=self.sleep, clock=self.clock)
 
     def _needs_earlier(self, exc: Exception) -> Problem | None:
         """A value from a section not run yet is the person's next step, not a bug."""
@@ -577,7 +679,7 @@ class Runbook:
 
     def _learn(self, values: dict[str, Any]) -> None:
         with self._lock:
-            self.known.update(values)
+            self._known.update(values)
             self._hints -= set(values)
         self._derive_image()
 

@@ -18,7 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 
 from runbook import render
-from runbook.engine import Runbook
+from runbook.engine import EngineFor, Runbook
 from runbook.errors import Problem, RunbookError
 from runbook.events import (
     CallMade,
@@ -30,7 +30,6 @@ from runbook.events import (
     StepFinished,
     StepStarted,
     Waiting,
-    fan_out,
 )
 from runbook.labels import label
 from runbook.model_check import operation_name
@@ -50,14 +49,13 @@ class Declined(Exception):
 
 
 def run_plain(
-    runbook: Runbook, console: Console, assume_yes: bool = False, dry_run: bool = False
+    engine_for: EngineFor, console: Console, assume_yes: bool = False, dry_run: bool = False
 ) -> int:
     """Walk the six sections in the terminal; the exit status (0 done, 1 failed, 130 stopped)."""
     printer = EventPrinter(console)
-    previous = runbook.emit
-    runbook.emit = fan_out(previous, printer)
     try:
-        return _walk(runbook, console, assume_yes=assume_yes, dry_run=dry_run)
+        with engine_for(printer) as runbook:
+            return _walk(runbook, console, assume_yes=assume_yes, dry_run=dry_run)
     except RunbookError as exc:
         show_problem(console, exc.problem, exc.details)
         return 1
@@ -66,7 +64,6 @@ def run_plain(
         return 130
     finally:
         printer.stop()
-        runbook.emit = previous
 
 
 def _walk(runbook: Runbook, console: Console, *, assume_yes: bool, dry_run: bool) -> int:
@@ -83,7 +80,7 @@ def _walk(runbook: Runbook, console: Console, *, assume_yes: bool, dry_run: bool
         console.rule(f"[bold]Section {step.number} · {escape(step.title)}", align="left")
         console.print(explained(step.explanation, runbook.settings), style="dim")
         if not assume_yes:
-            runbook.settings = ask_section(runbook.settings, step)
+            runbook.use_settings(ask_section(runbook.settings, step))
         if not step.enabled(runbook.settings):
             console.print(f"Section {step.number} is off with these settings: nothing to do.")
         elif dry_run:
@@ -117,7 +114,7 @@ def _preflight(runbook: Runbook, console: Console, assume_yes: bool) -> None:
         # Unattended, a fix is taken only for what would certainly fail (a warning).
         take = finding.level in ("warning", "error") if assume_yes else _ask_yes(fix.description)
         if take:
-            runbook.settings = fix.apply(runbook.settings)
+            runbook.use_settings(fix.apply(runbook.settings))
             console.print(f"  [green]✓[/] settings changed: {escape(fix.description)}")
 
 

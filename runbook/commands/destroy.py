@@ -20,7 +20,7 @@ from runbook.words import count
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from runbook.engine import Runbook, Status
+    from runbook.engine import EngineFor, Runbook, Status
     from runbook.plan import Action
 
 OK, FAILED = 0, 1
@@ -57,18 +57,28 @@ def database_line(actions: list[Action]) -> str:
     return line[0].upper() + line[1:] + "." if line else ""
 
 
-def run(
-    console: Console,
-    runbook: Runbook,
-    args: argparse.Namespace,
-    *,
-    account: str,
-    recorded: bool,
-) -> int:
-    """recorded: the state file was read and records this deployment's progress."""
+def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> int:
+    """The engine, built to print each delete as it goes, then closed."""
+    from runbook.render import Progress
+
+    progress = Progress(console)
+    with engine_for(progress) as runbook:
+        try:
+            return _run(console, runbook, args, progress)
+        finally:
+            progress.close()
+
+
+def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress: Any) -> int:
     from rich.prompt import Confirm, Prompt
 
     from runbook import render
+    from runbook.commands.named import account_of
+
+    assert runbook.aws is not None
+    account = runbook.account or account_of(runbook.aws)  # a dry run did not look yet
+    # The state file was read and records this deployment's progress.
+    recorded = runbook.state.existed and bool(runbook.state.progress)
 
     settings = runbook.settings
     name = settings.deployment.name
@@ -125,11 +135,8 @@ def run(
     if not confirmed(console, args, name, recorded, Confirm, Prompt):
         console.print("Nothing was deleted.")
         return OK
-    progress = _attach_progress(console, runbook)
-    try:
-        report = runbook.destroy(actions)
-    finally:
-        progress.close()
+    report = runbook.destroy(actions)
+    progress.close()
     render.destroy_report(console, report, runbook.state.path if runbook.state.existed else None)
     _after_database(console, runbook, actions, report, status)
     return OK if all(r.outcome != "failed" for r in report) else FAILED
@@ -173,12 +180,3 @@ def _after_database(
         final_snapshot.described(status),
     ):
         console.print(line, highlight=False, soft_wrap=True)
-
-
-def _attach_progress(console: Console, runbook: Runbook) -> Any:
-    from runbook.events import fan_out
-    from runbook.render import Progress
-
-    progress = Progress(console)
-    runbook.emit = fan_out(runbook.emit, progress)
-    return progress

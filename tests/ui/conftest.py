@@ -56,7 +56,11 @@ def log_text(app: RunbookApp, number: str) -> str:
 @pytest.fixture
 def sandbox_app(make_runbook: Callable[..., Runbook]) -> Callable[..., RunbookApp]:
     def make(**overrides: object) -> RunbookApp:
-        return make_app(make_runbook(**overrides), "sandbox", "local emulator (sandbox)")
+        return make_app(
+            lambda listener: make_runbook(listener, **overrides),
+            "sandbox",
+            "local emulator (sandbox)",
+        )
 
     return make
 
@@ -66,7 +70,11 @@ def offline_app(tmp_path: Path) -> Callable[..., RunbookApp]:
     """A dry run with no credentials: no AWS call at all, so fully deterministic."""
 
     def make(settings: Settings | None = None) -> RunbookApp:
-        runbook = Runbook(settings or Settings(), None, StateFile(tmp_path / "state.json"))
-        return make_app(runbook, "dry run", "dry run: no AWS calls")
+        state = StateFile(tmp_path / "state.json")
+        return make_app(
+            lambda listener: Runbook(settings or Settings(), None, state, emit=listener),
+            "dry run",
+            "dry run: no AWS calls",
+        )
 
     return make

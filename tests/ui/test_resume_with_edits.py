@@ -21,8 +21,13 @@ def relaunch(make_runbook, state_path):
     """A new session: the app as the command line builds it, from the state file alone."""
     state = StateFile(state_path)
     start = starting_settings(state, None, None)
-    runbook = make_runbook(settings=start.settings, state=state)
-    return make_app(runbook, "sandbox", "local emulator (sandbox)", start), start
+    app = make_app(
+        lambda listener: make_runbook(listener, settings=start.settings, state=state),
+        "sandbox",
+        "local emulator (sandbox)",
+        start,
+    )
+    return app, start
 
 
 async def test_rename_run_quit_resume_finish_destroy(
