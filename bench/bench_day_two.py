@@ -33,7 +33,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from runbook import sandbox  # noqa: E402
+from runbook import day_two, sandbox  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
 from runbook.commands.sandbox import poll_sleep  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
@@ -147,7 +147,10 @@ def main() -> None:
 
         print("a day-two plan, key to calls shown (the reads before the dialog):")
         for kind, count in (("scale", 3), ("redeploy", None), ("rollback", None)):
-            took = timed(lambda k=kind, c=count: runbook.day_two(k, c), options.runs)
+            took = timed(
+                lambda k=kind, c=count: day_two.plan(runbook.aws, runbook.settings, k, c),
+                options.runs,
+            )
             print(f"  {kind:<9} median {median_ms(took)}")
 
         aws.client("logs").create_log_stream(logGroupName=GROUP, logStreamName=STREAM)

@@ -666,9 +666,10 @@ def _deploy_with(console: Console, runbook: Runbook, progress: Any, *, assume_ye
 
 
 def _status(console: Console, runbook: Runbook) -> int:
+    from runbook import destroy as tear_down
     from runbook import render
 
-    status = runbook.status()
+    status = tear_down.status(runbook)
     console.print(render.status_table(status.sections))
     render.facts(console, [f for step, _ in status.sections for f in runbook.facts(step)])
     render.leftovers(console, status.leftovers, status.unchecked)

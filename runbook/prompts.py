@@ -20,19 +20,9 @@ from rich.table import Table
 from runbook import render
 from runbook.engine import EngineFor, Runbook
 from runbook.errors import Problem, RunbookError
-from runbook.events import (
-    CallMade,
-    Event,
-    ImageProgress,
-    Notice,
-    Rollout,
-    StepFailed,
-    StepFinished,
-    StepStarted,
-    Waiting,
-)
+from runbook.events import Event, StepFailed, StepFinished, Waiting
 from runbook.labels import label
-from runbook.model_check import operation_name
+from runbook.narration import Narrator
 from runbook.plan import Action
 from runbook.preflight import Finding
 from runbook.settings import Settings
@@ -242,14 +232,14 @@ def show_summary(
 
 
 class EventPrinter:
-    """Prints each call as it is made; a spinner with the elapsed time while the engine waits."""
+    """Prints the narration of each event; a spinner with the elapsed time while the engine
+    waits."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        self._narrator = Narrator()
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
-        self._deployments: dict[str, str] = {}
-        self._events: set[str] = set()
         self._lock = threading.RLock()
 
     def __call__(self, event: Event) -> None:
@@ -257,48 +247,19 @@ class EventPrinter:
             self._print(event)
 
     def _print(self, event: Event) -> None:
-        if isinstance(event, ImageProgress):
-            if event.milestone:
-                self.console.print(f"  ⬆ image {event.phase}: {escape(event.message)}")
-            return
-        if isinstance(event, Rollout):
-            for d in event.deployments:
-                if self._deployments.get(d.id) != d.line():
-                    self._deployments[d.id] = d.line()
-                    self.console.print(f"  ↻ {d.line()}")
-            for e in reversed(event.events):
-                if e.id not in self._events:
-                    self._events.add(e.id)
-                    self.console.print(f"      {escape(e.message)}", style="dim")
-            return
-        if isinstance(event, StepStarted):
-            self.console.print("Looking at what exists…", style="dim")
-        elif isinstance(event, CallMade):
-            style = {"ok": "green", "already done": "dim"}.get(event.outcome, "red")
-            operation = operation_name(event.service, event.operation)
-            self.console.print(
-                f"  → {event.service} {operation}  [{style}]{escape(event.outcome)}[/]"
-                f"  [dim]{event.seconds:.2f} s[/]"
-            )
-        elif isinstance(event, Waiting):
-            self._wait(event)
-        elif isinstance(event, Notice):
-            self.console.print(f"  {escape(event.message)}")
-        elif isinstance(event, StepFinished):
-            self.stop()
-            if event.status == "done":
-                self.console.print(f"[green]✓ Section {event.section} done[/] in {event.seconds} s")
-            elif event.status == "declined":
-                self.console.print(f"Section {event.section} not run: nothing was changed.")
-        elif isinstance(event, StepFailed):
+        lines = self._narrator(event)
+        if isinstance(event, StepFailed):
             self.stop()  # run_plain prints the problem with its advice
+            return
+        ends_a_wait = isinstance(event, Waiting) and event.detail == "done"
+        if isinstance(event, StepFinished) or (ends_a_wait and event.what in self._tasks):
+            self.stop()
+        for line in lines:
+            self.console.print(line, soft_wrap=True)
+        if isinstance(event, Waiting) and not ends_a_wait:
+            self._wait(event)
 
     def _wait(self, event: Waiting) -> None:
-        if event.detail == "done":
-            if event.what in self._tasks:
-                self.stop()
-            self.console.print(f"  [green]✓[/] {escape(event.what)}: ready")
-            return
         if event.what in self._tasks:
             return
         if self._progress is None:

@@ -24,11 +24,11 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
-from runbook import day_two
-from runbook.commands.logs import FOLLOW_EVERY, Tail, no_log_group
+from runbook import day_two, day_two_run, service_status
 from runbook.engine import EngineFor
 from runbook.errors import RunbookError, error_code, problem_from
 from runbook.events import CallMade, Event, ImageProgress, StepFinished, StepStarted
+from runbook.log_tail import FOLLOW_EVERY, Tail, no_log_group
 from runbook.pause import Stopped
 from runbook.plan import Action
 from runbook.recorded import Start
@@ -566,10 +566,11 @@ class RunbookApp(App[int]):
         """In a worker: read what exists, show the calls, and run them once confirmed."""
         with contextlib.suppress(Stopped):
             try:
-                plan = self.runbook.day_two(kind, count)
+                assert self.runbook.aws is not None
+                plan = day_two.plan(self.runbook.aws, self.runbook.settings, kind, count)
             except RunbookError as exc:  # planning calls nothing that changes anything
                 raise Refused(exc.problem, exc.details) from exc
-            self.runbook.run_day_two(plan, confirm=self._confirm_day_two)
+            day_two_run.run(self.runbook, plan, confirm=self._confirm_day_two)
 
     def _confirm_day_two(self, plan: day_two.DayTwo) -> bool:
         answer: Future[bool] = Future()
@@ -626,7 +627,8 @@ class RunbookApp(App[int]):
         with contextlib.suppress(Stopped):
             while not (stop.is_set() or self._stopping.is_set()):
                 try:
-                    self.post_message(ServiceRead(self.runbook.service_status()))
+                    status = service_status.read(self.runbook.aws, self.runbook.settings)
+                    self.post_message(ServiceRead(status))
                 except Exception as exc:  # a failed look is said on the screen, and retried
                     self.post_message(ServiceRead(None, problem_from(exc)))
                 self._pause(wake, self.poll_every)

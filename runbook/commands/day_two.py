@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from runbook import day_two
 from runbook.events import Event, StepStarted, Waiting
 
 if TYPE_CHECKING:
@@ -77,12 +78,12 @@ class Rollout:
     def look(self, *, quiet: bool = False) -> None:
         from rich.padding import Padding
 
-        from runbook import render_service
+        from runbook import render_service, service_status
 
         if self.runbook is None:
             return
         try:
-            status = self.runbook.service_status()
+            status = service_status.read(self.runbook.aws, self.runbook.settings)
         except Exception:  # watching must never stop the action it watches
             return
         shown = render_service.deployments(status)
@@ -106,11 +107,7 @@ def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> in
 
     def show(event: Event) -> None:
         rollout(event)  # what the service did, before the wait's end is said
-        if isinstance(event, StepStarted) and event.section == SECTION:
-            progress.close()
-            console.rule(f"[bold]{event.title}")
-        else:
-            progress(event)  # the notes, each call, the wait, done
+        progress(event)  # the title, the notes, each call, the wait, done
 
     with engine_for(show) as runbook:
         rollout.runbook = runbook
@@ -123,11 +120,13 @@ def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> in
 def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress: Any) -> int:
     from rich.prompt import Confirm
 
-    from runbook import render, render_service
+    from runbook import day_two_run, render, render_service, service_status
     from runbook.errors import RunbookError
 
     try:
-        plan = runbook.day_two(args.command, getattr(args, "count", None))
+        assert runbook.aws is not None
+        count = getattr(args, "count", None)
+        plan = day_two.plan(runbook.aws, runbook.settings, args.command, count)
     except RunbookError as exc:
         p = exc.problem
         render.error(console, p.code, p.message, p.advice)
@@ -141,12 +140,12 @@ def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress:
         console.print(render.plan_table(rows, title="Calls to make", width=console.width))
         return Confirm.ask(plan.question, console=console, default=True)
 
-    done = runbook.run_day_two(plan, confirm)
+    done = day_two_run.run(runbook, plan, confirm)
     progress.close()
     if not done:
         console.print("Nothing was changed.")
         return OK
-    status = runbook.service_status()
+    status = service_status.read(runbook.aws, runbook.settings)
     console.print(render_service.headline(status))
     console.print(Text("Deployments", style="bold"))
     console.print(render_service.deployments(status), soft_wrap=True)

@@ -20,7 +20,8 @@ from runbook.words import count
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from runbook.engine import EngineFor, Runbook, Status
+    from runbook.destroy import Status
+    from runbook.engine import EngineFor, Runbook
     from runbook.plan import Action
 
 OK, FAILED = 0, 1
@@ -72,6 +73,7 @@ def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> in
 def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress: Any) -> int:
     from rich.prompt import Confirm, Prompt
 
+    from runbook import destroy as tear_down
     from runbook import render
     from runbook.commands.named import account_of
 
@@ -93,8 +95,8 @@ def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress:
     where = f"account {account}, region {settings.deployment.region}" + (
         " (local emulator)" if runbook.sandbox else ""
     )
-    status = runbook.status()
-    actions = runbook.destroy_plan(status, skip_final_snapshot=args.skip_final_snapshot)
+    status = tear_down.status(runbook)
+    actions = tear_down.plan(runbook, status, skip_final_snapshot=args.skip_final_snapshot)
     tag = f"{DEPLOYMENT_TAG} = {name}"
     if not actions:
         console.print(
@@ -102,8 +104,8 @@ def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress:
             f"{name} ({tag})."
         )
         render.leftovers(console, [], status.unchecked)
-        if not args.dry_run and runbook.state.existed:
-            runbook.state.reset(keep_settings=True)
+        if not args.dry_run:
+            tear_down.nothing_left(runbook)
         return OK
     console.print(render.plan_table(runbook.rows(actions), title="Teardown", width=console.width))
     render.leftovers(console, [], status.unchecked)
@@ -135,7 +137,7 @@ def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress:
     if not confirmed(console, args, name, recorded, Confirm, Prompt):
         console.print("Nothing was deleted.")
         return OK
-    report = runbook.destroy(actions)
+    report = tear_down.run(runbook, actions)
     progress.close()
     render.destroy_report(console, report, runbook.state.path if runbook.state.existed else None)
     _after_database(console, runbook, actions, report, status)

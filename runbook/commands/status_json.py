@@ -6,6 +6,8 @@ import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
+from runbook import destroy as tear_down
+
 if TYPE_CHECKING:
     from runbook.engine import Runbook
 
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
 def state(runbook: Runbook) -> dict[str, Any]:
     """url, targets (id, port, state, reason), the probe, each section's resources and the
     settings that matter, and what carries the deployment's tag under another name."""
-    status = runbook.status()
+    status = tear_down.status(runbook)
     summary = runbook.summary()
     return {
         "target": runbook.aws.label if runbook.aws else "",

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from runbook import destroy as tear_down
 from runbook.errors import RunbookError
 from runbook.executor import Executor
 from runbook.plan import Action, ApiCall, Ref
@@ -89,9 +90,9 @@ def plans_of_a_whole_life(make_runbook, aws, settings) -> list[tuple[Action, dic
     runbook = make_runbook(settings=changed)
     runbook.deploy(confirm)
     runbook = make_runbook(settings=changed)
-    teardown = runbook.destroy_plan()
+    teardown = tear_down.plan(runbook)
     seen.extend((a, runbook.known) for a in teardown)
-    runbook.destroy(teardown)
+    tear_down.run(runbook, teardown)
     return seen
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from runbook import cli, render
+from runbook import cli, day_two, day_two_run, render
+from runbook import destroy as tear_down
 from runbook.events import StepFinished
 from tests.engine.test_cli_truth import on_emulator  # noqa: F401  (a fixture)
 
@@ -106,7 +107,7 @@ def test_status_names_ecs_service_linked_role_as_aws_does(make_runbook, aws) -> 
     aws.call("iam", "create_service_linked_role", AWSServiceName="ecs.amazonaws.com")
     runbook = make_runbook()
     console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
-    console.print(render.status_table(runbook.status().sections))
+    console.print(render.status_table(tear_down.status(runbook).sections))
     shown = console.export_text()
     assert "AWSServiceRoleForECS" in shown
     assert "AWSServiceRoleForecs" not in shown  # the emulator's own spelling of it
@@ -117,10 +118,10 @@ def test_status_says_the_next_deploy_undoes_a_rollback(make_runbook, settings) -
     bigger = settings.replace("task_definition", cpu="512", memory="1024")
     runbook = make_runbook(settings=bigger)
     runbook.deploy()
-    runbook.run_day_two(runbook.day_two("rollback"))
+    day_two_run.run(runbook, day_two.plan(runbook.aws, runbook.settings, "rollback"))
 
     later = make_runbook(settings=bigger)
-    status = later.status()
+    status = tear_down.status(later)
     console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
     render.facts(console, [f for step, _ in status.sections for f in later.facts(step)])
     said = " ".join(console.export_text().split())

@@ -96,7 +96,7 @@ def test_a_deploy_waiting_when_a_destroy_deletes_the_service_says_so(
 
     waiting = make_runbook(sleep=never)  # the next run, which must not poll again
     with pytest.raises(RunbookError) as stopped:
-        waiting._executor().wait(service_stable(settings, "VI"))
+        waiting.executor().wait(service_stable(settings, "VI"))
     assert stopped.value.problem.code == "ServiceDeleted"
     assert f"the service {NAME} was deleted while we waited for it" in str(
         stopped.value.problem.message

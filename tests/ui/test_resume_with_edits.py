@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from runbook import destroy as tear_down
 from runbook.inventory import find
 from runbook.recorded import starting_settings
 from runbook.state import StateFile
@@ -90,7 +91,7 @@ async def test_rename_run_quit_resume_finish_destroy(
 
     # Destroy, as `runbook destroy` does, from the recorded settings: nothing of ours is left.
     runbook = make_runbook(settings=relaunch(make_runbook, state_path)[1].settings)
-    report = runbook.destroy(runbook.destroy_plan())
+    report = tear_down.run(runbook, tear_down.plan(runbook))
     assert all(r.outcome in ("removed", "already gone") for r in report)
     assert find(aws, "flask-todo").resources == []
     assert sum(inventory(aws, settings).values()) == 0
