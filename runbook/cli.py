@@ -254,7 +254,10 @@ def _main(argv: Sequence[str] | None) -> int:
         from runbook import render
 
         p = exc.problem
-        render.error(console, p.code, p.message, p.advice)
+        if getattr(args, "json", False):  # a script reads stdout as JSON, refusals included
+            print(json.dumps({"error": _error_object(p, ())}, indent=2))
+        else:
+            render.error(console, p.code, p.message, p.advice)
         return FAILED if p.code == "DeploymentBusy" else BAD_INPUT
     except KeyboardInterrupt:
         console.print("\n[yellow]Interrupted.[/] Nothing was changed while waiting.")

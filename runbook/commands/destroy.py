@@ -134,7 +134,8 @@ def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress:
         console.print(Text(about_database, style="yellow"), soft_wrap=True)
     if args.dry_run:
         return OK
-    if not confirmed(console, args, name, recorded, Confirm, Prompt):
+    question = _question(actions)
+    if not confirmed(console, args, name, recorded, question, Confirm, Prompt):
         console.print("Nothing was deleted.")
         return OK
     report = tear_down.run(runbook, actions)
@@ -144,14 +145,28 @@ def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress:
     return OK if all(r.outcome != "failed" for r in report) else FAILED
 
 
+def _question(actions: list[Action]) -> str:
+    """The question repeats the database's fate, the one thing that cannot be undone."""
+    from runbook.steps import final_snapshot
+
+    line = final_snapshot.confirmation_line(actions)
+    return f"Delete all of it ({line})?" if line else "Delete all of it?"
+
+
 def confirmed(
-    console: Console, args: argparse.Namespace, name: str, recorded: bool, confirm: Any, prompt: Any
+    console: Console,
+    args: argparse.Namespace,
+    name: str,
+    recorded: bool,
+    question: str,
+    confirm: Any,
+    prompt: Any,
 ) -> bool:
     """--yes for a deployment the state file records; else the name, typed or given."""
     if recorded:
         if args.yes:
             return True
-        return bool(confirm.ask("Delete all of it?", console=console, default=False))
+        return bool(confirm.ask(question, console=console, default=False))
     if args.yes:
         if args.deployment == name:
             return True

@@ -271,11 +271,18 @@ def stop(info: Path = INFO_FILE, timeout: float = 30.0) -> bool:
     starts = known.get("process_starts")
     starts = starts if isinstance(starts, dict) else {}
     leftovers = [(other, starts.get(str(other))) for other in known.get("pids") or []]
+    killed: list[int] = []
     for other, ticks in [*leftovers, (pid, started)]:
         later = isinstance(ticks, int) and isinstance(started, int) and ticks >= started
         if later and process_identity.is_same(other, ticks):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(int(str(other)), signal.SIGKILL)
+                killed.append(int(str(other)))
+    # SIGKILL is delivered, not awaited: a server still writing its files as rmtree walks
+    # them leaves the folder behind, so wait for each to be gone first.
+    deadline = time.monotonic() + 5
+    while any(not gone(other) for other in killed) and time.monotonic() < deadline:
+        time.sleep(0.02)
     removed = _remove_folder(known)
     info.unlink(missing_ok=True)
     credentials_file(info).unlink(missing_ok=True)
@@ -293,7 +300,11 @@ def _remove_folder(known: dict[str, Any]) -> bool:
         return False
     if not secrets.compare_digest(mark, token):
         return False
-    shutil.rmtree(folder, ignore_errors=True)
+    for _ in range(50):  # a file a dying child wrote after the walk passed: walk again
+        shutil.rmtree(folder, ignore_errors=True)
+        if not Path(folder).exists():
+            break
+        time.sleep(0.05)
     return True
 
 

@@ -15,7 +15,22 @@ from rich.console import Console
 from runbook import cli, day_two, day_two_run, render
 from runbook import destroy as tear_down
 from runbook.events import StepFinished
+from runbook.settings import Settings, to_record
+from runbook.state import StateFile
 from tests.engine.test_cli_truth import on_emulator  # noqa: F401  (a fixture)
+
+
+def deployment(folder: Path) -> str:
+    """A state file that names the guide's deployment, as a first deploy records it."""
+    path = folder / "state.json"
+    StateFile(path).record_settings(to_record(Settings()))
+    return str(path)
+
+
+def test_missing_state_file_is_a_json_error_for_scripts(tmp_path: Path, capsys) -> None:
+    code = cli.main(["status", "--json", "--state", str(tmp_path / "none.json")])
+    assert code == cli.BAD_INPUT
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "StateFileMissing"
 
 
 def test_a_reader_that_leaves_early_is_a_quiet_exit(tmp_path: Path) -> None:
@@ -39,10 +54,12 @@ def test_a_reader_that_leaves_early_is_a_quiet_exit(tmp_path: Path) -> None:
         assert "Traceback" not in error and "BrokenPipe" not in error
 
 
-def test_plan_and_export_say_the_setting_and_following_it_works(tmp_path: Path, capsys) -> None:
-    state = str(tmp_path / "state.json")
+def test_plan_and_export_say_the_setting_and_following_it_works(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no state file: both preview a new deployment
     for command in (["plan", "--offline"], ["export"]):
-        assert cli.main([*command, "--state", state]) == cli.BAD_INPUT
+        assert cli.main(command) == cli.BAD_INPUT
         captured = capsys.readouterr()
         said = " ".join((captured.out + captured.err).split())  # as if never wrapped
         assert "database.instance_class" in said and "under [database]" in said
@@ -51,7 +68,7 @@ def test_plan_and_export_say_the_setting_and_following_it_works(tmp_path: Path, 
     config = tmp_path / "fix.toml"
     config.write_text('[database]\ninstance_class = "db.t4g.micro"\n')
     for command in (["plan", "--offline"], ["export"]):
-        assert cli.main([*command, "--config", str(config), "--state", state]) == cli.OK
+        assert cli.main([*command, "--config", str(config)]) == cli.OK
     capsys.readouterr()
 
 
@@ -63,7 +80,8 @@ def test_status_json_without_credentials_is_a_json_error(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    code = cli.main(["status", "--json", "--state", str(tmp_path / "s.json")])
+    state = deployment(tmp_path)
+    code = cli.main(["status", "--json", "--state", state])
     out = capsys.readouterr().out
     assert code == cli.FAILED
     error = json.loads(out)["error"]
@@ -84,7 +102,7 @@ def test_ctrl_c_says_what_is_true_for_the_command(tmp_path: Path, capsys, monkey
         raise KeyboardInterrupt  # where it lands: while the next lines are read
 
     monkeypatch.setattr("runbook.commands.logs.Tail.poll", ctrl_c)
-    state = str(tmp_path / "state.json")
+    state = deployment(tmp_path)
     code = cli.main(["logs", "--follow", "--sandbox", "--state", state])
     said = " ".join(capsys.readouterr().out.split())
     assert code == cli.INTERRUPTED

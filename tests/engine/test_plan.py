@@ -89,6 +89,7 @@ def test_cluster_section_makes_what_a_fresh_account_lacks() -> None:
         "create_log_group",
         "put_retention_policy",
         "create_repository",  # before the database wait: the image is built meanwhile
+        "put_lifecycle_policy",  # keeps the images a rollback needs, no more
     ]
     (cluster,) = calls(Settings(), "III", "create_cluster")
     assert "FARGATE" in cluster.params["capacityProviders"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from runbook import sandbox
 from runbook.aws import Aws
-from runbook.sandbox.background import read_info
+from runbook.sandbox.background import credentials, read_info
 
 FIXED = '[database]\ninstance_class = "db.t4g.micro"\n'
 DEPLOY = ["deploy", "--yes", "--sandbox", "--config", "fixed.toml"]
@@ -66,7 +66,8 @@ def test_two_deploys_at_once_make_one_revision_and_one_waits(tmp_path: Path) -> 
 
         info = read_info(tmp_path / sandbox.INFO_FILE)
         assert info is not None
-        aws = Aws("us-east-1", endpoint_url=info["url"], credentials=sandbox.CREDENTIALS)
+        keys = credentials(tmp_path / sandbox.INFO_FILE)  # the sandbox answers only its owner
+        aws = Aws("us-east-1", endpoint_url=info["url"], credentials=keys)
         revisions = aws.call("ecs", "list_task_definitions", familyPrefix="flask-todo")
         assert len(revisions["taskDefinitionArns"]) == 1, revisions
     finally:  # ends every process the sandbox started, and removes its data
