@@ -23,10 +23,13 @@ from runbook.events import (
     StepStarted,
     Waiting,
 )
+from runbook.executor import SENDING_AGAIN
 from runbook.model_check import operation_name
+from runbook.steps import STEPS
 from runbook.typical_waits import spoken, typical
 
 IMAGE_RUNNING = ("login", "build", "push")
+TITLES = {step.number: step.title for step in STEPS}
 
 
 def clock(seconds: float) -> str:
@@ -36,13 +39,24 @@ def clock(seconds: float) -> str:
 
 
 def call_line(event: CallMade) -> Text:
-    """→ a call that changes something (? one that only reads), its outcome, its time."""
-    line = Text("  → " if event.mutating else "  ? ", style="cyan")
-    line.append(f"{event.service} {operation_name(event.service, event.operation)}")
+    """→ a call that changes something (? one that only reads; ↻ one met by a fault and sent
+    again), its outcome, its time."""
     outcome = event.outcome
+    again = outcome.endswith(SENDING_AGAIN)
+    if again:
+        line = Text("  ↻ ", style="yellow")
+    else:
+        line = Text("  → " if event.mutating else "  ? ", style="cyan")
+    line.append(f"{event.service} {operation_name(event.service, event.operation)}")
     line.append(
         f"  {outcome}",
-        style="green" if outcome == "ok" else "dim" if outcome == "already done" else "red",
+        style="green"
+        if outcome == "ok"
+        else "dim"
+        if outcome == "already done"
+        else "yellow"
+        if again
+        else "red",
     )
     line.append(f"  {event.seconds:.2f} s", style="dim")
     return line
@@ -121,7 +135,10 @@ class Narrator:
             return Text(
                 f"- Section {event.section} not run: you cancelled; nothing changed", style="dim"
             )
-        return Text(f"- Section {event.section} is off with these settings: nothing to do")
+        # No StepStarted came before: the section's title goes with the note.
+        title = TITLES.get(event.section)
+        named = f"{event.section} · {title}" if title else event.section
+        return Text(f"- Section {named} is off with these settings: nothing to do")
 
     def _outcome(self) -> str:
         if self._calls:

@@ -28,7 +28,7 @@ from runbook.events import (
 from runbook.inventory import Tagged
 from runbook.narration import IMAGE_RUNNING, Narrator, image_now, waiting_now
 from runbook.preflight import Finding
-from runbook.steps import STEPS, Observed, Step
+from runbook.steps import Observed, Step
 from runbook.summary import Summary
 from runbook.words import count
 
@@ -105,9 +105,6 @@ def findings(console: Console, found: Iterable[Finding]) -> None:
         console.print(f"[{style}]{MARK[f.level]}[/] {f.topic}: {f.message}", highlight=False)
         if f.fix:
             console.print(f"    [yellow]fix:[/] {f.fix.description}", highlight=False)
-
-
-TITLES = {step.number: step.title for step in STEPS}
 
 
 class Progress:

@@ -15,6 +15,7 @@ from rich.console import Console
 from runbook import cli, day_two, day_two_run, render
 from runbook import destroy as tear_down
 from runbook.events import StepFinished
+from runbook.narration import TITLES
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile
 from tests.engine.test_cli_truth import on_emulator  # noqa: F401  (a fixture)
@@ -116,8 +117,8 @@ def test_sections_that_are_off_are_named_in_the_deploys_output() -> None:
         progress(StepFinished(number, "skipped"))
     lines = console.export_text().splitlines()
     assert lines == [
-        "VII. HTTPS and domain: off with these settings, nothing to do",
-        f"VIII. {render.TITLES['VIII']}: off with these settings, nothing to do",
+        "- Section VII · HTTPS and domain is off with these settings: nothing to do",
+        f"- Section VIII · {TITLES['VIII']} is off with these settings: nothing to do",
     ]
 
 

@@ -34,4 +34,4 @@ def test_a_throttled_deploy_is_reported_once_as_throttling(
     assert "throttling this account's requests" in out
     assert "quota" not in out
     # The resends show as such while they happen.
-    assert out.count("↻ ec2.create_security_group (RequestLimitExceeded, sending again)") == 2
+    assert out.count("↻ ec2 CreateSecurityGroup  RequestLimitExceeded, sending again") == 2
