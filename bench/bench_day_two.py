@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from runbook import day_two, sandbox  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
-from runbook.commands.sandbox import poll_sleep  # noqa: E402
+from runbook.cli.target import poll_sleep  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.image import Build, ContainerEngine  # noqa: E402
 from runbook.sandbox import Timings  # noqa: E402

@@ -214,12 +214,13 @@ def test_the_cli_stops_a_deploy_at_a_refused_call_with_exit_2(
     it through, AWS's rules do not, and the repository (section III's) never reaches the
     emulator."""
     from runbook import cli
+    from runbook.cli import target
 
     config = tmp_path / "capitals.toml"
     config.write_text(
         '[database]\ninstance_class = "db.t4g.micro"\n[task_definition]\nfamily = "FlaskTodo"\n'
     )
-    monkeypatch.setattr(cli, "_aws", lambda *_a: aws)
+    monkeypatch.setattr(target, "aws_for", lambda *_a: aws)
     state = str(tmp_path / "state.json")
     assert cli.main(["deploy", "--yes", "--new", "--config", str(config), "--state", state]) == 2
     out = capsys.readouterr().out

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from runbook import cli, day_two, day_two_run, render
+from runbook import cli, day_two, day_two_run
 from runbook import destroy as tear_down
+from runbook.cli import render
 from runbook.events import StepFinished
 from runbook.narration import TITLES
 from runbook.settings import Settings, to_record
@@ -102,7 +103,7 @@ def test_ctrl_c_says_what_is_true_for_the_command(tmp_path: Path, capsys, monkey
     def ctrl_c(self):
         raise KeyboardInterrupt  # where it lands: while the next lines are read
 
-    monkeypatch.setattr("runbook.commands.logs.Tail.poll", ctrl_c)
+    monkeypatch.setattr("runbook.log_tail.Tail.poll", ctrl_c)
     state = deployment(tmp_path)
     code = cli.main(["logs", "--follow", "--sandbox", "--state", state])
     said = " ".join(capsys.readouterr().out.split())

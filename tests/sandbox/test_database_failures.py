@@ -21,9 +21,9 @@ import pytest
 from rich.console import Console
 
 from runbook import destroy as tear_down
-from runbook import render
 from runbook.aws import Aws
-from runbook.commands import status_json
+from runbook.cli import render
+from runbook.cli.commands import status as status_json
 from runbook.errors import RunbookError
 from runbook.events import StepFailed
 from runbook.sandbox import Emulator, Timings, moto_state

@@ -15,7 +15,7 @@ from rich.console import Console
 from runbook import day_two, day_two_run
 from runbook import destroy as tear_down
 from runbook.aws import Aws
-from runbook.commands import day_two as day_two_command
+from runbook.cli.commands import day_two as day_two_command
 from runbook.errors import RunbookError
 from tests.sandbox.test_dataplane import service, until
 

@@ -10,8 +10,8 @@ import pytest
 import questionary
 from rich.console import Console
 
-from runbook import prompts
 from runbook.aws import Aws
+from runbook.cli import prompts
 from runbook.settings import Settings
 from runbook.state import StateFile
 from tests.ui.test_errors import fail_once

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from runbook.commands.named import refuse
+from runbook.cli.codes import FAILED, OK
+from runbook.cli.named import refuse
 from runbook.settings import DEPLOYMENT_TAG
 from runbook.words import count
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from runbook.destroy import Status
     from runbook.engine import EngineFor, Runbook
     from runbook.plan import Action
-
-OK, FAILED = 0, 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +59,7 @@ def database_line(actions: list[Action]) -> str:
 
 def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> int:
     """The engine, built to print each delete as it goes, then closed."""
-    from runbook.render import Progress
+    from runbook.cli.render import Progress
 
     progress = Progress(console)
     with engine_for(progress) as runbook:
@@ -74,8 +73,8 @@ def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress:
     from rich.prompt import Confirm, Prompt
 
     from runbook import destroy as tear_down
-    from runbook import render
-    from runbook.commands.named import account_of
+    from runbook.cli import render
+    from runbook.cli.named import account_of
 
     assert runbook.aws is not None
     account = runbook.account or account_of(runbook.aws)  # a dry run did not look yet

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from runbook import render
+from runbook.cli import render
 from runbook.engine import EngineFor, Runbook
 from runbook.errors import Problem, RunbookError
 from runbook.events import Event, StepFailed, StepFinished, Waiting

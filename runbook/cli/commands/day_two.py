@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from runbook import day_two
+from runbook.cli.codes import BAD_INPUT, FAILED, OK
 from runbook.events import Event, StepStarted, Waiting
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 # Imported by the CLI's parser: what the commands run is imported only when one runs.
 COMMANDS = ("rollback", "redeploy", "scale")
 SECTION = "day two"  # runbook.day_two.SECTION
-OK, FAILED, BAD_INPUT = 0, 1, 2
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -101,7 +100,7 @@ class Rollout:
 
 
 def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> int:
-    from runbook import render
+    from runbook.cli import render
 
     progress, rollout = render.Progress(console), Rollout(console)
 
@@ -120,7 +119,8 @@ def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> in
 def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress: Any) -> int:
     from rich.prompt import Confirm
 
-    from runbook import day_two_run, render, render_service, service_status
+    from runbook import day_two, day_two_run, render_service, service_status
+    from runbook.cli import render
     from runbook.errors import RunbookError
 
     try:
