@@ -80,19 +80,21 @@ class Narrator:
         self.waiting = ""  # the wait under way, if any
         self._title = ""  # a day-two action's, which its end repeats
         self._calls = 0
+        self._changes = 0  # calls that change something
         self._warnings = 0
         self._deployments: dict[str, str] = {}
         self._events: set[str] = set()
 
     def __call__(self, event: Event) -> list[Text]:
         if isinstance(event, StepStarted):
-            self._calls = self._warnings = 0
+            self._calls = self._changes = self._warnings = 0
             if event.section == DAY_TWO:
                 self._title = event.title  # a front end shows it as a heading
                 return []
             return [Text(f"Section {event.section}: looking at what exists…", style="bold")]
         if isinstance(event, CallMade):
             self._calls += 1
+            self._changes += event.mutating
             return [call_line(event)]
         if isinstance(event, Waiting):
             return self._wait(event)
@@ -123,7 +125,7 @@ class Narrator:
         if event.section == DAY_TWO:
             if event.status == "declined":
                 return Text(f"- {self._title}: not run; nothing changed", style="dim")
-            if self._calls:
+            if self._changes:
                 return Text(f"✓ {self._title}: done in {event.seconds} s", style="green")
             return Text(f"✓ {self._title}: nothing to change", style="green")
         if event.status == "done":

@@ -9,7 +9,7 @@ from runbook.cli import target
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from runbook.sandbox import Timings
+    from runbook.cli.target import Timings
 
 
 def run(console: Console, action: str, timings: Timings | None) -> int:
