@@ -1,46 +1,31 @@
-"""Check planned calls offline against botocore's service models, as ecsctrl does."""
+"""Check planned calls offline against botocore's service models, as ecsctrl does.
+
+The models are read through the compact index (runbook/api_index.py): a plan imports no
+botocore.
+"""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-import botocore.session
-from botocore.exceptions import ParamValidationError
-from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
-from botocore.validate import ParamValidator
-
+from runbook.api_check import problems
+from runbook.api_index import UnknownOperation, index
 from runbook.plan import Action, Ref, Secret
-
-
-@functools.cache
-def _session() -> botocore.session.Session:
-    return botocore.session.get_session()
-
-
-@functools.cache
-def _operations(service: str) -> dict[str, str]:
-    model = _session().get_service_model(service)
-    return {botocore.xform_name(op): op for op in model.operation_names}
 
 
 def operation_name(service: str, method: str) -> str:
     """CreateSecurityGroup for create_security_group: the name IAM and CloudTrail use."""
     try:
-        return _operations(service)[method]
-    except KeyError:
-        raise ValueError(f"{service} has no operation {method}") from None
+        return index().operation_name(service, method)
+    except UnknownOperation as exc:
+        raise ValueError(str(exc)) from None
 
 
-def _operation(service: str, method: str) -> OperationModel:
-    model = _session().get_service_model(service)
-    return model.operation_model(operation_name(service, method))
-
-
-def _placeholder(value: Any, shape: Shape | None) -> Any:
+def _placeholder(value: Any, name: str | None, shapes: dict[str, Any]) -> Any:
     """Stand-ins of the right type for values only apply will know."""
+    shape = shapes.get(name) if name else None
+    kind = shape["type"] if shape else "string"
     if isinstance(value, Ref | Secret):
-        kind = shape.type_name if shape else "string"
         if kind == "list":
             return ["placeholder"]
         if kind in ("integer", "long"):
@@ -48,27 +33,28 @@ def _placeholder(value: Any, shape: Shape | None) -> Any:
         if kind == "boolean":
             return True
         # As long as the shape demands: an ARN field may require 20 characters or more.
-        return "x" * max(int(shape.metadata.get("min", 1)) if shape else 1, 11)
+        return "x" * max(int(shape.get("min", 1)) if shape else 1, 11)
     if isinstance(value, dict):
-        if isinstance(shape, StructureShape):
-            return {k: _placeholder(v, shape.members.get(k)) for k, v in value.items()}
-        inner = shape.value if isinstance(shape, MapShape) else None
-        return {k: _placeholder(v, inner) for k, v in value.items()}
+        if shape and kind == "structure":
+            members = shape.get("members", {})
+            return {
+                k: _placeholder(v, members[k]["shape"] if k in members else None, shapes)
+                for k, v in value.items()
+            }
+        inner = shape["value"]["shape"] if shape and kind == "map" else None
+        return {k: _placeholder(v, inner, shapes) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        inner = shape.member if isinstance(shape, ListShape) else None
-        return [_placeholder(v, inner) for v in value]
+        inner = shape["member"]["shape"] if shape and kind == "list" else None
+        return [_placeholder(v, inner, shapes) for v in value]
     return value
 
 
 def check(action: Action) -> str | None:
-    """None when the call fits the operation's input shape, else botocore's report."""
+    """None when the call fits the operation's input shape, else what boto3 would refuse."""
     try:
-        operation = _operation(action.service, action.operation)
-    except ValueError as exc:
+        operation = index().operation(action.service, action.operation)
+    except UnknownOperation as exc:
         return str(exc)
-    shape = operation.input_shape
-    params = _placeholder(dict(action.params), shape)
-    report = ParamValidator().validate(params, shape) if shape else None
-    if report is not None and report.has_errors():
-        return str(ParamValidationError(report=report.generate_report()))
-    return None
+    params = _placeholder(dict(action.params), operation.input, operation.shapes)
+    found = problems(operation, params)
+    return "Parameter validation failed:\n" + "\n".join(found) if found else None

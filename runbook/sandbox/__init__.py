@@ -1,7 +1,7 @@
 """The sandbox: moto's emulator as AWS's control plane and a local data plane beside it.
 
 One module per AWS part it stands in for: emulator (the APIs), dataplane (the reconcile
-loop), database (RDS), tasks (ECS), load_balancer (ELB), logs (CloudWatch Logs), image
+loop), database (RDS), ecs (ECS), load_balancer (ELB), logs (CloudWatch Logs), image
 (the image store ECR's manifests point into), container_engine (docker's command line, for
 building and pushing into it), and moto_state, the one place that touches moto's internals.
 """

@@ -28,12 +28,12 @@ from botocore.config import Config
 from runbook.sandbox import moto_state
 from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT, OWN_CALL_HEADER
 from runbook.sandbox.addresses import LoopbackBlock
-from runbook.sandbox.certificates import CertificateAuthority
+from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import Databases, Network, Template
+from runbook.sandbox.ecs import Host, Records, Region, Runtime, Services, Targets
 from runbook.sandbox.image import Images
 from runbook.sandbox.load_balancer import HealthCheck, LoadBalancers, TargetGroup
 from runbook.sandbox.task_environment import python_shim, resolve_secret
-from runbook.sandbox.tasks import Services
 from runbook.sandbox.timings import Timings
 
 PARTS = frozenset({"database", "load_balancer", "tasks"})
@@ -67,8 +67,37 @@ class World:
         self.images = plane.images
         self.databases = Databases(self) if "database" in plane.parts else None
         self.load_balancers = LoadBalancers(self) if "load_balancer" in plane.parts else None
-        self.services = Services(self) if "tasks" in plane.parts else None
+        self.services = self._services() if "tasks" in plane.parts else None
         self.parts = [p for p in (self.databases, self.load_balancers, self.services) if p]
+
+    def _services(self) -> Services:
+        """ECS: its scheduler and tasks see the region through Region, its runtime through Host."""
+        records = Records(self.account, self.region)
+        region = Region(
+            ecs=lambda: self.client("ecs"),
+            records=records,
+            targets=Targets(self, lambda: self.client("elbv2"), records),
+            addresses=self.block,
+            folder=self.folder / "tasks",
+            clock=self.clock,
+            timings=self.timings,
+            log=self.log,
+            wake=lambda: self.wake(Services.name),
+        )
+        host = Host(
+            self.account,
+            self.region,
+            client=self.client,
+            images=self.images,
+            ca_bundle=self.ca.bundle,
+            resolve_secret=self.resolve_secret,
+            database_address=self.database_address,
+            endpoint_url=self.endpoint_url,
+            credentials=CREDENTIALS,
+            python_bin=self.plane.python_bin,
+            exited=lambda: self.wake(Services.name),
+        )
+        return Services(region, Runtime(host))
 
     # -- what the parts share ----------------------------------------------------------------
 
@@ -85,12 +114,8 @@ class World:
         return self.plane.block
 
     @property
-    def ca(self) -> CertificateAuthority:
+    def ca(self) -> CertificateFiles:
         return self.plane.ca
-
-    @property
-    def ca_bundle(self) -> Path:
-        return self.plane.ca.bundle
 
     @property
     def network(self) -> Network:
@@ -103,14 +128,6 @@ class World:
     @property
     def endpoint_url(self) -> str:
         return self.plane.endpoint_url
-
-    @property
-    def credentials(self) -> dict[str, str]:
-        return CREDENTIALS
-
-    @property
-    def python_bin(self) -> Path:
-        return self.plane.python_bin
 
     def template(self, major: int) -> Template:
         return self.plane.template(major)
@@ -274,7 +291,7 @@ class DataPlane:
         self._thread: threading.Thread | None = None
         runs_things = bool(self.parts)
         self.block = LoopbackBlock() if runs_things else None  # type: ignore[assignment]
-        self.ca = CertificateAuthority(self.folder / "ca") if runs_things else None  # type: ignore[assignment]
+        self.ca = CertificateFiles(self.folder / "ca") if runs_things else None  # type: ignore[assignment]
         self.network = Network() if "database" in self.parts else None  # type: ignore[assignment]
         self.python_bin = python_shim(self.folder / "bin", sys.executable)
         moto_state.install()

@@ -18,8 +18,7 @@ import functools
 import re
 from typing import Any
 
-import botocore.session
-
+from runbook.api_index import index
 from runbook.settings import Settings
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"  # the same in every partition
@@ -34,8 +33,8 @@ _ECR_IMAGE = re.compile(
 
 @functools.cache
 def partition(region: str) -> str:
-    """aws, aws-cn, aws-us-gov, ...: from botocore's own endpoint data."""
-    return botocore.session.get_session().get_partition_for_region(region)
+    """aws, aws-cn, aws-us-gov, ...: from botocore's own endpoint data (through the index)."""
+    return index().partition(region)
 
 
 def trust(part: str, region: str, account: str) -> dict[str, Any]:

@@ -13,18 +13,18 @@ import pytest
 
 from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.background import gone
-from runbook.sandbox.certificates import CertificateAuthority
+from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import LocalDatabase, Network, Template
 
 HOST = "flask-todo-db.abcdefghij.us-east-1.rds.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
-def running() -> Iterator[tuple[LocalDatabase, CertificateAuthority]]:
+def running() -> Iterator[tuple[LocalDatabase, CertificateFiles]]:
     # Straight under the temp root: pgserver opens the data folder's parents to its user.
     folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
     block, network = LoopbackBlock(), Network()
-    ca = CertificateAuthority(folder / "ca")
+    ca = CertificateFiles(folder / "ca")
     address = block.take()
     cert, key = ca.issue(HOST, address, "db")
     db = LocalDatabase(
@@ -46,7 +46,7 @@ def running() -> Iterator[tuple[LocalDatabase, CertificateAuthority]]:
 
 
 def connect(
-    db: LocalDatabase, ca: CertificateAuthority, **options: str
+    db: LocalDatabase, ca: CertificateFiles, **options: str
 ) -> psycopg2.extensions.connection:
     params = {
         "host": HOST,
@@ -96,7 +96,7 @@ def test_removal_stops_the_server_and_deletes_the_data(tmp_path_factory) -> None
     folder = Path(tempfile.mkdtemp(prefix="runbook-sandbox-test-"))
     block, network = LoopbackBlock(), Network()
     try:
-        ca = CertificateAuthority(folder / "ca")
+        ca = CertificateFiles(folder / "ca")
         address = block.take()
         cert, key = ca.issue(HOST, address, "db")
         db = LocalDatabase("x", HOST, address, 5432, folder / "db", "", "u", "p")

@@ -39,7 +39,7 @@ def ecs(emulator: Emulator, aws: Aws, account: str) -> Iterator[tuple[World, Clo
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def a_service_that_cannot_pull(aws: Aws) -> None:
+def a_service_that_cannot_pull(aws: Aws, breaker: bool = False) -> None:
     vpc = aws.call("ec2", "describe_vpcs")["Vpcs"][0]["VpcId"]
     subnets = aws.call("ec2", "describe_subnets", Filters=[{"Name": "vpc-id", "Values": [vpc]}])
     group = aws.call("ec2", "create_security_group", GroupName="ecs", Description="ecs", VpcId=vpc)
@@ -71,8 +71,13 @@ def a_service_that_cannot_pull(aws: Aws) -> None:
                 "assignPublicIp": "ENABLED",
             }
         },
-        # No circuit breaker: nothing else stops the launches, only the throttle spaces them.
-        deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100},
+        # Without the circuit breaker nothing else stops the launches, only the throttle spaces
+        # them.
+        deploymentConfiguration={
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+            "deploymentCircuitBreaker": {"enable": breaker, "rollback": breaker},
+        },
     )
 
 
@@ -127,3 +132,32 @@ def test_the_throttle_is_per_deployment(ecs: tuple[World, Clock], aws: Aws) -> N
     aws.call("ecs", "update_service", cluster=CLUSTER, service=SERVICE, forceNewDeployment=True)
     world.services.reconcile()
     assert started(aws) == 2
+
+
+def test_the_circuit_breaker_fails_the_deployment_after_three_failed_tasks(
+    ecs: tuple[World, Clock], aws: Aws
+) -> None:
+    """Desired 1: the threshold is 3 (never fewer). With nothing completed to roll back to,
+    the failed deployment stays, and nothing more is launched, however long one waits."""
+    world, clock = ecs
+    assert world.services is not None
+    a_service_that_cannot_pull(aws, breaker=True)
+    for delay in (0, 1, 2):  # the throttle's waits between the three launches
+        clock.now += delay
+        world.services.reconcile()
+    assert started(aws) == 3
+    clock.now += 4
+    world.services.reconcile()
+    found = aws.call("ecs", "describe_services", cluster=CLUSTER, services=[SERVICE])
+    (deployment,) = found["services"][0]["deployments"]
+    assert deployment["rolloutState"] == "FAILED"
+    assert deployment["rolloutStateReason"] == (
+        "ECS deployment circuit breaker: tasks failed to start."
+    )
+    assert any("deployment failed: tasks failed to start." in m for m in events(aws))
+    clock.now += 120
+    world.services.reconcile()
+    assert started(aws) == 3
+    found = aws.call("ecs", "describe_services", cluster=CLUSTER, services=[SERVICE])
+    (deployment,) = found["services"][0]["deployments"]
+    assert (deployment["rolloutState"], deployment["failedTasks"]) == ("FAILED", 3)

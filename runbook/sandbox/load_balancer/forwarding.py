@@ -16,7 +16,7 @@ import contextlib
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import h11
@@ -24,9 +24,6 @@ import h11
 from runbook.sandbox.load_balancer.head import MAX_HEAD, Head, Refused, classify, split_head
 from runbook.sandbox.load_balancer.pages import page, raw_page, redirect_location
 from runbook.sandbox.load_balancer.upstream import Upstream
-
-if TYPE_CHECKING:
-    from runbook.sandbox.load_balancer.listener import Listener
 
 CHUNK = 64 * 1024
 CONNECT_TIMEOUT = 10.0  # ALB: a target that does not accept within 10 s is a 504
@@ -77,11 +74,23 @@ class Settings:
         )
 
 
+class ListenerView(Protocol):
+    """What a connection reads of the listener that accepted it (listener.Listener)."""
+
+    settings: Settings
+    address: str
+    requested_port: int
+
+    def action(self) -> dict[str, Any]: ...
+
+    def note(self, status: int, client: str, why: str, reason: str = "") -> None: ...
+
+
 class ClientConnection:
     """Serves one client connection until it closes, stalls, or a request must close it."""
 
     def __init__(
-        self, listener: Listener, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self, listener: ListenerView, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.listener = listener
         self.settings = listener.settings
