@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from runbook import day_two
 from runbook.errors import RunbookError, problem_from
 from runbook.events import Notice, StepFailed, StepFinished, StepStarted
+from runbook.explain import explain
 from runbook.plan import ApiCall, Wait
 
 if TYPE_CHECKING:
@@ -51,7 +52,9 @@ def run(engine: Runbook, plan: day_two.DayTwo, confirm: ConfirmDayTwo = yes) -> 
                 executor.wait(action)
     except Exception as exc:  # as a section's: a Problem a person can act on
         problem = problem_from(exc)
-        details = tuple(getattr(exc, "details", ()) or engine.explain(problem.code))
+        details = tuple(
+            getattr(exc, "details", ()) or explain(engine.aws, engine.settings, problem.code)
+        )
         engine.emit(StepFailed(section, problem.code, problem.message, problem.advice, details))
         raise RunbookError(problem, details) from exc
     engine.emit(StepFinished(section, "done", seconds=round(engine.clock() - started, 1)))

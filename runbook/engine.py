@@ -21,6 +21,7 @@ from runbook.events import (
     ignore,
 )
 from runbook.executor import Executor
+from runbook.explain import explain
 from runbook.image import Build
 from runbook.image.job import ImageJob
 from runbook.known import Known
@@ -31,7 +32,6 @@ from runbook.section_image import SectionImage
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile, StateWriteError
 from runbook.steps import STEPS, Observed, Step
-from runbook.steps.database import failure_events
 from runbook.steps.image import is_image_wait
 from runbook.steps.load_balancer import load_balancer_active
 from runbook.summary import Summary, summarise
@@ -278,7 +278,9 @@ class Runbook:
             raise  # the state file cannot record the failure either; it says so itself
         except Exception as exc:  # any failure ends as a Problem a person can act on
             problem = self._needs_earlier(exc) or problem_from(exc)
-            details = tuple(getattr(exc, "details", ()) or self.explain(problem.code))
+            details = tuple(
+                getattr(exc, "details", ()) or explain(self.aws, self.settings, problem.code)
+            )
             self.state.record(step.number, "failed", error=f"{problem.code}: {problem.message}")
             self.emit(
                 StepFailed(
@@ -398,34 +400,3 @@ class Runbook:
     def _learn(self, values: dict[str, Any]) -> None:
         self._known.learn(values)
         self._image.derive(self.settings)
-
-    def explain(self, code: str) -> list[str]:
-        """For a service that did not stabilise: why its tasks stopped, in ECS's words; for a
-        database that failed: RDS's events about it."""
-        if code == "DBInstanceFailed" and self.aws is not None:
-            return failure_events(self.aws, self.settings.database.identifier)
-        if code != "ServiceNotStable" or self.aws is None:
-            return []
-        cluster = self.settings.cluster.name
-        try:
-            arns = self.aws.call(
-                "ecs",
-                "list_tasks",
-                cluster=cluster,
-                serviceName=self.settings.service.name,
-                desiredStatus="STOPPED",
-            )["taskArns"][:5]
-            if not arns:
-                return []
-            tasks = self.aws.call("ecs", "describe_tasks", cluster=cluster, tasks=arns)["tasks"]
-        except Exception:  # explaining a failure must not hide it
-            return []
-        return [
-            f"task {t['taskArn'].rsplit('/', 1)[-1]} stopped: {t.get('stoppedReason', '?')}"
-            + "".join(
-                f"; {c['name']}: {c.get('reason', c.get('exitCode', ''))}"
-                for c in t.get("containers", [])
-                if c.get("reason") or c.get("exitCode")
-            )
-            for t in tasks
-        ]

@@ -120,9 +120,20 @@ def test_dependency_violation_on_teardown_is_retried_then_reported(stub, runbook
     assert "Wait a minute" in failed.advice
 
 
-def test_a_failed_rollout_reports_service_events_and_stopped_tasks(stub, runbook) -> None:
-    runbook.known["flask-todo.taskDefinitionArn"] = "arn:td:1"
-    runbook.known["flask-todo-cluster.clusterArn"] = "arn:cluster"
+def test_a_failed_rollout_reports_service_events_and_stopped_tasks(
+    stub, offline_aws: Aws, tmp_path: Path, sleeps: list[float], events
+) -> None:
+    runbook = Runbook(  # what sections III and V made, as this run knows them
+        Settings(),
+        offline_aws,
+        StateFile(tmp_path / "state.json"),
+        emit=events.append,
+        sleep=sleeps.append,
+        known={
+            "flask-todo.taskDefinitionArn": "arn:td:1",
+            "flask-todo-cluster.clusterArn": "arn:cluster",
+        },
+    )
     failed = {
         "services": [
             {
