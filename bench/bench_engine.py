@@ -299,14 +299,14 @@ actions = [a for step in STEPS for a in step.plan(s, None)]
 shapes = [check(a) for a in actions]
 """
 CHECK = """
-from runbook.rules import Census
+from runbook.aws_rules import Census
 Census().add(actions, {})
 """
 
 
 def aws_rules_figures(checked: float, unchecked: float) -> None:
     """How many planned calls are checked against how many rules, and where the rules are from."""
-    from runbook.rules import Census
+    from runbook.aws_rules import Census
 
     base = Settings().replace("database", instance_class="db.t4g.micro")
     full = (

@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from runbook import words
 from runbook.aws import Aws
 from runbook.drift import Fact
 from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Wait
+from runbook.resources import cluster as cluster_kind
 from runbook.settings import DEPLOYMENT_TAG, Settings
 from runbook.steps.auto_scaling import scalable_target, where
 from runbook.steps.base import missing_on, tagged
@@ -28,7 +29,9 @@ from runbook.validation import validate
 
 # The section day-two events carry: not one of the guide's, so no section's progress moves.
 SECTION = "day two"
-KINDS = ("scale", "redeploy", "rollback")
+# What a day-two action is, named (the command line's and the app's choices).
+DayTwoKind = Literal["scale", "redeploy", "rollback"]
+KINDS: tuple[DayTwoKind, ...] = get_args(DayTwoKind)
 # The label of the service's task definition fact (runbook/drift.py), and what a rollback adds.
 REVISION = "task definition"
 ECS_API = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference"
@@ -38,7 +41,7 @@ ECS_API = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference"
 class DayTwo:
     """One day-two action: the question to ask, the calls, and what to keep once it is done."""
 
-    kind: str  # scale | redeploy | rollback
+    kind: DayTwoKind
     question: str  # "Roll back flask-todo-service to flask-todo:4?"
     actions: tuple[Action, ...]
     notes: tuple[str, ...] = ()  # what to know before saying yes
@@ -64,7 +67,7 @@ def _service(aws: Aws, s: Settings, doing: str) -> dict[str, Any]:
     """The deployment's service, or a refusal that says why nothing can be done to it."""
     name, cluster = s.service.name, s.cluster.name
     got = missing_on(
-        ("ClusterNotFoundException",),
+        cluster_kind.NOT_FOUND,
         lambda: aws.call(
             "ecs", "describe_services", cluster=cluster, services=[name], include=["TAGS"]
         ),

@@ -212,7 +212,7 @@ class Runbook:
 
     def rows(self, actions: list[Action]) -> list[dict[str, Any]]:
         """Plan rows, each with the AWS rules it breaks (empty: AWS would take it)."""
-        from runbook.rules import check
+        from runbook.aws_rules import check
 
         known = self._known.values
         rows = [

@@ -12,7 +12,14 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-from runbook.recovery.faults import CONNECTION_LOST, THROTTLED, UNAVAILABLE, fault_of, kind_of
+from runbook.recovery.faults import (
+    CONNECTION_LOST,
+    THROTTLED,
+    UNAVAILABLE,
+    fault_of,
+    kind_of,
+)
+from runbook.recovery.faults import error_code as error_code  # read here by steps and the app
 
 NO_CREDENTIALS_ADVICE = (
     "Configure AWS credentials (`aws configure`, AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
@@ -161,9 +168,3 @@ def problem_from(
     if isinstance(exc, BotoCoreError):
         return Problem(type(exc).__name__, str(exc), "Check your AWS configuration.", operation)
     return Problem(type(exc).__name__, str(exc), "This is a bug in the runbook: please report it.")
-
-
-def error_code(exc: BaseException) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    return ""

@@ -6,7 +6,18 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Literal
+
+# Named states, never read out of the words meant for people (the outcome, the detail).
+# What became of one call: sent and done; already done (found made, or nothing to do); met a
+# fault or a "not yet" and is being sent again; or failed (AWS refused, or retries ran out).
+CallResult = Literal["ok", "already done", "sending again", "failed"]
+# How a section (or a day-two action) ended without failing: done, nothing for it to do
+# (skipped), or the person said no at its confirmation (declined). Failures are StepFailed.
+StepOutcome = Literal["done", "skipped", "declined"]
+NoticeLevel = Literal["info", "warning"]
+# The app's image: logging in, building, pushing, then pushed (or found present), or failed.
+ImagePhase = Literal["login", "build", "push", "pushed", "present", "failed"]
 
 
 @dataclass(frozen=True)
@@ -21,11 +32,12 @@ class CallMade:
     service: str
     operation: str
     params: dict[str, Any]  # rendered: known values in, secrets masked
-    # "ok", "already done" (found made, or nothing to do), an AWS error code, or
+    # For people: "ok", "already done" (found made, or nothing to do), an AWS error code, or
     # "<code>, sending again" for an attempt that met a fault and is being retried.
     outcome: str
     seconds: float
     mutating: bool
+    result: CallResult = "ok"  # the same, named: what logic reads
 
 
 @dataclass(frozen=True)
@@ -33,20 +45,21 @@ class Waiting:
     section: str
     what: str
     elapsed: float
-    detail: str = ""
+    detail: str = ""  # for people: what it is at; "done" once over
+    over: bool = False  # what it waited for has come: the last event of this wait
 
 
 @dataclass(frozen=True)
 class Notice:
     section: str
     message: str
-    level: str = "info"  # info | warning
+    level: NoticeLevel = "info"
 
 
 @dataclass(frozen=True)
 class StepFinished:
     section: str
-    status: str  # done | skipped
+    status: StepOutcome
     outputs: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -66,7 +79,7 @@ class ImageProgress:
 
     section: str  # the section whose run started it
     image: str  # <repository URI>:<version>
-    phase: str  # login | build | push | pushed | present | failed
+    phase: ImagePhase
     message: str  # one line, in the engine's words or the runbook's
     layers_done: int = 0
     layers_total: int = 0

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runbook.aws import Aws
+from runbook.aws_rules import refuse_if_broken
 from runbook.errors import (
     Problem,
     RunbookError,
@@ -23,19 +24,18 @@ from runbook.errors import (
     problem_from,
     wait_failed_code,
 )
-from runbook.events import CallMade, Listener, Waiting
+from runbook.events import CallMade, CallResult, Listener, Waiting
 from runbook.plan import Action, ApiCall, Wait, capture, render, resolve
+from runbook.recovery.answers import Found, Recovery, deployment_of
 from runbook.recovery.faults import Fault
-from runbook.recovery.lookups import Found
-from runbook.recovery.registry import Recovery, deployment_of, recovery_for
-from runbook.rules import refuse_if_broken
+from runbook.resources.registry import recovery_for
 from runbook.settings import DEPLOYMENT_TAG
 from runbook.steps.base import tagged
 
 # Eventual consistency: a role or group made seconds ago may not be visible everywhere yet.
 CONSISTENCY_DELAYS = (2, 4, 8, 15, 30, 30, 30)
-ALREADY_DONE = "already done"
-SENDING_AGAIN = ", sending again"  # a CallMade outcome's end when a fault is retried
+ALREADY_DONE: CallResult = "already done"
+SENDING_AGAIN = ", sending again"  # a CallMade outcome's end (for people) when it is sent again
 
 
 @dataclass
@@ -93,8 +93,10 @@ class Executor:
                 return hit.response if hit else None
 
             def told(fault: Fault, seconds: float, again: bool) -> None:
-                outcome = fault.code + SENDING_AGAIN if again else fault.code
-                self._made(action, shown, outcome, round(seconds, 3))
+                if again:
+                    self._made(action, shown, round(seconds, 3), "sending again", fault.code)
+                else:
+                    self._made(action, shown, round(seconds, 3), "failed", fault.code)
 
             try:
                 response = self.aws.request(
@@ -113,24 +115,25 @@ class Executor:
                 if recovery.already_exists(exc):
                     hit = self._find(action, recovery, params)
                     if hit is not None:
-                        self._made(action, shown, ALREADY_DONE, took)
+                        self._made(action, shown, took, ALREADY_DONE)
                         capture(action, hit.response, self.known)
                         return hit.response
                     # AWS says it exists, yet a look-up does not show it: not visible yet.
                 elif code in action.done_on or recovery.already_done(exc):
-                    self._made(action, shown, ALREADY_DONE, took)
+                    self._made(action, shown, took, ALREADY_DONE)
                     return {}
                 elif not (code in action.retry_on or recovery.not_visible_yet(exc)):
-                    self._made(action, shown, code, took)
+                    self._made(action, shown, took, "failed", code)
                     raise RunbookError(problem_from(exc, action.operation)) from exc
                 delay = next(not_yet, None)
-                self._made(action, shown, code if delay is None else code + SENDING_AGAIN, took)
+                again: CallResult = "failed" if delay is None else "sending again"
+                self._made(action, shown, took, again, code)
                 if delay is None:
                     raise RunbookError(problem_from(exc, action.operation)) from exc
                 self.sleep(delay)
                 continue
             took = round(self.clock() - started, 3)
-            self._made(action, shown, ALREADY_DONE if found else "ok", took)
+            self._made(action, shown, took, ALREADY_DONE if found else "ok")
             capture(action, response, self.known)
             return response
 
@@ -156,7 +159,17 @@ class Executor:
             )
         return hit
 
-    def _made(self, action: ApiCall, shown: dict[str, Any], outcome: str, seconds: float) -> None:
+    def _made(
+        self,
+        action: ApiCall,
+        shown: dict[str, Any],
+        seconds: float,
+        result: CallResult,
+        code: str = "",
+    ) -> None:
+        """One CallMade: its result named, and in words (AWS's code where there is one)."""
+        words = {"ok": "ok", "already done": ALREADY_DONE, "failed": code}
+        outcome = code + SENDING_AGAIN if result == "sending again" else words[result]
         self.emit(
             CallMade(
                 action.section,
@@ -166,6 +179,7 @@ class Executor:
                 outcome,
                 seconds,
                 action.mutating,
+                result,
             )
         )
 
@@ -193,7 +207,7 @@ class Executor:
                 else:
                     raise RunbookError(problem_from(exc, action.operation)) from exc
             if verdict is True:
-                self.emit(Waiting(action.section, action.what, round(elapsed, 1), "done"))
+                self.emit(Waiting(action.section, action.what, round(elapsed, 1), "done", True))
                 capture(action, response, self.known)
                 return response
             if isinstance(verdict, str):

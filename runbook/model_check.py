@@ -10,15 +10,11 @@ from typing import Any
 
 from runbook.api_check import problems
 from runbook.api_index import UnknownOperation, index
+
+# AWS's own names for boto3's methods: read here by the front ends (the plan reads them
+# from runbook.operation_names itself, which imports no plan: no circle).
+from runbook.operation_names import operation_name as operation_name
 from runbook.plan import Action, Ref, Secret
-
-
-def operation_name(service: str, method: str) -> str:
-    """CreateSecurityGroup for create_security_group: the name IAM and CloudTrail use."""
-    try:
-        return index().operation_name(service, method)
-    except UnknownOperation as exc:
-        raise ValueError(str(exc)) from None
 
 
 def _placeholder(value: Any, name: str | None, shapes: dict[str, Any]) -> Any:

@@ -24,7 +24,7 @@ from runbook.events import (
     Waiting,
 )
 from runbook.executor import SENDING_AGAIN
-from runbook.model_check import operation_name
+from runbook.operation_names import operation_name
 from runbook.steps import STEPS
 from runbook.typical_waits import spoken, typical
 

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from runbook.operation_names import operation_name
+
 MASK = "********"
 
 
@@ -121,8 +123,6 @@ def capture(action: Action, response: Mapping[str, Any], known: dict[str, Any]) 
 
 def describe(action: Action, known: Mapping[str, Any]) -> dict[str, Any]:
     """One plan row as a JSON object: section, service, operation, params, why."""
-    from runbook.model_check import operation_name
-
     row = {
         "section": action.section,
         "service": action.service,

@@ -8,6 +8,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.errors import RunbookError, problem_from
 from runbook.image import Build
+from runbook.resources import role as role_kind
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
 from runbook.steps.cluster import SLR_PATH
@@ -136,7 +137,7 @@ def run(
 def _roles_finding(aws: Aws, s: Settings) -> Finding:
     td = s.task_definition
     role = missing_on(
-        ("NoSuchEntity",), lambda: aws.call("iam", "get_role", RoleName=td.execution_role)
+        role_kind.NOT_FOUND, lambda: aws.call("iam", "get_role", RoleName=td.execution_role)
     )
     if role is None:
         if td.execution_role in WELL_KNOWN:

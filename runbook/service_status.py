@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from runbook.aws import Aws
+from runbook.resources import cluster as cluster_kind
+from runbook.resources import target_group as target_group_kind
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
 from runbook.steps.rollout import revision
@@ -95,7 +97,7 @@ def _target_health(aws: Aws, svc: dict[str, Any]) -> dict[str, str]:
         if not arn:
             continue
         got = missing_on(
-            ("TargetGroupNotFound",),
+            target_group_kind.NOT_FOUND,
             lambda arn=arn: aws.call("elbv2", "describe_target_health", TargetGroupArn=arn),
         )
         for d in (got or {}).get("TargetHealthDescriptions", []):
@@ -148,7 +150,7 @@ def read(aws: Aws, s: Settings) -> ServiceStatus:
     """The service now; exists=False (and nothing else) when there is no service yet."""
     name = s.service.name
     got = missing_on(
-        ("ClusterNotFoundException",),
+        cluster_kind.NOT_FOUND,
         lambda: aws.call("ecs", "describe_services", cluster=s.cluster.name, services=[name]),
     ) or {"services": []}
     svc = next((x for x in got["services"] if x["status"] != "INACTIVE"), None)

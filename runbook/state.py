@@ -17,15 +17,17 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from runbook.errors import Problem, RunbookError
 
 # 2: the settings are recorded too. A version 1 file has none; it is read as such.
 VERSION = 2
-STATUSES = ("to do", "running", "done", "failed", "skipped")
+# A section's status in the state file, named as files of every version spell it.
+SectionStatus = Literal["to do", "running", "done", "failed", "skipped"]
+STATUSES: tuple[SectionStatus, ...] = get_args(SectionStatus)
 # A section in one of these has made (or may have made) something in the account.
-PROGRESS = ("running", "done", "failed")
+PROGRESS: tuple[SectionStatus, ...] = ("running", "done", "failed")
 
 
 class StateWriteError(RunbookError):
@@ -46,7 +48,7 @@ def _field(
 
 @dataclass
 class SectionState:
-    status: str = "to do"  # to do | running | done | failed | skipped
+    status: SectionStatus = "to do"
     outputs: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     updated_at: float = 0.0
@@ -138,7 +140,11 @@ class StateFile:
         return merged
 
     def record(
-        self, section: str, status: str, outputs: dict[str, Any] | None = None, error: str = ""
+        self,
+        section: str,
+        status: SectionStatus,
+        outputs: dict[str, Any] | None = None,
+        error: str = "",
     ) -> None:
         with self._lock:
             entry = self.sections.setdefault(section, SectionState())

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbook.aws import Aws
+from runbook.resources import load_balancer as load_balancer_kind
+from runbook.resources import target_group as target_group_kind
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
 
@@ -83,7 +85,7 @@ def summarise(
     tg_arn = known.get(f"{lb_s.target_group}.TargetGroupArn", "")
     if not summary.dns_name:
         lbs = missing_on(
-            ("LoadBalancerNotFound",),
+            load_balancer_kind.NOT_FOUND,
             lambda: aws.call("elbv2", "describe_load_balancers", Names=[lb_s.name]),
         )
         if not lbs:
@@ -92,7 +94,7 @@ def summarise(
         summary.dns_name = lbs["LoadBalancers"][0]["DNSName"]
     if not tg_arn:
         tgs = missing_on(
-            ("TargetGroupNotFound",),
+            target_group_kind.NOT_FOUND,
             lambda: aws.call("elbv2", "describe_target_groups", Names=[lb_s.target_group]),
         )
         tg_arn = tgs["TargetGroups"][0]["TargetGroupArn"] if tgs else ""

@@ -12,31 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from runbook.plan import Action, ApiCall, Wait
-
-# Lower goes first. Deletes this table does not know keep the place of the unit before them.
-ORDER = {
-    "deregister_scalable_target": 0,
-    "change_resource_record_sets": 0,
-    "delete_service": 1,
-    "deregister_task_definition": 2,
-    "delete_task_definitions": 2,
-    "delete_repository": 3,
-    "delete_cluster": 4,
-    "delete_log_group": 4,
-    "delete_listener": 5,
-    "delete_load_balancer": 6,
-    "delete_target_group": 7,
-    "delete_certificate": 8,
-    # Deletion protection off, then the delete (same rank: the order they came in).
-    "modify_db_instance": 9,
-    "delete_db_instance": 9,
-    "delete_secret": 10,
-    "delete_role_policy": 11,
-    "detach_role_policy": 11,
-    "delete_role": 11,
-    "revoke_security_group_ingress": 12,
-    "delete_security_group": 13,
-}
+from runbook.resources.registry import DELETE_ORDER
 
 
 def units(actions: Iterable[Action]) -> list[list[Action]]:
@@ -56,7 +32,9 @@ def order(actions: Iterable[Action], sources: Mapping[str, set[str]] | None = No
     rank = 0.0
     for index, unit in enumerate(units(actions)):
         head = unit[0]
-        rank = ORDER.get(head.operation, rank) if isinstance(head, ApiCall) else rank
+        # Lower goes first; each resource kind states its deletes' places (runbook/resources).
+        # Deletes no kind places keep the place of the unit before them.
+        rank = DELETE_ORDER.get(head.operation, rank) if isinstance(head, ApiCall) else rank
         ranked.append((rank, index, unit))
     ranked.sort(key=lambda item: (item[0], item[1]))
     ordered = [unit for _rank, _index, unit in ranked]

@@ -1,7 +1,8 @@
 """`runbook export`: the deployment as a CloudFormation template, the way out of the runbook.
 
-Built from the very plan a deploy runs (offline, as if nothing exists yet), one translator per
-creating call, so the template and the deploy cannot drift apart.
+Built from the very plan a deploy runs (offline, as if nothing exists yet), each call
+translated by the resource kind it belongs to (runbook/resources), so the template and the
+deploy cannot drift apart.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from runbook.aws_rules import check, problem
 from runbook.errors import RunbookError
 from runbook.export.pseudo import anywhere
-from runbook.export.template import Source, Template
-from runbook.export.translators import TRANSLATORS
 from runbook.plan import Action, ApiCall
-from runbook.rules import check, problem
+from runbook.resources.registry import TRANSLATIONS
+from runbook.resources.template import Source, Template
 from runbook.settings import Settings
 from runbook.steps import STEPS, domain, roles
 from runbook.steps.role_policies import ACCOUNT_KEY
@@ -62,7 +63,7 @@ def template(
     for action in actions:
         if not isinstance(action, ApiCall):
             continue  # CloudFormation waits for what it creates by itself
-        translate = TRANSLATORS.get((action.service, action.operation))
+        translate = TRANSLATIONS.get((action.service, action.operation))
         if translate is None:
             raise ValueError(f"no template translation for {action.service}.{action.operation}")
         translate(t, action)

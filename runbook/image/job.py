@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.errors import Problem, problem_from
-from runbook.events import ImageProgress, Listener
+from runbook.events import ImagePhase, ImageProgress, Listener
 from runbook.executor import Executor
 from runbook.image import commands
 from runbook.image.container_engine import ContainerEngine
@@ -222,7 +222,7 @@ class ImageJob:
         return text
 
     def _tell(
-        self, phase: str, message: str, push: Push | None = None, *, milestone: bool = True
+        self, phase: ImagePhase, message: str, push: Push | None = None, *, milestone: bool = True
     ) -> None:
         self.emit(
             ImageProgress(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from botocore.exceptions import (
     ClientError,
@@ -17,9 +18,11 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-THROTTLED = "throttled"
-UNAVAILABLE = "AWS unavailable"
-CONNECTION_LOST = "connection lost"
+# The kinds of fault, named (their names are also the words reports count them by).
+FaultKind = Literal["throttled", "AWS unavailable", "connection lost"]
+THROTTLED: FaultKind = "throttled"
+UNAVAILABLE: FaultKind = "AWS unavailable"
+CONNECTION_LOST: FaultKind = "connection lost"
 
 # botocore's standard retry mode's throttling codes (botocore/retries/standard.py,
 # ThrottledRetryableChecker), less LimitExceededException: for ECS, ECR, CloudWatch Logs,
@@ -50,7 +53,7 @@ TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 class Fault:
     """A call that AWS neither did nor refused for a reason of ours: try again later."""
 
-    kind: str  # THROTTLED, UNAVAILABLE or CONNECTION_LOST
+    kind: FaultKind
     code: str  # AWS's error code, or botocore's exception name for a lost connection
     message: str
     status: int = 0  # HTTP status; 0 when no answer came
@@ -59,7 +62,14 @@ class Fault:
     maybe_applied: bool = True
 
 
-def kind_of(code: str, status: int = 0) -> str | None:
+def error_code(exc: BaseException) -> str:
+    """AWS's error code in a refusal ("" for anything else)."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def kind_of(code: str, status: int = 0) -> FaultKind | None:
     """THROTTLED or UNAVAILABLE for an AWS answer that is a fault; None for a refusal."""
     if code in THROTTLING_CODES or status == 429:
         return THROTTLED

@@ -7,7 +7,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from runbook.plan import MASK, Ref, Secret
 
@@ -40,6 +40,10 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
+# Where a rule comes from: cfn-lint's data, or written by hand from AWS's API reference.
+RuleOrigin = Literal["cfn-lint", "by hand"]
+
+
 @dataclass(frozen=True)
 class Rule:
     """One constraint AWS documents, in words, with where we have it from."""
@@ -47,6 +51,7 @@ class Rule:
     says: str  # "must be 1-255 characters of a-z A-Z 0-9 ..."
     source: str  # "CloudFormation schema AWS::EC2::SecurityGroup.GroupDescription"
     test: Callable[[Any], bool]
+    origin: RuleOrigin = "cfn-lint"  # CloudFormation's schemas and cfn-lint's extensions
 
 
 @dataclass(frozen=True)

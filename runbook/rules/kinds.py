@@ -81,7 +81,7 @@ def from_schema(resource_type: str, prop: str, says: str = "") -> tuple[Rule, ..
 
 def by_hand(says: str, url: str, test: Callable[[Any], bool]) -> Rule:
     """A rule no schema states, written from AWS's API reference (url)."""
-    return Rule(says, f"by hand: {url}", _plainly(test))
+    return Rule(says, f"by hand: {url}", _plainly(test), "by hand")
 
 
 def pattern(regex_: str, says: str, url: str) -> Rule:

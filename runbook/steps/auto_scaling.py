@@ -7,6 +7,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall
+from runbook.resources import scalable_target as target_kind
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step
 from runbook.steps.service import service_key
@@ -80,7 +81,7 @@ class AutoScalingStep(Step):
             seen.found["policy"] = policies[0] if policies else None
         seen.resources.append(
             Resource(
-                "scaling target",
+                target_kind.NAME,
                 resource_id(s),
                 resource_id(s) if target else "",
                 f"{target['MinCapacity']} to {target['MaxCapacity']} tasks" if target else "off",
@@ -132,16 +133,9 @@ class AutoScalingStep(Step):
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
         if not seen.found.get("target"):
             return []
-        return [
-            ApiCall(
-                "application-autoscaling",
-                "deregister_scalable_target",
-                where(s),
-                "stop scaling the service (its policy goes with it)",
-                self.number,
-                done_on=("ObjectNotFoundException",),
-            )
-        ]
+        return target_kind.delete(
+            where(s), "stop scaling the service (its policy goes with it)", self.number
+        )
 
     def output_keys(self, s: Settings) -> list[str]:
         return []

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from runbook.aws import Aws
-from runbook.errors import error_code
 from runbook.plan import Action
-from runbook.settings import DEPLOYMENT_TAG, Settings
+
+# One look-up that reads "not found" as None, and one reading of every service's tags: the
+# resource kinds' own (runbook/resources), read here by the steps and their neighbours.
+from runbook.resources.kind import missing_on as missing_on
+from runbook.resources.tags import tagged as tagged
+from runbook.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -72,27 +74,6 @@ class Step(ABC):
         E.g. the service names its cluster by name, not by a reference, yet needs it to exist.
         """
         return []
-
-
-def missing_on(codes: tuple[str, ...], read: Callable[[], Any]) -> Any:
-    """Run a look-up; None when AWS answers one of these 'not found' codes."""
-    try:
-        return read()
-    except ClientError as exc:
-        if error_code(exc) in codes:
-            return None
-        raise
-
-
-def tagged(tags: Any, deployment: str) -> bool:
-    """Tags come as [{Key, Value}], [{key, value}] or {k: v} depending on the service."""
-    if isinstance(tags, dict):
-        return tags.get(DEPLOYMENT_TAG) == deployment
-    for tag in tags or []:
-        key = tag.get("Key", tag.get("key"))
-        if key == DEPLOYMENT_TAG and tag.get("Value", tag.get("value")) == deployment:
-            return True
-    return False
 
 
 def adopt_why(kind: str, name: str) -> str:

@@ -9,12 +9,14 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, tags
+from runbook.resources import cluster as cluster_kind
+from runbook.resources import log_group, repository, service_linked_role
 from runbook.settings import DEPLOYMENT_TAG, Settings
 from runbook.steps import repository_lifecycle
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.image import image_key, repository_key
 
-SLR_PATH = "/aws-service-role/ecs.amazonaws.com/"
+SLR_PATH = service_linked_role.PATH
 
 
 def cluster_arn_key(s: Settings) -> str:
@@ -70,21 +72,21 @@ class ClusterStep(Step):
             self._discover_repository(aws, s, seen)
         seen.resources[:0] = [
             Resource(
-                "service-linked role",
-                "AWSServiceRoleForECS",
+                service_linked_role.NAME,
+                service_linked_role.ROLE_NAME,
                 slr["Arn"] if slr else "",
                 "exists" if slr else "missing",
                 ours=False,
             ),  # shared by the whole account: never deleted
             Resource(
-                "cluster",
+                cluster_kind.NAME,
                 s.cluster.name,
                 cluster["clusterArn"] if cluster else "",
                 cluster["status"] if cluster else "missing",
                 bool(cluster) and tagged(cluster.get("tags"), s.deployment.name),
             ),
             Resource(
-                "log group",
+                log_group.NAME,
                 s.cluster.log_group,
                 group["arn"] if group else "",
                 "exists" if group else "missing",
@@ -96,7 +98,7 @@ class ClusterStep(Step):
     def _discover_repository(self, aws: Aws, s: Settings, seen: Observed) -> None:
         name = s.task_definition.family
         repos = missing_on(
-            ("RepositoryNotFoundException",),
+            repository.NOT_FOUND,
             lambda: aws.call("ecr", "describe_repositories", repositoryNames=[name]),
         )
         repo = repos["repositories"][0] if repos else None
@@ -110,13 +112,13 @@ class ClusterStep(Step):
             ours = tagged(repo_tags, s.deployment.name)
             if ours:
                 got = missing_on(
-                    ("LifecyclePolicyNotFoundException",),
+                    repository.NO_LIFECYCLE_POLICY,
                     lambda: aws.call("ecr", "get_lifecycle_policy", repositoryName=name),
                 )
                 seen.found["lifecycle"] = got and got.get("lifecyclePolicyText")
         seen.resources.append(
             Resource(
-                "image repository",
+                repository.NAME,
                 name,
                 repo["repositoryArn"] if repo else "",
                 "exists" if repo else "missing",
@@ -162,7 +164,7 @@ class ClusterStep(Step):
                     retry_on=("InvalidParameterException",),
                 )
             )
-        elif not by_kind["cluster"].ours:
+        elif not by_kind[cluster_kind.NAME].ours:
             actions.append(
                 ApiCall(
                     "ecs",
@@ -187,7 +189,7 @@ class ClusterStep(Step):
                     done_on=("ResourceAlreadyExistsException",),
                 )
             )
-        elif not by_kind["log group"].ours:
+        elif not by_kind[log_group.NAME].ours:
             actions.append(
                 ApiCall(
                     "logs",
@@ -248,7 +250,7 @@ class ClusterStep(Step):
                 ),
                 keep_versions,
             ]
-        ours = any(r.kind == "image repository" and r.ours for r in seen.resources)  # type: ignore[union-attr]
+        ours = any(r.kind == repository.NAME and r.ours for r in seen.resources)  # type: ignore[union-attr]
         actions: list[Action] = []
         if ours and repo.get("imageTagMutability", "MUTABLE") == "MUTABLE":
             actions.append(
@@ -267,42 +269,17 @@ class ClusterStep(Step):
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
         by_kind = {r.kind: r for r in seen.resources}
         actions: list[Action] = []
-        cluster, group = by_kind["cluster"], by_kind["log group"]
+        cluster, group = by_kind[cluster_kind.NAME], by_kind[log_group.NAME]
         if cluster.exists and cluster.ours:
-            actions.append(
-                ApiCall(
-                    "ecs",
-                    "delete_cluster",
-                    {"cluster": cluster.id},
-                    f"delete {cluster.name}",
-                    self.number,
-                    # Tasks of a just-deleted service may still be stopping.
-                    retry_on=("ClusterContainsTasksException", "ClusterContainsServicesException"),
-                    done_on=("ClusterNotFoundException",),
-                )
-            )
+            actions += cluster_kind.KIND.deletes(cluster.id, cluster.name, self.number)
         if group.exists and group.ours:
-            actions.append(
-                ApiCall(
-                    "logs",
-                    "delete_log_group",
-                    {"logGroupName": group.name},
-                    f"delete the log group {group.name}",
-                    self.number,
-                    done_on=("ResourceNotFoundException",),
-                )
+            actions += log_group.KIND.deletes(
+                group.name, f"the log group {group.name}", self.number
             )
-        repo = by_kind.get("image repository")
+        repo = by_kind.get(repository.NAME)
         if repo is not None and repo.exists and repo.ours:
-            actions.append(
-                ApiCall(
-                    "ecr",
-                    "delete_repository",
-                    {"repositoryName": repo.name, "force": True},
-                    f"delete the ECR repository {repo.name} and its images",
-                    self.number,
-                    done_on=("RepositoryNotFoundException",),
-                )
+            actions += repository.KIND.deletes(
+                repo.name, f"the ECR repository {repo.name}", self.number
             )
         return actions
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Secret, Wait, tags
+from runbook.resources import db_instance, db_snapshot
+from runbook.resources import secret as secret_kind
 from runbook.settings import Settings
-from runbook.steps import final_snapshot
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.security_groups import group_id
 
@@ -102,7 +103,7 @@ def database_available(s: Settings, section: str) -> Wait:
 def _snapshot_exists(aws: Aws, name: str) -> bool:
     return (
         missing_on(
-            final_snapshot.GONE,
+            db_snapshot.NOT_FOUND,
             lambda: aws.call("rds", "describe_db_snapshots", DBSnapshotIdentifier=name),
         )
         is not None
@@ -170,7 +171,7 @@ class DatabaseStep(Step):
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
         seen, k = Observed(), keys(s)
         got = missing_on(
-            ("DBInstanceNotFound", "DBInstanceNotFoundFault"),
+            db_instance.NOT_FOUND,
             lambda: aws.call(
                 "rds", "describe_db_instances", DBInstanceIdentifier=s.database.identifier
             ),
@@ -178,7 +179,7 @@ class DatabaseStep(Step):
         db = got["DBInstances"][0] if got else None
         if db:
             seen.found["db"] = db
-            seen.found["final_snapshot"] = final_snapshot.free_name(
+            seen.found["final_snapshot"] = db_snapshot.free_name(
                 s.deployment.name,
                 datetime.now(UTC).date(),
                 lambda name: _snapshot_exists(aws, name),
@@ -192,7 +193,7 @@ class DatabaseStep(Step):
         # Our own secret exists only with a password of the person's own (or a hand-made DB).
         if s.master_password is not None or (db and not db.get("MasterUserSecret")):
             secret = missing_on(
-                ("ResourceNotFoundException",),
+                secret_kind.NOT_FOUND,
                 lambda: aws.call("secretsmanager", "describe_secret", SecretId=own_secret_name(s)),
             )
             if secret:
@@ -201,7 +202,7 @@ class DatabaseStep(Step):
         failed = bool(db) and db["DBInstanceStatus"] in FAILED_STATES
         seen.resources.append(
             Resource(
-                "database",
+                db_instance.NAME,
                 s.database.identifier,
                 db["DBInstanceArn"] if db else "",
                 db["DBInstanceStatus"] if db else "missing",
@@ -215,7 +216,7 @@ class DatabaseStep(Step):
             secret = seen.found["secret"]
             seen.resources.append(
                 Resource(
-                    "secret",
+                    secret_kind.NAME,
                     own_secret_name(s),
                     secret["ARN"],
                     "exists",
@@ -317,91 +318,15 @@ class DatabaseStep(Step):
         for r in seen.resources:
             if not (r.exists and r.ours):
                 continue
-            if r.kind == "database":
+            if r.kind == db_instance.NAME:
                 db = seen.found.get("db") or {}
-                snapshot = seen.found.get("final_snapshot") or final_snapshot.name(
+                snapshot = seen.found.get("final_snapshot") or db_snapshot.name(
                     s.deployment.name, datetime.now(UTC).date()
                 )
-                actions += delete_instance(r.name, snapshot, self.number, db, r.state)
+                actions += db_instance.delete(r.name, snapshot, self.number, db, r.state)
             else:
-                actions.append(
-                    ApiCall(
-                        "secretsmanager",
-                        "delete_secret",
-                        {"SecretId": r.id, "ForceDeleteWithoutRecovery": True},
-                        f"delete the secret {r.name}",
-                        self.number,
-                        done_on=("ResourceNotFoundException",),
-                    )
-                )
+                actions += secret_kind.KIND.deletes(r.id, f"the secret {r.name}", self.number)
         return actions
 
     def output_keys(self, s: Settings) -> list[str]:
         return list(keys(s).values())
-
-
-GONE = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
-# "When a DB instance is in a failure state and has a status of failed, incompatible-restore,
-# or incompatible-network, you can only delete it when you skip creation of the final
-# snapshot" (RDS API Reference, DeleteDBInstance).
-NO_SNAPSHOT_STATES = frozenset({"failed", "incompatible-restore", "incompatible-network"})
-
-
-def delete_instance(
-    identifier: str, snapshot: str, section: str, db: Mapping[str, Any], state: str = ""
-) -> list[Action]:
-    """Delete one instance, keeping a final snapshot (destroy's --skip-final-snapshot drops it),
-    after turning deletion protection off if it is on; then wait until it is gone."""
-    actions: list[Action] = []
-    if db.get("DeletionProtection"):
-        actions.append(
-            ApiCall(
-                "rds",
-                "modify_db_instance",
-                {
-                    "DBInstanceIdentifier": identifier,
-                    "DeletionProtection": False,
-                    "ApplyImmediately": True,
-                },
-                f"turn off {identifier}'s deletion protection, so that it can be deleted",
-                section,
-                retry_on=("InvalidDBInstanceState",),
-            )
-        )
-    if state in NO_SNAPSHOT_STATES:
-        snapshot = ""
-    if state != "deleting":
-        keep: dict[str, Any] = (
-            {"SkipFinalSnapshot": False, "FinalDBSnapshotIdentifier": snapshot}
-            if snapshot
-            else {"SkipFinalSnapshot": True}
-        )
-        actions.append(
-            ApiCall(
-                "rds",
-                "delete_db_instance",
-                # The final snapshot keeps the data; automated backups would only cost.
-                {"DBInstanceIdentifier": identifier, **keep, "DeleteAutomatedBackups": True},
-                f"delete {identifier}, keeping its data as the final snapshot {snapshot}"
-                if snapshot
-                else f"delete {identifier} with no snapshot: RDS takes none of a {state} database",
-                section,
-                retry_on=("InvalidDBInstanceState",),
-                done_on=GONE,
-            )
-        )
-    actions.append(
-        Wait(
-            "rds",
-            "describe_db_instances",
-            {"DBInstanceIdentifier": identifier},
-            f"database {identifier} to be deleted"
-            + (f" (its final snapshot {snapshot} is taken first)" if snapshot else ""),
-            until=lambda _: False,
-            section=section,
-            interval=15,
-            timeout=2400,
-            done_on=GONE,
-        )
-    )
-    return actions

@@ -9,6 +9,8 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, Wait, tags
+from runbook.resources import certificate, dns_record
+from runbook.resources import listener as listener_kind
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step, tagged
 from runbook.steps.load_balancer import dns_key, http_listener_key, lb_arn, tg_arn, zone_key
@@ -56,14 +58,6 @@ def find_zone(aws: Aws, s: Settings) -> dict[str, Any]:
 
 def _record(name: Any, kind: str, **body: Any) -> dict[str, Any]:
     return {"Name": name, "Type": kind, **body}
-
-
-def _change(zone: Any, action: str, record: dict[str, Any]) -> dict[str, Any]:
-    """Route 53's parameters for one change to one record."""
-    return {
-        "HostedZoneId": zone,
-        "ChangeBatch": {"Changes": [{"Action": action, "ResourceRecordSet": record}]},
-    }
 
 
 def _cert_issued(r: dict[str, Any]) -> bool | str:
@@ -157,7 +151,7 @@ class DomainStep(Step):
             )
         seen.resources = [
             Resource(
-                "certificate",
+                certificate.NAME,
                 name,
                 cert["CertificateArn"] if cert else "",
                 cert["Status"] if cert else "missing",
@@ -230,7 +224,7 @@ class DomainStep(Step):
                 ApiCall(
                     "route53",
                     "change_resource_record_sets",
-                    _change(
+                    dns_record.change(
                         Ref(k["zone"]),
                         "UPSERT",
                         _record(
@@ -327,7 +321,7 @@ class DomainStep(Step):
                 ApiCall(
                     "route53",
                     "change_resource_record_sets",
-                    _change(
+                    dns_record.change(
                         Ref(k["zone"]),
                         "UPSERT",
                         _record(
@@ -359,62 +353,29 @@ class DomainStep(Step):
             and target
             and target.lower() in alias.get("AliasTarget", {}).get("DNSName", "").lower()
         ):
-            actions.append(
-                ApiCall(
-                    "route53",
-                    "change_resource_record_sets",
-                    _change(known[k["zone"]], "DELETE", alias),
-                    f"remove the record {s.domain.name}",
-                    self.number,
-                    done_on=("InvalidChangeBatch",),
-                )
+            actions += dns_record.delete(
+                known[k["zone"]], alias, f"remove the record {s.domain.name}", self.number
             )
-        listener = found.get("https_listener")
-        if listener:
-            actions.append(
-                ApiCall(
-                    "elbv2",
-                    "delete_listener",
-                    {"ListenerArn": listener["ListenerArn"]},
-                    "remove the HTTPS listener",
-                    self.number,
-                    done_on=("ListenerNotFound",),
-                )
+        https = found.get("https_listener")
+        if https:
+            actions += listener_kind.delete(
+                https["ListenerArn"], "remove the HTTPS listener", self.number
             )
         cert = found.get("certificate")
         if cert and found.get("cert_ours"):
             record = (cert.get("DomainValidationOptions") or [{}])[0].get("ResourceRecord")
             if record:
-                actions.append(
-                    ApiCall(
-                        "route53",
-                        "change_resource_record_sets",
-                        _change(
-                            known[k["zone"]],
-                            "DELETE",
-                            _record(
-                                record["Name"],
-                                "CNAME",
-                                TTL=300,
-                                ResourceRecords=[{"Value": record["Value"]}],
-                            ),
-                        ),
-                        "remove the certificate's validation record",
-                        self.number,
-                        done_on=("InvalidChangeBatch",),
-                    )
+                validation = _record(
+                    record["Name"], "CNAME", TTL=300, ResourceRecords=[{"Value": record["Value"]}]
                 )
-            actions.append(
-                ApiCall(
-                    "acm",
-                    "delete_certificate",
-                    {"CertificateArn": cert["CertificateArn"]},
-                    f"delete the certificate for {s.domain.name}",
+                actions += dns_record.delete(
+                    known[k["zone"]],
+                    validation,
+                    "remove the certificate's validation record",
                     self.number,
-                    # The listener lets go of it a moment after it is deleted.
-                    retry_on=("ResourceInUseException",),
-                    done_on=("ResourceNotFoundException",),
                 )
+            actions += certificate.KIND.deletes(
+                cert["CertificateArn"], f"the certificate for {s.domain.name}", self.number
             )
         return actions
 

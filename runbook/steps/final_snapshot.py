@@ -7,52 +7,22 @@ the day. `runbook destroy --skip-final-snapshot` deletes with no snapshot, as be
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from runbook.plan import Action, ApiCall
+from runbook.resources import db_instance
 
-# RDS API Reference, DeleteDBInstance, FinalDBSnapshotIdentifier: 1 to 255 letters, digits or
-# hyphens; first character a letter; no two consecutive hyphens; no hyphen at the end.
-MAX_LENGTH = 255
-_VALID = re.compile(r"[A-Za-z](?:-?[A-Za-z0-9])*")
+# The snapshot's name is the database snapshot kind's own; read here by destroy and the app.
+from runbook.resources.db_snapshot import free_name as free_name
+from runbook.resources.db_snapshot import name as name
+from runbook.resources.db_snapshot import valid as valid
+
 # Amazon RDS pricing, backup storage beyond the free allowance (which only active instances
 # get), us-east-1: USD per GB-month. Other regions differ a little.
 PRICE_PER_GB_MONTH = 0.095
 PRICE_REGION = "us-east-1"
-GONE = ("DBSnapshotNotFound", "DBSnapshotNotFoundFault")
-
-
-def valid(identifier: str) -> bool:
-    return len(identifier) <= MAX_LENGTH and _VALID.fullmatch(identifier) is not None
-
-
-def name(deployment: str, day: date, taken: Container[str] = ()) -> str:
-    """<deployment>-final-<YYYY-MM-DD>, a valid DBSnapshotIdentifier not already taken
-    (a second destroy the same day gets -2, -3, ...)."""
-    base = re.sub(r"[^A-Za-z0-9]+", "-", deployment).strip("-") or "db"
-    if not base[0].isalpha():
-        base = "db-" + base
-    stem = f"{base[: MAX_LENGTH - 24].rstrip('-')}-final-{day.isoformat()}"
-    candidate, n = stem, 1
-    while candidate.lower() in taken:
-        n += 1
-        candidate = f"{stem}-{n}"
-    return candidate
-
-
-def free_name(deployment: str, day: date, exists: Callable[[str], bool]) -> str:
-    """The first name in the sequence above that no snapshot has yet (RDS looks up ids
-    without case, so the names we try are compared in lower case)."""
-    taken: set[str] = set()
-    while True:
-        candidate = name(deployment, day, taken)
-        if not exists(candidate):
-            return candidate
-        taken.add(candidate.lower())
 
 
 def deletes(actions: Iterable[Action]) -> list[ApiCall]:
@@ -170,6 +140,6 @@ def described(status: Any) -> dict[str, Mapping[str, Any]]:
         if db:
             found[db["DBInstanceIdentifier"]] = db
     for t in status.leftovers:
-        if t.kind == "database":
+        if t.kind == db_instance.NAME:
             found[t.name] = {"DBInstanceClass": t.detail.get("instance_class", "")}
     return found

@@ -12,6 +12,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, Ref, Wait
+from runbook.resources import repository
 from runbook.settings import Settings
 from runbook.steps.base import missing_on
 
@@ -32,7 +33,7 @@ def version_key(s: Settings) -> str:
 
 def image_present(aws: Aws, s: Settings, tag: str) -> bool:
     found = missing_on(
-        ("RepositoryNotFoundException", "ImageNotFoundException"),
+        (*repository.NOT_FOUND, *repository.NO_IMAGE),
         lambda: aws.call(
             "ecr",
             "describe_images",
@@ -59,7 +60,7 @@ def image_in_ecr(s: Settings, known: Mapping[str, Any], section: str) -> Wait:
         section=section,
         interval=15,
         timeout=3600,
-        retry_on=("ImageNotFoundException",),
+        retry_on=repository.NO_IMAGE,
     )
 
 

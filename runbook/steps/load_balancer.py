@@ -7,6 +7,8 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Wait, tags
+from runbook.resources import listener as listener_kind
+from runbook.resources import load_balancer, target_group
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.security_groups import SUBNETS, VPC, group_id
@@ -51,20 +53,6 @@ def _health_check(s: Settings) -> dict[str, Any]:
     }
 
 
-def load_balancer_gone(s: Settings, arn: str, section: str) -> Wait:
-    return Wait(
-        "elbv2",
-        "describe_load_balancers",
-        {"LoadBalancerArns": [arn]},
-        f"load balancer {s.load_balancer.name} to be deleted",
-        until=lambda r: not r.get("LoadBalancers"),
-        section=section,
-        interval=10,
-        timeout=600,
-        done_on=("LoadBalancerNotFound",),
-    )
-
-
 def load_balancer_active(s: Settings, section: str) -> Wait:
     def until(r: dict[str, Any]) -> bool | str:
         state = r["LoadBalancers"][0]["State"]
@@ -101,11 +89,11 @@ class LoadBalancerStep(Step):
         lb_s = s.load_balancer
         seen = Observed()
         lbs = missing_on(
-            ("LoadBalancerNotFound",),
+            load_balancer.NOT_FOUND,
             lambda: aws.call("elbv2", "describe_load_balancers", Names=[lb_s.name]),
         )
         tgs = missing_on(
-            ("TargetGroupNotFound",),
+            target_group.NOT_FOUND,
             lambda: aws.call("elbv2", "describe_target_groups", Names=[lb_s.target_group]),
         )
         lb = lbs["LoadBalancers"][0] if lbs and lbs["LoadBalancers"] else None
@@ -143,14 +131,14 @@ class LoadBalancerStep(Step):
             seen.found["tg_attrs"] = {a["Key"]: a["Value"] for a in attrs}
         seen.resources = [
             Resource(
-                "target group",
+                target_group.NAME,
                 lb_s.target_group,
                 tg["TargetGroupArn"] if tg else "",
                 "exists" if tg else "missing",
                 bool(tg) and ours(tg["TargetGroupArn"]),
             ),
             Resource(
-                "load balancer",
+                load_balancer.NAME,
                 lb_s.name,
                 lb["LoadBalancerArn"] if lb else "",
                 lb["State"]["Code"] if lb else "missing",
@@ -160,7 +148,7 @@ class LoadBalancerStep(Step):
         listener = seen.found.get("listener")
         seen.resources.append(
             Resource(
-                "listener",
+                listener_kind.NAME,
                 f"HTTP:{s.security_groups.listener_port}",
                 listener["ListenerArn"] if listener else "",
                 "exists" if listener else "missing",
@@ -301,32 +289,12 @@ class LoadBalancerStep(Step):
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
         by_kind = {r.kind: r for r in seen.resources}
         actions: list[Action] = []
-        lb = by_kind["load balancer"]
+        lb = by_kind[load_balancer.NAME]
         if lb.exists and lb.ours:
-            actions += [
-                ApiCall(
-                    "elbv2",
-                    "delete_load_balancer",
-                    {"LoadBalancerArn": lb.id},
-                    f"delete {lb.name} and its listeners",
-                    self.number,
-                    done_on=("LoadBalancerNotFound",),
-                ),
-                load_balancer_gone(s, lb.id, self.number),
-            ]
-        tg = by_kind["target group"]
+            actions += load_balancer.delete(lb.id, s.load_balancer.name, lb.name, self.number)
+        tg = by_kind[target_group.NAME]
         if tg.exists and tg.ours:
-            actions.append(
-                ApiCall(
-                    "elbv2",
-                    "delete_target_group",
-                    {"TargetGroupArn": tg.id},
-                    f"delete {tg.name}",
-                    self.number,
-                    retry_on=("ResourceInUse",),
-                    done_on=("TargetGroupNotFound",),
-                )
-            )
+            actions += target_group.KIND.deletes(tg.id, tg.name, self.number)
         return actions
 
     def output_keys(self, s: Settings) -> list[str]:

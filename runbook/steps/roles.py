@@ -14,11 +14,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, tags
+from runbook.resources import role as role_kind
+
+# Account-wide role names (ecsTaskExecutionRole): the role kind's, read here by preflight too.
+from runbook.resources.role import WELL_KNOWN as WELL_KNOWN
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, missing_on, tagged
 from runbook.steps.role_policies import (
@@ -31,14 +35,15 @@ from runbook.steps.role_policies import (
 
 # What older runbooks attached to their execution role; the role's own policy replaces it.
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-# Account-wide names other services use: never created, changed or deleted by the runbook,
-# even if an older version of it tagged one as a deployment's.
-WELL_KNOWN = frozenset({"ecsTaskExecutionRole"})
+
+
+# The two roles a task definition names, as settings and resources call them.
+RoleKind = Literal["execution role", "task role"]
 
 
 @dataclass(frozen=True)
 class Role:
-    kind: str  # "execution role" | "task role"
+    kind: RoleKind
     name: str
     description: str
     # Per deployment: two deployments in one account never share a policy name.
@@ -111,7 +116,7 @@ def discover(aws: Aws, s: Settings, seen: Observed) -> None:
     seen.known[ACCOUNT_KEY] = aws.call("sts", "get_caller_identity")["Account"]
     for role in roles(s):
         got = missing_on(
-            ("NoSuchEntity",), lambda r=role: aws.call("iam", "get_role", RoleName=r.name)
+            role_kind.NOT_FOUND, lambda r=role: aws.call("iam", "get_role", RoleName=r.name)
         )
         if got is None and role.name in WELL_KNOWN:
             raise RunbookError(
@@ -133,7 +138,7 @@ def discover(aws: Aws, s: Settings, seen: Observed) -> None:
                 attached = aws.call("iam", "list_attached_role_policies", RoleName=role.name)
                 entry["attached"] = [p["PolicyArn"] for p in attached["AttachedPolicies"]]
                 inline = missing_on(
-                    ("NoSuchEntity",),
+                    role_kind.NOT_FOUND,
                     lambda r=role: aws.call(
                         "iam", "get_role_policy", RoleName=r.name, PolicyName=r.policy_name
                     ),
@@ -154,7 +159,7 @@ def discover(aws: Aws, s: Settings, seen: Observed) -> None:
 
 def _inline(aws: Aws, role: str, policy: str) -> Any:
     got = missing_on(
-        ("NoSuchEntity",),
+        role_kind.NOT_FOUND,
         lambda: aws.call("iam", "get_role_policy", RoleName=role, PolicyName=policy),
     )
     return got and got["PolicyDocument"]
@@ -230,7 +235,7 @@ def plan(s: Settings, seen: Observed | None, secret: Ref, section: str) -> list[
                     "nothing else",
                     section,
                     # A role made seconds ago may not be visible to every IAM endpoint yet.
-                    retry_on=("NoSuchEntity",),
+                    retry_on=role_kind.NOT_FOUND,
                 )
             )
         # A role an older runbook made: its own policy (above) replaces the account-wide one.
@@ -242,7 +247,7 @@ def plan(s: Settings, seen: Observed | None, secret: Ref, section: str) -> list[
                 f"detach {arn.rsplit('/', 1)[-1]} from {role.name}: its own policy, scoped "
                 "to this deployment, replaces it",
                 section,
-                done_on=("NoSuchEntity",),
+                done_on=role_kind.NOT_FOUND,
             )
             for arn in (entry.get("attached", []) if entry else [])
             if arn == EXECUTION_POLICY and role.access_policy
@@ -261,7 +266,7 @@ def plan(s: Settings, seen: Observed | None, secret: Ref, section: str) -> list[
                     },
                     role.policy_why + ", and nothing else",
                     section,
-                    retry_on=("NoSuchEntity",),
+                    retry_on=role_kind.NOT_FOUND,
                 )
             )
     return actions
@@ -276,37 +281,8 @@ def teardown(s: Settings, seen: Observed, section: str) -> list[Action]:
         if not (found and found.exists and found.ours) or role.name in WELL_KNOWN:
             continue
         entry = seen.found.get(role.kind) or {}
-        actions += [
-            ApiCall(
-                "iam",
-                "delete_role_policy",
-                {"RoleName": role.name, "PolicyName": name},
-                f"remove {role.name}'s policy {name}",
-                section,
-                done_on=("NoSuchEntity",),
-            )
-            for name in (role.policy_name, role.access_policy)
-            if name
-        ]
-        actions += [
-            ApiCall(
-                "iam",
-                "detach_role_policy",
-                {"RoleName": role.name, "PolicyArn": arn},
-                f"detach {arn.rsplit('/', 1)[-1]} from {role.name}",
-                section,
-                done_on=("NoSuchEntity",),
-            )
-            for arn in entry.get("attached", [])
-        ]
-        actions.append(
-            ApiCall(
-                "iam",
-                "delete_role",
-                {"RoleName": role.name},
-                f"delete {role.name}",
-                section,
-                done_on=("NoSuchEntity",),
-            )
+        inline = [name for name in (role.policy_name, role.access_policy) if name]
+        actions += role_kind.delete(
+            role.name, inline, entry.get("attached", []), role.name, section
         )
     return actions

@@ -8,6 +8,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, tags
+from runbook.resources import security_group
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step, adopt_why, tagged
 from runbook.words import count
@@ -107,7 +108,7 @@ class SecurityGroupsStep(Step):
                 seen.known[f"{name}.GroupId"] = group["GroupId"]
             seen.resources.append(
                 Resource(
-                    "security group",
+                    security_group.NAME,
                     name,
                     group["GroupId"] if group else "",
                     "exists" if group else "missing",
@@ -177,7 +178,7 @@ class SecurityGroupsStep(Step):
                         },
                         f"allow tcp {port} into {name} from {source or 'the internet'}",
                         self.number,
-                        retry_on=("InvalidGroup.NotFound",),
+                        retry_on=security_group.NOT_FOUND,
                         done_on=("InvalidPermission.Duplicate",),
                     )
                 )
@@ -186,18 +187,10 @@ class SecurityGroupsStep(Step):
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
         # Reverse order: the db group names the ecs group, which names the elb group.
         return [
-            ApiCall(
-                "ec2",
-                "delete_security_group",
-                {"GroupId": r.id},
-                f"delete {r.name}",
-                self.number,
-                # Network interfaces of the ALB and tasks linger for a while after deletion.
-                retry_on=("DependencyViolation",),
-                done_on=("InvalidGroup.NotFound",),
-            )
+            action
             for r in reversed(seen.resources)
             if r.exists and r.ours
+            for action in security_group.KIND.deletes(r.id, r.name, self.number)
         ]
 
     def output_keys(self, s: Settings) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Wait
+from runbook.resources import service as service_kind
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.cluster import cluster_arn_key, ecs_tags
@@ -99,7 +100,7 @@ class ServiceStep(Step):
         seen = Observed()
         # A missing cluster is an error, not an empty answer; state-file hints are no proof.
         got = missing_on(
-            ("ClusterNotFoundException",),
+            service_kind.CLUSTER_NOT_FOUND,
             lambda: aws.call(
                 "ecs",
                 "describe_services",
@@ -114,7 +115,7 @@ class ServiceStep(Step):
             seen.known[service_key(s)] = svc["serviceArn"]
         seen.resources.append(
             Resource(
-                "service",
+                service_kind.NAME,
                 s.service.name,
                 svc["serviceArn"] if svc else "",
                 f"{svc['status']}, {svc['runningCount']}/{svc['desiredCount']} running"
@@ -218,28 +219,7 @@ class ServiceStep(Step):
         r = seen.resources[0]
         if not (r.exists and r.ours):
             return []
-        where = {"cluster": s.cluster.name, "service": r.name}
-        return [
-            ApiCall(
-                "ecs",
-                "delete_service",
-                {**where, "force": True},
-                f"delete {r.name} and stop its tasks",
-                self.number,
-                done_on=("ServiceNotFoundException",),
-            ),
-            Wait(
-                "ecs",
-                "describe_services",
-                {"cluster": s.cluster.name, "services": [r.name]},
-                f"service {r.name} to be deleted",
-                until=lambda resp: all(x["status"] == "INACTIVE" for x in resp["services"]),
-                section=self.number,
-                interval=10,
-                timeout=900,
-                done_on=("ClusterNotFoundException",),
-            ),
-        ]
+        return service_kind.delete(s.cluster.name, r.name, r.name, self.number)
 
     def output_keys(self, s: Settings) -> list[str]:
         return [service_key(s)]

@@ -7,8 +7,9 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, resolve
+from runbook.resources import task_definition as revisions
 from runbook.settings import Settings
-from runbook.steps import database, revisions, roles
+from runbook.steps import database, roles
 from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
 from runbook.steps.image import image_key
@@ -163,7 +164,7 @@ class TaskDefinitionStep(Step):
         td, seen, deployment = s.task_definition, Observed(), s.deployment.name
         roles.discover(aws, s, seen)
         current = missing_on(
-            ("ClientException",),
+            revisions.NOT_FOUND,
             lambda: aws.call(
                 "ecs", "describe_task_definition", taskDefinition=td.family, include=["TAGS"]
             ),
@@ -188,7 +189,7 @@ class TaskDefinitionStep(Step):
             seen.found["revisions"] = revisions.listed(aws, td.family, "ACTIVE")
         seen.resources.append(
             Resource(
-                "task definition",
+                revisions.NAME,
                 td.family,
                 definition["taskDefinitionArn"] if definition else "",
                 f"revision {definition['revision']}" if definition else "missing",
@@ -249,9 +250,9 @@ class TaskDefinitionStep(Step):
         for r in seen.resources:
             if not (r.exists and r.ours):
                 continue
-            if r.kind == "task definition":
+            if r.kind == revisions.NAME:
                 active = seen.found.get("revisions") or [r.id]
-                actions += revisions.teardown(active, (), self.number)
+                actions += revisions.delete(active, (), self.number)
         return actions + roles.teardown(s, seen, self.number)
 
     def output_keys(self, s: Settings) -> list[str]:

@@ -9,12 +9,12 @@ import pytest
 
 from runbook import day_two, day_two_run
 from runbook.aws import Aws
+from runbook.aws_rules import check
 from runbook.day_two import SECTION
 from runbook.engine import Runbook
 from runbook.errors import RunbookError
 from runbook.events import CallMade, Notice, StepFailed, StepFinished
 from runbook.recorded import starting_settings
-from runbook.rules import check
 from runbook.settings import Settings
 from runbook.state import StateFile
 

@@ -11,12 +11,13 @@ import pytest
 
 from runbook import cli
 from runbook import destroy as tear_down
+from runbook.aws_rules import check
 from runbook.engine import Runbook
 from runbook.plan import ApiCall
-from runbook.rules import check
+from runbook.resources import task_definition as revisions
 from runbook.settings import Settings
 from runbook.state import StateFile
-from runbook.steps import final_snapshot, revisions
+from runbook.steps import final_snapshot
 from runbook.steps.cluster import ecs_tags
 from tests.engine import test_cli_truth as truth
 
@@ -62,7 +63,7 @@ def test_a_second_destroy_the_same_day_gets_a_name_of_its_own() -> None:
 
 
 def test_the_teardown_keeps_a_final_snapshot_and_the_rules_accept_it() -> None:
-    from runbook.steps.database import delete_instance
+    from runbook.resources.db_instance import delete as delete_instance
 
     delete, wait = delete_instance("flask-todo-db", "flask-todo-final-2026-12-02", "IV", {})
     assert delete.params == {
@@ -91,7 +92,7 @@ def test_the_teardown_keeps_a_final_snapshot_and_the_rules_accept_it() -> None:
 
 
 def test_a_protected_database_has_its_protection_turned_off_first() -> None:
-    from runbook.steps.database import delete_instance
+    from runbook.resources.db_instance import delete as delete_instance
 
     modify, delete, _ = delete_instance(
         "flask-todo-db", "flask-todo-final-2026-12-02", "IV", {"DeletionProtection": True}
@@ -111,7 +112,7 @@ def test_a_protected_database_has_its_protection_turned_off_first() -> None:
 
 
 def test_a_failed_database_is_deleted_without_the_snapshot_rds_would_refuse() -> None:
-    from runbook.steps.database import delete_instance
+    from runbook.resources.db_instance import delete as delete_instance
 
     delete, _ = delete_instance("flask-todo-db", "flask-todo-final-x", "IV", {}, "failed")
     assert delete.params["SkipFinalSnapshot"] is True
@@ -155,7 +156,7 @@ def test_revisions_are_deleted_ten_at_a_time_after_being_deregistered() -> None:
     arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/flask-todo:{}"
     active = [arn.format(n) for n in range(9, 13)]
     inactive = [arn.format(n) for n in range(1, 9)]
-    plan = revisions.teardown(active, inactive, "V")
+    plan = revisions.delete(active, inactive, "V")
     ops = [a.operation for a in plan]
     assert ops == ["deregister_task_definition"] * 4 + ["delete_task_definitions"] * 2
     deleted = [arn for a in plan[4:] for arn in a.params["taskDefinitions"]]
@@ -181,7 +182,7 @@ def test_delete_task_definitions_failures_are_a_failure_not_a_success(
         },
     )
     runbook = Runbook(Settings(), offline_aws, StateFile(tmp_path / "s.json"))
-    (delete,) = [a for a in revisions.teardown([], [arn.format(1), arn.format(2)], "V")]
+    (delete,) = [a for a in revisions.delete([], [arn.format(1), arn.format(2)], "V")]
     (report,) = tear_down.run(runbook, [delete])
     assert report.outcome == "failed"
     # Already gone is not a failure; the one ECS kept is named, with ECS's reason.

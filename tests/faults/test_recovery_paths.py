@@ -7,7 +7,7 @@ import pytest
 from runbook.events import CallMade
 from runbook.executor import Executor
 from runbook.plan import ApiCall, render
-from runbook.recovery.registry import recovery_for
+from runbook.resources.registry import recovery_for
 from runbook.settings import Settings
 from runbook.steps.service import ServiceStep
 

@@ -135,3 +135,12 @@ def _json_with(ref: Ref) -> Any:
         return node
 
     return swap(json.loads(ref.fmt))
+
+
+def cfn_tags(tags: Any) -> Any:
+    """Every service's tag spelling ({key, value}, a map) as CloudFormation's Key/Value list."""
+    if isinstance(tags, dict):
+        return [{"Key": k, "Value": v} for k, v in tags.items()]
+    return [
+        {"Key": t.get("Key", t.get("key")), "Value": t.get("Value", t.get("value"))} for t in tags
+    ]

@@ -1,0 +1,105 @@
+"""Listeners (ELB v2): HTTP:80 (section II) and HTTPS:443 with the redirect (section VII).
+
+A listener goes with its load balancer; only the HTTPS one is deleted on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runbook.aws import Aws
+from runbook.plan import Action, ApiCall
+from runbook.recovery.answers import Answer, Found, Recovery
+from runbook.resources.kind import Kind
+from runbook.resources.load_balancer import elb_tags
+from runbook.resources.template import Template, cfn_tags
+from runbook.rules.combinations import tag_count
+from runbook.rules.common import tag_fields
+from runbook.rules.kinds import from_schema, pattern
+from runbook.rules.spec import ELB_API, OWN_TEXT, Field, Operation
+from runbook.rules.spec import settings_fix as fix
+
+NAME = "listener"
+NOT_FOUND = ("ListenerNotFound",)
+
+
+def delete(arn: str, why: str, section: str) -> list[Action]:
+    return [
+        ApiCall("elbv2", "delete_listener", {"ListenerArn": arn}, why, section, done_on=NOT_FOUND)
+    ]
+
+
+def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
+    listeners = aws.call("elbv2", "describe_listeners", LoadBalancerArn=p["LoadBalancerArn"])
+    mine = [x for x in listeners["Listeners"] if x["Port"] == p["Port"]]
+    if not mine:
+        return None
+    tags = elb_tags(aws, mine[0]["ListenerArn"])
+    return Found(f"{p['Protocol']}:{p['Port']} listener", {"Listeners": mine[:1]}, tags)
+
+
+def as_cfn(t: Template, call: ApiCall) -> None:
+    p = call.params
+    logical = f"{t.owner(p['LoadBalancerArn'])}{p['Protocol'].title()}{p['Port']}Listener"
+    properties = {k: t.value(v) for k, v in p.items() if k != "Tags"}
+    t.add(
+        logical, "AWS::ElasticLoadBalancingV2::Listener", properties | {"Tags": cfn_tags(p["Tags"])}
+    )
+    for key in call.captures:
+        t.provides(key, logical)
+
+
+def change_as_cfn(t: Template, call: ApiCall) -> None:
+    props = t.properties(t.owner(call.params["ListenerArn"]))
+    props["DefaultActions"] = t.value(call.params["DefaultActions"])
+
+
+def rules() -> dict[tuple[str, str], Operation]:
+    listener = "AWS::ElasticLoadBalancingV2::Listener"
+    return {
+        ("elbv2", "create_listener"): Operation(
+            (
+                Field("Port", from_schema(listener, "Port"), fix("security_groups.listener_port")),
+                Field("Protocol", from_schema(listener, "Protocol"), OWN_TEXT),
+                *tag_fields(listener),
+            ),
+            (tag_count("Tags"),),
+        ),
+        ("elbv2", "modify_listener"): Operation(
+            (
+                Field(
+                    "DefaultActions[].RedirectConfig.StatusCode",
+                    (
+                        pattern(
+                            r"HTTP_30[12]",
+                            "must be HTTP_301 or HTTP_302",
+                            f"{ELB_API}/API_RedirectActionConfig.html",
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+            )
+        ),
+        ("elbv2", "delete_listener"): Operation(),
+    }
+
+
+KIND = Kind(
+    NAME,
+    section="II",
+    not_found=NOT_FOUND,
+    recoveries={
+        # The emulator makes a second listener on the same port: look before sending again.
+        ("elbv2", "create_listener"): Recovery(
+            exists=(Answer("DuplicateListener"),), find=find, look_first=True
+        ),
+        ("elbv2", "delete_listener"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
+    },
+    translations={
+        ("elbv2", "create_listener"): as_cfn,
+        ("elbv2", "modify_listener"): change_as_cfn,
+    },
+    rules=rules,
+    delete_order={"delete_listener": 5},
+)

@@ -1,0 +1,197 @@
+"""Application Load Balancers (ELB v2): section II's internet-facing ALB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from runbook.aws import Aws
+from runbook.plan import Action, ApiCall, Wait
+from runbook.recovery.answers import Answer, Found, Recovery
+from runbook.resources.batches import each_or_all
+from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.template import Template, cfn_tags, logical_id
+from runbook.rules.combinations import TWO_SUBNETS, tag_count
+from runbook.rules.common import ELB_NAME, tag_fields
+from runbook.rules.kinds import from_schema, never, pattern
+from runbook.rules.spec import ELB_API, OWN_TEXT, Field, Operation
+from runbook.rules.spec import settings_fix as fix
+
+NAME = "load balancer"
+NOT_FOUND = ("LoadBalancerNotFound",)
+
+
+def elb_tags(aws: Aws, arn: str) -> list[dict[str, str]]:
+    """The tags of one load balancer, target group or listener."""
+    described = aws.call("elbv2", "describe_tags", ResourceArns=[arn])["TagDescriptions"]
+    return described[0].get("Tags", []) if described else []
+
+
+def gone(name: str, arn: str, section: str) -> Wait:
+    """Until it is deleted: its target groups are in use until then."""
+    return Wait(
+        "elbv2",
+        "describe_load_balancers",
+        {"LoadBalancerArns": [arn]},
+        f"load balancer {name} to be deleted",
+        until=lambda r: not r.get("LoadBalancers"),
+        section=section,
+        interval=10,
+        timeout=600,
+        done_on=NOT_FOUND,
+    )
+
+
+def delete(arn: str, name: str, label: str, section: str) -> list[Action]:
+    return [
+        ApiCall(
+            "elbv2",
+            "delete_load_balancer",
+            {"LoadBalancerArn": arn},
+            f"delete {label} and its listeners",
+            section,
+            done_on=NOT_FOUND,
+        ),
+        gone(name, arn, section),
+    ]
+
+
+def elb_found(
+    aws: Aws, what: str, listed: str, not_found: tuple[str, ...], name: str
+) -> Found | None:
+    """A load balancer or target group by name, answered as its create would be, with its tags.
+
+    what: "load balancer"; listed: "LoadBalancers", the list its describe call answers."""
+    operation = "describe_load_balancers" if listed == "LoadBalancers" else "describe_target_groups"
+    got = missing_on(not_found, lambda: aws.call("elbv2", operation, Names=[name]))
+    if not got or not got[listed]:
+        return None
+    one = got[listed][0]
+    arn = one["LoadBalancerArn" if listed == "LoadBalancers" else "TargetGroupArn"]
+    return Found(f"{what} {name}", {listed: [one]}, elb_tags(aws, arn))
+
+
+def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
+    return elb_found(aws, NAME, "LoadBalancers", NOT_FOUND, p["Name"])
+
+
+def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
+    def read(batch: list[str]) -> list[dict[str, Any]]:
+        return aws.call("elbv2", "describe_load_balancers", LoadBalancerArns=batch)["LoadBalancers"]
+
+    for lb in each_or_all(arns, read, NOT_FOUND):
+        yield Tagged(NAME, lb["LoadBalancerName"], lb["LoadBalancerArn"], lb["State"]["Code"])
+
+
+def leftover(t: Tagged, section: str) -> list[Action]:
+    return delete(t.id, t.name, leftover_label(t), section)
+
+
+def as_cfn(t: Template, call: ApiCall) -> None:
+    p = call.params
+    logical = logical_id(p["Name"])
+    t.add(
+        logical,
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {k: t.value(v) for k, v in p.items() if k != "Tags"} | {"Tags": cfn_tags(p["Tags"])},
+        name=p["Name"],
+    )
+    for key, path in call.captures.items():
+        attribute = {
+            "LoadBalancers.0.LoadBalancerArn": "",
+            "LoadBalancers.0.DNSName": "DNSName",
+            # CloudFormation spells it ...ID where the API says ...Id.
+            "LoadBalancers.0.CanonicalHostedZoneId": "CanonicalHostedZoneID",
+        }[path]
+        t.provides(key, logical, attribute)
+    t.outputs["LoadBalancerDNSName"] = {
+        "Description": "The load balancer's DNS name: http://<it>/healthz answers once healthy",
+        "Value": {"Fn::GetAtt": [logical, "DNSName"]},
+    }
+
+
+def attributes_as_cfn(t: Template, call: ApiCall) -> None:
+    props = t.properties(t.owner(call.params["LoadBalancerArn"]))
+    props.setdefault("LoadBalancerAttributes", []).extend(call.params["Attributes"])
+
+
+def rules() -> dict[tuple[str, str], Operation]:
+    lb = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    attributes = f"{ELB_API}/API_LoadBalancerAttribute.html"
+    return {
+        ("elbv2", "create_load_balancer"): Operation(
+            (
+                Field(
+                    "Name",
+                    (
+                        *ELB_NAME,
+                        never(
+                            lambda v: v.startswith("internal-"),
+                            "must not start with internal-",
+                            f"{ELB_API}/API_CreateLoadBalancer.html",
+                        ),
+                    ),
+                    fix("load_balancer.name"),
+                ),
+                Field("Scheme", from_schema(lb, "Scheme"), OWN_TEXT),
+                Field("Type", from_schema(lb, "Type"), OWN_TEXT),
+                Field("IpAddressType", from_schema(lb, "IpAddressType"), OWN_TEXT),
+                *tag_fields(lb),
+            ),
+            (TWO_SUBNETS, tag_count("Tags")),
+        ),
+        ("elbv2", "modify_load_balancer_attributes"): Operation(
+            (
+                Field(
+                    "Attributes[].Key",
+                    (
+                        pattern(
+                            r"[a-zA-Z0-9._]+",
+                            "must be an attribute key such as routing.http.drop_invalid_"
+                            "header_fields.enabled",
+                            attributes,
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+                Field(
+                    "Attributes[].Value",
+                    (pattern(r"true|false", "must be true or false", attributes),),
+                    OWN_TEXT,
+                ),
+            )
+        ),
+        # Adopting a load balancer or target group made by hand: ELB tags both alike.
+        ("elbv2", "add_tags"): Operation(tag_fields(lb), (tag_count("Tags"),)),
+        ("elbv2", "delete_load_balancer"): Operation(),
+        ("elbv2", "describe_load_balancers"): Operation(),
+    }
+
+
+KIND = Kind(
+    NAME,
+    section="II",
+    not_found=NOT_FOUND,
+    recoveries={
+        # AWS answers a repeated create with the same settings with the existing one; the
+        # emulator makes a second load balancer: look before sending again.
+        ("elbv2", "create_load_balancer"): Recovery(
+            exists=(Answer("DuplicateLoadBalancerName"),),
+            find=find,
+            look_first=True,
+            # ELB's words for a security group made a moment ago that it cannot see yet.
+            not_yet=(Answer("InvalidSecurityGroup", "does not exist"),),
+        ),
+        ("elbv2", "delete_load_balancer"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
+    },
+    translations={
+        ("elbv2", "create_load_balancer"): as_cfn,
+        ("elbv2", "modify_load_balancer_attributes"): attributes_as_cfn,
+    },
+    rules=rules,
+    delete_order={"delete_load_balancer": 6},
+    inventory=TagSearch(
+        "load balancers", tagged, arn_type="loadbalancer", tagging_service="elasticloadbalancing"
+    ),
+    leftover=leftover,
+)

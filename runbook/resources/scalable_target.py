@@ -1,0 +1,106 @@
+"""Application Auto Scaling scalable targets: section VIII's range for the service's count,
+with its target tracking policy (deregistering the target removes the policy with it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runbook.plan import Action, ApiCall
+from runbook.recovery.answers import NOTHING, Answer, Recovery
+from runbook.resources.kind import Kind
+from runbook.resources.template import Template, logical_id
+from runbook.rules.combinations import CAPACITY
+from runbook.rules.kinds import from_schema
+from runbook.rules.spec import OWN_TEXT, Field, Operation
+from runbook.rules.spec import settings_fix as fix
+
+NAME = "scaling target"
+# AWS answers ObjectNotFoundException; the emulator, a ValidationException.
+NOT_FOUND = ("ObjectNotFoundException",)
+
+
+def delete(where: dict[str, Any], why: str, section: str) -> list[Action]:
+    return [
+        ApiCall(
+            "application-autoscaling",
+            "deregister_scalable_target",
+            where,
+            why,
+            section,
+            done_on=NOT_FOUND,
+        )
+    ]
+
+
+def as_cfn(t: Template, call: ApiCall) -> None:
+    service_logical = next(
+        name for name, r in t.resources.items() if r["Type"] == "AWS::ECS::Service"
+    )
+    t.add(
+        "ScalableTarget",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        dict(call.params),
+        depends_on=[service_logical],
+    )
+
+
+def policy_as_cfn(t: Template, call: ApiCall) -> None:
+    p = call.params
+    t.add(
+        logical_id(p["PolicyName"]),
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "PolicyName": p["PolicyName"],
+            "PolicyType": p["PolicyType"],
+            "ScalingTargetId": {"Ref": "ScalableTarget"},
+            "TargetTrackingScalingPolicyConfiguration": p[
+                "TargetTrackingScalingPolicyConfiguration"
+            ],
+        },
+    )
+
+
+def rules() -> dict[tuple[str, str], Operation]:
+    scaling = "AWS::ApplicationAutoScaling::ScalingPolicy"
+    where = (
+        Field("ServiceNamespace", from_schema(scaling, "ServiceNamespace"), OWN_TEXT),
+        Field("ScalableDimension", from_schema(scaling, "ScalableDimension"), OWN_TEXT),
+        Field(
+            "ResourceId", from_schema(scaling, "ResourceId"), fix("cluster.name", "service.name")
+        ),
+    )
+    return {
+        ("application-autoscaling", "register_scalable_target"): Operation(where, (CAPACITY,)),
+        ("application-autoscaling", "put_scaling_policy"): Operation(
+            (
+                *where,
+                Field("PolicyName", from_schema(scaling, "PolicyName"), OWN_TEXT),
+                Field("PolicyType", from_schema(scaling, "PolicyType"), OWN_TEXT),
+            )
+        ),
+        ("application-autoscaling", "deregister_scalable_target"): Operation(where),
+    }
+
+
+KIND = Kind(
+    NAME,
+    section="VIII",
+    not_found=NOT_FOUND,
+    recoveries={
+        # "Registers or updates a scalable target": the same range sent twice is the same range.
+        ("application-autoscaling", "register_scalable_target"): NOTHING,
+        ("application-autoscaling", "deregister_scalable_target"): Recovery(
+            done=(
+                *(Answer(c) for c in NOT_FOUND),
+                Answer("ValidationException", "no scalable target found"),
+            )
+        ),
+    },
+    translations={
+        ("application-autoscaling", "register_scalable_target"): as_cfn,
+        ("application-autoscaling", "put_scaling_policy"): policy_as_cfn,
+    },
+    rules=rules,
+    # First: scaling stops before the service it scales goes.
+    delete_order={"deregister_scalable_target": 0},
+)

@@ -1,0 +1,141 @@
+"""Secrets Manager secrets: the database password, when it is the person's own (section IV).
+
+(A password RDS generates is in a secret RDS manages, deleted with the instance.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from runbook.aws import Aws
+from runbook.plan import ApiCall, Secret
+from runbook.recovery.answers import Answer, Found, Recovery, Token
+from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
+from runbook.resources.template import PASSWORD_PARAMETER, Template, cfn_tags, logical_id
+from runbook.rules.combinations import tag_count
+from runbook.rules.common import tag_fields
+from runbook.rules.kinds import from_schema, pattern
+from runbook.rules.spec import OWN_TEXT, Field, Operation
+from runbook.rules.spec import settings_fix as fix
+
+NAME = "secret"
+NOT_FOUND = ("ResourceNotFoundException",)
+
+
+def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
+    got = missing_on(
+        NOT_FOUND, lambda: aws.call("secretsmanager", "describe_secret", SecretId=p["Name"])
+    )
+    if not got:
+        return None
+    answer = {"ARN": got["ARN"], "Name": got["Name"]}
+    return Found(f"secret {p['Name']}", answer, got.get("Tags"))
+
+
+def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
+    for arn in sorted(set(arns)):
+        secret = missing_on(
+            NOT_FOUND,
+            lambda arn=arn: aws.call("secretsmanager", "describe_secret", SecretId=arn),
+        )
+        if secret and not secret.get("DeletedDate"):
+            yield Tagged(NAME, secret["Name"], secret["ARN"])
+
+
+def as_cfn(t: Template, call: ApiCall) -> None:
+    """A password of the person's own: a NoEcho parameter, kept only in Secrets Manager."""
+    p = call.params
+    body = json.loads(p["SecretString"].value) if isinstance(p["SecretString"], Secret) else {}
+    t.parameters[PASSWORD_PARAMETER] = {
+        "Type": "String",
+        "NoEcho": True,
+        "MinLength": 8,
+        "MaxLength": 128,
+        # RDS refuses / " @ and spaces; a backslash would break the secret's JSON.
+        "AllowedPattern": r'[^/"@ \\]+',
+        "Description": "The database master password (RUNBOOK_DB_PASSWORD): given when the "
+        "stack is created, never stored in the template, kept in Secrets Manager.",
+    }
+    logical = logical_id(p["Name"])
+    t.add(
+        logical,
+        "AWS::SecretsManager::Secret",
+        {
+            "Name": p["Name"],
+            "Description": p["Description"],
+            "SecretString": {
+                "Fn::Sub": json.dumps(
+                    {
+                        "username": body.get("username", ""),
+                        "password": "${" + PASSWORD_PARAMETER + "}",
+                    }
+                )
+            },
+            "Tags": cfn_tags(p["Tags"]),
+        },
+    )
+    for key in call.captures:
+        t.provides(key, logical)
+    t.notes.append(
+        "The database password is your own (RUNBOOK_DB_PASSWORD): the template holds none. "
+        f"Give it as the NoEcho parameter {PASSWORD_PARAMETER} when you create the stack; it "
+        "goes to Secrets Manager, and RDS reads it from there (a dynamic reference)."
+    )
+
+
+def rules() -> dict[tuple[str, str], Operation]:
+    secret = "AWS::SecretsManager::Secret"
+    return {
+        ("secretsmanager", "create_secret"): Operation(
+            (
+                Field(
+                    "Name",
+                    (
+                        pattern(
+                            r"[A-Za-z0-9/_+=.@-]{1,512}",
+                            "must be 1-512 ASCII letters, digits or /_+=.@-",
+                            "https://docs.aws.amazon.com/secretsmanager/latest/apireference/"
+                            "API_CreateSecret.html",
+                        ),
+                    ),
+                    fix("deployment.name"),
+                ),
+                Field("Description", from_schema(secret, "Description"), OWN_TEXT),
+                Field(
+                    "SecretString",
+                    from_schema(secret, "SecretString"),
+                    "Choose a shorter RUNBOOK_DB_PASSWORD.",
+                ),
+                *tag_fields(secret),
+            ),
+            (tag_count("Tags"),),
+        ),
+    }
+
+
+KIND = Kind(
+    NAME,
+    section="IV",
+    not_found=NOT_FOUND,
+    recoveries={
+        ("secretsmanager", "create_secret"): Recovery(
+            exists=(Answer("ResourceExistsException"),),
+            find=find,
+            # 32 to 64 characters; botocore fills one per call, but a resend is a new call.
+            token=Token("ClientRequestToken", 64),
+        ),
+    },
+    translations={("secretsmanager", "create_secret"): as_cfn},
+    rules=rules,
+    inventory=TagSearch("secrets", tagged, arn_type="secret", tagging_service="secretsmanager"),
+    delete=Delete(
+        "secretsmanager",
+        "delete_secret",
+        "SecretId",
+        rank=10,
+        extra={"ForceDeleteWithoutRecovery": True},
+        also_done=(Answer("InvalidRequestException", "marked for deletion"),),
+    ),
+)

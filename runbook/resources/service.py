@@ -1,0 +1,190 @@
+"""ECS services: section VI's service, its tasks behind the target group."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from runbook.aws import Aws
+from runbook.plan import Action, ApiCall, Wait
+from runbook.recovery.answers import NOTHING, Answer, Found, Recovery, Token
+from runbook.resources import cluster
+from runbook.resources.batches import in_twenties
+from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.template import Template, cfn_tags, logical_id, pascal
+from runbook.rules.combinations import tag_count
+from runbook.rules.common import ECS_NAME, ecs_tag_fields
+from runbook.rules.kinds import between, from_schema
+from runbook.rules.spec import ECS_API, FOUND, OWN_TEXT, Field, Operation
+from runbook.rules.spec import settings_fix as fix
+
+NAME = "service"
+NOT_FOUND = ("ServiceNotFoundException",)
+# ECS answers a describe of services in a cluster that is gone with the cluster's code.
+CLUSTER_NOT_FOUND = cluster.NOT_FOUND
+
+
+def delete(cluster_name: str, name: str, label: str, section: str) -> list[Action]:
+    """Delete it and stop its tasks, then wait until it is INACTIVE (the cluster waits)."""
+    return [
+        ApiCall(
+            "ecs",
+            "delete_service",
+            {"cluster": cluster_name, "service": name, "force": True},
+            f"delete {label} and stop its tasks",
+            section,
+            done_on=NOT_FOUND,
+        ),
+        Wait(
+            "ecs",
+            "describe_services",
+            {"cluster": cluster_name, "services": [name]},
+            f"service {name} to be deleted",
+            until=lambda r: all(x["status"] == "INACTIVE" for x in r["services"]),
+            section=section,
+            interval=10,
+            timeout=900,
+            done_on=CLUSTER_NOT_FOUND,
+        ),
+    ]
+
+
+def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
+    got = aws.call(
+        "ecs",
+        "describe_services",
+        cluster=p["cluster"],
+        services=[p["serviceName"]],
+        include=["TAGS"],
+    )
+    active = [s for s in got["services"] if s["status"] == "ACTIVE"]
+    if not active:
+        return None  # none, or one still draining from a delete: not ours to take
+    return Found(f"service {p['serviceName']}", {"service": active[0]}, active[0].get("tags"))
+
+
+def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
+    by_cluster: dict[str, list[str]] = defaultdict(list)
+    for arn in arns:
+        parts = arn.split(":", 5)[5].split("/")
+        if len(parts) == 3:  # service/<cluster>/<name>: the long ARN format, default since 2021
+            by_cluster[parts[1]].append(arn)
+    for cluster_name, members in by_cluster.items():
+        for batch in in_twenties(sorted(set(members))):
+            got = missing_on(
+                CLUSTER_NOT_FOUND,
+                lambda batch=batch, cluster_name=cluster_name: aws.call(
+                    "ecs", "describe_services", cluster=cluster_name, services=batch
+                ),
+            ) or {"services": []}
+            for svc in got["services"]:
+                if svc["status"] != "INACTIVE":
+                    state = f"{svc['status']}, {svc['runningCount']}/{svc['desiredCount']} running"
+                    yield Tagged(
+                        NAME,
+                        svc["serviceName"],
+                        svc["serviceArn"],
+                        state,
+                        detail={"cluster": cluster_name},
+                    )
+
+
+def leftover(t: Tagged, section: str) -> list[Action]:
+    return delete(t.detail.get("cluster", ""), t.name, leftover_label(t), section)
+
+
+def as_cfn(t: Template, call: ApiCall) -> None:
+    p = dict(call.params)
+    logical = logical_id(p["serviceName"])
+    properties = pascal({k: v for k, v in p.items() if k not in ("tags", "cluster")})
+    properties["Cluster"] = {"Ref": t.owner(p["cluster"])}
+    t.add(
+        logical,
+        "AWS::ECS::Service",
+        t.value(properties) | {"Tags": cfn_tags(p["tags"])},
+        name=p["serviceName"],
+    )
+    for key in call.captures:
+        t.provides(key, logical)
+
+
+def rules() -> dict[tuple[str, str], Operation]:
+    svc = "AWS::ECS::Service"
+    create, update = f"{ECS_API}/API_CreateService.html", f"{ECS_API}/API_UpdateService.html"
+    return {
+        ("ecs", "create_service"): Operation(
+            (
+                Field("serviceName", ECS_NAME, fix("service.name")),
+                Field("cluster", ECS_NAME, fix("cluster.name")),
+                Field("launchType", from_schema(svc, "LaunchType"), OWN_TEXT),
+                Field("propagateTags", from_schema(svc, "PropagateTags"), OWN_TEXT),
+                Field(
+                    "desiredCount",
+                    (between(0, 2147483647, create),),
+                    fix("service.desired_count"),
+                ),
+                Field(
+                    "healthCheckGracePeriodSeconds",
+                    (between(0, 2147483647, create, " s"),),
+                    fix("service.health_check_grace_period"),
+                ),
+                Field(
+                    "loadBalancers[].containerName",
+                    ECS_NAME,
+                    fix("task_definition.container_name"),
+                ),
+                *ecs_tag_fields(svc),
+            ),
+            (tag_count("tags"),),
+        ),
+        ("ecs", "update_service"): Operation(
+            (
+                Field("service", ECS_NAME, fix("service.name")),
+                Field("cluster", ECS_NAME, fix("cluster.name")),
+                Field(
+                    "desiredCount",
+                    (between(0, 2147483647, update),),
+                    fix("service.desired_count"),
+                ),
+            )
+        ),
+        ("ecs", "describe_services"): Operation((Field("cluster", ECS_NAME, fix("cluster.name")),)),
+        ("ecs", "delete_service"): Operation(
+            (Field("service", ECS_NAME, FOUND), Field("cluster", ECS_NAME, FOUND))
+        ),
+    }
+
+
+KIND = Kind(
+    NAME,
+    section="VI",
+    not_found=NOT_FOUND,
+    recoveries={
+        ("ecs", "create_service"): Recovery(
+            # A repeated clientToken with the same parameters returns the service; otherwise
+            # ECS answers "Creation of service was not idempotent".
+            exists=(Answer("InvalidParameterException", "not idempotent"),),
+            find=find,
+            not_yet=(
+                Answer("InvalidParameterException", "service linked role"),
+                Answer("InvalidParameterException", "does not have an associated load balancer"),
+                Answer("InvalidParameterException", "does not exist"),
+            ),
+            token=Token("clientToken", 36),  # up to 36 ASCII characters
+        ),
+        ("ecs", "delete_service"): Recovery(
+            done=(*(Answer(c) for c in NOT_FOUND), Answer("ServiceNotActiveException"))
+        ),
+        # Sent again after a lost answer: a count or a task definition set twice is set once.
+        # A forceNewDeployment (day two's redeploy) sent twice starts a second deployment that
+        # replaces the first one's new tasks: the same end (fresh tasks of the same revision),
+        # one rollout more. UpdateService takes no client token to tell the two apart.
+        ("ecs", "update_service"): NOTHING,
+    },
+    translations={("ecs", "create_service"): as_cfn},
+    rules=rules,
+    delete_order={"delete_service": 1},
+    inventory=TagSearch("ECS services", tagged, arn_type="service", tagging_service="ecs"),
+    leftover=leftover,
+)
