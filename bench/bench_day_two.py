@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,10 @@ sys.path.insert(0, str(REPO))
 
 from goals import add_smoke  # noqa: E402
 
-from runbook import sandbox  # noqa: E402
+from runbook import day_two, sandbox  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
-from runbook.commands.sandbox import poll_sleep  # noqa: E402
-from runbook.engine import Runbook  # noqa: E402
+from runbook.cli.target import poll_sleep  # noqa: E402
+from runbook.engine import EngineFor, Runbook  # noqa: E402
 from runbook.image import Build, ContainerEngine  # noqa: E402
 from runbook.sandbox import Timings  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
@@ -76,10 +77,10 @@ def write_lines(aws: Aws, count: int, start: int) -> None:
 
 
 async def log_view(
-    runbook: Runbook, aws: Aws, bursts: int, lines: int
+    engine_for: EngineFor, aws: Aws, bursts: int, lines: int
 ) -> tuple[float, float, float]:
     """Longest gap while bursts arrive, longest gap idle as long, and the last line's lag."""
-    app = make_app(runbook, "sandbox", "local emulator (sandbox)")
+    app = make_app(engine_for, "sandbox", "local emulator (sandbox)")
     app.follow_every = 0.5
     ticks: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
@@ -152,11 +153,17 @@ def main() -> None:
 
         print("a day-two plan, key to calls shown (the reads before the dialog):")
         for kind, count in (("scale", 3), ("redeploy", None), ("rollback", None)):
-            took = timed(lambda k=kind, c=count: runbook.day_two(k, c), options.runs)
+            took = timed(
+                lambda k=kind, c=count: day_two.plan(runbook.aws, runbook.settings, k, c),
+                options.runs,
+            )
             print(f"  {kind:<9} median {median_ms(took)}")
 
         aws.client("logs").create_log_stream(logGroupName=GROUP, logStreamName=STREAM)
-        busy, idle, lag = asyncio.run(log_view(runbook, aws, 5, options.lines))
+        app_engine = partial(Runbook, bigger, aws, StateFile(tmp / "b.json"), **run_with)
+        busy, idle, lag = asyncio.run(
+            log_view(lambda listener: app_engine(emit=listener), aws, 5, options.lines)
+        )
         print(f"the log view, 5 bursts of {options.lines} lines half a second apart (80x24):")
         print(
             f"  longest UI pause {busy * 1000:.0f} ms while they arrive, {idle * 1000:.0f} ms "

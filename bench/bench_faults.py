@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))  # the fault proxy is a test part: tests/faults
 from goals import add_smoke  # noqa: E402
 from warm_up import warm_up  # noqa: E402
 
+from runbook import destroy as tear_down  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.errors import RunbookError  # noqa: E402
@@ -132,7 +133,7 @@ def one_round(
     found = inventory(truth, settings)
     if found != COMPLETE:
         deploy.duplicates = ", ".join(f"{k} {v}" for k, v in (found - COMPLETE).items()) or "-"
-    destroy = run_phase(proxy, aws, lambda: runbook.destroy(runbook.destroy_plan()), sleeps)
+    destroy = run_phase(proxy, aws, lambda: tear_down.run(runbook, tear_down.plan(runbook)), sleeps)
     if sum(inventory(truth, settings).values()):
         destroy.duplicates = "left behind"
     return deploy, destroy

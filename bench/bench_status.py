@@ -17,6 +17,7 @@ from pathlib import Path
 from bench_engine import account, warm  # bench/ is on the path when run as a script
 from goals import add_smoke
 
+from runbook import destroy as tear_down
 from runbook.engine import Runbook
 from runbook.image import Build
 from runbook.sandbox import Emulator
@@ -59,7 +60,7 @@ def main() -> None:
                 aws.calls.clear()
                 runbook = engine(aws, state)
                 started = time.perf_counter()
-                runbook.status()
+                tear_down.status(runbook)
                 by_tag.append(time.perf_counter() - started)
                 calls_tag = sum(aws.calls.values())
         name_s, tag_s = statistics.median(by_name), statistics.median(by_tag)

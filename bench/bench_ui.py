@@ -46,8 +46,9 @@ from goals import GOAL_FIRST_SCREEN, GOAL_LONGEST_PAUSE, add_smoke, figure  # no
 
 from runbook import sandbox  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
-from runbook.commands.sandbox import poll_sleep  # noqa: E402
+from runbook.cli.target import poll_sleep  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
+from runbook.events import Listener  # noqa: E402
 from runbook.image import Build, ContainerEngine  # noqa: E402
 from runbook.sandbox import Timings  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
@@ -80,14 +81,19 @@ def sandbox_app(url: str, state: Path) -> RunbookApp:
     # The background sandbox's own engine stand-in, as `runbook --sandbox` is given.
     info = state.parent / "cli" / sandbox.INFO_FILE
     engine = ContainerEngine(sandbox.engine_path(info))
-    runbook = Runbook(
-        settings,
-        account(url, info),
-        StateFile(state),
-        sandbox=True,
-        build=Build(engine=engine),
-        sleep=poll_sleep(Timings()),  # the sandbox's waits poll as `runbook --sandbox` polls
-    )
+    aws = account(url, info)
+
+    def runbook(listener: Listener) -> Runbook:
+        return Runbook(
+            settings,
+            aws,
+            StateFile(state),
+            emit=listener,
+            sandbox=True,
+            build=Build(engine=engine),
+            sleep=poll_sleep(Timings()),  # the sandbox's waits poll as `runbook --sandbox` polls
+        )
+
     return make_app(runbook, "sandbox", "local emulator (sandbox)")
 
 

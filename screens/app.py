@@ -1,4 +1,4 @@
-"""The app: the composition root of the UI, handed a ready Runbook by the command line.
+"""The app: the composition root of the UI, handed how to build the engine by the command line.
 
 Every engine call that touches AWS runs in a thread worker owned by the app; the engine's
 events come back as messages (post_message is the only thread-safe way in), and one
@@ -8,7 +8,6 @@ Worker.StateChanged handler turns any worker error into the error dialog.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import threading
 import time
@@ -25,11 +24,12 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
-from runbook import day_two
-from runbook.commands.logs import FOLLOW_EVERY, Tail, no_log_group
-from runbook.engine import Runbook
+from runbook import day_two, day_two_run, service_status
+from runbook.engine import EngineFor
 from runbook.errors import RunbookError, error_code, problem_from
-from runbook.events import CallMade, Event, ImageProgress, StepFinished, StepStarted, fan_out
+from runbook.events import CallMade, Event, ImageProgress, StepFinished, StepStarted
+from runbook.log_tail import FOLLOW_EVERY, Tail, no_log_group
+from runbook.pause import Stopped
 from runbook.plan import Action
 from runbook.recorded import Start
 from runbook.rules import CODE as REFUSED_BY_RULES
@@ -75,14 +75,6 @@ LINES_A_MESSAGE = 200
 NARROW = 72
 
 
-class Stopped(BaseException):
-    """The app is closing: a worker stops where it is.
-
-    A BaseException so the engine does not record it as a failure: the state file keeps
-    "running", and the next session re-discovers what AWS finished meanwhile.
-    """
-
-
 class Refused(RunbookError):
     """A day-two action its planning refused, with why: nothing was called."""
 
@@ -100,12 +92,14 @@ class RunbookApp(App[int]):
     progress: reactive[Progress] = reactive(dict, always_update=True)
 
     def __init__(
-        self, runbook: Runbook, mode: str = "aws", where: str = "", start: Start | None = None
+        self, engine: EngineFor, mode: str = "aws", where: str = "", start: Start | None = None
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         super().__init__()
-        self.runbook = runbook
+        # Built whole, its events coming here as messages; its own listener (a JSON log, say)
+        # was given by whoever knows the rest. Closing it wakes its waits (they raise Stopped).
+        self.runbook = runbook = engine(self._forward)
         self.mode = mode
         self.start = start
         # What starting over gives: the guide's defaults (and --config) for this deployment.
@@ -133,10 +127,6 @@ class RunbookApp(App[int]):
         self._polls: dict[str, tuple[threading.Event, threading.Event]] = {}
         self._tail: Tail | None = None
         self.poll_every, self.follow_every = POLL_EVERY, FOLLOW_EVERY  # tests shorten them
-        # The engine keeps its own listener (a JSON log, say) and gains ours.
-        runbook.emit = fan_out(runbook.emit, self._forward)
-        self._engine_sleep = runbook.sleep
-        runbook.sleep = self._sleep
 
     def on_mount(self) -> None:
         for number, screen in self.sections.items():
@@ -177,16 +167,6 @@ class RunbookApp(App[int]):
 
     def _forward(self, event: Event) -> None:
         self.post_message(EngineEvent(event))
-
-    def _sleep(self, seconds: float) -> None:
-        """The engine's waits, made interruptible so quitting never hangs on a thread."""
-        if self._engine_sleep is time.sleep:
-            if self._stopping.wait(seconds):
-                raise Stopped
-        else:
-            self._engine_sleep(seconds)
-        if self._stopping.is_set():
-            raise Stopped
 
     def _confirm(self, step: Step, actions: list[Action]) -> bool:
         """Called by the engine in the worker: show the calls, block until the person answers."""
@@ -379,8 +359,7 @@ class RunbookApp(App[int]):
         everything = gone == recorded_done
         self.progress = {**self.progress, **{n: SectionProgress() for n in gone}}
         if self.mode != "dry run":
-            for number in gone:
-                self.runbook.state.record(number, "to do", outputs={})
+            self.runbook.to_do_again(gone)
         if self._welcome is not None and self._welcome.is_attached:
             self._welcome.show_gone(gone, everything=everything)
 
@@ -432,16 +411,8 @@ class RunbookApp(App[int]):
 
     def _start_over(self) -> None:
         """Forget progress and settings (the person was told which); keep the deployment."""
-        runbook = self.runbook
-        for key in runbook.state.known():
-            runbook.known.pop(key, None)
-        runbook.state.reset()
-        keep = runbook.settings.deployment
-        runbook.settings = dataclasses.replace(
-            self.fresh.replace("deployment", name=keep.name, region=keep.region),
-            master_password=runbook.settings.master_password,
-        )
-        self.progress = from_state(runbook.steps, runbook.state)
+        self.runbook.start_over(self.fresh)
+        self.progress = from_state(self.runbook.steps, self.runbook.state)
         for screen in self.sections.values():
             screen.reload()
 
@@ -522,6 +493,7 @@ class RunbookApp(App[int]):
         if answer:
             self._keep_typed()
             self._stopping.set()
+            self.runbook.close()  # its waits stop where they are
             self.exit(0)
 
     def _keep_typed(self) -> None:
@@ -594,10 +566,11 @@ class RunbookApp(App[int]):
         """In a worker: read what exists, show the calls, and run them once confirmed."""
         with contextlib.suppress(Stopped):
             try:
-                plan = self.runbook.day_two(kind, count)
+                assert self.runbook.aws is not None
+                plan = day_two.plan(self.runbook.aws, self.runbook.settings, kind, count)
             except RunbookError as exc:  # planning calls nothing that changes anything
                 raise Refused(exc.problem, exc.details) from exc
-            self.runbook.run_day_two(plan, confirm=self._confirm_day_two)
+            day_two_run.run(self.runbook, plan, confirm=self._confirm_day_two)
 
     def _confirm_day_two(self, plan: day_two.DayTwo) -> bool:
         answer: Future[bool] = Future()
@@ -654,7 +627,8 @@ class RunbookApp(App[int]):
         with contextlib.suppress(Stopped):
             while not (stop.is_set() or self._stopping.is_set()):
                 try:
-                    self.post_message(ServiceRead(self.runbook.service_status()))
+                    status = service_status.read(self.runbook.aws, self.runbook.settings)
+                    self.post_message(ServiceRead(status))
                 except Exception as exc:  # a failed look is said on the screen, and retried
                     self.post_message(ServiceRead(None, problem_from(exc)))
                 self._pause(wake, self.poll_every)
@@ -696,16 +670,16 @@ class RunbookApp(App[int]):
 
 
 def make_app(
-    runbook: Runbook, mode: str = "aws", where: str = "", start: Start | None = None
+    engine: EngineFor, mode: str = "aws", where: str = "", start: Start | None = None
 ) -> RunbookApp:
-    """The app for a ready Runbook: shared by run_app and the tests."""
-    return RunbookApp(runbook, mode=mode, where=where, start=start)
+    """The app around the engine it builds: shared by run_app and the tests."""
+    return RunbookApp(engine, mode=mode, where=where, start=start)
 
 
 def run_app(
-    runbook: Runbook, mode: str = "aws", where: str = "", start: Start | None = None
+    engine: EngineFor, mode: str = "aws", where: str = "", start: Start | None = None
 ) -> int:
     """Run the app in this terminal; the exit status for the command line."""
-    app = make_app(runbook, mode, where, start)
+    app = make_app(engine, mode, where, start)
     app.run()
     return app.return_code or 0

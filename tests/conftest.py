@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 
 from runbook.aws import Aws
 from runbook.engine import Runbook
-from runbook.events import Event
+from runbook.events import Event, Listener, fan_out
 from runbook.image import Build, ContainerEngine
 from runbook.sandbox import CREDENTIALS, Emulator
 from runbook.sandbox.container_engine import stand_in
@@ -136,7 +136,8 @@ def make_runbook(
     """A Runbook on the emulator that records its events, never sleeps, and builds and pushes
     the app's image with the container engine stand-in."""
 
-    def make(**overrides: object) -> Runbook:
+    def make(listener: Listener | None = None, **overrides: object) -> Runbook:
+        """listener: a front end's, beside the test's own (what the app builds it with)."""
         options: dict[str, object] = {
             "settings": settings,
             "aws": aws,
@@ -147,6 +148,8 @@ def make_runbook(
             "build": Build(engine=container_engine),
         }
         options.update(overrides)
+        if listener is not None:
+            options["emit"] = fan_out(options["emit"], listener)  # type: ignore[arg-type]
         return Runbook(**options)  # type: ignore[arg-type]
 
     return make

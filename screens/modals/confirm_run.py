@@ -5,26 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from runbook.drift import Fact
-from runbook.render import count
 from runbook.steps import Step
+from runbook.words import count
+from screens.modals.yes_no import YesNo, answers
 from screens.section.call_preview import CallPreview
 
 
-class ConfirmRun(ModalScreen[bool]):
+class ConfirmRun(YesNo):
     """Dismissed with True to run the calls, False to leave the section as it is."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "Run"),
-        Binding("n,escape", "answer(False)", "Cancel"),
-    ]
+    YES, NO = "Run", "Cancel"
+    BINDINGS = answers(YES, NO)
+    VARIANT = "primary"
+    FOCUS = "yes"
+    DIALOG_ID = "confirm-run"
 
     def __init__(
         self,
@@ -46,36 +45,31 @@ class ConfirmRun(ModalScreen[bool]):
         )
         self.notes = notes
 
-    def compose(self) -> ComposeResult:
+    def body(self) -> ComposeResult:
         calls = sum(1 for row in self.rows if "wait" not in row)
         waits = len(self.rows) - calls
-        with Vertical(classes="dialog", id="confirm-run"):
-            yield Static(self.question, classes="dialog-title")
-            yield Static(
-                f"{count(calls, 'call')} that change"
-                + ("s" if calls == 1 else "")
-                + " your account"
-                + (f", then {count(waits, 'wait')}" if waits else "")
-                + (
-                    ". Read from AWS just now."
-                    if self.notes
-                    else ". Looked up just now: only what is missing or different."
-                ),
-                classes="dialog-text",
-            )
-            with VerticalScroll(classes="dialog-body"):
-                if self.notes:  # short, and what to know before saying yes: first
-                    yield Static(
-                        Text("\n".join(f"· {note}" for note in self.notes), style="cyan"),
-                        id="day-two-notes",
-                    )
-                if self.changes:
-                    yield Static(self._changes(), id="changes")
-                yield CallPreview(self.rows, params=True)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Run (y)", id="yes", variant="primary", compact=True)
-                yield Button("Cancel (n)", id="no", compact=True)
-        yield Footer()
+        yield Static(self.question, classes="dialog-title")
+        yield Static(
+            f"{count(calls, 'call')} that change"
+            + ("s" if calls == 1 else "")
+            + " your account"
+            + (f", then {count(waits, 'wait')}" if waits else "")
+            + (
+                ". Read from AWS just now."
+                if self.notes
+                else ". Looked up just now: only what is missing or different."
+            ),
+            classes="dialog-text",
+        )
+        with VerticalScroll(classes="dialog-body"):
+            if self.notes:  # short, and what to know before saying yes: first
+                yield Static(
+                    Text("\n".join(f"· {note}" for note in self.notes), style="cyan"),
+                    id="day-two-notes",
+                )
+            if self.changes:
+                yield Static(self._changes(), id="changes")
+            yield CallPreview(self.rows, params=True)
 
     def _changes(self) -> Text:
         text = Text("Changes to what exists:\n", style="bold")
@@ -84,13 +78,3 @@ class ConfirmRun(ModalScreen[bool]):
             text.append(mark, style=style)
             text.append(fact.explain() + "\n", style="" if fact.in_place else "yellow")
         return text
-
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from runbook.settings import Change
+from screens.modals.yes_no import YesNo, answers
 
 
-class StartOver(ModalScreen[bool]):
+class StartOver(YesNo):
     """Dismissed with True to forget, False to keep everything as it is."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "Start over"),
-        Binding("n,escape", "answer(False)", "Keep"),
-    ]
+    YES, NO = "Start over", "Keep"
+    BINDINGS = answers(YES, NO)
+    DIALOG_ID = "start-over"
 
     def __init__(self, done: list[str], forgotten: list[Change], deployment: str) -> None:
         super().__init__()
@@ -27,15 +24,10 @@ class StartOver(ModalScreen[bool]):
         self.forgotten = forgotten
         self.deployment = deployment
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="start-over"):
-            yield Static("Start over?", classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
-                yield Static(self._text(), id="start-over-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Start over (y)", id="yes", variant="warning", compact=True)
-                yield Button("Keep (n)", id="no", compact=True)
-        yield Footer()
+    def body(self) -> ComposeResult:
+        yield Static("Start over?", classes="dialog-title")
+        with VerticalScroll(classes="dialog-body"):
+            yield Static(self._text(), id="start-over-text")
 
     def _text(self) -> Text:
         text = Text("This forgets:\n", style="bold")
@@ -55,13 +47,3 @@ class StartOver(ModalScreen[bool]):
             "still find by their tag whatever was made under a name you change now."
         )
         return text
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)

@@ -13,28 +13,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from runbook.events import (
-    CallMade,
-    Event,
-    ImageProgress,
-    Notice,
-    Rollout,
-    StepFailed,
-    StepFinished,
-    StepStarted,
-    Waiting,
-)
-from runbook.model_check import operation_name
+from runbook.events import Event, ImageProgress, StepFailed, StepFinished, Waiting
+from runbook.narration import IMAGE_RUNNING, Narrator, image_now
 from runbook.typical_waits import spoken, typical
 from screens.hanging import HangingLines
 from screens.progress import elapsed
 
 MAX_LINES = 1000
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def waiting_line(
@@ -75,7 +60,7 @@ def image_line(event: ImageProgress) -> RenderableType:
     grid.add_row(
         Text.assemble(
             ("⬆ ", "cyan"),
-            f"image {event.phase}: {event.message}",
+            image_now(event),
             no_wrap=True,
             overflow="ellipsis",
         ),
@@ -104,10 +89,7 @@ class RunLog(Vertical):
         self._waiting = ""
         self._waiting_since: float | None = None
         self._waiting_detail = ""
-        self._calls = 0
-        self._warnings = 0
-        self._deployments: dict[str, str] = {}
-        self._events: set[str] = set()
+        self._narrator = Narrator()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="image-line")
@@ -138,49 +120,16 @@ class RunLog(Vertical):
             scroller.call_after_refresh(scroller.scroll_end, animate=False)
 
     def record(self, event: Event) -> None:
-        if isinstance(event, StepStarted):
-            self._calls = self._warnings = 0
-            self.write(f"Section {event.section}: looking at what exists…", "bold")
-        elif isinstance(event, CallMade):
-            self._calls += 1
-            self.write(self._call_line(event))
-        elif isinstance(event, Waiting):
+        """The narration's lines (the same words the command line prints), and the live lines
+        of a wait and of the image build, which only this log shows ticking."""
+        for line in self._narrator(event):
+            self.write(line)
+        if isinstance(event, Waiting):
             self._wait(event)
         elif isinstance(event, ImageProgress):
             self._image(event)
-        elif isinstance(event, Rollout):
-            self._rollout(event)
-        elif isinstance(event, Notice):
-            warning = event.level == "warning"
-            self._warnings += warning
-            self.write(f"  {'! ' if warning else ''}{event.message}", "yellow" if warning else "")
-        elif isinstance(event, StepFinished):
+        elif isinstance(event, StepFinished | StepFailed):
             self._stop_waiting()
-            if event.status == "done":
-                self.write(
-                    f"✓ Section {event.section} done in {event.seconds} s{self._outcome()}",
-                    "green",
-                )
-            elif event.status == "declined":
-                self.write(
-                    f"- Section {event.section} not run: you cancelled; nothing changed", "dim"
-                )
-            else:
-                self.write(f"- Section {event.section} is off with these settings: nothing to do")
-        elif isinstance(event, StepFailed):
-            self._stop_waiting()
-            self.write(f"✗ {event.code}: {event.message}", "bold red")
-            for line in event.details:  # the why: RDS's events, stopped tasks' reasons
-                self.write(f"  {line}", "red")
-            if event.advice:
-                self.write(f"  What to do: {event.advice}")
-
-    def _outcome(self) -> str:
-        if self._calls:
-            return ""
-        if self._warnings:
-            return " (no call could change what differs: see above)"
-        return " (nothing to change: it all matches the settings)"
 
     def dry_run(self, number: str, rows: list[dict[str, Any]], *, off: bool = False) -> None:
         if off:
@@ -194,53 +143,21 @@ class RunLog(Vertical):
         if not rows:
             self.write("  · nothing: everything this section makes already matches the settings")
 
-    def _call_line(self, event: CallMade) -> Text:
-        line = Text("  → " if event.mutating else "  ? ", style="cyan")
-        line.append(f"{event.service} {operation_name(event.service, event.operation)}")
-        outcome = event.outcome
-        line.append(
-            f"  {outcome}",
-            style="green" if outcome == "ok" else "dim" if outcome == "already done" else "red",
-        )
-        line.append(f"  {event.seconds:.2f} s", style="dim")
-        return line
-
     def _image(self, event: ImageProgress) -> None:
-        """The background build: its steps in the log, its live counts on a line of its own."""
-        if event.milestone:
-            style = {"failed": "red", "pushed": "green", "present": "green"}.get(event.phase, "")
-            self.write(f"  ⬆ image {event.phase}: {event.message}", style)
+        """The background build's live counts, on a line of their own while it runs."""
         line = self.query_one("#image-line", Static)
-        running = event.phase in ("login", "build", "push")
+        running = event.phase in IMAGE_RUNNING
         line.display = running
         if running:
             line.update(image_line(event))
 
-    def _rollout(self, event: Rollout) -> None:
-        """Each deployment's counts when they change (old and new tasks), then ECS's events."""
-        for d in event.deployments:
-            text = d.line()
-            if self._deployments.get(d.id) != text:
-                self._deployments[d.id] = text
-                failed = d.rollout == "FAILED"
-                self.write(f"  ↻ {text}", "red" if failed else "cyan")
-        for e in reversed(event.events):  # oldest first, as they happened
-            if e.id not in self._events:
-                self._events.add(e.id)
-                self.write(f"      {e.message}", "dim")
-
     def _wait(self, event: Waiting) -> None:
         if event.detail == "done":
-            after = f" after {_clock(event.elapsed)}" if event.elapsed >= 1 else ""
-            self.write(f"  ✓ {event.what}: ready{after}", "green")
             self._stop_waiting()
             return
         if event.what != self._waiting:
             self._waiting = event.what
             self._waiting_since = time.monotonic() - event.elapsed
-            span = typical(event.what)
-            usual = f" ({spoken(span)})" if span else ""
-            self.write(f"  ⏳ waiting for {event.what}{usual}", "yellow")
         self._waiting_detail = event.detail
         self._tick()
 

@@ -160,7 +160,7 @@ class SectionScreen(Screen[None]):
         form.show_errors(self.errors)
         if not self.errors:
             turned = self.step.enabled(candidate) != self.step.enabled(self.runbook.settings)
-            self.runbook.settings = candidate
+            self.runbook.use_settings(candidate)
             self._shown_settings = candidate.section(self.step.key)
             if turned:
                 self.query_one(SectionList).refresh_entries()

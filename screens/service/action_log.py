@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from runbook.events import CallMade, Event, Notice, StepFailed, StepFinished, StepStarted, Waiting
 from runbook.model_check import operation_name
+from runbook.narration import Narrator
 from screens.hanging import HangingLines
 from screens.progress import elapsed
 
@@ -40,12 +41,16 @@ class ActionLog(Static):
         self._since: float | None = None
         self._calls = 0
         self._title = ""
+        self._narrator = Narrator()
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
         self._draw()  # what was recorded before the screen was first shown
 
     def record(self, event: Event) -> None:
+        # The narration follows every event (its counts, the title); this log keeps a digest,
+        # and says how the action ended in the narration's words.
+        said = self._narrator(event)
         if isinstance(event, StepStarted):
             self._title, self._calls = event.title, 0
             self.lines = [Text(f"▶ {event.title}", style="bold")]
@@ -62,14 +67,9 @@ class ActionLog(Static):
                 self._waiting, self._since = event.what, time.monotonic() - event.elapsed
         elif isinstance(event, Notice) and event.level == "warning":
             self.lines.append(Text(f"  ! {event.message}", style="yellow"))
-        elif isinstance(event, StepFinished):  # ended well: one line says so
+        elif isinstance(event, StepFinished):  # ended: one line says so, in the narration's words
             self._waiting, self._since = "", None
-            if event.status == "declined":
-                self.lines = [Text(f"- {self._title}: not run; nothing changed", style="dim")]
-            elif self._calls:
-                self.lines = [Text(f"✓ {self._title}: done in {event.seconds} s", style="green")]
-            else:
-                self.lines = [Text(f"✓ {self._title}: nothing to change", style="green")]
+            self.lines = said
         elif isinstance(event, StepFailed):
             self._waiting, self._since = "", None
             self.lines.append(Text(f"  ✗ {event.code}: {event.message}", style="bold red"))

@@ -230,7 +230,7 @@ class WelcomeScreen(Screen[None]):
         for index in self._pending_fixes():
             fix = (self.findings or [])[index].fix
             assert fix is not None
-            self.runbook.settings = fix.apply(self.runbook.settings)
+            self.runbook.use_settings(fix.apply(self.runbook.settings))
             self._fixed.add(index)
             # The finding itself now reads "✓ fixed: ...": no toast, which would sit over
             # section I when the person begins at once.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from runbook import destroy as tear_down
 from runbook.events import CallMade
 from runbook.settings import DEPLOYMENT_TAG
 from tests.engine.helpers import COMPLETE, has_tag, inventory
@@ -69,7 +70,7 @@ def test_declining_adoption_changes_nothing(make_runbook, aws, state_path) -> No
 def test_destroy_removes_everything_ours_in_order(make_runbook, aws, settings, events) -> None:
     runbook = make_runbook()
     runbook.deploy()
-    plan = runbook.destroy_plan()
+    plan = tear_down.plan(runbook)
     order = [a.operation for a in plan]
     # The service goes before the cluster, the ALB before its target group and groups,
     # and the database group before the app's group it names.
@@ -81,7 +82,7 @@ def test_destroy_removes_everything_ours_in_order(make_runbook, aws, settings, e
         runbook.known[f"{n}.GroupId"]
         for n in ("flask-todo-db-sg", "flask-todo-ecs-sg", "flask-todo-elb-sg")
     ]
-    runbook.destroy(plan)
+    tear_down.run(runbook, plan)
     assert sum(inventory(aws, settings).values()) == 0
     assert not {"flask-todo-execution-role", "flask-todo-task-role"} & {
         r["RoleName"] for r in aws.client("iam").list_roles()["Roles"]
@@ -89,7 +90,7 @@ def test_destroy_removes_everything_ours_in_order(make_runbook, aws, settings, e
     # The resources are gone; the settings stay recorded, every section back to "to do".
     assert runbook.state.settings is not None and not runbook.state.sections
     # A second destroy has nothing to do.
-    assert make_runbook().destroy_plan() == []
+    assert tear_down.plan(make_runbook()) == []
 
 
 def test_destroy_never_touches_what_is_not_ours(make_runbook, aws, settings) -> None:
@@ -103,9 +104,9 @@ def test_destroy_never_touches_what_is_not_ours(make_runbook, aws, settings) -> 
     runbook = make_runbook()
     runbook.apply(runbook.step("I"))
     runbook.apply(runbook.step("III"), confirm=lambda step, actions: False)
-    plan = runbook.destroy_plan()
+    plan = tear_down.plan(runbook)
     assert all(a.params.get("cluster") != "flask-todo-cluster" for a in plan)
-    runbook.destroy(plan)
+    tear_down.run(runbook, plan)
     groups = {g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]}
     assert other in groups
     assert ec2.describe_vpcs(VpcIds=[vpc["VpcId"]])["Vpcs"]

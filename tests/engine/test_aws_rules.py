@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from runbook import destroy as tear_down
 from runbook.aws_rules import CODE, Census, check
 from runbook.errors import RunbookError
 from runbook.executor import Executor
@@ -93,9 +94,9 @@ def plans_of_a_whole_life(make_runbook, aws, settings) -> list[tuple[Action, dic
     runbook = make_runbook(settings=changed)
     runbook.deploy(confirm)
     runbook = make_runbook(settings=changed)
-    teardown = runbook.destroy_plan()
+    teardown = tear_down.plan(runbook)
     seen.extend((a, runbook.known) for a in teardown)
-    runbook.destroy(teardown)
+    tear_down.run(runbook, teardown)
     return seen
 
 
@@ -217,12 +218,13 @@ def test_the_cli_stops_a_deploy_at_a_refused_call_with_exit_2(
     it through, AWS's rules do not, and the repository (section III's) never reaches the
     emulator."""
     from runbook import cli
+    from runbook.cli import target
 
     config = tmp_path / "capitals.toml"
     config.write_text(
         '[database]\ninstance_class = "db.t4g.micro"\n[task_definition]\nfamily = "FlaskTodo"\n'
     )
-    monkeypatch.setattr(cli, "_aws", lambda *_a: aws)
+    monkeypatch.setattr(target, "aws_for", lambda *_a: aws)
     state = str(tmp_path / "state.json")
     assert cli.main(["deploy", "--yes", "--new", "--config", str(config), "--state", state]) == 2
     out = capsys.readouterr().out

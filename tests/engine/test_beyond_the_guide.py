@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from runbook import destroy as tear_down
 from runbook.errors import RunbookError
 from runbook.events import CallMade
 
@@ -86,11 +87,11 @@ def test_teardown_removes_certificate_records_and_scaling(
     )
     runbook = make_runbook(settings=domain_settings)
     runbook.deploy()
-    plan = runbook.destroy_plan()
+    plan = tear_down.plan(runbook)
     ops = [a.operation for a in plan]
     assert ops[0] == "deregister_scalable_target"
     assert ops.index("delete_listener") < ops.index("delete_certificate")
-    runbook.destroy(plan)
+    tear_down.run(runbook, plan)
     left = records(aws, zone)
     assert ("todo.example.com", "A") not in left
     assert not [k for k in left if k[1] == "CNAME"]

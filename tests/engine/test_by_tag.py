@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from runbook import destroy as tear_down
 from runbook.inventory import find
 from runbook.plan import ApiCall
 from runbook.settings import DEPLOYMENT_TAG
@@ -35,18 +36,18 @@ def test_a_group_made_under_an_earlier_name_is_shown_and_destroyed(
         "flask-todo-elb-sg",
     ]
 
-    status = runbook.status()
+    status = tear_down.status(runbook)
     assert [(t.kind, t.name) for t in status.leftovers] == [
         ("security group", "custom-todo-elb-sg")
     ]
     assert status.unchecked == []
-    plan = runbook.destroy_plan(status)
+    plan = tear_down.plan(runbook, status)
     deleted = [a.why for a in plan if a.operation == "delete_security_group"]
     # The app's group allows traffic from both load balancer groups: it goes before either.
     assert deleted.index("delete flask-todo-ecs-sg") < deleted.index(
         "delete the security group custom-todo-elb-sg (ours, no longer in the settings)"
     )
-    report = runbook.destroy(plan)
+    report = tear_down.run(runbook, plan)
     assert all(r.outcome == "removed" for r in report), report
     assert "delete the security group custom-todo-elb-sg (ours, no longer in the settings)" in [
         r.what for r in report
@@ -68,7 +69,7 @@ def test_every_renamed_resource_is_found_by_its_tag_and_removed(
     )
     runbook = make_runbook(settings=renamed)
     runbook.deploy()
-    status = runbook.status()
+    status = tear_down.status(runbook)
     left = {(t.kind, t.name) for t in status.leftovers}
     assert left == {
         ("load balancer", "flask-todo-elb"),
@@ -80,14 +81,14 @@ def test_every_renamed_resource_is_found_by_its_tag_and_removed(
         ("image repository", "flask-todo"),
         ("service", "flask-todo-service"),
     }
-    plan = runbook.destroy_plan(status)
+    plan = tear_down.plan(runbook, status)
     ops = [a.operation for a in plan]
     # Whatever its name: services before clusters, load balancers before target groups.
     last_service = max(i for i, op in enumerate(ops) if op == "delete_service")
     assert last_service < min(i for i, op in enumerate(ops) if op == "delete_cluster")
     last_lb = max(i for i, op in enumerate(ops) if op == "delete_load_balancer")
     assert last_lb < min(i for i, op in enumerate(ops) if op == "delete_target_group")
-    report = runbook.destroy(plan)
+    report = tear_down.run(runbook, plan)
     assert [r for r in report if r.outcome not in ("removed", "already gone")] == []
     assert find(aws, "flask-todo").resources == []
     assert sum(inventory(aws, settings).values()) == 0
@@ -102,9 +103,9 @@ def test_what_another_deployment_tagged_is_left_alone(make_runbook, aws, setting
     shop.apply(shop.step("I"))
     runbook = make_runbook()
     runbook.apply(runbook.step("I"))
-    status = runbook.status()
+    status = tear_down.status(runbook)
     assert status.leftovers == []
-    runbook.destroy(runbook.destroy_plan(status))
+    tear_down.run(runbook, tear_down.plan(runbook, status))
     assert tagged_groups(aws) == []
     assert len(find(aws, "shop").resources) == 3
 

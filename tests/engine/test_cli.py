@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from runbook import cli
+from runbook.cli import target
 
 
 def no_credentials_env(tmp_path: Path) -> dict[str, str]:
@@ -84,7 +85,7 @@ def test_invalid_settings_exit_2_naming_field_value_rule_and_call_nothing(
 ) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('[task_definition]\ncpu = "256"\nmemory = "4096"\n')
-    monkeypatch.setattr(cli, "_aws", lambda *a: pytest.fail("an AWS client was made"))
+    monkeypatch.setattr(target, "aws_for", lambda *a: pytest.fail("an AWS client was made"))
     assert cli.main(["deploy", "--yes", "--config", str(config)]) == cli.BAD_INPUT
     out = capsys.readouterr().out
     assert "task_definition.memory = '4096'" in out

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from runbook import cli, render
+from runbook import cli, day_two, day_two_run
+from runbook import destroy as tear_down
+from runbook.cli import render
 from runbook.events import StepFinished
+from runbook.narration import TITLES
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile
 from tests.engine.test_cli_truth import on_emulator  # noqa: F401  (a fixture)
@@ -100,7 +103,7 @@ def test_ctrl_c_says_what_is_true_for_the_command(tmp_path: Path, capsys, monkey
     def ctrl_c(self):
         raise KeyboardInterrupt  # where it lands: while the next lines are read
 
-    monkeypatch.setattr("runbook.commands.logs.Tail.poll", ctrl_c)
+    monkeypatch.setattr("runbook.log_tail.Tail.poll", ctrl_c)
     state = deployment(tmp_path)
     code = cli.main(["logs", "--follow", "--sandbox", "--state", state])
     said = " ".join(capsys.readouterr().out.split())
@@ -115,8 +118,8 @@ def test_sections_that_are_off_are_named_in_the_deploys_output() -> None:
         progress(StepFinished(number, "skipped"))
     lines = console.export_text().splitlines()
     assert lines == [
-        "VII. HTTPS and domain: off with these settings, nothing to do",
-        f"VIII. {render.TITLES['VIII']}: off with these settings, nothing to do",
+        "- Section VII · HTTPS and domain is off with these settings: nothing to do",
+        f"- Section VIII · {TITLES['VIII']} is off with these settings: nothing to do",
     ]
 
 
@@ -124,7 +127,7 @@ def test_status_names_ecs_service_linked_role_as_aws_does(make_runbook, aws) -> 
     aws.call("iam", "create_service_linked_role", AWSServiceName="ecs.amazonaws.com")
     runbook = make_runbook()
     console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
-    console.print(render.status_table(runbook.status().sections))
+    console.print(render.status_table(tear_down.status(runbook).sections))
     shown = console.export_text()
     assert "AWSServiceRoleForECS" in shown
     assert "AWSServiceRoleForecs" not in shown  # the emulator's own spelling of it
@@ -135,10 +138,10 @@ def test_status_says_the_next_deploy_undoes_a_rollback(make_runbook, settings) -
     bigger = settings.replace("task_definition", cpu="512", memory="1024")
     runbook = make_runbook(settings=bigger)
     runbook.deploy()
-    runbook.run_day_two(runbook.day_two("rollback"))
+    day_two_run.run(runbook, day_two.plan(runbook.aws, runbook.settings, "rollback"))
 
     later = make_runbook(settings=bigger)
-    status = later.status()
+    status = tear_down.status(later)
     console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
     render.facts(console, [f for step, _ in status.sections for f in later.facts(step)])
     said = " ".join(console.export_text().split())

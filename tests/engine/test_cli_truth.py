@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runbook import cli
+from runbook.cli import target
 from runbook.settings import to_record
 from runbook.state import StateFile
 
@@ -18,16 +19,10 @@ from runbook.state import StateFile
 def on_emulator(monkeypatch, aws, container_engine):
     """cli.main against this test's pretend account, without a background sandbox (whose
     container engine stand-in the tests' own stands in for)."""
-    monkeypatch.setattr(cli, "_aws", lambda args, settings: aws)
+    monkeypatch.setattr(target, "aws_for", lambda args, settings: aws)
     monkeypatch.setattr("runbook.sandbox.engine_path", lambda: container_engine.path)
-    made = cli._runbook
-
-    def never_sleeps(*args, **kwargs):
-        runbook = made(*args, **kwargs)
-        runbook.sleep = lambda _seconds: None
-        return runbook
-
-    monkeypatch.setattr(cli, "_runbook", never_sleeps)
+    # The sandbox's polls, which the command line builds the engine with, never sleep here.
+    monkeypatch.setattr("runbook.cli.target.poll_sleep", lambda _timings: lambda _s: None)
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
 

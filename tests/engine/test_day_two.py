@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from runbook import day_two, day_two_run
 from runbook.aws import Aws
 from runbook.aws_rules import check
 from runbook.day_two import SECTION
@@ -46,7 +47,7 @@ def test_a_redeploy_starts_new_tasks_of_the_same_revision(make_runbook, aws, eve
     runbook.deploy()
     before = service(aws)["deployments"][0]["id"]
     events.clear()
-    plan = runbook.day_two("redeploy")
+    plan = day_two.plan(runbook.aws, runbook.settings, "redeploy")
     assert [(a.service, a.operation) for a in plan.actions] == [
         ("ecs", "update_service"),
         ("ecs", "describe_services"),
@@ -54,7 +55,7 @@ def test_a_redeploy_starts_new_tasks_of_the_same_revision(make_runbook, aws, eve
     update = plan.actions[0]
     assert update.params == {"cluster": CLUSTER, "service": SERVICE, "forceNewDeployment": True}
     assert all(check(a, runbook.known) == [] for a in plan.actions)
-    assert runbook.run_day_two(plan)
+    assert day_two_run.run(runbook, plan)
     assert changing(events) == ["update_service"]
     after = service(aws)
     assert after["taskDefinition"].endswith("flask-todo:1")
@@ -66,7 +67,7 @@ def test_a_redeploy_starts_new_tasks_of_the_same_revision(make_runbook, aws, eve
     # One revision only: nothing to roll back to, said plainly, nothing called.
     events.clear()
     with pytest.raises(RunbookError) as refused:
-        runbook.day_two("rollback")
+        day_two.plan(runbook.aws, runbook.settings, "rollback")
     problem = refused.value.problem
     assert problem.code == "NoPreviousRevision"
     assert (
@@ -82,16 +83,16 @@ def test_a_changed_count_is_made_recorded_and_kept(
     runbook = make_runbook(settings=recorded(state_path))
     for wrong in (101, -1):  # the settings' own rule: 0 to 100
         with pytest.raises(RunbookError) as refused:
-            runbook.day_two("scale", wrong)
+            day_two.plan(runbook.aws, runbook.settings, "scale", wrong)
         assert refused.value.problem.code == "InvalidSettings"
         assert "between 0 and 100" in refused.value.problem.message
     events.clear()
-    plan = runbook.day_two("scale", 3)
+    plan = day_two.plan(runbook.aws, runbook.settings, "scale", 3)
     assert plan.question == "Change flask-todo-service from 1 to 3 tasks?"
     assert plan.actions[0].params == {"cluster": CLUSTER, "service": SERVICE, "desiredCount": 3}
     assert plan.actions[1].what.startswith("service flask-todo-service to be stable (3 task")
     assert all(check(a, runbook.known) == [] for a in plan.actions)  # AWS's rules hold
-    runbook.run_day_two(plan)
+    day_two_run.run(runbook, plan)
     assert changing(events) == ["update_service"]
     assert service(aws)["desiredCount"] == 3
     assert StateFile(state_path).settings["service"]["desired_count"] == 3
@@ -102,9 +103,9 @@ def test_a_changed_count_is_made_recorded_and_kept(
     assert [a.operation for a in again.plan(again.step("VI"))] == []
     # The same count again: no call, said so.
     events.clear()
-    same = again.day_two("scale", 3)
+    same = day_two.plan(again.aws, again.settings, "scale", 3)
     assert same.actions == ()
-    assert again.run_day_two(same, confirm=lambda _p: pytest.fail("nothing to confirm"))
+    assert day_two_run.run(again, same, confirm=lambda _p: pytest.fail("nothing to confirm"))
     assert changing(events) == []
     assert any(isinstance(e, Notice) and "Nothing to change" in e.message for e in events)
 
@@ -114,10 +115,10 @@ def test_with_auto_scaling_the_count_is_its_minimum(make_runbook, aws, settings,
     runbook = make_runbook(settings=scaled)
     runbook.deploy()
     with pytest.raises(RunbookError) as refused:
-        runbook.day_two("scale", 5)
+        day_two.plan(runbook.aws, runbook.settings, "scale", 5)
     assert "at most Auto Scaling's maximum (4" in refused.value.problem.advice
     events.clear()
-    plan = runbook.day_two("scale", 2)
+    plan = day_two.plan(runbook.aws, runbook.settings, "scale", 2)
     assert [a.operation for a in plan.actions] == [
         "register_scalable_target",
         "describe_services",
@@ -126,7 +127,7 @@ def test_with_auto_scaling_the_count_is_its_minimum(make_runbook, aws, settings,
     assert plan.actions[0].params["MaxCapacity"] == 4
     assert all(check(a, runbook.known) == [] for a in plan.actions)
     assert "Auto Scaling owns the count (1 now, 1 to 4)" in plan.notes[0]
-    runbook.run_day_two(plan)
+    day_two_run.run(runbook, plan)
     assert changing(events) == ["register_scalable_target"]  # never update_service's count
     (target,) = aws.call(
         "application-autoscaling", "describe_scalable_targets", ServiceNamespace="ecs"
@@ -146,7 +147,7 @@ def test_a_rollback_goes_back_one_revision_and_the_next_deploy_says_it_rolls_for
     runbook.deploy()
     assert service(aws)["taskDefinition"].endswith(":2")
     events.clear()
-    plan = runbook.day_two("rollback")
+    plan = day_two.plan(runbook.aws, runbook.settings, "rollback")
     assert plan.question == "Roll flask-todo-service back to flask-todo:1?"
     (update, _wait) = plan.actions
     assert update.params["taskDefinition"].endswith("task-definition/flask-todo:1")
@@ -154,7 +155,7 @@ def test_a_rollback_goes_back_one_revision_and_the_next_deploy_says_it_rolls_for
     assert all(check(a, runbook.known) == [] for a in plan.actions)
     assert any("Nothing is deregistered or deleted" in n for n in plan.notes)
     assert any("next `runbook deploy` rolls" in n for n in plan.notes)
-    runbook.run_day_two(plan)
+    day_two_run.run(runbook, plan)
     assert changing(events) == ["update_service"]
     assert service(aws)["taskDefinition"].endswith("flask-todo:1")
     assert revisions(aws) == ["flask-todo:1", "flask-todo:2"]  # nothing deregistered
@@ -252,7 +253,7 @@ def test_the_rollback_reads_every_page_and_only_its_own_family(stub, offline_run
         },
         {"taskDefinition": td("flask-todo:4")},
     )
-    plan = offline_runbook.day_two("rollback")
+    plan = day_two.plan(offline_runbook.aws, offline_runbook.settings, "rollback")
     assert (
         "back from flask-todo:5 to flask-todo:4 (image repo/flask-todo:v4)" in plan.actions[0].why
     )
@@ -264,7 +265,7 @@ def test_the_rollback_reads_every_page_and_only_its_own_family(stub, offline_run
         {"cluster": CLUSTER, "service": SERVICE, "taskDefinition": td("flask-todo:4")},
     )
     ecs.add_response("describe_services", described("flask-todo:4"), WHERE)
-    assert offline_runbook.run_day_two(plan)
+    assert day_two_run.run(offline_runbook, plan)
     assert offline_runbook.state.day_two["rollback"]["to"] == td("flask-todo:4")
 
 
@@ -281,7 +282,7 @@ def test_a_service_missing_or_not_ours_is_left_alone(
 ) -> None:
     stub("ecs").add_response("describe_services", answer)
     with pytest.raises(RunbookError) as refused:
-        offline_runbook.day_two("redeploy")
+        day_two.plan(offline_runbook.aws, offline_runbook.settings, "redeploy")
     assert refused.value.problem.code == code
     assert says in refused.value.problem.message
     assert "Nothing was called" in refused.value.problem.message
@@ -295,7 +296,7 @@ def test_auto_scaling_on_but_not_set_up_is_refused(stub, offline_aws, tmp_path) 
         "describe_scalable_targets", {"ScalableTargets": []}
     )
     with pytest.raises(RunbookError) as refused:
-        runbook.day_two("scale", 2)
+        day_two.plan(runbook.aws, runbook.settings, "scale", 2)
     assert refused.value.problem.code == "AutoScalingNotSetUp"
     assert "Run section VIII" in refused.value.problem.advice
 
@@ -305,7 +306,7 @@ def test_a_redeploy_the_circuit_breaker_reverses_is_explained(
 ) -> None:
     ecs = stub("ecs")
     ecs.add_response("describe_services", described("flask-todo:3"))
-    plan = offline_runbook.day_two("redeploy")
+    plan = day_two.plan(offline_runbook.aws, offline_runbook.settings, "redeploy")
     ecs.add_response("update_service", {})
     failed = described(
         "flask-todo:3",
@@ -340,7 +341,7 @@ def test_a_redeploy_the_circuit_breaker_reverses_is_explained(
         },
     )
     with pytest.raises(RunbookError) as caught:
-        offline_runbook.run_day_two(plan)
+        day_two_run.run(offline_runbook, plan)
     assert caught.value.problem.code == "ServiceNotStable"
     assert "circuit breaker: tasks failed to start" in caught.value.problem.message
     assert caught.value.details == (

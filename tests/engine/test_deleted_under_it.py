@@ -94,9 +94,9 @@ def test_a_deploy_waiting_when_a_destroy_deletes_the_service_says_so(
     def never(_seconds: float) -> None:
         pytest.fail("the wait polled again after the service was deleted")
 
-    runbook.sleep = never
+    waiting = make_runbook(sleep=never)  # the next run, which must not poll again
     with pytest.raises(RunbookError) as stopped:
-        runbook._executor().wait(service_stable(settings, "VI"))
+        waiting.executor().wait(service_stable(settings, "VI"))
     assert stopped.value.problem.code == "ServiceDeleted"
     assert f"the service {NAME} was deleted while we waited for it" in str(
         stopped.value.problem.message

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runbook import cli
+from runbook import destroy as tear_down
 from runbook.aws_rules import check
 from runbook.engine import Runbook
 from runbook.plan import ApiCall
@@ -182,7 +183,7 @@ def test_delete_task_definitions_failures_are_a_failure_not_a_success(
     )
     runbook = Runbook(Settings(), offline_aws, StateFile(tmp_path / "s.json"))
     (delete,) = [a for a in revisions.delete([], [arn.format(1), arn.format(2)], "V")]
-    (report,) = runbook.destroy([delete])
+    (report,) = tear_down.run(runbook, [delete])
     assert report.outcome == "failed"
     # Already gone is not a failure; the one ECS kept is named, with ECS's reason.
     assert "flask-todo:2: TASK_DEFINITION_IN_USE busy" in report.reason
@@ -219,11 +220,11 @@ def test_destroy_keeps_a_snapshot_and_leaves_no_revision(make_runbook, aws, sett
     assert len(all_revisions(aws, "flask-todo")) == 3
 
     runbook = make_runbook()
-    status = runbook.status()
+    status = tear_down.status(runbook)
     (left,) = [t for t in status.leftovers if t.kind == "task definition"]
     assert left.state == "1 revision deregistered, not deleted"
-    plan = runbook.destroy_plan(status)
-    report = runbook.destroy(plan)
+    plan = tear_down.plan(runbook, status)
+    report = tear_down.run(runbook, plan)
     assert all(r.outcome in ("removed", "already gone") for r in report), report
 
     assert all_revisions(aws, "flask-todo") == []
@@ -235,8 +236,8 @@ def test_destroy_keeps_a_snapshot_and_leaves_no_revision(make_runbook, aws, sett
     assert snapshot["DBSnapshotIdentifier"] == today_snapshot()
     assert snapshot["DBInstanceIdentifier"] == "flask-todo-db"
     # Nothing is left that carries the tag, so status lists nothing.
-    after = make_runbook().status()
-    assert after.leftovers == [] and make_runbook().destroy_plan(after) == []
+    after = tear_down.status(make_runbook())
+    assert after.leftovers == [] and tear_down.plan(make_runbook(), after) == []
     # ECS keeps the family's numbering: the next revision is 4, never a second flask-todo:1
     # (the emulator answers so too: runbook/sandbox/task_definition_revisions.py).
     again = ecs.register_task_definition(
@@ -255,10 +256,10 @@ def test_a_protected_database_is_unprotected_then_kept_as_a_snapshot(
     rds = aws.client("rds")
     (db,) = rds.describe_db_instances()["DBInstances"]
     assert db["DeletionProtection"] is True
-    plan = runbook.destroy_plan()
+    plan = tear_down.plan(runbook)
     ops = [a.operation for a in plan]
     assert ops.index("modify_db_instance") < ops.index("delete_db_instance")
-    runbook.destroy(plan)
+    tear_down.run(runbook, plan)
     assert rds.describe_db_instances()["DBInstances"] == []
     assert [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]] == [
         today_snapshot()

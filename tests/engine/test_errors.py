@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from botocore.stub import Stubber
 
+from runbook import destroy as tear_down
 from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.errors import RunbookError
@@ -105,7 +106,7 @@ def test_dependency_violation_on_teardown_is_retried_then_reported(stub, runbook
         "delete_security_group", "DependencyViolation", "resource sg-1 has a dependent object"
     )
     ec2.add_response("delete_security_group", {})
-    (removed,) = runbook.destroy([delete])
+    (removed,) = tear_down.run(runbook, [delete])
     assert sleeps == [2]
     assert removed.outcome == "removed"
 
@@ -113,15 +114,26 @@ def test_dependency_violation_on_teardown_is_retried_then_reported(stub, runbook
         ec2.add_client_error(
             "delete_security_group", "DependencyViolation", "resource sg-1 has a dependent object"
         )
-    (failed,) = runbook.destroy([delete])
+    (failed,) = tear_down.run(runbook, [delete])
     assert failed.outcome == "failed"
     assert failed.reason == "DependencyViolation: resource sg-1 has a dependent object"
     assert "Wait a minute" in failed.advice
 
 
-def test_a_failed_rollout_reports_service_events_and_stopped_tasks(stub, runbook) -> None:
-    runbook.known["flask-todo.taskDefinitionArn"] = "arn:td:1"
-    runbook.known["flask-todo-cluster.clusterArn"] = "arn:cluster"
+def test_a_failed_rollout_reports_service_events_and_stopped_tasks(
+    stub, offline_aws: Aws, tmp_path: Path, sleeps: list[float], events
+) -> None:
+    runbook = Runbook(  # what sections III and V made, as this run knows them
+        Settings(),
+        offline_aws,
+        StateFile(tmp_path / "state.json"),
+        emit=events.append,
+        sleep=sleeps.append,
+        known={
+            "flask-todo.taskDefinitionArn": "arn:td:1",
+            "flask-todo-cluster.clusterArn": "arn:cluster",
+        },
+    )
     failed = {
         "services": [
             {

@@ -176,6 +176,7 @@ def test_a_description_that_is_not_ours_is_shown_as_text_only(tmp_path: Path) ->
     ],
 )
 def test_which_commands_hold_the_deployment(argv: list[str], holds: bool) -> None:
-    from runbook.commands.named import changes
+    from runbook.cli.named import changes
+    from runbook.cli.parser import make_parser
 
-    assert changes(cli._parser().parse_args(argv)) is holds
+    assert changes(make_parser().parse_args(argv)) is holds

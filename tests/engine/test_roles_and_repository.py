@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from runbook import destroy as tear_down
 from runbook.settings import DEPLOYMENT_TAG
 from runbook.steps.roles import EXECUTION_POLICY
 from runbook.validation import validate
@@ -104,7 +105,7 @@ def test_an_older_deployments_roles_are_brought_up_to_date_on_resume(
     again = make_runbook()
     assert [a.operation for a in again.plan(again.step("V")) if a.params.get("RoleName")] == []
     # And destroy still removes both roles, the person's attachment included.
-    again.destroy(again.destroy_plan())
+    tear_down.run(again, tear_down.plan(again))
     names = {r["RoleName"] for r in iam.list_roles()["Roles"]}
     assert not names & {"flask-todo-execution-role", "flask-todo-task-role"}
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from runbook import destroy as tear_down
 from runbook.events import CallMade
 from runbook.settings import Settings
 from runbook.state import StateFile
@@ -101,7 +102,7 @@ def test_roles_others_made_are_kept_unchanged(
     make_runbook(settings=settings).deploy()  # a second run changes nothing of theirs either
     assert roles_as_they_are(aws) == before
     destroy = make_runbook(settings=settings)
-    destroy.destroy(destroy.destroy_plan())
+    tear_down.run(destroy, tear_down.plan(destroy))
     assert roles_as_they_are(aws) == before
     names = {r["RoleName"] for r in aws.client("iam").list_roles()["Roles"]}
     assert not {"flask-todo-execution-role", "flask-todo-task-role"} & names
@@ -115,9 +116,9 @@ def test_the_guides_role_tagged_by_an_older_runbook_is_never_deleted(
     settings = settings.replace("task_definition", execution_role="ecsTaskExecutionRole")
     runbook = make_runbook(settings=settings)
     runbook.deploy()
-    plan = make_runbook(settings=settings).destroy_plan()
+    plan = tear_down.plan(make_runbook(settings=settings))
     assert all(a.params.get("RoleName") != "ecsTaskExecutionRole" for a in plan)
-    make_runbook(settings=settings).destroy(plan)
+    tear_down.run(make_runbook(settings=settings), plan)
     assert roles_as_they_are(aws) == before
 
 
@@ -146,7 +147,7 @@ def test_two_deployments_in_one_account_never_touch_each_other(
     assert sum(inventory(aws, second).values()) == sum(inventory(aws, first).values())
 
     undo = make_runbook(settings=first, state=StateFile(tmp_path / "one.json"))
-    undo.destroy(undo.destroy_plan())
+    tear_down.run(undo, tear_down.plan(undo))
     assert sum(inventory(aws, first).values()) == 0
 
     events.clear()

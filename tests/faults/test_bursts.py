@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from runbook import destroy as tear_down
 from runbook.errors import RunbookError
 from runbook.events import CallMade
 from runbook.recovery.faults import CONNECTION_LOST, THROTTLED, UNAVAILABLE
@@ -50,7 +51,7 @@ def test_deploy_and_destroy_ride_out_bursts_of_every_fault(
     assert len(sleeps) >= 4 * injected[THROTTLE]  # every backoff: the injected sleep
     assert max(sleeps) <= 30
 
-    runbook.destroy(runbook.destroy_plan())
+    tear_down.run(runbook, tear_down.plan(runbook))
     assert sum(inventory(truth, settings).values()) == 0
 
 

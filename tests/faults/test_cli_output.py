@@ -8,6 +8,7 @@ import pytest
 
 from runbook import cli
 from runbook.aws import Aws
+from runbook.cli import target
 from runbook.recovery.faults import Backoff
 from tests.faults.proxy import FaultProxy, Rule, Schedule
 from tests.faults.wire import THROTTLE
@@ -22,7 +23,7 @@ def test_a_throttled_deploy_is_reported_once_as_throttling(
 ) -> None:
     # The command sleeps for real: no backoff, so the sends run out at once.
     aws.backoff = Backoff(sends=3, throttled_base=0.0, other_base=0.0)
-    monkeypatch.setattr(cli, "_aws", lambda *_: aws)
+    monkeypatch.setattr(target, "aws_for", lambda *_: aws)
     proxy.schedule = Schedule(Rule(THROTTLE, "ec2", {"CreateSecurityGroup"}, times=None))
 
     status = cli.main(["deploy", "--yes", "--new", "--state", str(tmp_path / "state.json")])
@@ -34,4 +35,4 @@ def test_a_throttled_deploy_is_reported_once_as_throttling(
     assert "throttling this account's requests" in out
     assert "quota" not in out
     # The resends show as such while they happen.
-    assert out.count("↻ ec2.create_security_group (RequestLimitExceeded, sending again)") == 2
+    assert out.count("↻ ec2 CreateSecurityGroup  RequestLimitExceeded, sending again") == 2

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from runbook import day_two, day_two_run
+from runbook import destroy as tear_down
 from runbook.engine import Runbook
 from runbook.errors import RunbookError
 from runbook.events import CallMade
@@ -145,13 +147,13 @@ def test_https_scaling_and_destroy_survive_lost_answers(
 
     events.clear()
     lost_in_deploy = proxy.schedule.injected[LOST]
-    plan = runbook.destroy_plan()
-    runbook.destroy(plan)
+    plan = tear_down.plan(runbook)
+    tear_down.run(runbook, plan)
     assert finished(events) == proxy.schedule.injected[LOST] - lost_in_deploy
     assert changing_calls(events) <= lost(proxy)
     assert sum(inventory(truth, full).values()) == 0
     assert truth.client("acm").list_certificates()["CertificateSummaryList"] == []
-    assert make_runbook(settings=full).destroy_plan() == []
+    assert tear_down.plan(make_runbook(settings=full)) == []
 
 
 def test_what_exists_and_is_not_ours_is_left_alone(aws, truth, events) -> None:
@@ -204,8 +206,8 @@ def test_day_two_changes_survive_lost_answers(make_runbook, proxy, truth, settin
     runbook.deploy()
     proxy.schedule = lose_every_first_answer()
     events.clear()
-    runbook.run_day_two(runbook.day_two("redeploy"))
-    runbook.run_day_two(runbook.day_two("scale", 2))
+    day_two_run.run(runbook, day_two.plan(runbook.aws, runbook.settings, "redeploy"))
+    day_two_run.run(runbook, day_two.plan(runbook.aws, runbook.settings, "scale", 2))
     assert "ecs.UpdateService" in lost(proxy)
     assert finished(events) == 2 == proxy.schedule.injected[LOST]
     (svc,) = truth.client("ecs").describe_services(

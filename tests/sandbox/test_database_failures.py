@@ -20,9 +20,10 @@ import psycopg2
 import pytest
 from rich.console import Console
 
-from runbook import render
+from runbook import destroy as tear_down
 from runbook.aws import Aws
-from runbook.commands import status_json
+from runbook.cli import render
+from runbook.cli.commands import status as status_json
 from runbook.errors import RunbookError
 from runbook.events import StepFailed
 from runbook.sandbox import Emulator, Timings, moto_state
@@ -344,7 +345,7 @@ def test_a_failed_database_says_why_where_the_person_looks(
         (said,) = [e for e in events if isinstance(e, StepFailed)]
         assert said.details == (reason,) and said.advice == problem.advice
 
-        status = runbook.status()
+        status = tear_down.status(runbook)
         sections = {step.number: seen for step, seen in status.sections}
         (database,) = [r for r in sections["IV"].resources if r.kind == "database"]
         assert database.state == "failed" and "in use" in database.reason
@@ -359,5 +360,5 @@ def test_a_failed_database_says_why_where_the_person_looks(
         taken.close()
     sleep(CAP)
     assert runbook.apply(runbook.step("IV"))
-    sections = {step.number: seen for step, seen in runbook.status().sections}
+    sections = {step.number: seen for step, seen in tear_down.status(runbook).sections}
     assert [(r.state, r.reason) for r in sections["IV"].resources] == [("available", "")]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from runbook import destroy as tear_down
 from runbook.events import Waiting
 from runbook.sandbox import Timings
 
@@ -95,7 +96,7 @@ def test_a_task_that_dies_is_replaced_and_the_reason_shows(full_runbook, full_aw
     assert any(
         f"has started 1 tasks: (task {replaced[0].rsplit('/', 1)[-1]})" in m for m in messages
     )
-    full_runbook().destroy(full_runbook().destroy_plan())
+    tear_down.run(full_runbook(), tear_down.plan(full_runbook()))
 
 
 def _is_task(pid: int, task_arn: str) -> bool:

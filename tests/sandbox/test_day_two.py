@@ -7,12 +7,15 @@ from __future__ import annotations
 import argparse
 import http.client
 import io
+from functools import partial
 
 import pytest
 from rich.console import Console
 
+from runbook import day_two, day_two_run
+from runbook import destroy as tear_down
 from runbook.aws import Aws
-from runbook.commands import day_two as day_two_command
+from runbook.cli.commands import day_two as day_two_command
 from runbook.errors import RunbookError
 from tests.sandbox.test_dataplane import service, until
 
@@ -62,7 +65,8 @@ def test_a_rollback_serves_the_old_revision_and_a_failed_redeploy_is_explained(
     assert get(url, "/healthz") == (200, "gunicorn")  # flask-todo:1, production
 
     # A release: flask-todo:2 runs Flask's development server.
-    runbook = full_runbook(settings=settings.replace("task_definition", flask_env="development"))
+    development = settings.replace("task_definition", flask_env="development")
+    runbook = full_runbook(settings=development)
     for section in ("V", "VI"):
         runbook.apply(runbook.step(section))
     assert until(lambda: serving(full_aws) == ({"flask-todo:2"}, set()))
@@ -71,7 +75,9 @@ def test_a_rollback_serves_the_old_revision_and_a_failed_redeploy_is_explained(
     # `runbook rollback --yes`, as the command line runs it: the rollout is shown as it goes.
     console = Console(file=io.StringIO(), width=120, highlight=False)
     args = argparse.Namespace(command="rollback", yes=True)
-    assert day_two_command.run(console, runbook, args) == 0
+    # The command builds its own engine, printing the rollout as it goes.
+    engine_for = partial(full_runbook, settings=development)
+    assert day_two_command.run(console, lambda listener: engine_for(emit=listener), args) == 0
     out = console.file.getvalue()  # type: ignore[attr-defined]
     assert "Roll flask-todo-service back to flask-todo:1" in out
     assert "deployments:" in out and "IN_PROGRESS" in out  # seen rolling, not only the end
@@ -80,7 +86,7 @@ def test_a_rollback_serves_the_old_revision_and_a_failed_redeploy_is_explained(
     # The old revision's tasks are the load balancer's targets again, and they answer.
     assert serving(full_aws) == ({"flask-todo:1"}, set())
     assert get(url, "/healthz") == (200, "gunicorn")
-    assert runbook.state.day_two["rollback"]["to"].endswith("flask-todo:1")
+    assert full_runbook().state.day_two["rollback"]["to"].endswith("flask-todo:1")  # as recorded
 
     # A redeploy whose new tasks cannot start (the secret they need is gone): the circuit
     # breaker fails it and rolls back; the runbook says why, in ECS's words.
@@ -92,7 +98,7 @@ def test_a_rollback_serves_the_old_revision_and_a_failed_redeploy_is_explained(
         ForceDeleteWithoutRecovery=True,
     )
     with pytest.raises(RunbookError) as failed:
-        runbook.run_day_two(runbook.day_two("redeploy"))
+        day_two_run.run(runbook, day_two.plan(runbook.aws, runbook.settings, "redeploy"))
     assert failed.value.problem.code == "ServiceNotStable"
     assert "circuit breaker" in failed.value.problem.message
     assert any("unable to pull secrets" in line for line in failed.value.details)
@@ -100,4 +106,4 @@ def test_a_rollback_serves_the_old_revision_and_a_failed_redeploy_is_explained(
     assert get(url, "/healthz") == (200, "gunicorn")
     assert serving(full_aws)[0] == {"flask-todo:1"}
     teardown = full_runbook()
-    teardown.destroy(teardown.destroy_plan())
+    tear_down.run(teardown, tear_down.plan(teardown))

@@ -21,7 +21,7 @@ import pytest
 from runbook import sandbox
 from runbook.aws import Aws
 from runbook.cli import main
-from runbook.commands.sandbox import poll_sleep
+from runbook.cli.target import poll_sleep
 from runbook.engine import Runbook
 from runbook.errors import RunbookError
 from runbook.sandbox.background import gone, read_info

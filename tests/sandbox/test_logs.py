@@ -9,8 +9,8 @@ import time
 import pytest
 from rich.console import Console
 
-from runbook.commands.logs import SinceError, parse_since
-from runbook.commands.logs import run as logs_command
+from runbook.cli.commands.logs import run as logs_command
+from runbook.log_tail import SinceError, parse_since
 from runbook.sandbox.logs import LogSetupError, LogShipper, stream_name
 
 OPTIONS = {"awslogs-group": "/ecs/flask-todo", "awslogs-stream-prefix": "todo-api"}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from runbook import destroy as tear_down
 from runbook.errors import RunbookError
 from runbook.events import Rollout
 from runbook.image import Build
@@ -75,4 +76,4 @@ def test_a_code_change_rolls_out_and_a_crashing_one_is_rolled_back(
         tags = {t for i in images["imageDetails"] for t in i.get("imageTags", [])}
         assert tags == {first.version, second.version, third.version}  # none overwritten
     finally:
-        full_runbook().destroy(full_runbook().destroy_plan())
+        tear_down.run(full_runbook(), tear_down.plan(full_runbook()))

@@ -17,6 +17,7 @@ from runbook.settings import Settings
 from runbook.state import StateFile
 from screens.app import RunbookApp, make_app
 from screens.modals.confirm_run import ConfirmRun
+from tests.ui.scripted import ScriptedEngine
 
 SIZE = (80, 24)
 
@@ -56,7 +57,30 @@ def log_text(app: RunbookApp, number: str) -> str:
 @pytest.fixture
 def sandbox_app(make_runbook: Callable[..., Runbook]) -> Callable[..., RunbookApp]:
     def make(**overrides: object) -> RunbookApp:
-        return make_app(make_runbook(**overrides), "sandbox", "local emulator (sandbox)")
+        return make_app(
+            lambda listener: make_runbook(listener, **overrides),
+            "sandbox",
+            "local emulator (sandbox)",
+        )
+
+    return make
+
+
+@pytest.fixture
+def scripted_app(tmp_path: Path, settings: Settings) -> Callable[..., RunbookApp]:
+    """The app as against the sandbox, on a scripted engine (tests/ui/scripted.py): each run's
+    real events in their order, no AWS; for what the app shows, not what AWS ends up with."""
+
+    def make(state: StateFile | None = None, **overrides: object) -> RunbookApp:
+        given = state or StateFile(tmp_path / "state.json")
+        options: dict[str, object] = {"settings": settings, "sleep": lambda _s: None}
+        options.update(overrides)
+        chosen = options.pop("settings")
+        return make_app(
+            lambda listener: ScriptedEngine(chosen, None, given, emit=listener, **options),  # type: ignore[arg-type]
+            "sandbox",
+            "local emulator (sandbox)",
+        )
 
     return make
 
@@ -66,7 +90,11 @@ def offline_app(tmp_path: Path) -> Callable[..., RunbookApp]:
     """A dry run with no credentials: no AWS call at all, so fully deterministic."""
 
     def make(settings: Settings | None = None) -> RunbookApp:
-        runbook = Runbook(settings or Settings(), None, StateFile(tmp_path / "state.json"))
-        return make_app(runbook, "dry run", "dry run: no AWS calls")
+        state = StateFile(tmp_path / "state.json")
+        return make_app(
+            lambda listener: Runbook(settings or Settings(), None, state, emit=listener),
+            "dry run",
+            "dry run: no AWS calls",
+        )
 
     return make

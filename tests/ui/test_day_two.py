@@ -31,8 +31,11 @@ def deployed(make_runbook, **overrides: Any) -> Runbook:
     return runbook
 
 
-def app_for(runbook: Runbook) -> RunbookApp:
-    app = make_app(runbook, "sandbox", "local emulator (sandbox)")
+def app_for(make_runbook, **overrides: Any) -> RunbookApp:
+    """The app's own engine, on the deployment deployed() made (its state file)."""
+    app = make_app(
+        lambda listener: make_runbook(listener, **overrides), "sandbox", "local emulator (sandbox)"
+    )
     app.poll_every = app.follow_every = 0.1  # the same reads, sooner
     return app
 
@@ -55,9 +58,9 @@ def write_logs(aws: Aws, lines: list[str]) -> None:
 
 
 async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> None:
-    runbook = deployed(make_runbook)
+    deployed(make_runbook)
     write_logs(aws, ["GET /healthz 200", "migrations applied"])
-    app = app_for(runbook)
+    app = app_for(make_runbook)
     async with app.run_test(size=SIZE) as pilot:
         await to_summary(pilot, app)
         assert "the service, live: deployments, tasks" in plain(app.screen.query_one("#day-two"))
@@ -98,9 +101,9 @@ async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> Non
 async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
     make_runbook, aws, state_path
 ) -> None:
-    runbook = deployed(make_runbook)
+    deployed(make_runbook)
     before = service(aws)["deployments"][0]["id"]
-    app = app_for(runbook)
+    app = app_for(make_runbook)
     async with app.run_test(size=SIZE) as pilot:
         await to_summary(pilot, app)
         await pilot.press("t")
@@ -121,7 +124,7 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
         await until(pilot, lambda: isinstance(app.screen, ServiceScreen))  # watch it roll out
         await until(pilot, lambda: "done in" in str(app.service_screen.action_log.lines))
         assert service(aws)["desiredCount"] == 3
-        assert runbook.state.settings["service"]["desired_count"] == 3
+        assert app.runbook.state.settings["service"]["desired_count"] == 3
         assert app.progress["VI"].status == "done"  # a day-two action is not a section's run
         read_before = app._summary
         await pilot.press("escape")  # the summary, read again: the one before is stale
@@ -152,10 +155,11 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
 
 async def test_b_rolls_back_to_the_previous_revision(make_runbook, aws, settings) -> None:
     make_runbook().deploy()
-    runbook = make_runbook(settings=settings.replace("task_definition", cpu="512", memory="1024"))
+    bigger = settings.replace("task_definition", cpu="512", memory="1024")
+    runbook = make_runbook(settings=bigger)
     for section in ("V", "VI"):  # a second release: a new revision, rolled out
         runbook.apply(runbook.step(section))
-    app = app_for(runbook)
+    app = app_for(make_runbook, settings=bigger)
     async with app.run_test(size=SIZE) as pilot:
         await to_summary(pilot, app)
         await pilot.press("b")

@@ -73,8 +73,11 @@ ROLLING = ServiceStatus(
 
 
 def offline(tmp_path: Path) -> tuple[Runbook, RunbookApp]:
-    runbook = Runbook(Settings(), None, StateFile(tmp_path / "state.json"))
-    return runbook, make_app(runbook, "aws", "AWS us-east-1")
+    state = StateFile(tmp_path / "state.json")
+    app = make_app(
+        lambda listener: Runbook(Settings(), None, state, emit=listener), "aws", "AWS us-east-1"
+    )
+    return app.runbook, app
 
 
 def service_screen(app: RunbookApp):

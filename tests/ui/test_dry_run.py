@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from runbook.engine import Runbook
 from screens.app import make_app
 from screens.modals.confirm_run import ConfirmRun
 from tests.ui.conftest import SIZE, log_text, until
@@ -14,8 +13,7 @@ def _security_groups(aws) -> list[str]:
 
 
 async def test_dry_run_with_access_shows_calls_and_changes_nothing(make_runbook, aws) -> None:
-    runbook: Runbook = make_runbook()
-    app = make_app(runbook, "dry run", "dry run: no AWS calls that change anything")
+    app = make_app(make_runbook, "dry run", "dry run: no AWS calls that change anything")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
         await until(pilot, lambda: app.screen.name == "section-I")

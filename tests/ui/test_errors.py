@@ -85,7 +85,8 @@ async def test_an_unexpected_error_in_a_worker_is_a_dialog_not_a_crash(
     monkeypatch.setattr(app.runbook, "summary", broken)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        # Pushed, then composed: the dialog shows once its body is there.
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog) and app.screen.is_mounted)
         body = plain(app.screen.query_one("#error-body"))
         assert "RuntimeError" in body and "the summary broke" in body
         assert app.progress["end"].status == "failed"

@@ -68,8 +68,8 @@ async def test_all_six_sections_then_the_summary(sandbox_app, aws: Aws, state_pa
     assert service and service[0]["status"] == "ACTIVE"
 
 
-async def test_the_section_list_shows_each_state(sandbox_app) -> None:
-    app = sandbox_app()
+async def test_the_section_list_shows_each_state(scripted_app) -> None:
+    app = scripted_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
         await run_section(pilot, app, "I")

@@ -100,9 +100,9 @@ async def test_values_from_earlier_sections_appear_once_known(sandbox_app) -> No
 
 
 async def test_a_section_beyond_the_guide_is_off_until_its_settings_turn_it_on(
-    sandbox_app,
+    scripted_app,
 ) -> None:
-    app = sandbox_app()
+    app = scripted_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
         app.action_show("VIII")

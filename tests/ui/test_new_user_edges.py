@@ -13,8 +13,12 @@ async def test_rerunning_v_says_the_service_runs_the_old_revision_until_vi(
     make_runbook, settings
 ) -> None:
     make_runbook().deploy()
-    bigger = make_runbook(settings=settings.replace("task_definition", cpu="512", memory="1024"))
-    app = make_app(bigger, "sandbox", "local emulator (sandbox)")
+    bigger = settings.replace("task_definition", cpu="512", memory="1024")
+    app = make_app(
+        lambda listener: make_runbook(listener, settings=bigger),
+        "sandbox",
+        "local emulator (sandbox)",
+    )
     async with app.run_test(size=SIZE) as pilot:
         app.action_show("V")
         await until(pilot, lambda: app.screen.name == "section-V")
@@ -72,9 +76,9 @@ def inputs_of(app) -> str:
 async def test_the_log_view_says_that_arrows_scroll_a_long_line(make_runbook, aws) -> None:
     from tests.ui.test_day_two import app_for, deployed, to_summary, write_logs
 
-    runbook = deployed(make_runbook)
+    deployed(make_runbook)
     write_logs(aws, ["short", "a long line " + "that goes on " * 10 + "END"])
-    app = app_for(runbook)
+    app = app_for(make_runbook)
     async with app.run_test(size=SIZE) as pilot:
         await to_summary(pilot, app)
         await pilot.press("l")

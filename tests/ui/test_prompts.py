@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import io
+from functools import partial
 from typing import Any
 
 import pytest
 import questionary
 from rich.console import Console
 
-from runbook import prompts
 from runbook.aws import Aws
+from runbook.cli import prompts
 from runbook.settings import Settings
 from runbook.state import StateFile
 from tests.ui.test_errors import fail_once
@@ -57,9 +58,10 @@ class Scripted:
 async def test_assume_yes_deploys_everything_without_a_prompt(
     no_prompts, make_runbook, aws: Aws, state_path
 ) -> None:
-    runbook = make_runbook(settings=Settings())  # the guide's db.t2.micro: preflight fixes it
+    # The guide's db.t2.micro: preflight fixes it.
+    guide = partial(make_runbook, settings=Settings())
     shown, out = console()
-    assert prompts.run_plain(runbook, shown, assume_yes=True) == 0
+    assert prompts.run_plain(guide, shown, assume_yes=True) == 0
     text = out.getvalue()
     assert "settings changed: use db.t4g.micro" in text
     for number in ("I", "II", "III", "IV", "V", "VI"):
@@ -77,7 +79,7 @@ async def test_dry_run_prints_the_calls_and_changes_nothing(
     no_prompts, make_runbook, aws: Aws
 ) -> None:
     shown, out = console()
-    assert prompts.run_plain(make_runbook(), shown, assume_yes=True, dry_run=True) == 0
+    assert prompts.run_plain(make_runbook, shown, assume_yes=True, dry_run=True) == 0
     assert out.getvalue().count("would make, and nothing changed") == 6
     groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
     assert [g["GroupName"] for g in groups] == ["default"]
@@ -88,7 +90,7 @@ async def test_a_failure_shows_code_and_advice_and_exits_1(
 ) -> None:
     fail_once(monkeypatch, aws, "create_load_balancer", "TooManyLoadBalancers", "limit is 50")
     shown, out = console()
-    assert prompts.run_plain(make_runbook(), shown, assume_yes=True) == 1
+    assert prompts.run_plain(make_runbook, shown, assume_yes=True) == 1
     text = out.getvalue()
     assert "✗ TooManyLoadBalancers: limit is 50" in text
     assert "What to do:" in text
@@ -102,7 +104,7 @@ async def test_questions_use_the_defaults_and_the_engine_rules(
     monkeypatch.setattr(questionary, "text", scripted.text)
     monkeypatch.setattr(questionary, "confirm", scripted.confirm)
     shown, _ = console()
-    assert prompts.run_plain(make_runbook(), shown) == 0
+    assert prompts.run_plain(make_runbook, shown) == 0
     assert "Load balancer group (security_groups.elb_sg)" in asked
     assert any(q.endswith("(service.assign_public_ip)") for q in asked)
     assert any(q.startswith("Run these 6 calls for section I") for q in asked)
@@ -132,7 +134,7 @@ async def test_declining_a_section_stops_the_run(monkeypatch, make_runbook, aws:
 
     monkeypatch.setattr(questionary, "confirm", confirm)
     shown, out = console()
-    assert prompts.run_plain(make_runbook(), shown) == 0
+    assert prompts.run_plain(make_runbook, shown) == 0
     assert "Section I was not run" in out.getvalue()
     groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
     assert [g["GroupName"] for g in groups] == ["default"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from runbook import destroy as tear_down
 from runbook.inventory import find
 from runbook.recorded import starting_settings
 from runbook.state import StateFile
@@ -21,8 +22,13 @@ def relaunch(make_runbook, state_path):
     """A new session: the app as the command line builds it, from the state file alone."""
     state = StateFile(state_path)
     start = starting_settings(state, None, None)
-    runbook = make_runbook(settings=start.settings, state=state)
-    return make_app(runbook, "sandbox", "local emulator (sandbox)", start), start
+    app = make_app(
+        lambda listener: make_runbook(listener, settings=start.settings, state=state),
+        "sandbox",
+        "local emulator (sandbox)",
+        start,
+    )
+    return app, start
 
 
 async def test_rename_run_quit_resume_finish_destroy(
@@ -85,7 +91,7 @@ async def test_rename_run_quit_resume_finish_destroy(
 
     # Destroy, as `runbook destroy` does, from the recorded settings: nothing of ours is left.
     runbook = make_runbook(settings=relaunch(make_runbook, state_path)[1].settings)
-    report = runbook.destroy(runbook.destroy_plan())
+    report = tear_down.run(runbook, tear_down.plan(runbook))
     assert all(r.outcome in ("removed", "already gone") for r in report)
     assert find(aws, "flask-todo").resources == []
     assert sum(inventory(aws, settings).values()) == 0

@@ -27,8 +27,8 @@ def on_screen(app) -> str:
     return "\n".join(lines.values())
 
 
-async def test_the_log_shows_after_a_scrolled_run_and_wraps_long_lines(sandbox_app) -> None:
-    app = sandbox_app()
+async def test_the_log_shows_after_a_scrolled_run_and_wraps_long_lines(scripted_app) -> None:
+    app = scripted_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
         await until(pilot, lambda: app.screen.name == "section-I")
@@ -85,13 +85,13 @@ async def test_at_60x20_the_list_folds_and_the_welcome_shows_its_title(offline_a
 
 
 async def test_a_dry_run_records_nothing_and_a_real_one_records_a_left_field(
-    offline_app, sandbox_app, state_path
+    offline_app, scripted_app, state_path
 ) -> None:
     app = offline_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b", "ctrl+u", *"web-sg", "tab")
         assert not app.runbook.state.path.exists()
-    app = sandbox_app(state=StateFile(state_path))
+    app = scripted_app(state=StateFile(state_path))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
         await until(pilot, lambda: app.screen.name == "section-I")
@@ -122,8 +122,8 @@ def plain_renderable(renderable) -> str:
     return console.export_text()
 
 
-async def test_quitting_in_a_changed_field_keeps_what_was_typed(sandbox_app, state_path) -> None:
-    app = sandbox_app(state=StateFile(state_path))
+async def test_quitting_in_a_changed_field_keeps_what_was_typed(scripted_app, state_path) -> None:
+    app = scripted_app(state=StateFile(state_path))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
         await until(pilot, lambda: app.screen.name == "section-I")

@@ -76,8 +76,11 @@ def test_error_dialog(snap_compare, offline_app) -> None:
 
 
 def test_summary(snap_compare, tmp_path: Path) -> None:
-    runbook = Runbook(Settings(), None, StateFile(tmp_path / "state.json"))
-    app: RunbookApp = make_app(runbook, "aws", "AWS us-east-1")
+    state = StateFile(tmp_path / "state.json")
+    app: RunbookApp = make_app(
+        lambda listener: Runbook(Settings(), None, state, emit=listener), "aws", "AWS us-east-1"
+    )
+    runbook = app.runbook
     summary = Summary(
         dns_name=DNS,
         targets=[

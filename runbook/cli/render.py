@@ -14,22 +14,21 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
+from runbook.day_two import SECTION as DAY_TWO
 from runbook.day_two import rolls_forward
 from runbook.drift import Fact
 from runbook.events import (
-    CallMade,
     Event,
     ImageProgress,
-    Notice,
     Rollout,
-    StepFinished,
+    StepFailed,
     StepStarted,
     Waiting,
 )
-from runbook.executor import SENDING_AGAIN
 from runbook.inventory import Tagged
+from runbook.narration import IMAGE_RUNNING, Narrator, image_now, waiting_now
 from runbook.preflight import Finding
-from runbook.steps import STEPS, Observed, Step
+from runbook.steps import Observed, Step
 from runbook.summary import Summary
 from runbook.words import count
 
@@ -108,112 +107,69 @@ def findings(console: Console, found: Iterable[Finding]) -> None:
             console.print(f"    [yellow]fix:[/] {f.fix.description}", highlight=False)
 
 
-TITLES = {step.number: step.title for step in STEPS}
-
-
 class Progress:
-    """Prints events as they come: calls and their outcome, waits with elapsed time."""
+    """Prints the narration of events as they come, under a rule per section; a wait's time
+    ticks on a status line (on a terminal) with the image build's latest counts beside it."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        self._narrator = Narrator()
         self._status: Status | None = None
         self._waiting_text = ""
         self._image = ""  # the background build's latest counts, shown beside a wait
-        self._deployments: dict[str, str] = {}
-        self._events: set[str] = set()
         self._lock = threading.RLock()
 
     def __call__(self, event: Event) -> None:
         with self._lock:  # the image's background build reports from its own thread
             self._show(event)
 
+    def _print(self, lines: list[Text]) -> None:
+        for line in lines:
+            self.console.print(line, soft_wrap=True)
+
     def _show(self, event: Event) -> None:
+        lines = self._narrator(event)
         # The image builds in the background and a rollout is part of a wait: neither ends
         # the wait's status line; their news prints above it.
         if isinstance(event, Waiting):
-            self._waiting(event)
+            self._waiting(event, lines)
             return
         if isinstance(event, ImageProgress):
-            self._image_progress(event)
+            running = event.phase in IMAGE_RUNNING
+            self._image = image_now(event) if running else ""
+            self._print(lines)
+            self._show_status()
             return
         if isinstance(event, Rollout):
-            self._rollout(event)
+            self._print(lines)
             return
         self._stop_status()
-        c = self.console
-        if isinstance(event, StepStarted):
-            c.rule(f"[bold]{event.section}. {event.title}")
-        elif isinstance(event, CallMade):
-            ok = event.outcome in ("ok", "already done")
-            again = event.outcome.endswith(SENDING_AGAIN)
-            mark = "[green]✓[/]" if ok else "[yellow]↻[/]" if again else "[red]✗[/]"
-            outcome = "" if event.outcome == "ok" else f" ({event.outcome})"
-            c.print(
-                f"  {mark} {event.service}.{event.operation}{outcome} [dim]{event.seconds:.2f}s[/]",
-                highlight=False,
-            )
-        elif isinstance(event, Notice):
-            mark = "!" if event.level == "warning" else "·"
-            c.print(
-                Text(f"  {mark} {event.message}", style=LEVEL_STYLE.get(event.level, "cyan")),
-                soft_wrap=True,
-            )
-        elif isinstance(event, StepFinished):
-            if event.status == "skipped":
-                # No StepStarted came before: the section's heading goes with the note.
-                title = TITLES.get(event.section, "")
-                c.print(
-                    Text(f"{event.section}. {title}: off with these settings, nothing to do"),
-                    style="dim",
-                    soft_wrap=True,
-                )
-            elif event.status == "declined":
-                c.print("  [yellow]not run:[/] you declined; nothing was changed")
-            else:
-                c.print(f"  [green]done[/] [dim]in {event.seconds:.1f}s[/]")
-        # StepFailed: nothing here. The command prints the failure once, with its advice,
-        # when the engine's error reaches it (printing it here too showed it twice).
+        if isinstance(event, StepStarted):  # a section's heading; a day-two action's title
+            heading = event.title if event.section == DAY_TWO else f"{event.section}. {event.title}"
+            self.console.rule(Text(heading, style="bold"))
+        if isinstance(event, StepFailed):
+            # The command prints the failure once, with its advice, when the engine's error
+            # reaches it (printing it here too showed it twice).
+            return
+        self._print(lines)
 
-    def _image_progress(self, event: ImageProgress) -> None:
-        self._image = "" if event.phase in ("pushed", "present", "failed") else event.message
-        if event.milestone:
-            style, mark = {"failed": ("red", "✗"), "pushed": ("green", "✓")}.get(
-                event.phase, ("cyan", "·")
-            )
-            self.console.print(
-                Text(f"  {mark} image {event.phase}: {event.message}", style=style),
-                soft_wrap=True,
-            )
-        self._show_status()
-
-    def _rollout(self, event: Rollout) -> None:
-        for d in event.deployments:
-            line = d.line()
-            if self._deployments.get(d.id) != line:
-                self._deployments[d.id] = line
-                self.console.print(Text(f"  ↻ {line}", style="cyan"), soft_wrap=True)
-        for e in reversed(event.events):  # oldest first, as they happened
-            if e.id not in self._events:
-                self._events.add(e.id)
-                self.console.print(Text(f"    {e.message}", style="dim"), soft_wrap=True)
-
-    def _waiting(self, event: Waiting) -> None:
-        text = f"waiting for {event.what} … {event.elapsed:.0f}s"
-        if event.detail and event.detail != "done":
-            text += f" ({event.detail})"
+    def _waiting(self, event: Waiting, lines: list[Text]) -> None:
         if event.detail == "done":
             self._stop_status()
-            self.console.print(f"  [green]✓[/] {event.what} [dim]after {event.elapsed:.0f}s[/]")
-        elif self.console.is_terminal:
-            self._waiting_text = text
+            self._print(lines)
+            return
+        self._print(lines)  # the wait begins: said once
+        now = waiting_now(event.what, event.elapsed, event.detail)
+        if self.console.is_terminal:
+            self._waiting_text = now
             self._show_status()
         else:
-            self.console.print(f"  … {text}", highlight=False)
+            self.console.print(f"  … {now}", highlight=False)
 
     def _show_status(self) -> None:
         if not (self.console.is_terminal and self._waiting_text):
             return
-        text = self._waiting_text + (f" · image: {self._image}" if self._image else "")
+        text = self._waiting_text + (f" · {self._image}" if self._image else "")
         if self._status is None:
             self._status = self.console.status(text)
             self._status.start()

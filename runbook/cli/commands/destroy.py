@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from runbook.commands.named import refuse
+from runbook.cli.codes import FAILED, OK
+from runbook.cli.named import refuse
 from runbook.settings import DEPLOYMENT_TAG
 from runbook.words import count
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from runbook.engine import Runbook, Status
+    from runbook.destroy import Status
+    from runbook.engine import EngineFor, Runbook
     from runbook.plan import Action
-
-OK, FAILED = 0, 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,18 +57,29 @@ def database_line(actions: list[Action]) -> str:
     return line[0].upper() + line[1:] + "." if line else ""
 
 
-def run(
-    console: Console,
-    runbook: Runbook,
-    args: argparse.Namespace,
-    *,
-    account: str,
-    recorded: bool,
-) -> int:
-    """recorded: the state file was read and records this deployment's progress."""
+def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> int:
+    """The engine, built to print each delete as it goes, then closed."""
+    from runbook.cli.render import Progress
+
+    progress = Progress(console)
+    with engine_for(progress) as runbook:
+        try:
+            return _run(console, runbook, args, progress)
+        finally:
+            progress.close()
+
+
+def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress: Any) -> int:
     from rich.prompt import Confirm, Prompt
 
-    from runbook import render
+    from runbook import destroy as tear_down
+    from runbook.cli import render
+    from runbook.cli.named import account_of
+
+    assert runbook.aws is not None
+    account = runbook.account or account_of(runbook.aws)  # a dry run did not look yet
+    # The state file was read and records this deployment's progress.
+    recorded = runbook.state.existed and bool(runbook.state.progress)
 
     settings = runbook.settings
     name = settings.deployment.name
@@ -83,8 +94,8 @@ def run(
     where = f"account {account}, region {settings.deployment.region}" + (
         " (local emulator)" if runbook.sandbox else ""
     )
-    status = runbook.status()
-    actions = runbook.destroy_plan(status, skip_final_snapshot=args.skip_final_snapshot)
+    status = tear_down.status(runbook)
+    actions = tear_down.plan(runbook, status, skip_final_snapshot=args.skip_final_snapshot)
     tag = f"{DEPLOYMENT_TAG} = {name}"
     if not actions:
         console.print(
@@ -92,8 +103,8 @@ def run(
             f"{name} ({tag})."
         )
         render.leftovers(console, [], status.unchecked)
-        if not args.dry_run and runbook.state.existed:
-            runbook.state.reset(keep_settings=True)
+        if not args.dry_run:
+            tear_down.nothing_left(runbook)
         return OK
     console.print(render.plan_table(runbook.rows(actions), title="Teardown", width=console.width))
     render.leftovers(console, [], status.unchecked)
@@ -126,11 +137,8 @@ def run(
     if not confirmed(console, args, name, recorded, question, Confirm, Prompt):
         console.print("Nothing was deleted.")
         return OK
-    progress = _attach_progress(console, runbook)
-    try:
-        report = runbook.destroy(actions)
-    finally:
-        progress.close()
+    report = tear_down.run(runbook, actions)
+    progress.close()
     render.destroy_report(console, report, runbook.state.path if runbook.state.existed else None)
     _after_database(console, runbook, actions, report, status)
     return OK if all(r.outcome != "failed" for r in report) else FAILED
@@ -188,12 +196,3 @@ def _after_database(
         final_snapshot.described(status),
     ):
         console.print(line, highlight=False, soft_wrap=True)
-
-
-def _attach_progress(console: Console, runbook: Runbook) -> Any:
-    from runbook.events import fan_out
-    from runbook.render import Progress
-
-    progress = Progress(console)
-    runbook.emit = fan_out(runbook.emit, progress)
-    return progress

@@ -1,4 +1,6 @@
-"""`runbook status --json`: the deployment's state for scripts, as one JSON object."""
+"""`runbook status [--json]`: each section's resources and their state, the settings that
+matter next to what AWS has, what else carries the deployment's tag, and the targets' health;
+with --json, the same for scripts as one JSON object."""
 
 from __future__ import annotations
 
@@ -6,14 +8,21 @@ import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
+from runbook import destroy as tear_down
+from runbook.cli.codes import OK
+
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from runbook.engine import Runbook
 
 
 def state(runbook: Runbook) -> dict[str, Any]:
     """url, targets (id, port, state, reason), the probe, each section's resources and the
     settings that matter, and what carries the deployment's tag under another name."""
-    status = runbook.status()
+    status = tear_down.status(runbook)
     summary = runbook.summary()
     return {
         "target": runbook.aws.label if runbook.aws else "",
@@ -52,6 +61,26 @@ def state(runbook: Runbook) -> dict[str, Any]:
     }
 
 
-def run(runbook: Runbook) -> int:
+def run_json(runbook: Runbook) -> int:
     print(json.dumps(state(runbook), indent=2, default=str))
     return 0
+
+
+def run(console: Console, runbook: Runbook) -> int:
+    from runbook.cli import render
+
+    status = tear_down.status(runbook)
+    console.print(render.status_table(status.sections))
+    render.facts(console, [f for step, _ in status.sections for f in runbook.facts(step)])
+    render.leftovers(console, status.leftovers, status.unchecked)
+    for step, _ in status.sections:
+        entry = runbook.state.get(step.number)
+        if entry.status == "failed":
+            console.print(
+                Text.assemble(
+                    (f"{step.number}. {step.title} failed last time: ", "red"), entry.error
+                ),
+                soft_wrap=True,
+            )
+    render.summary(console, runbook.summary())
+    return OK

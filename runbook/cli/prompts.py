@@ -17,23 +17,12 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from runbook import render
-from runbook.engine import Runbook
+from runbook.cli import render
+from runbook.engine import EngineFor, Runbook
 from runbook.errors import Problem, RunbookError
-from runbook.events import (
-    CallMade,
-    Event,
-    ImageProgress,
-    Notice,
-    Rollout,
-    StepFailed,
-    StepFinished,
-    StepStarted,
-    Waiting,
-    fan_out,
-)
+from runbook.events import Event, StepFailed, StepFinished, Waiting
 from runbook.labels import label
-from runbook.model_check import operation_name
+from runbook.narration import Narrator
 from runbook.plan import Action
 from runbook.preflight import Finding
 from runbook.settings import Settings
@@ -50,14 +39,13 @@ class Declined(Exception):
 
 
 def run_plain(
-    runbook: Runbook, console: Console, assume_yes: bool = False, dry_run: bool = False
+    engine_for: EngineFor, console: Console, assume_yes: bool = False, dry_run: bool = False
 ) -> int:
     """Walk the six sections in the terminal; the exit status (0 done, 1 failed, 130 stopped)."""
     printer = EventPrinter(console)
-    previous = runbook.emit
-    runbook.emit = fan_out(previous, printer)
     try:
-        return _walk(runbook, console, assume_yes=assume_yes, dry_run=dry_run)
+        with engine_for(printer) as runbook:
+            return _walk(runbook, console, assume_yes=assume_yes, dry_run=dry_run)
     except RunbookError as exc:
         show_problem(console, exc.problem, exc.details)
         return 1
@@ -66,7 +54,6 @@ def run_plain(
         return 130
     finally:
         printer.stop()
-        runbook.emit = previous
 
 
 def _walk(runbook: Runbook, console: Console, *, assume_yes: bool, dry_run: bool) -> int:
@@ -83,7 +70,7 @@ def _walk(runbook: Runbook, console: Console, *, assume_yes: bool, dry_run: bool
         console.rule(f"[bold]Section {step.number} · {escape(step.title)}", align="left")
         console.print(explained(step.explanation, runbook.settings), style="dim")
         if not assume_yes:
-            runbook.settings = ask_section(runbook.settings, step)
+            runbook.use_settings(ask_section(runbook.settings, step))
         if not step.enabled(runbook.settings):
             console.print(f"Section {step.number} is off with these settings: nothing to do.")
         elif dry_run:
@@ -117,7 +104,7 @@ def _preflight(runbook: Runbook, console: Console, assume_yes: bool) -> None:
         # Unattended, a fix is taken only for what would certainly fail (a warning).
         take = finding.level in ("warning", "error") if assume_yes else _ask_yes(fix.description)
         if take:
-            runbook.settings = fix.apply(runbook.settings)
+            runbook.use_settings(fix.apply(runbook.settings))
             console.print(f"  [green]✓[/] settings changed: {escape(fix.description)}")
 
 
@@ -245,14 +232,14 @@ def show_summary(
 
 
 class EventPrinter:
-    """Prints each call as it is made; a spinner with the elapsed time while the engine waits."""
+    """Prints the narration of each event; a spinner with the elapsed time while the engine
+    waits."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        self._narrator = Narrator()
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
-        self._deployments: dict[str, str] = {}
-        self._events: set[str] = set()
         self._lock = threading.RLock()
 
     def __call__(self, event: Event) -> None:
@@ -260,48 +247,19 @@ class EventPrinter:
             self._print(event)
 
     def _print(self, event: Event) -> None:
-        if isinstance(event, ImageProgress):
-            if event.milestone:
-                self.console.print(f"  ⬆ image {event.phase}: {escape(event.message)}")
-            return
-        if isinstance(event, Rollout):
-            for d in event.deployments:
-                if self._deployments.get(d.id) != d.line():
-                    self._deployments[d.id] = d.line()
-                    self.console.print(f"  ↻ {d.line()}")
-            for e in reversed(event.events):
-                if e.id not in self._events:
-                    self._events.add(e.id)
-                    self.console.print(f"      {escape(e.message)}", style="dim")
-            return
-        if isinstance(event, StepStarted):
-            self.console.print("Looking at what exists…", style="dim")
-        elif isinstance(event, CallMade):
-            style = {"ok": "green", "already done": "dim"}.get(event.outcome, "red")
-            operation = operation_name(event.service, event.operation)
-            self.console.print(
-                f"  → {event.service} {operation}  [{style}]{escape(event.outcome)}[/]"
-                f"  [dim]{event.seconds:.2f} s[/]"
-            )
-        elif isinstance(event, Waiting):
-            self._wait(event)
-        elif isinstance(event, Notice):
-            self.console.print(f"  {escape(event.message)}")
-        elif isinstance(event, StepFinished):
-            self.stop()
-            if event.status == "done":
-                self.console.print(f"[green]✓ Section {event.section} done[/] in {event.seconds} s")
-            elif event.status == "declined":
-                self.console.print(f"Section {event.section} not run: nothing was changed.")
-        elif isinstance(event, StepFailed):
+        lines = self._narrator(event)
+        if isinstance(event, StepFailed):
             self.stop()  # run_plain prints the problem with its advice
+            return
+        ends_a_wait = isinstance(event, Waiting) and event.detail == "done"
+        if isinstance(event, StepFinished) or (ends_a_wait and event.what in self._tasks):
+            self.stop()
+        for line in lines:
+            self.console.print(line, soft_wrap=True)
+        if isinstance(event, Waiting) and not ends_a_wait:
+            self._wait(event)
 
     def _wait(self, event: Waiting) -> None:
-        if event.detail == "done":
-            if event.what in self._tasks:
-                self.stop()
-            self.console.print(f"  [green]✓[/] {escape(event.what)}: ready")
-            return
         if event.what in self._tasks:
             return
         if self._progress is None:

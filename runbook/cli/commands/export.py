@@ -7,14 +7,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from runbook import render
+from runbook.cli import render
+from runbook.cli.codes import BAD_INPUT, OK
 from runbook.engine import Runbook
 from runbook.export import dump, offline_plan, template
 
-OK, BAD_INPUT = 0, 2
 
-
-def export(console: Console, runbook: Runbook, *, output: Path | None, fmt: str) -> int:
+def run(console: Console, runbook: Runbook, *, output: Path | None, fmt: str) -> int:
     settings = runbook.settings
     actions = offline_plan(settings)
     refused = [row for row in runbook.rows(actions) if row["refused"]]

@@ -1,4 +1,5 @@
-"""`runbook logs [--follow] [--since 10m]`: the app's output from CloudWatch Logs (AWS or sandbox).
+"""The app's output from CloudWatch Logs (AWS or sandbox): every line since a time, and the new
+ones as they come; what `runbook logs` prints and the app's log view shows.
 
 Reads the group and stream prefix the task definition's awslogs settings name, through
 filter_log_events with paging, so it works the same against AWS and the sandbox.
@@ -8,15 +9,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from runbook.aws import Aws
     from runbook.settings import Settings
 
@@ -99,32 +96,3 @@ class Tail:
 
 def no_log_group(s: Settings) -> str:
     return f"No log group {s.cluster.log_group} yet: section III (ECS cluster) makes it."
-
-
-def run(
-    console: Console,
-    aws: Aws,
-    s: Settings,
-    *,
-    since: str,
-    follow: bool,
-    sleep: Callable[[float], None] = time.sleep,
-) -> int:
-    try:
-        start = parse_since(since)
-    except SinceError as exc:
-        console.print(f"[red]✗[/] {exc}")
-        return 2
-    tail = Tail(aws, s, start)
-    while True:
-        try:
-            for text in tail.poll():
-                console.print(text, markup=False, highlight=False, soft_wrap=True)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-            console.print(no_log_group(s))
-            return 1
-        if not follow:
-            return 0
-        sleep(FOLLOW_EVERY)

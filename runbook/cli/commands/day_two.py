@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from runbook.events import Event, StepStarted, Waiting, fan_out
+from runbook.cli.codes import BAD_INPUT, FAILED, OK
+from runbook.events import Event, StepStarted, Waiting
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from runbook.day_two import DayTwo
-    from runbook.engine import Runbook
+    from runbook.engine import EngineFor, Runbook
 
 # Imported by the CLI's parser: what the commands run is imported only when one runs.
 COMMANDS = ("rollback", "redeploy", "scale")
 SECTION = "day two"  # runbook.day_two.SECTION
-OK, FAILED, BAD_INPUT = 0, 1, 2
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -60,9 +60,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
 class Rollout:
     """While the service is waited for: its deployments when they change, its new events."""
 
-    def __init__(self, console: Console, runbook: Runbook) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
-        self.runbook = runbook
+        # How it reads the service: the engine's, once it is built (this listener is part of
+        # what it is built with, and it says nothing before it runs the action).
+        self.runbook: Runbook | None = None
         self._deployments = ""
         self._events: set[tuple[str, str]] = set()
 
@@ -75,10 +77,12 @@ class Rollout:
     def look(self, *, quiet: bool = False) -> None:
         from rich.padding import Padding
 
-        from runbook import render_service
+        from runbook import render_service, service_status
 
+        if self.runbook is None:
+            return
         try:
-            status = self.runbook.service_status()
+            status = service_status.read(self.runbook.aws, self.runbook.settings)
         except Exception:  # watching must never stop the action it watches
             return
         shown = render_service.deployments(status)
@@ -95,19 +99,38 @@ class Rollout:
             self._events.add(key)
 
 
-def run(console: Console, runbook: Runbook, args: argparse.Namespace) -> int:
+def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> int:
+    from runbook.cli import render
+
+    progress, rollout = render.Progress(console), Rollout(console)
+
+    def show(event: Event) -> None:
+        rollout(event)  # what the service did, before the wait's end is said
+        progress(event)  # the title, the notes, each call, the wait, done
+
+    with engine_for(show) as runbook:
+        rollout.runbook = runbook
+        try:
+            return _run(console, runbook, args, progress)
+        finally:
+            progress.close()
+
+
+def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress: Any) -> int:
     from rich.prompt import Confirm
 
-    from runbook import render, render_service
+    from runbook import day_two, day_two_run, render_service, service_status
+    from runbook.cli import render
     from runbook.errors import RunbookError
 
     try:
-        plan = runbook.day_two(args.command, getattr(args, "count", None))
+        assert runbook.aws is not None
+        count = getattr(args, "count", None)
+        plan = day_two.plan(runbook.aws, runbook.settings, args.command, count)
     except RunbookError as exc:
         p = exc.problem
         render.error(console, p.code, p.message, p.advice)
         return BAD_INPUT if p.code == "InvalidSettings" else FAILED
-    progress, rollout = render.Progress(console), Rollout(console, runbook)
 
     def confirm(plan: DayTwo) -> bool:
         if args.yes:
@@ -117,25 +140,12 @@ def run(console: Console, runbook: Runbook, args: argparse.Namespace) -> int:
         console.print(render.plan_table(rows, title="Calls to make", width=console.width))
         return Confirm.ask(plan.question, console=console, default=True)
 
-    def show(event: Event) -> None:
-        rollout(event)  # what the service did, before the wait's end is said
-        if isinstance(event, StepStarted) and event.section == SECTION:
-            progress.close()
-            console.rule(f"[bold]{event.title}")
-        else:
-            progress(event)  # the notes, each call, the wait, done
-
-    emit = runbook.emit
-    runbook.emit = fan_out(emit, show)
-    try:
-        done = runbook.run_day_two(plan, confirm)
-    finally:
-        progress.close()
-        runbook.emit = emit
+    done = day_two_run.run(runbook, plan, confirm)
+    progress.close()
     if not done:
         console.print("Nothing was changed.")
         return OK
-    status = runbook.service_status()
+    status = service_status.read(runbook.aws, runbook.settings)
     console.print(render_service.headline(status))
     console.print(Text("Deployments", style="bold"))
     console.print(render_service.deployments(status), soft_wrap=True)

@@ -1,0 +1,1 @@
+"""One module per `runbook` command; each builds its engine with its own listener."""

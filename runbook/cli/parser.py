@@ -1,0 +1,159 @@
+"""The `runbook` command's arguments: the options every command shares, and each command's own."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """Every command, its options and its help."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against the local AWS emulator: no account needed",
+    )
+    common.add_argument("--config", type=Path, metavar="FILE", help="settings in TOML")
+    common.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="state file (default runbook-state.json, "
+        "or runbook-state.sandbox.json with --sandbox)",
+    )
+    common.add_argument("--region", help="AWS region (default: AWS_REGION, then us-east-1)")
+    common.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
+    common.add_argument("--log", type=Path, metavar="FILE", help="append events as JSON lines")
+    common.add_argument(
+        "--timings",
+        metavar="SHAPE",
+        help="with --sandbox: instant (default), aws, or aws:FACTOR (AWS's waits, scaled)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="runbook",
+        parents=[common],
+        description="Deploy the Flask Todo API to ECS Fargate, section by section. "
+        "With no command, opens the guided app.",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="open the app; change nothing")
+    _starting_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    plan = commands.add_parser(
+        "plan",
+        parents=[common],
+        help="print every call a deploy makes",
+        description="Print every AWS call a deploy would make now, in order, each checked "
+        "against botocore's models, and every setting that differs from what exists. Starts "
+        "from the settings recorded with the deployment; records nothing.",
+    )
+    plan.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+    plan.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not look at the account: plan as if nothing exists",
+    )
+    plan.add_argument("--full", action="store_true", help="show every parameter in full")
+    deploy = commands.add_parser(
+        "deploy",
+        parents=[common],
+        help="run every section",
+        description="Run every section in order, confirming each after showing its calls "
+        "(--yes: no questions), then show the address, the targets' health and a probe. "
+        "Starts from the settings recorded with the deployment; --config changes the "
+        "fields it names, and the run records them.",
+    )
+    deploy.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="no questions: apply fixes, adopt hand-made resources, run all",
+    )
+    deploy.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    deploy.add_argument("--plain", action="store_true", help="line prompts instead of the app")
+    _starting_options(deploy)
+    status = commands.add_parser(
+        "status",
+        parents=[common],
+        help="each section's resources and health",
+        description="Each section's resources and their state, the settings that matter "
+        "next to what AWS has, everything else that carries this deployment's tag, and the "
+        "targets' health. Changes nothing.",
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    logs = commands.add_parser(
+        "logs",
+        parents=[common],
+        help="the app's output (CloudWatch)",
+        description="The app's output from the CloudWatch log group its task definition "
+        "names (works against AWS and the sandbox).",
+    )
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    logs.add_argument("--since", default="1h", help="how far back: 30s, 10m, 2h, 1d (default 1h)")
+    destroy = commands.add_parser(
+        "destroy",
+        parents=[common],
+        help="delete everything this deployment made",
+        description="Delete everything that carries this deployment's tag, whatever its "
+        "name, in dependency order, and report what was removed and what could not be. "
+        "The recorded settings stay, so a deploy would make the same again.",
+    )
+    from runbook.cli.commands import destroy as destroy_command
+
+    destroy_command.add_arguments(destroy)
+    export = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write the deployment as a CloudFormation template",
+        description="Write the deployment as a CloudFormation template: the same resources, "
+        "names and properties a deploy makes, the default VPC and subnets as parameters, no "
+        "secret in it.",
+    )
+    export.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: stdout")
+    export.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    # The sandbox has no settings or state of its own to read: only the shape of its waits.
+    timings_only = argparse.ArgumentParser(add_help=False)
+    timings_only.add_argument(
+        "--timings",
+        metavar="SHAPE",
+        help="with start: instant (default), aws, or aws:FACTOR (AWS's waits, scaled)",
+    )
+    sandbox = commands.add_parser(
+        "sandbox",
+        parents=[timings_only],
+        help="the background local AWS (emulator and data plane)",
+        description="Start, look at or stop the local AWS that --sandbox runs in the "
+        "background: the emulator and the data plane that runs the deployment (stopping it "
+        "forgets everything in it).",
+    )
+    sandbox.add_argument("action", choices=["start", "stop", "status"])
+    from runbook.cli.commands import day_two
+
+    day_two.add_parsers(commands, common)  # rollback, redeploy, scale
+    for name in ("deploy", "destroy", *day_two.COMMANDS):
+        _wait_option(commands.choices[name])
+    _wait_option(parser)  # the app
+    return parser
+
+
+def _starting_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--new",
+        action="store_true",
+        help="start a new deployment, recorded in the --state FILE (which must not exist yet)",
+    )
+    parser.add_argument(
+        "--take-over",
+        action="store_true",
+        help="manage resources that already carry the deployment's tag though this state "
+        "file records none of them (another state file made them, or one lost)",
+    )
+
+
+def _wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="while another run changes this deployment, refuse at once instead of waiting",
+    )
