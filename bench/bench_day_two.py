@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from goals import add_smoke  # noqa: E402
 
-from runbook import day_two, sandbox  # noqa: E402
+from runbook import day_two, sandbox, service_status  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
 from runbook.cli.target import poll_sleep  # noqa: E402
 from runbook.engine import EngineFor, Runbook  # noqa: E402
@@ -139,7 +139,7 @@ def main() -> None:
         where = {"cluster": settings.cluster.name, "services": [settings.service.name]}
         baseline = timed(lambda: aws.call("ecs", "describe_services", **where), options.runs)
         before = sum(aws.calls.values())
-        looks = timed(runbook.service_status, options.runs)
+        looks = timed(lambda: service_status.read(aws, bigger), options.runs)
         calls = (sum(aws.calls.values()) - before) / options.runs
         print(f"a look at the service ({options.runs} runs, the sandbox running its tasks):")
         print(
