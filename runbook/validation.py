@@ -252,12 +252,14 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
         yield FieldError(
             "domain", "hosted_zone", domain.hosted_zone, f"must be {domain.name} or a parent of it"
         )
-    if td.task_role == td.execution_role:
+    # IAM: "Names are not distinguished by case" (CreateRole RoleName), so Web and web are one.
+    if td.task_role.lower() == td.execution_role.lower():
         yield FieldError(
             "task_definition",
             "task_role",
             td.task_role,
-            "must differ from the execution role: the task's own role reads only its secret",
+            "must differ from the execution role other than in case (IAM compares role names "
+            "without case): the task's own role reads only its secret",
         )
     sg = s.security_groups
     seen: dict[str, str] = {}

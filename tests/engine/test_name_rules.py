@@ -163,3 +163,10 @@ def test_image_references_no_registry_can_pull(image: str) -> None:
 )
 def test_image_references_registries_take(image: str) -> None:
     assert _errors(Settings().replace("task_definition", image=image)) == {}
+
+
+def test_two_role_names_differing_only_in_case_are_one_role_to_iam() -> None:
+    s = Settings().replace("task_definition", execution_role="Todo-Role", task_role="todo-role")
+    assert "without case" in _errors(s)["task_definition.task_role"]
+    near = Settings().replace("task_definition", execution_role="todo-exec", task_role="todo-task")
+    assert _errors(near) == {}
