@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from runbook.rules import cfn
+from runbook.rules.names import image_problem, region_problem, reserved_database, reserved_user
 from runbook.settings import Settings
 
 # Fargate's fixed CPU units -> allowed task memory (MiB). "Between 16 GB and 60 GB in 4 GB
@@ -22,23 +24,16 @@ FARGATE_SIZES: dict[str, tuple[int, ...]] = {
     "8192": tuple(range(16384, 61441, 4096)),
     "16384": tuple(range(32768, 122881, 8192)),
 }
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
-# Words PostgreSQL or RDS will not take as a database or user name.
-RESERVED_NAMES = {
-    "postgres",
-    "rdsadmin",
-    "rdsrepladmin",
-    "rds_superuser",
-    "user",
-    "select",
-    "table",
-    "order",
-    "group",
-    "all",
-    "public",
-    "template0",
-    "template1",
-}
+# CloudWatch Logs' retention values, from CloudFormation's AWS::Logs::LogGroup schema (cfn-lint).
+LOG_RETENTION_DAYS: tuple[int, ...] = tuple(
+    cfn.constraints("AWS::Logs::LogGroup", "RetentionInDays")["enum"]
+)
+# CloudWatch Logs User Guide (Working with log groups): "Log group names can't start with
+# the string aws/" -- AWS's own services write there.
+LOG_GROUP_RESERVED = "aws/"
+# RFC 5280 via ACM's RequestCertificate: the first domain (the Common Name) at most 64 octets.
+ACM_FIRST_DOMAIN = 64
+HTTPS_PORT = 443  # section VII's HTTPS listener (runbook/steps/domain.py)
 
 
 @dataclass(frozen=True)
@@ -93,6 +88,8 @@ SG_NAME = _all(
         "must be 1-255 letters, digits, spaces or ._-:/()#,@[]+=&;{}!$*",
     ),
     _not(lambda v: v.lower().startswith("sg-"), "must not start with 'sg-'"),
+    # Every VPC already has a group named default, and EC2 compares names without case.
+    _not(lambda v: v.lower() == "default", "must not be 'default', the VPC's own group's name"),
 )
 ECS_NAME = _pattern(
     r"[A-Za-z0-9_-]{1,255}", "must be 1-255 letters, digits, hyphens or underscores"
@@ -109,7 +106,16 @@ PG_NAME = _all(
         r"[A-Za-z][A-Za-z0-9_]{0,62}",
         "must be 1-63 letters, digits or underscores, starting with a letter",
     ),
-    _not(lambda v: v.lower() in RESERVED_NAMES, "is a name PostgreSQL or RDS reserves"),
+    _not(reserved_database, "is a word PostgreSQL reserves or a database it already has"),
+)
+# CreateDBInstance MasterUsername: "Must be 1 to 16 letters, numbers, or underscores. First
+# character must be a letter. Can't be a reserved word for the chosen database engine."
+PG_USER = _all(
+    _pattern(
+        r"[A-Za-z][A-Za-z0-9_]{0,15}",
+        "must be 1-16 letters, digits or underscores, starting with a letter",
+    ),
+    _not(reserved_user, "is a word PostgreSQL reserves or a role RDS keeps (rdsadmin, rds_*)"),
 )
 ROLE_NAME = _pattern(r"[\w+=,.@-]{1,64}", "must be 1-64 characters of an IAM role name")
 PORT = _between(1, 65535)
@@ -123,9 +129,7 @@ RULES: dict[tuple[str, str], Rule] = {
         _pattern(r"[a-z][a-z0-9-]{0,19}", "must be 1-20 lowercase letters, digits or hyphens"),
         _not(lambda v: v.endswith("-"), "must not end with a hyphen"),
     ),
-    ("deployment", "region"): _pattern(
-        r"[a-z]{2}(-gov)?-[a-z]+-\d", "must be an AWS region such as us-east-1"
-    ),
+    ("deployment", "region"): region_problem,
     ("security_groups", "elb_sg"): SG_NAME,
     ("security_groups", "ecs_sg"): SG_NAME,
     ("security_groups", "db_sg"): SG_NAME,
@@ -142,8 +146,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("load_balancer", "healthy_threshold"): _between(2, 10),
     ("load_balancer", "deregistration_delay"): _between(0, 3600, "seconds "),
     ("cluster", "name"): ECS_NAME,
-    ("cluster", "log_group"): _pattern(
-        r"[A-Za-z0-9._/#-]{1,512}", "must be 1-512 letters, digits or . _ - / #"
+    ("cluster", "log_group"): _all(
+        _pattern(r"[A-Za-z0-9._/#-]{1,512}", "must be 1-512 letters, digits or . _ - / #"),
+        _not(
+            lambda v: v.startswith(LOG_GROUP_RESERVED),
+            "must not start with 'aws/', which CloudWatch Logs keeps for AWS's services",
+        ),
     ),
     ("cluster", "log_retention_days"): _one_of(LOG_RETENTION_DAYS),
     ("database", "identifier"): RDS_IDENTIFIER,
@@ -154,13 +162,11 @@ RULES: dict[tuple[str, str], Rule] = {
         r"1[2-9](\.\d+)?", "must be a PostgreSQL version such as 16.4"
     ),
     ("database", "db_name"): PG_NAME,
-    ("database", "master_username"): PG_NAME,
+    ("database", "master_username"): PG_USER,
     ("database", "allocated_storage"): _between(20, 65536, "GiB "),
     ("task_definition", "family"): ECS_NAME,
     ("task_definition", "container_name"): ECS_NAME,
-    ("task_definition", "image"): _pattern(
-        r"(|[a-z0-9][A-Za-z0-9._/:@-]{0,254})", "must be an image reference without spaces"
-    ),
+    ("task_definition", "image"): lambda v: image_problem(v) if v else None,
     ("task_definition", "cpu"): _one_of(tuple(FARGATE_SIZES)),
     ("task_definition", "memory"): _pattern(r"\d{3,6}", "must be MiB as digits, such as 512"),
     # ECS API Reference, RuntimePlatform: cpuArchitecture X86_64 | ARM64.
@@ -176,9 +182,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("service", "name"): ECS_NAME,
     ("service", "desired_count"): _between(0, 100),
     ("service", "health_check_grace_period"): _between(0, 7200, "seconds "),
-    ("domain", "name"): _pattern(
-        r"(|(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",
-        "must be a lowercase domain name such as todo.example.com, or empty",
+    ("domain", "name"): _all(
+        _pattern(
+            r"(|(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",
+            "must be a lowercase domain name such as todo.example.com, or empty",
+        ),
+        _not(
+            lambda v: len(v) > ACM_FIRST_DOMAIN,
+            f"must be at most {ACM_FIRST_DOMAIN} characters: ACM puts it in the certificate's "
+            "Common Name (RFC 5280); use a shorter name",
+        ),
     ),
     ("domain", "hosted_zone"): _pattern(
         r"(|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",
@@ -239,18 +252,59 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
         yield FieldError(
             "domain", "hosted_zone", domain.hosted_zone, f"must be {domain.name} or a parent of it"
         )
-    if td.task_role == td.execution_role:
+    # IAM: "Names are not distinguished by case" (CreateRole RoleName), so Web and web are one.
+    if td.task_role.lower() == td.execution_role.lower():
         yield FieldError(
             "task_definition",
             "task_role",
             td.task_role,
-            "must differ from the execution role: the task's own role reads only its secret",
+            "must differ from the execution role other than in case (IAM compares role names "
+            "without case): the task's own role reads only its secret",
         )
     sg = s.security_groups
-    if len({sg.elb_sg, sg.ecs_sg, sg.db_sg}) < 3:
-        yield FieldError("security_groups", "db_sg", sg.db_sg, "the three groups need three names")
+    seen: dict[str, str] = {}
+    for name in ("elb_sg", "ecs_sg", "db_sg"):
+        value = getattr(sg, name)
+        if (other := seen.setdefault(value.lower(), name)) != name:
+            # EC2 refuses a second group whose name differs from one in the VPC only in case.
+            yield FieldError(
+                "security_groups",
+                name,
+                value,
+                f"must differ from {other} ({getattr(sg, other)}) other than in case: "
+                "EC2 compares group names without case",
+            )
+    if domain.name and sg.listener_port == HTTPS_PORT:
+        yield FieldError(
+            "security_groups",
+            "listener_port",
+            sg.listener_port,
+            f"cannot be {HTTPS_PORT} with [domain] set: the HTTPS listener takes {HTTPS_PORT}; "
+            "use 80 for the listener that redirects to it",
+        )
+    if msg := _engine_version_problem(s.database.engine_version):
+        yield FieldError("database", "engine_version", s.database.engine_version, msg)
     if s.master_password is not None and (msg := PASSWORD(s.master_password)):
         yield FieldError("database", "master_password", s.master_password, msg)
+
+
+def _engine_version_problem(version: str) -> str | None:
+    """A version RDS has for PostgreSQL, from cfn-lint's table (majors and each minor)."""
+    try:
+        versions = cfn.engine_versions("postgres")
+    except cfn.SchemaMissing:
+        return None  # RDS itself checks then; `runbook plan` says cfn-lint is missing
+    if not versions or version in versions or not re.fullmatch(r"\d+(\.\d+)*", version):
+        return None
+    major = version.split(".")[0]
+    minors = [v for v in versions if v.split(".")[0] == major and "." in v]
+    if not minors:
+        return f"RDS has no PostgreSQL {major}; use a major such as 16"
+    newest = max(minors, key=lambda v: tuple(int(x) for x in v.split(".")))
+    return (
+        f"RDS has no PostgreSQL {version} (its newest {major} is {newest}); "
+        f"give the major alone ({major}) and RDS picks its current minor"
+    )
 
 
 def validate(settings: Settings) -> list[FieldError]:

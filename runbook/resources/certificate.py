@@ -61,7 +61,13 @@ def rules() -> dict[tuple[str, str], Operation]:
     return {
         ("acm", "request_certificate"): Operation(
             (
-                Field("DomainName", (length(1, 253, API),), fix("domain.name")),
+                Field(
+                    "DomainName",
+                    # 253 for any DNS name, but the first one is the certificate's Common
+                    # Name: "cannot exceed 64 octets (characters), including periods".
+                    (length(1, 253, API), length(1, 64, API)),
+                    fix("domain.name"),
+                ),
                 Field(
                     "ValidationMethod",
                     from_schema(cert, "ValidationMethod")

@@ -17,6 +17,7 @@ from runbook.rules.combinations import ENGINE_VERSION, INSTANCE_CLASS, PASSWORD_
 from runbook.rules.common import tag_fields
 from runbook.rules.core import UNKNOWN
 from runbook.rules.kinds import between, by_hand, from_schema, never, pattern
+from runbook.rules.names import reserved_user
 from runbook.rules.spec import FOUND, OWN_TEXT, RDS_API, Combination, Field, Operation
 from runbook.rules.spec import Found as Breaks
 from runbook.rules.spec import settings_fix as fix
@@ -234,7 +235,19 @@ def rules() -> dict[tuple[str, str], Operation]:
                 ),
                 Field(
                     "MasterUsername",
-                    from_schema(db, "MasterUsername"),
+                    (
+                        *from_schema(db, "MasterUsername"),
+                        pattern(
+                            r"[A-Za-z][A-Za-z0-9_]{0,15}",
+                            "1-16 letters, digits or underscores, from a letter",
+                            RDS_API,
+                        ),
+                        never(
+                            reserved_user,
+                            "a word PostgreSQL reserves or a role RDS keeps (rdsadmin, rds_*)",
+                            RDS_API,
+                        ),
+                    ),
                     fix("database.master_username"),
                 ),
                 Field(

@@ -12,7 +12,7 @@ from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
 from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
-from runbook.rules.kinds import from_schema
+from runbook.rules.kinds import from_schema, never
 from runbook.rules.spec import FOUND, Field, Operation
 from runbook.rules.spec import settings_fix as fix
 
@@ -58,7 +58,15 @@ def retention_as_cfn(t: Template, call: ApiCall) -> None:
 
 def rules() -> dict[tuple[str, str], Operation]:
     logs = "AWS::Logs::LogGroup"
-    name = Field("logGroupName", from_schema(logs, "LogGroupName"), fix("cluster.log_group"))
+    reserved = never(
+        lambda v: v.startswith("aws/"),
+        "must not start with 'aws/', which CloudWatch Logs keeps for AWS's services",
+        "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/"
+        "API_CreateLogGroup.html",
+    )
+    name = Field(
+        "logGroupName", (*from_schema(logs, "LogGroupName"), reserved), fix("cluster.log_group")
+    )
     tags = (*tag_fields(logs, "tags", "map"),)
     return {
         ("logs", "create_log_group"): Operation((name, *tags), (tag_count("tags"),)),

@@ -13,7 +13,7 @@ from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules import cfn
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
-from runbook.rules.kinds import between, from_schema, length, pattern
+from runbook.rules.kinds import between, from_schema, length, never, pattern
 from runbook.rules.spec import EC2_API, EC2_CHARS, EC2_CHARS_SAY, OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
 from runbook.settings import DEPLOYMENT_TAG
@@ -131,6 +131,12 @@ def rules() -> dict[tuple[str, str], Operation]:
         pattern(
             r"(?!sg-)" + EC2_CHARS.replace("*", "{1,255}"),
             f"must be 1-255 of {EC2_CHARS_SAY}, not starting with sg-",
+            f"{EC2_API}/API_CreateSecurityGroup.html",
+        ),
+        # Every VPC has its own group named default; EC2 compares names without case.
+        never(
+            lambda v: v.lower() == "default",
+            "must not be 'default', the VPC's own group's name",
             f"{EC2_API}/API_CreateSecurityGroup.html",
         ),
     )

@@ -21,6 +21,7 @@ from runbook.rules import cfn
 from runbook.rules.combinations import CONTAINER_MEMORY, FARGATE, tag_count
 from runbook.rules.common import ECS_NAME, ecs_tag_fields
 from runbook.rules.kinds import between, by_hand, from_schema, length, pattern
+from runbook.rules.names import image_problem
 from runbook.rules.spec import ECS_API, FOUND, OWN_TEXT, Combination, Field, Operation
 from runbook.rules.spec import Found as Breaks
 from runbook.rules.spec import settings_fix as fix
@@ -236,6 +237,13 @@ def rules() -> dict[tuple[str, str], Operation]:
                     (
                         length(1, 255, container),
                         pattern(r"[^\s]+", "must be an image reference without spaces", container),
+                        by_hand(
+                            "must name a repository in lower case (the Docker reference "
+                            "grammar; ECR's repositoryName pattern): ECS takes capitals, every "
+                            "pull then fails",
+                            container,
+                            lambda v: not isinstance(v, str) or image_problem(v) is None,
+                        ),
                     ),
                     fix("task_definition.image"),
                 ),

@@ -97,7 +97,8 @@ def _engine_version(params: dict[str, Any]) -> Found:
     if not (isinstance(engine, str) and isinstance(version, str)):
         return
     versions = cfn.engine_versions(engine)
-    if versions and version not in versions and _major(version) not in versions:
+    # A bare major ('16') lets RDS pick its minor; a minor must be one RDS has ('16.99' is not).
+    if versions and version not in versions:
         majors = sorted({_major(v) for v in versions}, key=lambda v: int(v) if v.isdigit() else 0)
         yield (
             "EngineVersion",

@@ -102,9 +102,9 @@ def test_bad_config_files_are_named(tmp_path: Path, text: str, message: str) -> 
         ("database", {"identifier": "9db"}, "identifier", "starting with a letter"),
         ("database", {"identifier": "my--db"}, "identifier", "'--'"),
         ("database", {"db_name": "todo-db"}, "db_name", "letters, digits or underscores"),
-        ("database", {"master_username": "postgres"}, "master_username", "reserves"),
+        ("database", {"master_username": "rdsadmin"}, "master_username", "reserves"),
         ("cluster", {"log_retention_days": 10}, "log_retention_days", "must be one of"),
-        ("deployment", {"region": "mars-1"}, "region", "AWS region"),
+        ("deployment", {"region": "mars-1"}, "region", "not a region"),
     ],
 )
 def test_rules_name_field_value_and_rule(
