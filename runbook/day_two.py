@@ -25,7 +25,7 @@ from runbook.steps.auto_scaling import scalable_target, where
 from runbook.steps.base import missing_on, tagged
 from runbook.steps.rollout import revision as revision_name
 from runbook.steps.service import service_stable
-from runbook.validation import validate
+from runbook.validation import TASKS_PER_SERVICE, validate
 
 # The section day-two events carry: not one of the guide's, so no section's progress moves.
 SECTION = "day two"
@@ -139,7 +139,8 @@ def _update(s: Settings, params: dict[str, Any], why: str) -> ApiCall:
 
 
 def count_errors(s: Settings, count: int) -> list[str]:
-    """What the settings' rules say of this desired count (0 to 100, within Auto Scaling's max)."""
+    """What the settings' rules say of this desired count (0 to ECS's tasks per service, within
+    Auto Scaling's max)."""
     changed = s.replace("service", desired_count=count)
     return [
         str(e)
@@ -159,7 +160,7 @@ def scale(aws: Aws, s: Settings, count: int) -> DayTwo:
                 + "; ".join(errors)
                 + ". "
                 "Nothing was called.",
-                "Choose a count from 0 to 100"
+                f"Choose a count from 0 to {TASKS_PER_SERVICE}"
                 + (
                     f", at most Auto Scaling's maximum ({s.auto_scaling.max_tasks}; raise "
                     "auto_scaling.max_tasks in section VIII first for more)"

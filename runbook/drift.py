@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from runbook.rules import fargate
 from runbook.settings import Settings
 from runbook.steps.base import Observed, Step
 from runbook.steps.image import image_key
@@ -243,7 +244,7 @@ def _task_definition(s: Settings, found: dict, known: dict, n: str) -> list[Fact
             n,
             "CPU / memory",
             f"{td.get('cpu')} / {td.get('memory')}",
-            f"{t.cpu} / {t.memory}",
+            f"{fargate.cpu_units(t.cpu) or t.cpu} / {fargate.memory_mib(t.memory) or t.memory}",
             revision,
         ),
         Fact(

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from runbook.rules import cfn
+from runbook.rules import cfn, fargate, rds_versions
+from runbook.rules.core import compiled
 from runbook.rules.names import image_problem, region_problem, reserved_database, reserved_user
 from runbook.settings import Settings
 
-# Fargate's fixed CPU units -> allowed task memory (MiB). "Between 16 GB and 60 GB in 4 GB
-# increments - Available cpu values: 8192 (8 vCPU)", "Between 32GB and 120 GB in 8 GB
-# increments - Available cpu values: 16384 (16 vCPU)"; both need Linux platform 1.4.0 or
-# later, which LATEST is (Amazon ECS API Reference, RegisterTaskDefinition, memory).
-FARGATE_SIZES: dict[str, tuple[int, ...]] = {
-    "256": (512, 1024, 2048),
-    "512": tuple(range(1024, 4097, 1024)),
-    "1024": tuple(range(2048, 8193, 1024)),
-    "2048": tuple(range(4096, 16385, 1024)),
-    "4096": tuple(range(8192, 30721, 1024)),
-    "8192": tuple(range(16384, 61441, 4096)),
-    "16384": tuple(range(32768, 122881, 8192)),
-}
 # CloudWatch Logs' retention values, from CloudFormation's AWS::Logs::LogGroup schema (cfn-lint).
 LOG_RETENTION_DAYS: tuple[int, ...] = tuple(
     cfn.constraints("AWS::Logs::LogGroup", "RetentionInDays")["enum"]
@@ -34,6 +23,14 @@ LOG_GROUP_RESERVED = "aws/"
 # RFC 5280 via ACM's RequestCertificate: the first domain (the Common Name) at most 64 octets.
 ACM_FIRST_DOMAIN = 64
 HTTPS_PORT = 443  # section VII's HTTPS listener (runbook/steps/domain.py)
+# ECS's "Tasks per service" quota (Amazon ECS service quotas): 5,000 by default. A service, and
+# so Auto Scaling's maximum for it, runs no more without a raised quota.
+TASKS_PER_SERVICE = 5000
+# ECR's "Images per repository" quota (Amazon ECR service quotas): keeping more is keeping all.
+IMAGES_PER_REPOSITORY = 100_000
+# The API's integers (ECS CreateService healthCheckGracePeriodSeconds: "up to 2,147,483,647
+# seconds (about 69 years)").
+INT_MAX = 2_147_483_647
 
 
 @dataclass(frozen=True)
@@ -75,11 +72,28 @@ def _not(predicate: Callable[[str], bool], rule: str) -> Rule:
     return lambda v: rule if predicate(v) else None
 
 
+def _schema(resource_type: str, prop: str, rule: str) -> Rule:
+    """A property's pattern and lengths as CloudFormation's schema states them (cfn-lint)."""
+    c = cfn.constraints(resource_type, prop)
+    pattern = compiled(c["pattern"]) if "pattern" in c else None
+    low, high = c.get("minLength", 0), c.get("maxLength")
+
+    def check(v: Any) -> str | None:
+        ok = isinstance(v, str) and low <= len(v) and (high is None or len(v) <= high)
+        return None if ok and (pattern is None or pattern.search(v)) else rule
+
+    return check
+
+
+# CreateLoadBalancer Name: "a maximum of 32 characters, must contain only alphanumeric characters
+# or hyphens, must not begin or end with a hyphen, and must not begin with "internal-"".
+# CreateTargetGroup Name: the same but for "internal-" (no schema states either).
+TARGET_GROUP_NAME = _pattern(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?",
+    "must be 1-32 letters, digits or hyphens, not starting or ending with a hyphen",
+)
 ELB_NAME = _all(
-    _pattern(
-        r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?",
-        "must be 1-32 letters, digits or hyphens, not starting or ending with a hyphen",
-    ),
+    TARGET_GROUP_NAME,
     _not(lambda v: v.startswith("internal-"), "must not start with 'internal-'"),
 )
 SG_NAME = _all(
@@ -94,12 +108,11 @@ SG_NAME = _all(
 ECS_NAME = _pattern(
     r"[A-Za-z0-9_-]{1,255}", "must be 1-255 letters, digits, hyphens or underscores"
 )
-RDS_IDENTIFIER = _all(
-    _pattern(
-        r"[A-Za-z][A-Za-z0-9-]{0,62}",
-        "must be 1-63 letters, digits or hyphens, starting with a letter",
-    ),
-    _not(lambda v: v.endswith("-") or "--" in v, "must not end with a hyphen or contain '--'"),
+RDS_IDENTIFIER = _schema(
+    "AWS::RDS::DBInstance",
+    "DBInstanceIdentifier",
+    "must be 1-63 letters, digits or hyphens, starting with a letter, not ending with a "
+    "hyphen or containing '--'",
 )
 PG_NAME = _all(
     _pattern(
@@ -117,7 +130,19 @@ PG_USER = _all(
     ),
     _not(reserved_user, "is a word PostgreSQL reserves or a role RDS keeps (rdsadmin, rds_*)"),
 )
-ROLE_NAME = _pattern(r"[\w+=,.@-]{1,64}", "must be 1-64 characters of an IAM role name")
+ROLE_NAME = _schema(
+    "AWS::IAM::Role", "RoleName", "must be 1-64 ASCII letters, digits or +=,.@_- (an IAM role name)"
+)
+LOG_GROUP_NAME = _schema(
+    "AWS::Logs::LogGroup", "LogGroupName", "must be 1-512 letters, digits or . _ - / #"
+)
+# The repository the app is pushed to is named after the family when no image is given.
+REPOSITORY_NAME = _schema(
+    "AWS::ECR::Repository",
+    "RepositoryName",
+    "names the app's ECR repository (no image given), so it must also be 2-256 lower-case "
+    "letters and digits, with single . _ or - (or __, or several -) between them",
+)
 PORT = _between(1, 65535)
 PASSWORD = _all(
     _pattern(r"[\x21-\x7e]{8,128}", "must be 8-128 printable ASCII characters, no spaces"),
@@ -137,7 +162,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("security_groups", "app_port"): PORT,
     ("security_groups", "db_port"): _between(1150, 65535, "a PostgreSQL port on RDS "),
     ("load_balancer", "name"): ELB_NAME,
-    ("load_balancer", "target_group"): ELB_NAME,
+    ("load_balancer", "target_group"): TARGET_GROUP_NAME,
     ("load_balancer", "health_check_path"): _pattern(
         r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]{0,1023}",
         "must start with / and be at most 1024 URL characters, no spaces",
@@ -147,7 +172,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("load_balancer", "deregistration_delay"): _between(0, 3600, "seconds "),
     ("cluster", "name"): ECS_NAME,
     ("cluster", "log_group"): _all(
-        _pattern(r"[A-Za-z0-9._/#-]{1,512}", "must be 1-512 letters, digits or . _ - / #"),
+        LOG_GROUP_NAME,
         _not(
             lambda v: v.startswith(LOG_GROUP_RESERVED),
             "must not start with 'aws/', which CloudWatch Logs keeps for AWS's services",
@@ -158,8 +183,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("database", "instance_class"): _pattern(
         r"db\.[a-z0-9]+\.[a-z0-9]+", "must be an RDS instance class such as db.t4g.micro"
     ),
+    # Checked against RDS's versions in the cross checks (cfn-lint's data).
     ("database", "engine_version"): _pattern(
-        r"1[2-9](\.\d+)?", "must be a PostgreSQL version such as 16.4"
+        r"\d+(\.\d+)*(-rds\.\d+)?", "must be a PostgreSQL version such as 16 or 16.9"
     ),
     ("database", "db_name"): PG_NAME,
     ("database", "master_username"): PG_USER,
@@ -167,21 +193,29 @@ RULES: dict[tuple[str, str], Rule] = {
     ("task_definition", "family"): ECS_NAME,
     ("task_definition", "container_name"): ECS_NAME,
     ("task_definition", "image"): lambda v: image_problem(v) if v else None,
-    ("task_definition", "cpu"): _one_of(tuple(FARGATE_SIZES)),
-    ("task_definition", "memory"): _pattern(r"\d{3,6}", "must be MiB as digits, such as 512"),
+    ("task_definition", "cpu"): lambda v: (
+        None
+        if fargate.cpu_units(v)
+        else "must be one of "
+        + ", ".join(size.units for size in fargate.sizes())
+        + " (CPU units), or vCPUs such as .25 vCPU"
+    ),
+    ("task_definition", "memory"): lambda v: (
+        None if fargate.memory_mib(v) else "must be MiB such as 512, or GB such as 1 GB"
+    ),
     # ECS API Reference, RuntimePlatform: cpuArchitecture X86_64 | ARM64.
     ("task_definition", "cpu_architecture"): _one_of(("X86_64", "ARM64")),
     ("task_definition", "container_memory"): _between(6, 122880, "MiB "),
     ("task_definition", "container_memory_reservation"): _between(6, 122880, "MiB "),
     ("task_definition", "execution_role"): ROLE_NAME,
     ("task_definition", "task_role"): ROLE_NAME,
-    # ECR lifecycle policy countNumber (at least 1); 2: a rollback needs the version before.
-    ("task_definition", "images_kept"): _between(2, 1000, "a number of images "),
+    # ECR's lifecycle countNumber is any positive count; 2: a rollback needs the version before.
+    ("task_definition", "images_kept"): _between(2, IMAGES_PER_REPOSITORY, "a number of images "),
     ("task_definition", "flask_app"): _pattern(r"[A-Za-z_][\w.:]*", "must be a module name"),
     ("task_definition", "flask_env"): _one_of(("production", "development")),
     ("service", "name"): ECS_NAME,
-    ("service", "desired_count"): _between(0, 100),
-    ("service", "health_check_grace_period"): _between(0, 7200, "seconds "),
+    ("service", "desired_count"): _between(0, TASKS_PER_SERVICE),
+    ("service", "health_check_grace_period"): _between(0, INT_MAX, "seconds "),
     ("domain", "name"): _all(
         _pattern(
             r"(|(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",
@@ -197,42 +231,36 @@ RULES: dict[tuple[str, str], Rule] = {
         r"(|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",
         "must be a hosted zone name such as example.com, or empty",
     ),
-    ("auto_scaling", "max_tasks"): _between(0, 100, "a task count "),
-    ("auto_scaling", "target_cpu"): _between(10, 90, "a CPU percentage "),
+    ("auto_scaling", "max_tasks"): _between(0, TASKS_PER_SERVICE, "a task count "),
+    # TargetTrackingScalingPolicyConfiguration TargetValue: for CPU utilization "a percent value".
+    ("auto_scaling", "target_cpu"): _between(1, 100, "a CPU percentage "),
 }
 
 
 def _cross_checks(s: Settings) -> Iterator[FieldError]:
     """Rules that tie two fields together."""
     td = s.task_definition
-    allowed = FARGATE_SIZES.get(td.cpu, ())
-    if allowed and td.memory.isdigit() and int(td.memory) not in allowed:
-        step = allowed[1] - allowed[0]
-        sizes = (
-            ", ".join(str(m) for m in allowed)
-            if len(allowed) <= 4
-            else f"{allowed[0]} to {allowed[-1]} in steps of {step}"
-        )
-        yield FieldError(
-            "task_definition",
-            "memory",
-            td.memory,
-            f"Fargate with cpu {td.cpu} takes memory {sizes}",
-        )
-    if td.memory.isdigit() and td.container_memory > int(td.memory):
+    pair = fargate.problem(td.cpu, td.memory) if fargate.cpu_units(td.cpu) else None
+    if pair and pair[0] == "memory":
+        yield FieldError("task_definition", "memory", td.memory, pair[1])
+    task_mib = fargate.memory_mib(td.memory)
+    if task_mib is not None and td.container_memory > task_mib:
         yield FieldError(
             "task_definition",
             "container_memory",
             td.container_memory,
-            f"the container's hard limit must fit in the task's memory ({td.memory} MiB)",
+            f"the container's hard limit must fit in the task's memory ({task_mib} MiB)",
         )
-    if td.container_memory_reservation > td.container_memory:
+    # ContainerDefinition: "If you specify both, memory must be greater than memoryReservation."
+    if td.container_memory_reservation >= td.container_memory:
         yield FieldError(
             "task_definition",
             "container_memory_reservation",
             td.container_memory_reservation,
-            f"the soft limit must not exceed the hard limit ({td.container_memory} MiB)",
+            f"the soft limit must be less than the hard limit ({td.container_memory} MiB)",
         )
+    if not td.image and (msg := REPOSITORY_NAME(td.family)):
+        yield FieldError("task_definition", "family", td.family, msg)
     scaling = s.auto_scaling
     if scaling.max_tasks and scaling.max_tasks < s.service.desired_count:
         yield FieldError(
@@ -282,29 +310,13 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             f"cannot be {HTTPS_PORT} with [domain] set: the HTTPS listener takes {HTTPS_PORT}; "
             "use 80 for the listener that redirects to it",
         )
-    if msg := _engine_version_problem(s.database.engine_version):
-        yield FieldError("database", "engine_version", s.database.engine_version, msg)
+    db = s.database
+    if not RULES[("database", "engine_version")](db.engine_version) and (
+        msg := rds_versions.problem("postgres", db.engine_version)
+    ):
+        yield FieldError("database", "engine_version", db.engine_version, msg)
     if s.master_password is not None and (msg := PASSWORD(s.master_password)):
         yield FieldError("database", "master_password", s.master_password, msg)
-
-
-def _engine_version_problem(version: str) -> str | None:
-    """A version RDS has for PostgreSQL, from cfn-lint's table (majors and each minor)."""
-    try:
-        versions = cfn.engine_versions("postgres")
-    except cfn.SchemaMissing:
-        return None  # RDS itself checks then; `runbook plan` says cfn-lint is missing
-    if not versions or version in versions or not re.fullmatch(r"\d+(\.\d+)*", version):
-        return None
-    major = version.split(".")[0]
-    minors = [v for v in versions if v.split(".")[0] == major and "." in v]
-    if not minors:
-        return f"RDS has no PostgreSQL {major}; use a major such as 16"
-    newest = max(minors, key=lambda v: tuple(int(x) for x in v.split(".")))
-    return (
-        f"RDS has no PostgreSQL {version} (its newest {major} is {newest}); "
-        f"give the major alone ({major}) and RDS picks its current minor"
-    )
 
 
 def validate(settings: Settings) -> list[FieldError]:
@@ -315,7 +327,23 @@ def validate(settings: Settings) -> list[FieldError]:
         if msg := rule(value):
             errors.append(FieldError(key, name, value, msg))
     errors.extend(_cross_checks(settings))
-    return errors
+    return [_derived(settings, e) for e in errors]
+
+
+def _derived(settings: Settings, error: FieldError) -> FieldError:
+    """Name the deployment name as the cause when the broken value is the one made from it
+    (a 16-character deployment name makes a 33-character target group name)."""
+    name = settings.deployment.name
+    if error.section == "deployment" or not isinstance(error.value, str):
+        return error
+    made = getattr(Settings.for_deployment(name).section(error.section), error.field, None)
+    if made != error.value or name not in made:
+        return error
+    return dataclasses.replace(
+        error,
+        rule=f"{error.rule} (it is made from deployment.name {name!r}: set "
+        f"{error.section}.{error.field} yourself, or choose a shorter deployment name)",
+    )
 
 
 def field_errors(settings: Settings, section: str) -> dict[str, str]:

@@ -167,3 +167,14 @@ def engine_versions(engine: str) -> tuple[str, ...]:
         if props.get("Engine", {}).get("const") == engine:
             return tuple(entry["then"]["properties"]["EngineVersion"]["enum"])
     return ()
+
+
+@functools.cache
+def deprecated_engine_versions(engine: str) -> frozenset[str]:
+    """Versions RDS no longer creates instances with (cfn-lint's W3691 data)."""
+    found: set[str] = set()
+    for entry in extension("aws_rds_dbinstance/engine_version_deprecated")["allOf"]:
+        props = entry["if"]["properties"]
+        if props.get("Engine", {}).get("const") == engine:
+            found |= set(props["EngineVersion"]["enum"])
+    return frozenset(found)

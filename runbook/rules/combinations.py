@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runbook.rules import cfn
+from runbook.rules import cfn, fargate, rds_versions
 from runbook.rules.core import UNKNOWN, Rule
 from runbook.rules.kinds import by_hand
 from runbook.rules.spec import (
@@ -46,34 +46,29 @@ def _fargate_pair(params: dict[str, Any]) -> Found:
         return
     if cpu is UNKNOWN or memory is UNKNOWN or cpu is None or memory is None:
         return
-    sizes = cfn.fargate_sizes()
-    if str(cpu) not in sizes:
-        yield "cpu", cpu, "Fargate takes cpu " + ", ".join(sizes)
-    elif not str(memory).isdigit() or int(memory) not in sizes[str(cpu)]:
-        allowed = ", ".join(map(str, sizes[str(cpu)]))
-        yield "memory", memory, f"Fargate with cpu {cpu} takes memory {allowed}"
+    if found := fargate.problem(cpu, memory):
+        field, says = found
+        yield field, cpu if field == "cpu" else memory, says
 
 
 def _container_memory(params: dict[str, Any]) -> Found:
     task_memory = params.get("memory")
+    task_mib = fargate.memory_mib(str(task_memory)) if task_memory is not None else None
     for n, c in enumerate(params.get("containerDefinitions") or []):
         hard, soft = c.get("memory"), c.get("memoryReservation")
-        if isinstance(hard, int) and str(task_memory).isdigit() and hard > int(task_memory):
+        if isinstance(hard, int) and task_mib is not None and hard > task_mib:
             yield (
                 f"containerDefinitions[{n}].memory",
                 hard,
-                f"the container's hard limit must fit in the task's memory ({task_memory} MiB)",
+                f"the container's hard limit must fit in the task's memory ({task_mib} MiB)",
             )
-        if isinstance(hard, int) and isinstance(soft, int) and soft > hard:
+        # "If you specify both, memory must be greater than memoryReservation."
+        if isinstance(hard, int) and isinstance(soft, int) and soft >= hard:
             yield (
                 f"containerDefinitions[{n}].memoryReservation",
                 soft,
-                f"the soft limit must not exceed the hard limit ({hard} MiB)",
+                f"the soft limit must be less than the hard limit ({hard} MiB)",
             )
-
-
-def _major(version: str) -> str:
-    return version.split(".")[0]
 
 
 def _instance_class(params: dict[str, Any]) -> Found:
@@ -96,15 +91,9 @@ def _engine_version(params: dict[str, Any]) -> Found:
     engine, version = params.get("Engine"), params.get("EngineVersion")
     if not (isinstance(engine, str) and isinstance(version, str)):
         return
-    versions = cfn.engine_versions(engine)
-    # A bare major ('16') lets RDS pick its minor; a minor must be one RDS has ('16.99' is not).
-    if versions and version not in versions:
-        majors = sorted({_major(v) for v in versions}, key=lambda v: int(v) if v.isdigit() else 0)
-        yield (
-            "EngineVersion",
-            version,
-            f"{engine} has no version {version} (majors: {', '.join(majors[-6:])})",
-        )
+    # A bare major ('16') lets RDS pick its minor; a minor must be one RDS still creates.
+    if says := rds_versions.problem(engine, version):
+        yield "EngineVersion", version, says
 
 
 def _one_password_source(params: dict[str, Any]) -> Found:
@@ -159,7 +148,7 @@ FARGATE = Combination(
 )
 CONTAINER_MEMORY = Combination(
     by_hand(
-        "container memory within the task's; soft limit within the hard limit",
+        "container memory within the task's; soft limit below the hard limit",
         f"{ECS_API}/API_ContainerDefinition.html",
         lambda _: True,
     ),
@@ -181,8 +170,8 @@ INSTANCE_CLASS = Combination(
 )
 ENGINE_VERSION = Combination(
     Rule(
-        "the engine version must be one RDS has",
-        "cfn-lint extension aws_rds_dbinstance/engine_version",
+        "the engine version must be one RDS creates instances with",
+        "cfn-lint extensions aws_rds_dbinstance/engine_version and engine_version_deprecated",
         lambda _: True,
     ),
     _engine_version,

@@ -14,17 +14,23 @@ from runbook.plan import MASK, Ref, Secret
 
 @functools.cache
 def compiled(pattern: str) -> Any:
-    """Python's re where it can (fast); the regex package for \\p{L} and the like; else None."""
+    """Python's re where it can (fast); the regex package for \\p{L} and the like; else None.
+
+    ASCII: AWS's patterns are Java's (botocore) or ECMA-262's (CloudFormation's schemas),
+    where \\w, \\d and \\s are ASCII; Python's own would let 'rôle' through IAM's [\\w+=,.@-]+.
+    """
     if "\\p" not in pattern:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)  # '[' inside a class: literal
-                return re.compile(pattern)
+                return re.compile(pattern, re.ASCII)
         except re.error:
             pass
     import regex  # cfn-lint's own dependency; about 25 ms to import, so only when needed
 
     try:
+        # Not ASCII here: the regex package's ASCII narrows \\p{L} too, and these patterns
+        # (tags: letters of any script) mean Unicode letters.
         return regex.compile(pattern)
     except regex.error:
         return None

@@ -8,6 +8,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, resolve
 from runbook.resources import task_definition as revisions
+from runbook.rules import fargate
 from runbook.settings import Settings
 from runbook.steps import database, roles
 from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
@@ -87,8 +88,9 @@ def _registration(s: Settings, *, inject_password: bool) -> dict[str, Any]:
         "family": td.family,
         "networkMode": "awsvpc",
         "requiresCompatibilities": ["FARGATE"],
-        "cpu": td.cpu,
-        "memory": td.memory,
+        # ECS stores ".25 vCPU" and "0.5 GB" as 256 and 512: send what it will describe.
+        "cpu": fargate.cpu_units(td.cpu) or td.cpu,
+        "memory": str(fargate.memory_mib(td.memory, td.cpu) or td.memory),
         "runtimePlatform": runtime_platform(s),
         "executionRoleArn": Ref(roles.arn_key(td.execution_role)),
         "taskRoleArn": Ref(roles.arn_key(td.task_role)),
@@ -231,7 +233,7 @@ class TaskDefinitionStep(Step):
                     {**wanted, "tags": ecs_tags(deployment)},
                     f"register {td.family}"
                     + (f" (a new revision: {_why_new(current, resolved)})" if current else "")
-                    + f": {td.cpu} CPU units, {td.memory} MiB"
+                    + f": {wanted['cpu']} CPU units, {wanted['memory']} MiB"
                     + (
                         ""
                         if inject

@@ -11,6 +11,7 @@ from textual.widgets import Button, Footer, Input, Static
 
 from runbook.day_two import count_errors
 from runbook.settings import Settings
+from runbook.validation import TASKS_PER_SERVICE
 from runbook.words import count
 
 
@@ -33,7 +34,8 @@ class DesiredCount(ModalScreen[int | None]):
             )
         else:
             text = (
-                f"{s.service.name} runs {count(self.now, 'task')} now. From 0 to 100; recorded "
+                f"{s.service.name} runs {count(self.now, 'task')} now. From 0 to "
+                f"{TASKS_PER_SERVICE}; recorded "
                 "with the settings, so the next deploy keeps it."
             )
         with Vertical(classes="dialog", id="desired-count"):

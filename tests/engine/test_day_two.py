@@ -81,11 +81,11 @@ def test_a_changed_count_is_made_recorded_and_kept(
 ) -> None:
     make_runbook().deploy()
     runbook = make_runbook(settings=recorded(state_path))
-    for wrong in (101, -1):  # the settings' own rule: 0 to 100
+    for wrong in (5001, -1):  # ECS's tasks per service: 0 to 5000
         with pytest.raises(RunbookError) as refused:
             day_two.plan(runbook.aws, runbook.settings, "scale", wrong)
         assert refused.value.problem.code == "InvalidSettings"
-        assert "between 0 and 100" in refused.value.problem.message
+        assert "between 0 and 5000" in refused.value.problem.message
     events.clear()
     plan = day_two.plan(runbook.aws, runbook.settings, "scale", 3)
     assert plan.question == "Change flask-todo-service from 1 to 3 tasks?"

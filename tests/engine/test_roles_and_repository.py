@@ -137,10 +137,12 @@ def test_the_repository_keeps_the_last_versions_and_follows_the_setting(
 
 
 def test_images_kept_is_checked_before_any_call(settings) -> None:
-    for bad in (0, 1, 1001):
+    # 2: a rollback needs the version before; ECR's images per repository quota: 100,000.
+    for bad in (0, 1, 100_001):
         (error,) = validate(settings.replace("task_definition", images_kept=bad))
         assert (error.field, error.rule) == (
             "images_kept",
-            "must be a number of images between 2 and 1000",
+            "must be a number of images between 2 and 100000",
         )
-    assert validate(settings.replace("task_definition", images_kept=2)) == []
+    for good in (2, 1001, 100_000):
+        assert validate(settings.replace("task_definition", images_kept=good)) == []

@@ -108,9 +108,9 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
         await to_summary(pilot, app)
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, DesiredCount))
-        await pilot.press(*"101")  # the field starts selected: typing replaces it
+        await pilot.press(*"5001")  # the field starts selected: typing replaces it
         await pilot.pause()
-        assert "between 0 and 100" in plain(app.screen.query_one("#count-rule"))
+        assert "between 0 and 5000" in plain(app.screen.query_one("#count-rule"))
         await pilot.press("enter")  # refused: the dialog stays, nothing is called
         assert isinstance(app.screen, DesiredCount)
         field = app.screen.query_one(Input)

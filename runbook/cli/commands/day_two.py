@@ -15,6 +15,7 @@ from rich.text import Text
 
 from runbook.cli.codes import BAD_INPUT, FAILED, OK
 from runbook.events import Event, StepStarted, Waiting
+from runbook.validation import TASKS_PER_SERVICE
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,7 +50,8 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "scale",
         parents=[common],
         help="change the service's desired count",
-        description="Run COUNT tasks (0 to 100); recorded with the deployment's settings. "
+        description=f"Run COUNT tasks (0 to {TASKS_PER_SERVICE}); recorded with the deployment's "
+        "settings. "
         "With Auto Scaling on, COUNT becomes its minimum instead (it owns the count).",
     )
     scale.add_argument("count", type=int, metavar="COUNT", help="tasks to run")
