@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runbook.rules import cfn, fargate, rds_versions
+from runbook.rules.common import HEALTH_CHECK_PATH, INT_MAX, TASKS_PER_SERVICE
 from runbook.rules.core import compiled
 from runbook.rules.names import image_problem, region_problem, reserved_database, reserved_user
 from runbook.settings import Settings
@@ -22,15 +23,11 @@ LOG_RETENTION_DAYS: tuple[int, ...] = tuple(
 LOG_GROUP_RESERVED = "aws/"
 # RFC 5280 via ACM's RequestCertificate: the first domain (the Common Name) at most 64 octets.
 ACM_FIRST_DOMAIN = 64
+# A top-level domain: letters, or an internationalised one in its xn-- (punycode) form.
+TLD = r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
 HTTPS_PORT = 443  # section VII's HTTPS listener (runbook/steps/domain.py)
-# ECS's "Tasks per service" quota (Amazon ECS service quotas): 5,000 by default. A service, and
-# so Auto Scaling's maximum for it, runs no more without a raised quota.
-TASKS_PER_SERVICE = 5000
 # ECR's "Images per repository" quota (Amazon ECR service quotas): keeping more is keeping all.
 IMAGES_PER_REPOSITORY = 100_000
-# The API's integers (ECS CreateService healthCheckGracePeriodSeconds: "up to 2,147,483,647
-# seconds (about 69 years)").
-INT_MAX = 2_147_483_647
 
 
 @dataclass(frozen=True)
@@ -164,7 +161,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("load_balancer", "name"): ELB_NAME,
     ("load_balancer", "target_group"): TARGET_GROUP_NAME,
     ("load_balancer", "health_check_path"): _pattern(
-        r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]{0,1023}",
+        HEALTH_CHECK_PATH,
         "must start with / and be at most 1024 URL characters, no spaces",
     ),
     ("load_balancer", "health_check_interval"): _between(5, 300, "seconds "),
@@ -218,7 +215,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("service", "health_check_grace_period"): _between(0, INT_MAX, "seconds "),
     ("domain", "name"): _all(
         _pattern(
-            r"(|(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",
+            rf"(|(?=.{{4,253}}$)([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?\.)+{TLD})",
             "must be a lowercase domain name such as todo.example.com, or empty",
         ),
         _not(
@@ -228,7 +225,7 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
     ),
     ("domain", "hosted_zone"): _pattern(
-        r"(|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",
+        rf"(|([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?\.)+{TLD})",
         "must be a hosted zone name such as example.com, or empty",
     ),
     ("auto_scaling", "max_tasks"): _between(0, TASKS_PER_SERVICE, "a task count "),

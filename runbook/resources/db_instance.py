@@ -17,7 +17,7 @@ from runbook.rules.combinations import ENGINE_VERSION, INSTANCE_CLASS, PASSWORD_
 from runbook.rules.common import tag_fields
 from runbook.rules.core import UNKNOWN
 from runbook.rules.kinds import between, by_hand, from_schema, never, pattern
-from runbook.rules.names import reserved_user
+from runbook.rules.names import reserved_database, reserved_user
 from runbook.rules.spec import FOUND, OWN_TEXT, RDS_API, Combination, Field, Operation
 from runbook.rules.spec import Found as Breaks
 from runbook.rules.spec import settings_fix as fix
@@ -228,6 +228,11 @@ def rules() -> dict[tuple[str, str], Operation]:
                         pattern(
                             r"[A-Za-z][A-Za-z0-9_]{0,62}",
                             "PostgreSQL: 1-63 letters, digits or underscores, from a letter",
+                            RDS_API,
+                        ),
+                        never(
+                            reserved_database,
+                            "a word PostgreSQL reserves or a database it already has",
                             RDS_API,
                         ),
                     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -13,7 +14,7 @@ from runbook.resources.tags import tagged as carries_tag
 from runbook.resources.template import Source, Template, cfn_tags, logical_id, pascal
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
-from runbook.rules.kinds import from_schema
+from runbook.rules.kinds import by_hand, from_schema
 from runbook.rules.spec import FOUND, OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
 
@@ -21,6 +22,22 @@ NAME = "image repository"
 NOT_FOUND = ("RepositoryNotFoundException",)
 NO_IMAGE = ("ImageNotFoundException",)
 NO_LIFECYCLE_POLICY = ("LifecyclePolicyNotFoundException",)
+LIFECYCLE = (
+    "https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html"
+)
+
+
+def _counts_positive(text: Any) -> bool:
+    """countNumber, an integer (ECR lifecycle policy properties): a count of images to keep,
+    so 1 or more; a setting of 0 would expire every image, the running one's too."""
+    if not isinstance(text, str):
+        return True
+    try:
+        rules = json.loads(text).get("rules", [])
+    except (ValueError, AttributeError):
+        return True  # not ours to judge here: ECR's own length rule and parser say it
+    counts = [r.get("selection", {}).get("countNumber") for r in rules if isinstance(r, dict)]
+    return all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in counts)
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
@@ -122,6 +139,17 @@ def rules() -> dict[tuple[str, str], Operation]:
                     "lifecyclePolicyText",
                     from_schema(repo, "LifecyclePolicy.LifecyclePolicyText"),
                     OWN_TEXT,
+                ),
+                Field(
+                    "lifecyclePolicyText",
+                    (
+                        by_hand(
+                            "each rule's countNumber must be a positive whole number",
+                            LIFECYCLE,
+                            _counts_positive,
+                        ),
+                    ),
+                    fix("task_definition.images_kept"),
                 ),
             )
         ),

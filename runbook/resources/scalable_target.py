@@ -10,13 +10,19 @@ from runbook.recovery.answers import NOTHING, Answer, Recovery
 from runbook.resources.kind import Kind
 from runbook.resources.template import Template, logical_id
 from runbook.rules.combinations import CAPACITY
-from runbook.rules.kinds import from_schema
+from runbook.rules.common import TASKS_PER_SERVICE
+from runbook.rules.kinds import between, by_hand, from_schema
 from runbook.rules.spec import OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
 
 NAME = "scaling target"
 # AWS answers ObjectNotFoundException; the emulator, a ValidationException.
 NOT_FOUND = ("ObjectNotFoundException",)
+QUOTAS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html"
+TARGET_TRACKING = (
+    "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
+    "API_TargetTrackingScalingPolicyConfiguration.html"
+)
 
 
 def delete(where: dict[str, Any], why: str, section: str) -> list[Action]:
@@ -70,12 +76,41 @@ def rules() -> dict[tuple[str, str], Operation]:
         ),
     )
     return {
-        ("application-autoscaling", "register_scalable_target"): Operation(where, (CAPACITY,)),
+        ("application-autoscaling", "register_scalable_target"): Operation(
+            (
+                *where,
+                # ECS services scale from 0 (RegisterScalableTarget MinCapacity) up to the
+                # service's tasks: ECS's tasks per service quota.
+                Field(
+                    "MinCapacity",
+                    (between(0, TASKS_PER_SERVICE, QUOTAS, " tasks"),),
+                    fix("service.desired_count"),
+                ),
+                Field(
+                    "MaxCapacity",
+                    (between(0, TASKS_PER_SERVICE, QUOTAS, " tasks"),),
+                    fix("auto_scaling.max_tasks"),
+                ),
+            ),
+            (CAPACITY,),
+        ),
         ("application-autoscaling", "put_scaling_policy"): Operation(
             (
                 *where,
                 Field("PolicyName", from_schema(scaling, "PolicyName"), OWN_TEXT),
                 Field("PolicyType", from_schema(scaling, "PolicyType"), OWN_TEXT),
+                # "if the metric is CPU utilization, then the target value is a percent value"
+                Field(
+                    "TargetTrackingScalingPolicyConfiguration.TargetValue",
+                    (
+                        by_hand(
+                            "a CPU utilization target: a percentage above 0, at most 100",
+                            TARGET_TRACKING,
+                            lambda v: not isinstance(v, int | float) or 0 < v <= 100,
+                        ),
+                    ),
+                    fix("auto_scaling.target_cpu"),
+                ),
             )
         ),
         ("application-autoscaling", "deregister_scalable_target"): Operation(where),

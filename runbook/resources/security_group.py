@@ -129,8 +129,9 @@ def rules() -> dict[tuple[str, str], Operation]:
     sg = "AWS::EC2::SecurityGroup"
     name = (
         pattern(
-            r"(?!sg-)" + EC2_CHARS.replace("*", "{1,255}"),
-            f"must be 1-255 of {EC2_CHARS_SAY}, not starting with sg-",
+            r"(?![sS][gG]-)" + EC2_CHARS.replace("*", "{1,255}"),
+            # EC2 compares group names without case; we take its sg- prefix the same way.
+            f"must be 1-255 of {EC2_CHARS_SAY}, not starting with sg- (in any case)",
             f"{EC2_API}/API_CreateSecurityGroup.html",
         ),
         # Every VPC has its own group named default; EC2 compares names without case.

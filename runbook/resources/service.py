@@ -14,13 +14,14 @@ from runbook.resources.batches import in_twenties
 from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
 from runbook.resources.template import Template, cfn_tags, logical_id, pascal
 from runbook.rules.combinations import tag_count
-from runbook.rules.common import ECS_NAME, ecs_tag_fields
+from runbook.rules.common import ECS_NAME, INT_MAX, TASKS_PER_SERVICE, ecs_tag_fields
 from runbook.rules.kinds import between, from_schema
 from runbook.rules.spec import ECS_API, FOUND, OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
 
 NAME = "service"
 NOT_FOUND = ("ServiceNotFoundException",)
+QUOTAS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html"
 # ECS answers a describe of services in a cluster that is gone with the cluster's code.
 CLUSTER_NOT_FOUND = cluster.NOT_FOUND
 
@@ -111,7 +112,7 @@ def as_cfn(t: Template, call: ApiCall) -> None:
 
 def rules() -> dict[tuple[str, str], Operation]:
     svc = "AWS::ECS::Service"
-    create, update = f"{ECS_API}/API_CreateService.html", f"{ECS_API}/API_UpdateService.html"
+    create = f"{ECS_API}/API_CreateService.html"
     return {
         ("ecs", "create_service"): Operation(
             (
@@ -121,12 +122,12 @@ def rules() -> dict[tuple[str, str], Operation]:
                 Field("propagateTags", from_schema(svc, "PropagateTags"), OWN_TEXT),
                 Field(
                     "desiredCount",
-                    (between(0, 2147483647, create),),
+                    (between(0, TASKS_PER_SERVICE, QUOTAS, " (ECS's tasks per service)"),),
                     fix("service.desired_count"),
                 ),
                 Field(
                     "healthCheckGracePeriodSeconds",
-                    (between(0, 2147483647, create, " s"),),
+                    (between(0, INT_MAX, create, " s"),),
                     fix("service.health_check_grace_period"),
                 ),
                 Field(
@@ -144,7 +145,7 @@ def rules() -> dict[tuple[str, str], Operation]:
                 Field("cluster", ECS_NAME, fix("cluster.name")),
                 Field(
                     "desiredCount",
-                    (between(0, 2147483647, update),),
+                    (between(0, TASKS_PER_SERVICE, QUOTAS, " (ECS's tasks per service)"),),
                     fix("service.desired_count"),
                 ),
             )

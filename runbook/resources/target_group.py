@@ -13,7 +13,7 @@ from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
 from runbook.resources.load_balancer import elb_found
 from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules.combinations import TIMEOUT, tag_count
-from runbook.rules.common import ELB_NAME, tag_fields
+from runbook.rules.common import ELB_NAME, HEALTH_CHECK_PATH, tag_fields
 from runbook.rules.kinds import by_hand, from_schema, pattern
 from runbook.rules.spec import ELB_API, OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
@@ -58,7 +58,19 @@ def _target_group(create: bool) -> Operation:
     lb = fix("load_balancer.health_check_interval", "healthy_threshold", "health_check_path")
     fields = (
         Field("HealthCheckProtocol", from_schema(tg, "HealthCheckProtocol"), OWN_TEXT),
-        Field("HealthCheckPath", from_schema(tg, "HealthCheckPath"), lb),
+        Field(
+            "HealthCheckPath",
+            (
+                *from_schema(tg, "HealthCheckPath"),
+                pattern(
+                    HEALTH_CHECK_PATH,
+                    "must start with / and be a URI path (and query), no spaces",
+                    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+                    "target-group-health-checks.html",
+                ),
+            ),
+            lb,
+        ),
         Field("HealthCheckIntervalSeconds", from_schema(tg, "HealthCheckIntervalSeconds"), lb),
         Field("HealthCheckTimeoutSeconds", from_schema(tg, "HealthCheckTimeoutSeconds"), lb),
         Field("HealthyThresholdCount", from_schema(tg, "HealthyThresholdCount"), lb),

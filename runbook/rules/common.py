@@ -15,6 +15,16 @@ ELB_NAME = (
         f"{ELB_API}/API_CreateLoadBalancer.html",
     ),
 )
+# ECS's "Tasks per service" quota (Amazon ECS service quotas): 5,000 by default. A service, and
+# so Auto Scaling's maximum for it, runs no more without a raised quota.
+TASKS_PER_SERVICE = 5000
+# The APIs' integers (ECS CreateService healthCheckGracePeriodSeconds: "up to 2,147,483,647
+# seconds (about 69 years)").
+INT_MAX = 2_147_483_647
+# CreateTargetGroup HealthCheckPath: 1-1024 characters (botocore, CloudFormation); for HTTP
+# "a valid URI (/path?query)" (ELB's target group health checks guide): a slash first, then
+# RFC 3986 path and query characters, no spaces.
+HEALTH_CHECK_PATH = r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]{0,1023}"
 ECS_NAME = (
     pattern(
         r"[A-Za-z0-9_-]{1,255}",

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from runbook.rules import cfn
 
+SHOWN = {"postgres": "PostgreSQL"}
+
 
 def _major(version: str) -> str:
     return version.split(".")[0].split("-")[0]
@@ -39,6 +41,7 @@ def problem(engine: str, version: str) -> str | None:
         return None  # RDS itself checks then; `runbook plan` says cfn-lint is missing
     if not known:
         return None
+    engine = SHOWN.get(engine, engine)
     major = _major(version)
     same_major = [v for v in minors if _major(v) == major]
     majors = sorted({_major(v) for v in minors}, key=lambda m: int(m) if m.isdigit() else 0)

@@ -90,7 +90,7 @@ def test_bad_config_files_are_named(tmp_path: Path, text: str, message: str) -> 
             "task_definition",
             {"container_memory_reservation": 501},
             "container_memory_reservation",
-            "must not exceed",
+            "must be less than the hard limit",
         ),
         ("security_groups", {"app_port": 70000}, "app_port", "between 1 and 65535"),
         ("security_groups", {"elb_sg": "sg-web"}, "elb_sg", "must not start with 'sg-'"),
