@@ -79,15 +79,33 @@ def test_retention_aws_refuses_is_refused(days: int) -> None:
     assert "3653" in errors["cluster.log_retention_days"]
 
 
-@pytest.mark.parametrize("version", ["16", "16.1", "16.4", "17", "13"])
-def test_engine_versions_rds_has(version: str) -> None:
+@pytest.mark.parametrize("version", ["16", "16.9", "16.15", "17", "18", "13", "13.23"])
+def test_engine_versions_rds_creates(version: str) -> None:
     assert _errors(Settings().replace("database", engine_version=version)) == {}
 
 
-@pytest.mark.parametrize("version", ["16.99", "17.999", "99"])
+@pytest.mark.parametrize("version", ["16.99", "17.999", "99", "16.04"])
 def test_engine_versions_rds_does_not_have(version: str) -> None:
     rule = _errors(Settings().replace("database", engine_version=version))
     assert "RDS has no PostgreSQL" in rule["database.engine_version"]
+
+
+@pytest.mark.parametrize("version", ["16.1", "16.4", "17.4", "10", "9.6.1"])
+def test_engine_versions_rds_no_longer_creates(version: str) -> None:
+    rule = _errors(Settings().replace("database", engine_version=version))
+    assert "no longer creates" in rule["database.engine_version"]
+
+
+def test_engine_versions_are_cfn_lints_own_both_ways() -> None:
+    """Every minor cfn-lint lists is taken unless it lists it as deprecated, and refused if so."""
+    gone = cfn.deprecated_engine_versions("postgres")
+    for version in cfn.engine_versions("postgres"):
+        if "." not in version:
+            continue
+        refused = "database.engine_version" in _errors(
+            Settings().replace("database", engine_version=version)
+        )
+        assert refused is (version in gone), version
 
 
 @pytest.mark.parametrize("user", ["postgres", "flask_todo", "a", "a" * 16, "Admin"])
@@ -170,3 +188,181 @@ def test_two_role_names_differing_only_in_case_are_one_role_to_iam() -> None:
     assert "without case" in _errors(s)["task_definition.task_role"]
     near = Settings().replace("task_definition", execution_role="todo-exec", task_role="todo-task")
     assert _errors(near) == {}
+
+
+# -- every kind, at its edges: the last value AWS takes beside the first it refuses ----------
+
+EDGES = [
+    # (section, field, a value AWS takes, a value it refuses)
+    ("load_balancer", "name", "a" * 32, "a" * 33),
+    ("load_balancer", "name", "Todo-ELB", "todo-elb-"),
+    ("load_balancer", "name", "internalx", "internal-x"),
+    ("load_balancer", "target_group", "internal-tg", "-tg"),
+    ("load_balancer", "target_group", "T" * 32, "tg_under"),
+    ("load_balancer", "health_check_path", "/" + "a" * 1023, "/" + "a" * 1024),
+    ("load_balancer", "health_check_path", "/healthz?full=1", "healthz"),
+    ("load_balancer", "health_check_interval", 5, 4),
+    ("load_balancer", "health_check_interval", 300, 301),
+    ("load_balancer", "healthy_threshold", 10, 11),
+    ("load_balancer", "healthy_threshold", 2, 1),
+    ("load_balancer", "deregistration_delay", 0, -1),
+    ("load_balancer", "deregistration_delay", 3600, 3601),
+    ("security_groups", "listener_port", 65535, 65536),
+    ("security_groups", "listener_port", 1, 0),
+    ("security_groups", "app_port", 65535, 0),
+    ("security_groups", "db_port", 1150, 1149),
+    ("security_groups", "elb_sg", "x" * 255, "x" * 256),
+    ("security_groups", "elb_sg", "web (public) #1", "web's"),
+    ("security_groups", "elb_sg", "sgweb", "SG-web"),
+    ("cluster", "name", "A_b-" + "c" * 251, "a" * 256),
+    ("cluster", "name", "todo_cluster", "todo.cluster"),
+    ("cluster", "log_group", "/ecs/" + "a" * 507, "/ecs/" + "a" * 508),
+    ("cluster", "log_group", "/ecs/todo#1", "/ecs/tödo"),
+    ("database", "identifier", "a" + "b" * 62, "a" + "b" * 63),
+    ("database", "identifier", "Todo-DB-1", "todo-db-"),
+    ("database", "identifier", "a-b-c", "a--b"),
+    ("database", "db_name", "a" + "_" * 62, "a" + "_" * 63),
+    ("database", "db_name", "todo_1", "_todo"),
+    ("database", "db_name", "selects", "select"),
+    ("database", "allocated_storage", 20, 19),
+    ("database", "allocated_storage", 65536, 65537),
+    ("task_definition", "family", "todo-api", "todo.api"),
+    ("task_definition", "container_name", "A" * 255, "A" * 256),
+    ("task_definition", "execution_role", "a+=,.@_-" + "r" * 56, "r" * 65),
+    ("task_definition", "execution_role", "todo-role", "tödo-role"),
+    ("task_definition", "cpu_architecture", "ARM64", "arm64"),
+    ("task_definition", "images_kept", 100_000, 100_001),
+    ("task_definition", "images_kept", 2, 1),
+    ("service", "name", "todo_service-1", "todo service"),
+    ("service", "desired_count", 5000, 5001),
+    ("service", "desired_count", 0, -1),
+    ("service", "health_check_grace_period", 2_147_483_647, -1),
+    ("auto_scaling", "max_tasks", 5000, 5001),
+    ("auto_scaling", "target_cpu", 1, 0),
+    ("auto_scaling", "target_cpu", 100, 101),
+    ("domain", "name", "todo.example.xn--p1ai", "todo_x.example.com"),
+    ("domain", "name", "a-b.example.com", "-ab.example.com"),
+]
+
+
+@pytest.mark.parametrize(("section", "field", "takes", "refuses"), EDGES)
+def test_each_setting_takes_the_edge_aws_takes_and_refuses_the_next(
+    section: str, field: str, takes: object, refuses: object
+) -> None:
+    base = Settings().replace("task_definition", image="nginx")  # family free of ECR's rule
+    assert _errors(base.replace(section, **{field: takes})) == {}
+    assert f"{section}.{field}" in _errors(base.replace(section, **{field: refuses}))
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory"),
+    [
+        ("256", "512"),
+        ("256", "2048"),
+        ("512", "4096"),
+        ("4096", "30720"),
+        ("8192", "61440"),
+        ("16384", "32768"),
+        ("32768", "249856"),
+        (".25 vCPU", "0.5 GB"),
+        ("1 vCPU", "2GB"),
+        ("2 VCPU", "16 gb"),
+    ],
+)
+def test_fargate_sizes_aws_takes_in_either_form(cpu: str, memory: str) -> None:
+    s = Settings().replace("task_definition", cpu=cpu, memory=memory)
+    assert _errors(s) == {}
+    assert _errors(s.replace("task_definition", cpu_architecture="ARM64")) == {}
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory", "field"),
+    [
+        ("256", "768", "memory"),  # between the listed sizes
+        ("256", "4096", "memory"),
+        ("2048", "4608", "memory"),  # not a 1 GB step
+        ("8192", "18432", "memory"),  # not a 4 GB step
+        ("300", "512", "cpu"),
+        ("0.25 vCPU", "512", "cpu"),  # ECS writes .25, as cfn-lint's data does
+        (".25 vCPU", "1.5 GB", "memory"),
+        ("256", "512MB", "memory"),
+    ],
+)
+def test_fargate_sizes_aws_refuses(cpu: str, memory: str, field: str) -> None:
+    errors = _errors(Settings().replace("task_definition", cpu=cpu, memory=memory))
+    assert f"task_definition.{field}" in errors
+
+
+def test_fargate_sizes_are_cfn_lints_own() -> None:
+    """Every size the extension states is taken, at its smallest and its largest memory."""
+    from runbook.rules import fargate
+
+    for size in fargate.sizes():
+        for memory in (size.memory[0], size.memory[-1]):
+            s = Settings().replace("task_definition", cpu=size.units, memory=str(memory))
+            assert _errors(s) == {}, (size.units, memory)
+
+
+def test_the_plan_sends_fargate_sizes_as_ecs_stores_them() -> None:
+    from runbook.steps import STEPS
+
+    s = Settings().replace("task_definition", cpu=".25 vCPU", memory="1 GB")
+    (register,) = [
+        a for step in STEPS for a in step.plan(s, None) if a.operation == "register_task_definition"
+    ]
+    assert (register.params["cpu"], register.params["memory"]) == ("256", "1024")
+
+
+@pytest.mark.parametrize(
+    ("hard", "soft", "memory", "broken"),
+    [
+        (512, 511, "512", None),  # the hard limit may fill the task
+        (500, 499, "0.5 GB", None),
+        (513, 300, "512", "container_memory"),
+        (500, 500, "512", "container_memory_reservation"),  # "memory must be greater"
+        (500, 501, "512", "container_memory_reservation"),
+        (6, 5, "512", "container_memory_reservation"),  # Docker's 6 MiB floor
+    ],
+)
+def test_container_memory_within_the_task_and_soft_below_hard(
+    hard: int, soft: int, memory: str, broken: str | None
+) -> None:
+    s = Settings().replace(
+        "task_definition", memory=memory, container_memory=hard, container_memory_reservation=soft
+    )
+    errors = _errors(s)
+    assert set(errors) == ({f"task_definition.{broken}"} if broken else set())
+
+
+@pytest.mark.parametrize(
+    ("family", "refused"),
+    [
+        ("flask-todo", False),
+        ("flask__todo", False),
+        ("a--b", False),
+        ("ab", False),
+        ("FlaskTodo", True),
+        ("a", True),
+        ("todo-", True),
+        ("a_-b", True),
+    ],
+)
+def test_the_family_names_the_ecr_repository_when_no_image_is_given(
+    family: str, refused: bool
+) -> None:
+    s = Settings().replace("task_definition", family=family)
+    assert ("task_definition.family" in _errors(s)) is refused
+    # With an image of one's own there is no repository: ECS's own rule alone.
+    assert _errors(s.replace("task_definition", image="nginx:1.27")) == {}
+
+
+def test_the_repository_rule_is_ecrs_own() -> None:
+    pattern = cfn.constraints("AWS::ECR::Repository", "RepositoryName")["pattern"]
+    assert re.search(pattern, "flask--todo") and not re.search(pattern, "FlaskTodo")
+
+
+def test_a_name_made_from_a_long_deployment_name_says_so() -> None:
+    s = Settings.for_deployment("a" * 16)  # a 33-character target group name
+    rule = _errors(s)["load_balancer.target_group"]
+    assert "made from deployment.name" in rule and "1-32" in rule
+    assert _errors(Settings.for_deployment("a" * 15)) == {}
