@@ -244,7 +244,7 @@ def main() -> int:
     use_wrk = args.tool == "wrk" or (args.tool == "auto" and todo_wrk.available())
 
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-"))
-    server = EmbeddedPostgres(folder / "pgdata")
+    server = EmbeddedPostgres()  # in a home of its own (a 0700 folder would shut out pgserver)
     server.start()
     servers: list[Server] = []
     try:
@@ -373,7 +373,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(each.process.pid, signal.SIGKILL)
                 each.process.wait()
-        server.stop()
+        server.remove()
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -168,9 +168,7 @@ def main() -> int:
     authority = LocalCA.create("Bench RDS Root CA")
     bundle = folder / "ca-bundle.pem"
     bundle.write_bytes(authority.pem())
-    server = EmbeddedPostgres(
-        folder / "pgdata", tcp_port=free_port(), certificate=authority.issue(["localhost"])
-    )
+    server = EmbeddedPostgres(tcp_port=free_port(), certificate=authority.issue(["localhost"]))
     emulator = Emulator().start()
     servers: dict[str, subprocess.Popen[bytes]] = {}
     try:
@@ -275,7 +273,7 @@ def main() -> int:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         emulator.stop()
-        server.stop()
+        server.remove()
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -26,8 +26,8 @@ EMBEDDED_DBNAME = "todo"
 
 
 def default_pgdata() -> Path:
-    # Under the temp folder rather than the home folder: run as root, pgserver opens read
-    # access to every parent of the data folder, and /root should stay closed.
+    # Under the temp folder rather than the home folder: run as root, PostgreSQL runs as the
+    # `pgserver` user, which must reach the data folder, and /root stays closed to it.
     uid = os.getuid() if hasattr(os, "getuid") else 0
     return Path(tempfile.gettempdir()) / f"todo-api-{uid}" / "pgdata"
 

@@ -22,9 +22,9 @@ from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT
 from runbook.sandbox.database import Template
 from runbook.sandbox.dataplane import DataPlane
 from runbook.sandbox.owner_only import OwnerOnly
-from runbook.sandbox.server_home import ServerHome
 from runbook.sandbox.signature import open_signed
 from runbook.sandbox.timings import Timings
+from todo_app.server_home import ServerHome
 
 # Without these moto cannot attach AWS-managed policies, never runs service tasks (when no
 # data plane reports real counts), and holds certificates pending for a minute.

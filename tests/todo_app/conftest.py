@@ -14,7 +14,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -83,13 +82,6 @@ def migrate(dsn: str) -> list[int]:
         conn.close()
 
 
-def embedded_server() -> EmbeddedPostgres:
-    # A folder of its own straight under the temp root, not under pytest's tmp_path: pytest
-    # resets its root folder to 0700 whenever an xdist worker starts, which would lock the
-    # server's `pgserver` user out of a data folder inside it.
-    return EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="todo-test-pg-")) / "data")
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -97,12 +89,12 @@ def pg_server() -> Iterator[PgServer]:
         yield PgServer(dsn=url, pgdata=None)
         return
     # One server per xdist worker (each worker runs this session fixture once).
-    server = embedded_server()
+    server = EmbeddedPostgres()  # in a home of its own; its watchdog outlives a killed run
     server.start()
     try:
         yield PgServer(dsn=server.dsn(), pgdata=server.pgdata)
     finally:
-        server.remove(with_parent=True)
+        server.remove()
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +126,7 @@ def empty_database(pg_server: PgServer) -> Iterator[str]:
 def dedicated_server() -> Iterator[EmbeddedPostgres]:
     """An embedded server of the test's own, free to be stopped and started, with a
     migrated database `todo`."""
-    server = embedded_server()
+    server = EmbeddedPostgres()
     server.start()
     try:
         with admin_connection(server.dsn()) as conn, conn.cursor() as cur:
@@ -142,7 +134,7 @@ def dedicated_server() -> Iterator[EmbeddedPostgres]:
         migrate(server.dsn("todo"))
         yield server
     finally:
-        server.remove(with_parent=True)
+        server.remove()
 
 
 def _free_port() -> int:
@@ -154,14 +146,12 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def tcp_server() -> Iterator[EmbeddedPostgres]:
     """A server reached as RDS is: over TCP on 127.0.0.1, every login's password checked."""
-    server = EmbeddedPostgres(
-        Path(tempfile.mkdtemp(prefix="todo-test-tcp-")) / "data", tcp_port=_free_port()
-    )
+    server = EmbeddedPostgres(tcp_port=_free_port())
     server.start()
     try:
         yield server
     finally:
-        server.remove(with_parent=True)
+        server.remove()
 
 
 @pytest.fixture

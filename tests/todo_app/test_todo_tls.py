@@ -51,7 +51,7 @@ def tls_server() -> Iterator[TlsServer]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     certificate = authority.issue([DB_NAME_ON_CERTIFICATE, "localhost"])
-    server = EmbeddedPostgres(folder / "data", tcp_port=port, certificate=certificate)
+    server = EmbeddedPostgres(tcp_port=port, certificate=certificate)
     server.start()
     try:
         yield TlsServer(server, ca_bundle, other_ca_bundle)
