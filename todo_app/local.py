@@ -86,7 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = "the configured database"
         else:
             embedded = EmbeddedPostgres(args.pgdata)
-            embedded.start()
+            try:
+                embedded.start()
+            except RuntimeError as exc:  # e.g. a data folder its user cannot reach
+                print(f"todo-api: {exc}", file=sys.stderr)
+                return 2
             _ensure_database(embedded.dsn(), EMBEDDED_DBNAME)
             database = {"dsn": make_dsn(embedded.dsn(), dbname=EMBEDDED_DBNAME)}
             where = f"an embedded PostgreSQL in {args.pgdata}"
