@@ -127,9 +127,9 @@ def initdb(
     pgdata.mkdir(mode=0o700)
     home.give(pgdata)
     auth = ["--auth=trust"]
-    pwfile = home.path / f".pwfile-{pgdata.name}"
+    pwfile = home.path / f"pwfile-{pgdata.name}"
     if admin_password is not None:
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as file:
             file.write(admin_password)
         home.give(pwfile)
@@ -142,7 +142,8 @@ def initdb(
             started=started,
         )
     finally:
-        pwfile.unlink(missing_ok=True)
+        if admin_password is not None:
+            pwfile.unlink(missing_ok=True)
 
 
 class EmbeddedPostgres:
