@@ -36,19 +36,6 @@ def postmaster(pgdata: Path) -> int | None:
     return pid if str(pgdata).encode() in command else None
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    # A zombie (its parent pg_ctl is gone, so init reaps it soon) counts as gone.
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z"
-    return True
-
-
 def stop_server(pgdata: Path) -> None:
     """Immediate shutdown (SIGQUIT: no checkpoint, the data is about to go), then SIGKILL."""
     pid = postmaster(pgdata)
@@ -56,10 +43,11 @@ def stop_server(pgdata: Path) -> None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, signal.SIGQUIT)
+    # Gone once its command line is (a zombie has none): init reaps it, pg_ctl having left.
     deadline = time.monotonic() + GRACE
-    while not _gone(pid) and time.monotonic() < deadline:
+    while postmaster(pgdata) == pid and time.monotonic() < deadline:
         time.sleep(0.05)
-    if not _gone(pid):
+    if postmaster(pgdata) == pid:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
 
