@@ -13,7 +13,7 @@ from runbook.plan import Action, ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.kind import Kind
 from runbook.resources.load_balancer import elb_tags
-from runbook.resources.template import Template, cfn_tags
+from runbook.resources.template import Template, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
 from runbook.rules.kinds import from_schema, pattern
@@ -42,12 +42,7 @@ def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
 def as_cfn(t: Template, call: ApiCall) -> None:
     p = call.params
     logical = f"{t.owner(p['LoadBalancerArn'])}{p['Protocol'].title()}{p['Port']}Listener"
-    properties = {k: t.value(v) for k, v in p.items() if k != "Tags"}
-    t.add(
-        logical, "AWS::ElasticLoadBalancingV2::Listener", properties | {"Tags": cfn_tags(p["Tags"])}
-    )
-    for key in call.captures:
-        t.provides(key, logical)
+    t.made(call, "AWS::ElasticLoadBalancingV2::Listener", untagged(p), logical=logical)
 
 
 def change_as_cfn(t: Template, call: ApiCall) -> None:

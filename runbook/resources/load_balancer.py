@@ -10,7 +10,7 @@ from runbook.plan import Action, ApiCall, Wait
 from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.batches import each_or_all
 from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
-from runbook.resources.template import Template, cfn_tags, logical_id
+from runbook.resources.template import Template, cfn_tags, logical_id, untagged
 from runbook.rules.combinations import TWO_SUBNETS, tag_count
 from runbook.rules.common import ELB_NAME, tag_fields
 from runbook.rules.kinds import from_schema, never, pattern
@@ -93,7 +93,7 @@ def as_cfn(t: Template, call: ApiCall) -> None:
     t.add(
         logical,
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        {k: t.value(v) for k, v in p.items() if k != "Tags"} | {"Tags": cfn_tags(p["Tags"])},
+        t.value(untagged(p)) | {"Tags": cfn_tags(p["Tags"])},
         name=p["Name"],
     )
     for key, path in call.captures.items():

@@ -10,7 +10,7 @@ from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
 from runbook.resources.tags import tagged as carries_tag
-from runbook.resources.template import Source, Template, cfn_tags, logical_id, pascal
+from runbook.resources.template import Source, Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
 from runbook.rules.kinds import from_schema
@@ -57,17 +57,12 @@ def tagged(aws: Aws, deployment: str, arns: list[str]) -> Iterator[Tagged]:
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = call.params
-    logical = logical_id(p["repositoryName"], "repository")
-    properties = pascal({k: v for k, v in p.items() if k != "tags"})
-    t.add(
-        logical,
-        "AWS::ECR::Repository",
-        properties | {"Tags": cfn_tags(p["tags"])},
-        name=p["repositoryName"],
-    )
+    name = call.params["repositoryName"]
+    logical = logical_id(name, "repository")
+    properties = untagged(call.params, camel=True)
+    kind, attribute = "AWS::ECR::Repository", "RepositoryUri"
+    t.made(call, kind, properties, logical=logical, name=name, attribute=attribute)
     for key in call.captures:
-        t.provides(key, logical, "RepositoryUri")
         # What the task definition names: this repository, the version the stack is given.
         image = key.removesuffix(".repositoryUri") + ".image"
         t.sources[image] = Source(logical, sub="${" + logical + ".RepositoryUri}:${ImageTag}")

@@ -15,7 +15,7 @@ from runbook.plan import Action, ApiCall, Ref
 from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
 from runbook.resources.tags import tagged as carries_tag
-from runbook.resources.template import Template, cfn_tags, logical_id
+from runbook.resources.template import Template, logical_id
 from runbook.rules.combinations import POLICY_SIZE, tag_count
 from runbook.rules.common import tag_fields
 from runbook.rules.kinds import from_schema
@@ -34,32 +34,21 @@ def delete(
     role: str, inline: Iterable[str], attached: Iterable[str], label: str, section: str
 ) -> list[Action]:
     """Its policies first, as IAM requires, then the role."""
+
+    def call(operation: str, more: dict[str, str], why: str) -> ApiCall:
+        params = {"RoleName": role, **more}
+        return ApiCall("iam", operation, params, why, section, done_on=NOT_FOUND)
+
     return [
         *(
-            ApiCall(
-                "iam",
-                "delete_role_policy",
-                {"RoleName": role, "PolicyName": policy},
-                f"remove {role}'s policy {policy}",
-                section,
-                done_on=NOT_FOUND,
-            )
-            for policy in inline
+            call("delete_role_policy", {"PolicyName": p}, f"remove {role}'s policy {p}")
+            for p in inline
         ),
         *(
-            ApiCall(
-                "iam",
-                "detach_role_policy",
-                {"RoleName": role, "PolicyArn": arn},
-                f"detach {arn.rsplit('/', 1)[-1]} from {role}",
-                section,
-                done_on=NOT_FOUND,
-            )
-            for arn in attached
+            call("detach_role_policy", {"PolicyArn": a}, f"detach {a.rsplit('/')[-1]} from {role}")
+            for a in attached
         ),
-        ApiCall(
-            "iam", "delete_role", {"RoleName": role}, f"delete {label}", section, done_on=NOT_FOUND
-        ),
+        call("delete_role", {}, f"delete {label}"),
     ]
 
 
@@ -110,20 +99,9 @@ def leftover(t: Tagged, section: str) -> list[Action]:
 
 def as_cfn(t: Template, call: ApiCall) -> None:
     p = call.params
-    logical = logical_id(p["RoleName"])
-    t.add(
-        logical,
-        "AWS::IAM::Role",
-        {
-            "RoleName": p["RoleName"],
-            "Description": p["Description"],
-            "AssumeRolePolicyDocument": t.value(p["AssumeRolePolicyDocument"]),
-            "Tags": cfn_tags(p["Tags"]),
-        },
-        name=p["RoleName"],
-    )
-    for key in call.captures:
-        t.provides(key, logical, "Arn")
+    properties = {k: p[k] for k in ("RoleName", "Description", "AssumeRolePolicyDocument")}
+    name = p["RoleName"]
+    t.made(call, "AWS::IAM::Role", properties, logical=logical_id(name), name=name, attribute="Arn")
 
 
 def policy_as_cfn(t: Template, call: ApiCall) -> None:

@@ -12,7 +12,7 @@ from runbook.recovery.answers import NOTHING, Answer, Found, Recovery, Token
 from runbook.resources import cluster
 from runbook.resources.batches import in_twenties
 from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
-from runbook.resources.template import Template, cfn_tags, logical_id, pascal
+from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import ECS_NAME, ecs_tag_fields
 from runbook.rules.kinds import between, from_schema
@@ -95,18 +95,10 @@ def leftover(t: Tagged, section: str) -> list[Action]:
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = dict(call.params)
-    logical = logical_id(p["serviceName"])
-    properties = pascal({k: v for k, v in p.items() if k not in ("tags", "cluster")})
-    properties["Cluster"] = {"Ref": t.owner(p["cluster"])}
-    t.add(
-        logical,
-        "AWS::ECS::Service",
-        t.value(properties) | {"Tags": cfn_tags(p["tags"])},
-        name=p["serviceName"],
-    )
-    for key in call.captures:
-        t.provides(key, logical)
+    name = call.params["serviceName"]
+    properties = untagged(call.params, camel=True, leave="cluster")
+    properties["Cluster"] = {"Ref": t.owner(call.params["cluster"])}
+    t.made(call, "AWS::ECS::Service", properties, logical=logical_id(name), name=name)
 
 
 def rules() -> dict[tuple[str, str], Operation]:

@@ -11,7 +11,7 @@ from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.batches import each_or_all
 from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
 from runbook.resources.load_balancer import elb_found
-from runbook.resources.template import Template, cfn_tags, logical_id
+from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import TIMEOUT, tag_count
 from runbook.rules.common import ELB_NAME, tag_fields
 from runbook.rules.kinds import by_hand, from_schema, pattern
@@ -35,17 +35,9 @@ def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = dict(call.params)
-    logical = logical_id(p["Name"])
-    properties = {k: t.value(v) for k, v in p.items() if k != "Tags"}
-    t.add(
-        logical,
-        "AWS::ElasticLoadBalancingV2::TargetGroup",
-        properties | {"Tags": cfn_tags(p["Tags"])},
-        name=p["Name"],
-    )
-    for key in call.captures:
-        t.provides(key, logical)
+    name = call.params["Name"]
+    kind = "AWS::ElasticLoadBalancingV2::TargetGroup"
+    t.made(call, kind, untagged(call.params), logical=logical_id(name), name=name)
 
 
 def attributes_as_cfn(t: Template, call: ApiCall) -> None:
