@@ -8,7 +8,7 @@ from runbook.aws import Aws
 from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Recovery
 from runbook.resources.batches import in_twenties
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch
 from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import ECS_NAME, ecs_tag_fields
@@ -53,12 +53,12 @@ KIND = Kind(
     NAME,
     section="III",
     not_found=NOT_FOUND,
-    recoveries={
-        ("ecs", "create_cluster"): Recovery(
-            not_yet=(Answer("InvalidParameterException", "service linked role"),)
-        ),
-    },
-    translations={("ecs", "create_cluster"): as_cfn},
+    create=Create(
+        "ecs",
+        "create_cluster",
+        as_cfn,
+        Recovery(not_yet=(Answer("InvalidParameterException", "service linked role"),)),
+    ),
     rules=rules,
     inventory=TagSearch("ECS clusters", tagged, arn_type="cluster", tagging_service="ecs"),
     delete=Delete(

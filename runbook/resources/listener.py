@@ -11,7 +11,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Kind
+from runbook.resources.kind import Create, Kind, adopts
 from runbook.resources.load_balancer import elb_tags
 from runbook.resources.template import Template, untagged
 from runbook.rules.combinations import tag_count
@@ -84,17 +84,14 @@ KIND = Kind(
     NAME,
     section="II",
     not_found=NOT_FOUND,
+    # The emulator makes a second listener on the same port: look before sending again.
+    create=Create(
+        "elbv2", "create_listener", as_cfn, adopts("DuplicateListener", find, look_first=True)
+    ),
     recoveries={
-        # The emulator makes a second listener on the same port: look before sending again.
-        ("elbv2", "create_listener"): Recovery(
-            exists=(Answer("DuplicateListener"),), find=find, look_first=True
-        ),
         ("elbv2", "delete_listener"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
-    translations={
-        ("elbv2", "create_listener"): as_cfn,
-        ("elbv2", "modify_listener"): change_as_cfn,
-    },
+    translations={("elbv2", "modify_listener"): change_as_cfn},
     rules=rules,
     delete_order={"delete_listener": 5},
 )

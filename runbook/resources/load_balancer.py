@@ -9,7 +9,15 @@ from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Wait
 from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.batches import each_or_all
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.kind import (
+    Create,
+    Kind,
+    Tagged,
+    TagSearch,
+    adopts,
+    leftover_label,
+    missing_on,
+)
 from runbook.resources.template import Template, cfn_tags, logical_id, untagged
 from runbook.rules.combinations import TWO_SUBNETS, tag_count
 from runbook.rules.common import ELB_NAME, tag_fields
@@ -172,22 +180,24 @@ KIND = Kind(
     NAME,
     section="II",
     not_found=NOT_FOUND,
-    recoveries={
+    create=Create(
+        "elbv2",
+        "create_load_balancer",
+        as_cfn,
         # AWS answers a repeated create with the same settings with the existing one; the
         # emulator makes a second load balancer: look before sending again.
-        ("elbv2", "create_load_balancer"): Recovery(
-            exists=(Answer("DuplicateLoadBalancerName"),),
-            find=find,
+        adopts(
+            "DuplicateLoadBalancerName",
+            find,
             look_first=True,
             # ELB's words for a security group made a moment ago that it cannot see yet.
             not_yet=(Answer("InvalidSecurityGroup", "does not exist"),),
         ),
+    ),
+    recoveries={
         ("elbv2", "delete_load_balancer"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
-    translations={
-        ("elbv2", "create_load_balancer"): as_cfn,
-        ("elbv2", "modify_load_balancer_attributes"): attributes_as_cfn,
-    },
+    translations={("elbv2", "modify_load_balancer_attributes"): attributes_as_cfn},
     rules=rules,
     delete_order={"delete_load_balancer": 6},
     inventory=TagSearch(

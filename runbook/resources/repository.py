@@ -7,8 +7,8 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import ApiCall
-from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
+from runbook.recovery.answers import Found
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, adopts, missing_on
 from runbook.resources.tags import tagged as carries_tag
 from runbook.resources.template import Source, Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
@@ -130,15 +130,10 @@ KIND = Kind(
     NAME,
     section="V",
     not_found=NOT_FOUND,
-    recoveries={
-        ("ecr", "create_repository"): Recovery(
-            exists=(Answer("RepositoryAlreadyExistsException"),), find=find
-        ),
-    },
-    translations={
-        ("ecr", "create_repository"): as_cfn,
-        ("ecr", "put_lifecycle_policy"): lifecycle_as_cfn,
-    },
+    create=Create(
+        "ecr", "create_repository", as_cfn, adopts("RepositoryAlreadyExistsException", find)
+    ),
+    translations={("ecr", "put_lifecycle_policy"): lifecycle_as_cfn},
     rules=rules,
     inventory=TagSearch("ECR repositories", tagged, arn_type="repository", tagging_service="ecr"),
     delete=Delete(

@@ -13,7 +13,15 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref
 from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.kind import (
+    Create,
+    Kind,
+    Tagged,
+    TagSearch,
+    adopts,
+    leftover_label,
+    missing_on,
+)
 from runbook.resources.tags import tagged as carries_tag
 from runbook.resources.template import Template, logical_id
 from runbook.rules.combinations import POLICY_SIZE, tag_count
@@ -161,14 +169,12 @@ KIND = Kind(
     NAME,
     section="V",
     not_found=NOT_FOUND,
+    create=Create("iam", "create_role", as_cfn, adopts("EntityAlreadyExists", find)),
     recoveries={
-        ("iam", "create_role"): Recovery(exists=(Answer("EntityAlreadyExists"),), find=find),
-        **{
-            ("iam", operation): Recovery(done=tuple(Answer(c) for c in NOT_FOUND))
-            for operation in ("delete_role", "delete_role_policy", "detach_role_policy")
-        },
+        ("iam", operation): Recovery(done=tuple(Answer(c) for c in NOT_FOUND))
+        for operation in ("delete_role", "delete_role_policy", "detach_role_policy")
     },
-    translations={("iam", "create_role"): as_cfn, ("iam", "put_role_policy"): policy_as_cfn},
+    translations={("iam", "put_role_policy"): policy_as_cfn},
     rules=rules,
     delete_order={"delete_role_policy": 11, "detach_role_policy": 11, "delete_role": 11},
     inventory=TagSearch("IAM roles", tagged),

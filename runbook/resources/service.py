@@ -11,7 +11,7 @@ from runbook.plan import Action, ApiCall, Wait
 from runbook.recovery.answers import NOTHING, Answer, Found, Recovery, Token
 from runbook.resources import cluster
 from runbook.resources.batches import in_twenties
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.kind import Create, Kind, Tagged, TagSearch, leftover_label, missing_on
 from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import ECS_NAME, ecs_tag_fields
@@ -152,8 +152,11 @@ KIND = Kind(
     NAME,
     section="VI",
     not_found=NOT_FOUND,
-    recoveries={
-        ("ecs", "create_service"): Recovery(
+    create=Create(
+        "ecs",
+        "create_service",
+        as_cfn,
+        Recovery(
             # A repeated clientToken with the same parameters returns the service; otherwise
             # ECS answers "Creation of service was not idempotent".
             exists=(Answer("InvalidParameterException", "not idempotent"),),
@@ -165,6 +168,8 @@ KIND = Kind(
             ),
             token=Token("clientToken", 36),  # up to 36 ASCII characters
         ),
+    ),
+    recoveries={
         ("ecs", "delete_service"): Recovery(
             done=(*(Answer(c) for c in NOT_FOUND), Answer("ServiceNotActiveException"))
         ),
@@ -174,7 +179,6 @@ KIND = Kind(
         # one rollout more. UpdateService takes no client token to tell the two apart.
         ("ecs", "update_service"): NOTHING,
     },
-    translations={("ecs", "create_service"): as_cfn},
     rules=rules,
     delete_order={"delete_service": 1},
     inventory=TagSearch("ECS services", tagged, arn_type="service", tagging_service="ecs"),

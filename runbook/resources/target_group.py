@@ -7,9 +7,9 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import ApiCall
-from runbook.recovery.answers import Answer, Found, Recovery
+from runbook.recovery.answers import Found
 from runbook.resources.batches import each_or_all
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, adopts
 from runbook.resources.load_balancer import elb_found
 from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import TIMEOUT, tag_count
@@ -95,17 +95,15 @@ KIND = Kind(
     NAME,
     section="II",
     not_found=NOT_FOUND,
-    recoveries={
-        # AWS answers a repeated create with the same settings with the existing one; the
-        # emulator may not: look before sending again.
-        ("elbv2", "create_target_group"): Recovery(
-            exists=(Answer("DuplicateTargetGroupName"),), find=find, look_first=True
-        ),
-    },
-    translations={
-        ("elbv2", "create_target_group"): as_cfn,
-        ("elbv2", "modify_target_group_attributes"): attributes_as_cfn,
-    },
+    # AWS answers a repeated create with the same settings with the existing one; the
+    # emulator may not: look before sending again.
+    create=Create(
+        "elbv2",
+        "create_target_group",
+        as_cfn,
+        adopts("DuplicateTargetGroupName", find, look_first=True),
+    ),
+    translations={("elbv2", "modify_target_group_attributes"): attributes_as_cfn},
     rules=rules,
     inventory=TagSearch(
         "target groups", tagged, arn_type="targetgroup", tagging_service="elasticloadbalancing"
