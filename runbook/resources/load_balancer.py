@@ -64,30 +64,41 @@ def delete(arn: str, name: str, label: str, section: str) -> list[Action]:
     ]
 
 
+# ELB's words for the two kinds it lists: "LoadBalancer", "TargetGroup".
+_DESCRIBE = {"LoadBalancer": "describe_load_balancers", "TargetGroup": "describe_target_groups"}
+
+
 def elb_found(
-    aws: Aws, what: str, listed: str, not_found: tuple[str, ...], name: str
+    aws: Aws, what: str, word: str, not_found: tuple[str, ...], name: str
 ) -> Found | None:
     """A load balancer or target group by name, answered as its create would be, with its tags.
 
-    what: "load balancer"; listed: "LoadBalancers", the list its describe call answers."""
-    operation = "describe_load_balancers" if listed == "LoadBalancers" else "describe_target_groups"
-    got = missing_on(not_found, lambda: aws.call("elbv2", operation, Names=[name]))
+    what: "load balancer"; word: "LoadBalancer", ELB's word for it in its calls' answers."""
+    got = missing_on(not_found, lambda: aws.call("elbv2", _DESCRIBE[word], Names=[name]))
+    listed = f"{word}s"
     if not got or not got[listed]:
         return None
     one = got[listed][0]
-    arn = one["LoadBalancerArn" if listed == "LoadBalancers" else "TargetGroupArn"]
-    return Found(f"{what} {name}", {listed: [one]}, elb_tags(aws, arn))
+    return Found(f"{what} {name}", {listed: [one]}, elb_tags(aws, one[f"{word}Arn"]))
+
+
+def elb_listed(
+    aws: Aws, word: str, not_found: tuple[str, ...], arns: list[str]
+) -> list[dict[str, Any]]:
+    """The load balancers or target groups these ARNs name, those that still exist."""
+
+    def read(batch: list[str]) -> list[dict[str, Any]]:
+        return aws.call("elbv2", _DESCRIBE[word], **{f"{word}Arns": batch})[f"{word}s"]
+
+    return each_or_all(arns, read, not_found)
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
-    return elb_found(aws, NAME, "LoadBalancers", NOT_FOUND, p["Name"])
+    return elb_found(aws, NAME, "LoadBalancer", NOT_FOUND, p["Name"])
 
 
 def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
-    def read(batch: list[str]) -> list[dict[str, Any]]:
-        return aws.call("elbv2", "describe_load_balancers", LoadBalancerArns=batch)["LoadBalancers"]
-
-    for lb in each_or_all(arns, read, NOT_FOUND):
+    for lb in elb_listed(aws, "LoadBalancer", NOT_FOUND, arns):
         yield Tagged(NAME, lb["LoadBalancerName"], lb["LoadBalancerArn"], lb["State"]["Code"])
 
 

@@ -8,9 +8,8 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import ApiCall
 from runbook.recovery.answers import Found
-from runbook.resources.batches import each_or_all
 from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, adopts
-from runbook.resources.load_balancer import elb_found
+from runbook.resources.load_balancer import elb_found, elb_listed
 from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import TIMEOUT, tag_count
 from runbook.rules.common import ELB_NAME, tag_fields
@@ -23,14 +22,11 @@ NOT_FOUND = ("TargetGroupNotFound",)
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
-    return elb_found(aws, NAME, "TargetGroups", NOT_FOUND, p["Name"])
+    return elb_found(aws, NAME, "TargetGroup", NOT_FOUND, p["Name"])
 
 
 def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
-    def read(batch: list[str]) -> list[dict[str, Any]]:
-        return aws.call("elbv2", "describe_target_groups", TargetGroupArns=batch)["TargetGroups"]
-
-    for tg in each_or_all(arns, read, NOT_FOUND):
+    for tg in elb_listed(aws, "TargetGroup", NOT_FOUND, arns):
         yield Tagged(NAME, tg["TargetGroupName"], tg["TargetGroupArn"])
 
 
