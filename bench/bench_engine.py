@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from goals import GOAL_HELP, GOAL_PLAN, add_smoke, figure
+from goals import GOAL_HELP, GOAL_PLAN, figure, parse
 from warm_up import warm_up
 
 from runbook.aws import Aws
@@ -335,9 +335,8 @@ def aws_rules_figures(checked: float, unchecked: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
-    add_smoke(parser)
-    args = parser.parse_args()
-    runs = 1 if args.smoke else args.runs
+    args = parse(parser, runs=1)
+    runs = args.runs
 
     print("== runbook plan: whole process, offline, no credentials (median of", runs, "runs)")
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,7 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_todo_api import free_port, memory_kib, prepare_database, server_pids, wait_ready
+from bench_todo_api import (
+    free_port,
+    gunicorn_command,
+    memory_kib,
+    prepare_database,
+    server_pids,
+    wait_ready,
+)
 from goals import add_smoke
 
 from todo_app.embedded_pg import EmbeddedPostgres
@@ -49,16 +56,7 @@ def start_gunicorn(dsn: str, port: int, worker_class: str) -> subprocess.Popen[b
     }
     extra = [] if worker_class == "configured" else ["--worker-class", worker_class]
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:todo_app.gunicorn_conf",
-            "--access-logfile",
-            "/dev/null",
-            *extra,
-        ],
+        gunicorn_command(*extra),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
