@@ -4,35 +4,27 @@ VI's log follows a rollout: each deployment's tasks, and ECS's events."""
 
 from __future__ import annotations
 
-import threading
-
 from runbook.aws import Aws
 from runbook.events import Deployment, ImageProgress, Rollout, ServiceEvent
 from runbook.image import Build
 from runbook.state import StateFile
 from screens.messages import EngineEvent
-from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
 from tests.ui.conftest import SIZE, log_text, until
 from tests.ui.test_rough_edges import on_screen
-from tests.ui.test_waiting import database_creating_until
+from tests.ui.test_waiting import section_iv_run_until_it_waits, sections_i_to_iii_done_and_rds_slow
 
 
 async def test_the_image_is_built_and_pushed_while_section_iv_waits(
     monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
 ) -> None:
-    earlier = make_runbook(build=Build(engine=None))  # sections I to III, by an earlier run
-    for number in ("I", "II", "III"):
-        earlier.apply(earlier.step(number))
-    ready = threading.Event()
-    database_creating_until(monkeypatch, aws, ready)
+    ready = sections_i_to_iii_done_and_rds_slow(
+        monkeypatch, make_runbook, aws, build=Build(engine=None)
+    )
     app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(10))
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r", "ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
-            await until(pilot, lambda: app.progress["IV"].waiting)
+            await section_iv_run_until_it_waits(pilot, app)
             # The database is still creating, and the image is already in ECR.
             await until(pilot, lambda: "⬆ image pushed:" in log_text(app, "IV"))
             assert app.progress["IV"].waiting.startswith("database")

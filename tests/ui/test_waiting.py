@@ -34,14 +34,24 @@ def database_creating_until(monkeypatch, aws: Aws, ready: threading.Event) -> No
     monkeypatch.setattr(aws, "call", call)
 
 
-def sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws: Aws) -> threading.Event:
+def sections_i_to_iii_done_and_rds_slow(
+    monkeypatch, make_runbook, aws: Aws, **runbook: Any
+) -> threading.Event:
     """A saved run up to section III; the database stays "creating" until the event is set."""
-    earlier = make_runbook()
+    earlier = make_runbook(**runbook)
     for number in ("I", "II", "III"):
         earlier.apply(earlier.step(number))
     ready = threading.Event()
     database_creating_until(monkeypatch, aws, ready)
     return ready
+
+
+async def section_iv_run_until_it_waits(pilot: Any, app: Any) -> None:
+    """Resume at section IV, run it and confirm: it waits for the database."""
+    await pilot.press("r", "ctrl+r")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+    await pilot.press("y")
+    await until(pilot, lambda: app.progress["IV"].waiting)
 
 
 async def test_leave_a_section_mid_wait_and_come_back(
@@ -52,12 +62,7 @@ async def test_leave_a_section_mid_wait_and_come_back(
     app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(10))
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r")
-            await until(pilot, lambda: app.screen.name == "section-IV")
-            await pilot.press("ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
-            await until(pilot, lambda: app.progress["IV"].waiting)
+            await section_iv_run_until_it_waits(pilot, app)
             section_iv = app.screen
             line = section_iv.query_one("#waiting-line", Static)
             assert line.display
@@ -108,10 +113,7 @@ async def test_quitting_mid_wait_asks_first_and_leaves_a_resumable_state(
     app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(5))
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r", "ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
-            await until(pilot, lambda: app.progress["IV"].waiting)
+            await section_iv_run_until_it_waits(pilot, app)
             await pilot.press("ctrl+q")
             await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
             await pilot.press("n")  # stay: the wait goes on
