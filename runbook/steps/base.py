@@ -41,6 +41,10 @@ class Observed:
     known: dict[str, Any] = field(default_factory=dict)
     found: dict[str, Any] = field(default_factory=dict)
 
+    def ours(self) -> list[Resource]:
+        """What exists and carries the deployment's tag: all that a teardown may delete."""
+        return [r for r in self.resources if r.exists and r.ours]
+
 
 class Step(ABC):
     number: str  # the guide's section number, I to VI

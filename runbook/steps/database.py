@@ -315,9 +315,7 @@ class DatabaseStep(Step):
 
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
         actions: list[Action] = []
-        for r in seen.resources:
-            if not (r.exists and r.ours):
-                continue
+        for r in seen.ours():
             if r.kind == db_instance.NAME:
                 db = seen.found.get("db") or {}
                 snapshot = seen.found.get("final_snapshot") or db_snapshot.name(

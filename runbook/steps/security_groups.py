@@ -188,8 +188,7 @@ class SecurityGroupsStep(Step):
         # Reverse order: the db group names the ecs group, which names the elb group.
         return [
             action
-            for r in reversed(seen.resources)
-            if r.exists and r.ours
+            for r in reversed(seen.ours())
             for action in security_group.KIND.deletes(r.id, r.name, self.number)
         ]
 
