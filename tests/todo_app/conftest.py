@@ -194,42 +194,47 @@ def secret(secrets_manager: Any, login: Login) -> Iterator[Secret]:
     created.delete()
 
 
+@contextmanager
+def closing_apps() -> Iterator[Callable[..., Flask]]:
+    """create_app in testing mode; every app's pool is closed when the test is done."""
+    apps: list[Flask] = []
+
+    def build(**config: object) -> Flask:
+        app = create_app({"TESTING": True, **config})
+        apps.append(app)
+        return app
+
+    try:
+        yield build
+    finally:
+        for app in apps:
+            close_pool(app)
+
+
 @pytest.fixture
 def make_app() -> Iterator[Callable[..., Flask]]:
     """Build apps on given databases; their pools are closed after the test.
 
     Request this fixture after the database fixtures the apps use.
     """
-    apps: list[Flask] = []
-
-    def _make(dsn: str, **config: object) -> Flask:
-        app = create_app({"TESTING": True, "DATABASE": {"dsn": dsn}, **config})
-        apps.append(app)
-        return app
-
-    yield _make
-    for app in apps:
-        close_pool(app)
+    with closing_apps() as build:
+        yield lambda dsn, **config: build(DATABASE={"dsn": dsn}, **config)
 
 
 @pytest.fixture
 def env_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
     """Apps configured from the environment, as in a task (these variables and no others
     of the DB_* kind); their pools are closed after the test."""
-    apps: list[Flask] = []
 
     def _make(env: dict[str, str], **config: object) -> Flask:
         for name in ("DATABASE_URL", "DB_PWD", "DB_SECRET_ARN", "DB_SSLMODE", "DB_SSLROOTCERT"):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        app = create_app({"TESTING": True, **config})
-        apps.append(app)
-        return app
+        return build(**config)
 
-    yield _make
-    for app in apps:
-        close_pool(app)
+    with closing_apps() as build:
+        yield _make
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from screens.messages import EngineEvent
 from screens.section.call_preview import CallPreview
 from tests.ui.conftest import SIZE, log_text, until
 from tests.ui.test_rough_edges import on_screen
-from tests.ui.test_waiting import section_iv_run_until_it_waits, sections_i_to_iii_done_and_rds_slow
+from tests.ui.test_waiting import section_iv_waiting, sections_i_to_iii_done_and_rds_slow
 
 
 async def test_the_image_is_built_and_pushed_while_section_iv_waits(
@@ -21,21 +21,16 @@ async def test_the_image_is_built_and_pushed_while_section_iv_waits(
     ready = sections_i_to_iii_done_and_rds_slow(
         monkeypatch, make_runbook, aws, build=Build(engine=None)
     )
-    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(10))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await section_iv_run_until_it_waits(pilot, app)
-            # The database is still creating, and the image is already in ECR.
-            await until(pilot, lambda: "⬆ image pushed:" in log_text(app, "IV"))
-            assert app.progress["IV"].waiting.startswith("database")
-            log = log_text(app, "IV")
-            assert "⬆ image login: logging sandbox-docker in to" in log
-            assert "⬆ image build: step 1/8: FROM python:3.11-slim" in log
-            assert f"image {app.runbook.version} in ECR" in str(app.sub_title)  # every screen
-            ready.set()
-            await until(pilot, lambda: app.progress["IV"].status == "done")
-    finally:
+    async with section_iv_waiting(sandbox_app, state_path, ready, 10) as (app, pilot):
+        # The database is still creating, and the image is already in ECR.
+        await until(pilot, lambda: "⬆ image pushed:" in log_text(app, "IV"))
+        assert app.progress["IV"].waiting.startswith("database")
+        log = log_text(app, "IV")
+        assert "⬆ image login: logging sandbox-docker in to" in log
+        assert "⬆ image build: step 1/8: FROM python:3.11-slim" in log
+        assert f"image {app.runbook.version} in ECR" in str(app.sub_title)  # every screen
         ready.set()
+        await until(pilot, lambda: app.progress["IV"].status == "done")
 
 
 async def test_the_header_carries_the_push_and_section_vi_follows_the_rollout(
