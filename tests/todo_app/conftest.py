@@ -7,16 +7,12 @@ PostgreSQL started once per pytest-xdist worker in that worker's own temp folder
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -322,22 +318,3 @@ def app_root(tmp_path: Path) -> Path:
     shutil.copytree(package, tmp_path / "src" / "todo_app", ignore=ignore)
     shutil.copytree(package / "bin", tmp_path / "bin", ignore=ignore)
     return tmp_path
-
-
-@pytest.fixture
-def wait_for_health() -> Callable[..., dict[str, Any]]:
-    """Poll a local server's /healthz until it answers 200 (its JSON), or fail."""
-
-    def _wait(port: int, process: subprocess.Popen[str], seconds: float = 20) -> dict[str, Any]:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert process.poll() is None, f"the server exited early: {process.communicate()}"
-            try:
-                url = f"http://127.0.0.1:{port}/healthz"
-                with urllib.request.urlopen(url, timeout=2) as answer:
-                    return json.load(answer)
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        raise AssertionError("/healthz never answered 200")
-
-    return _wait

@@ -12,9 +12,9 @@ import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from health_wait import wait_for_health
 
 
 @pytest.fixture
@@ -47,7 +47,6 @@ def test_runs_on_an_embedded_postgresql_and_stops_it_on_exit(
     pgdata: Path,
     free_port: int,
     spawn: Callable[..., subprocess.Popen[str]],
-    wait_for_health: Callable[..., dict[str, Any]],
 ) -> None:
     command = [sys.executable, "-m", "todo_app.local", "--port", str(free_port)]
     server = spawn([*command, "--pgdata", str(pgdata)], env=local_env())
@@ -68,7 +67,6 @@ def test_runs_on_the_configured_database_when_one_is_set(
     pgdata: Path,
     free_port: int,
     spawn: Callable[..., subprocess.Popen[str]],
-    wait_for_health: Callable[..., dict[str, Any]],
 ) -> None:
     command = [sys.executable, "-m", "todo_app.local", "--port", str(free_port)]
     env = local_env(DATABASE_URL=database)
