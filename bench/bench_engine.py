@@ -28,6 +28,7 @@ from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.image import Build
 from runbook.sandbox import CREDENTIALS, Emulator
+from runbook.sandbox.account import in_moto_account
 from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
@@ -47,11 +48,7 @@ def timed_process(args: list[str], env: dict[str, str], runs: int) -> float:
 
 def account(url: str) -> Aws:
     aws = Aws("us-east-1", endpoint_url=url, credentials=CREDENTIALS)
-    number = str(next(ACCOUNTS))
-    aws.session.events.register(
-        "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", number)
-    )
-    return aws
+    return in_moto_account(aws, aws.session.events, str(next(ACCOUNTS)))
 
 
 def warm(aws: Aws) -> None:

@@ -43,6 +43,7 @@ from runbook.events import CallMade, Event, ImageProgress, Waiting  # noqa: E402
 from runbook.image import Build, ContainerEngine  # noqa: E402
 from runbook.image.job import ImageJob  # noqa: E402
 from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings  # noqa: E402
+from runbook.sandbox.account import in_moto_account  # noqa: E402
 from runbook.sandbox.container_engine import stand_in  # noqa: E402
 from runbook.sandbox.image import SOURCE  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
@@ -91,10 +92,7 @@ def in_account(emulator: Emulator, number: str) -> Aws:
         credentials=CREDENTIALS,
         load_balancer_url=emulator.data_plane.local_url,
     )
-    aws.session.events.register(
-        "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", number)
-    )
-    warm_up(aws)
+    warm_up(in_moto_account(aws, aws.session.events, number))
     return aws
 
 

@@ -17,6 +17,7 @@ from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.image import Build, ContainerEngine
 from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings
+from runbook.sandbox.account import in_moto_account
 from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
@@ -48,12 +49,7 @@ def account_aws(emulator: Emulator, account: str) -> Aws:
         label="sandbox",
         load_balancer_url=emulator.data_plane.local_url,
     )
-
-    def to_account(request: Any, **_: Any) -> None:
-        request.headers["x-moto-account-id"] = account
-
-    aws.session.events.register("before-sign", to_account)
-    return aws
+    return in_moto_account(aws, aws.session.events, account)
 
 
 @pytest.fixture
