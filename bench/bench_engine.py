@@ -46,6 +46,12 @@ def timed_process(args: list[str], env: dict[str, str], runs: int) -> float:
     return statistics.median(times)
 
 
+def allow(action: str, **statement: Any) -> str:
+    """An IAM policy document of one statement that allows `action`, as JSON."""
+    allowed = {"Effect": "Allow", "Action": action, **statement}
+    return json.dumps({"Version": "2012-10-17", "Statement": [allowed]})
+
+
 def account(url: str) -> Aws:
     aws = Aws("us-east-1", endpoint_url=url, credentials=CREDENTIALS)
     return in_moto_account(aws, aws.session.events, str(next(ACCOUNTS)))
@@ -209,17 +215,8 @@ def bare_deploy(aws: Aws) -> None:
     db = c("rds").describe_db_instances(DBInstanceIdentifier="flask-todo-db")["DBInstances"][0]
     role = c("iam").create_role(
         RoleName="ecsTaskExecutionRole",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "sts:AssumeRole",
-                        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                    }
-                ],
-            }
+        AssumeRolePolicyDocument=allow(
+            "sts:AssumeRole", Principal={"Service": "ecs-tasks.amazonaws.com"}
         ),
         Tags=tag,
     )["Role"]
@@ -231,18 +228,7 @@ def bare_deploy(aws: Aws) -> None:
     c("iam").put_role_policy(
         RoleName="ecsTaskExecutionRole",
         PolicyName="read-db-secret",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "secretsmanager:GetSecretValue",
-                        "Resource": secret,
-                    }
-                ],
-            }
-        ),
+        PolicyDocument=allow("secretsmanager:GetSecretValue", Resource=secret),
     )
     repo = c("ecr").create_repository(repositoryName="flask-todo")["repository"]
     td = c("ecs").register_task_definition(
