@@ -18,7 +18,7 @@ from runbook.resources.kind import (
     leftover_label,
     missing_on,
 )
-from runbook.resources.template import Template, cfn_tags, logical_id, untagged
+from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import TWO_SUBNETS, tag_count
 from runbook.rules.common import ELB_NAME, tag_fields
 from runbook.rules.kinds import from_schema, never, pattern
@@ -107,22 +107,16 @@ def leftover(t: Tagged, section: str) -> list[Action]:
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = call.params
-    logical = logical_id(p["Name"])
-    t.add(
-        logical,
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        t.value(untagged(p)) | {"Tags": cfn_tags(p["Tags"])},
-        name=p["Name"],
-    )
-    for key, path in call.captures.items():
-        attribute = {
-            "LoadBalancers.0.LoadBalancerArn": "",
-            "LoadBalancers.0.DNSName": "DNSName",
-            # CloudFormation spells it ...ID where the API says ...Id.
-            "LoadBalancers.0.CanonicalHostedZoneId": "CanonicalHostedZoneID",
-        }[path]
-        t.provides(key, logical, attribute)
+    name = call.params["Name"]
+    logical = logical_id(name)
+    attributes = {
+        "LoadBalancers.0.LoadBalancerArn": "",
+        "LoadBalancers.0.DNSName": "DNSName",
+        # CloudFormation spells it ...ID where the API says ...Id.
+        "LoadBalancers.0.CanonicalHostedZoneId": "CanonicalHostedZoneID",
+    }
+    kind = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    t.made(call, kind, untagged(call.params), logical=logical, name=name, attribute=attributes)
     t.outputs["LoadBalancerDNSName"] = {
         "Description": "The load balancer's DNS name: http://<it>/healthz answers once healthy",
         "Value": {"Fn::GetAtt": [logical, "DNSName"]},

@@ -86,14 +86,17 @@ class Template:
         *,
         logical: str,
         name: str = "",
-        attribute: str = "",
+        attribute: str | Mapping[str, str] = "",
     ) -> None:
         """The resource a creating call makes, with the call's tags (in any service's spelling)
-        and known by its name; what the call captures is this resource (or its `attribute`)."""
+        and known by its name; what the call captures is this resource, or its `attribute`
+        (one for all, or one for each path the call captures)."""
         tags = call.params.get("Tags", call.params.get("tags"))
         self.add(logical, kind, self.value(properties) | {"Tags": cfn_tags(tags)}, name=name)
-        for key in call.captures:
-            self.provides(key, logical, attribute)
+        for key, path in call.captures.items():
+            self.provides(
+                key, logical, attribute if isinstance(attribute, str) else attribute[path]
+            )
 
     def provides(self, key: str, logical: str, attribute: str = "") -> None:
         self.sources[key] = Source(logical, attribute)
