@@ -13,8 +13,7 @@ from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.events import Event, Listener, fan_out
 from runbook.image import Build, ContainerEngine
-from runbook.sandbox import CREDENTIALS, Emulator
-from runbook.sandbox.account import in_moto_account
+from runbook.sandbox import Emulator
 from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
@@ -100,8 +99,7 @@ def aws(emulator: Emulator, account: str) -> Aws:
     the whole emulator costs about half a second a test. The app's image gets there as on
     AWS: the runbook builds and pushes it (with the container engine stand-in).
     """
-    client = Aws("us-east-1", endpoint_url=emulator.url, credentials=CREDENTIALS, label="sandbox")
-    return in_moto_account(client, client.session.events, account)
+    return emulator.aws(account)
 
 
 @pytest.fixture
