@@ -28,13 +28,13 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from psycopg2 import sql
 from psycopg2.extensions import connection, make_dsn
 from rds_stand_in import Login, Secret
+from todo_helpers import migrate
 
 import todo_app
 from runbook.sandbox import CREDENTIALS, Emulator
 from todo_app import create_app
 from todo_app.db import close_pool
 from todo_app.embedded_pg import EmbeddedPostgres
-from todo_app.migrations import upgrade
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,6 @@ def create_database(server_dsn: str, template: str | None = None) -> str:
 def drop_database(server_dsn: str, name: str) -> None:
     with admin_connection(server_dsn) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def migrate(dsn: str) -> list[int]:
-    conn = psycopg2.connect(dsn)
-    try:
-        return upgrade(conn)
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="session")
