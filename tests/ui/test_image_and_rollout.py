@@ -10,7 +10,7 @@ from runbook.image import Build
 from runbook.state import StateFile
 from screens.messages import EngineEvent
 from screens.section.call_preview import CallPreview
-from tests.ui.conftest import SIZE, log_text, until
+from tests.ui.conftest import SIZE, log_text, show_section, until
 from tests.ui.test_rough_edges import on_screen
 from tests.ui.test_waiting import section_iv_waiting, sections_i_to_iii_done_and_rds_slow
 
@@ -77,9 +77,7 @@ async def test_the_header_carries_the_push_and_section_vi_follows_the_rollout(
                 ServiceEvent("e1", "(service flask-todo-service) has started 1 tasks: (task t2)."),
             ),
         )
-        app.action_show("VI")
-        await until(pilot, lambda: app.screen.name == "section-VI")
-        await pilot.pause()
+        await show_section(pilot, app, "VI")
         for event in (rolling, rolling, done):
             app.post_message(EngineEvent(event))
         await until(pilot, lambda: "steady state" in log_text(app, "VI"))
