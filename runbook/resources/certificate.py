@@ -92,7 +92,7 @@ KIND = Kind(
         "acm", "request_certificate", as_cfn, Recovery(token=Token("IdempotencyToken", 32))
     ),
     rules=rules,
-    inventory=TagSearch("certificates", tagged, "acm:certificate"),
+    inventory=TagSearch("certificates", tagged, arn_type="certificate", tagging_service="acm"),
     delete=Delete(
         "acm",
         "delete_certificate",

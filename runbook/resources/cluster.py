@@ -60,7 +60,7 @@ KIND = Kind(
         Recovery(not_yet=(Answer("InvalidParameterException", "service linked role"),)),
     ),
     rules=rules,
-    inventory=TagSearch("ECS clusters", tagged, "ecs:cluster"),
+    inventory=TagSearch("ECS clusters", tagged, arn_type="cluster", tagging_service="ecs"),
     delete=Delete(
         "ecs",
         "delete_cluster",

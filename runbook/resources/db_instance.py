@@ -337,6 +337,6 @@ KIND = Kind(
     rules=rules,
     # Deletion protection off, then the delete (same rank: the order they came in).
     delete_order={"modify_db_instance": 9, "delete_db_instance": 9},
-    inventory=TagSearch("databases", tagged, "rds:db"),
+    inventory=TagSearch("databases", tagged, arn_type="db", tagging_service="rds"),
     leftover=leftover,
 )

@@ -51,24 +51,15 @@ __all__ = [
 class TagSearch:
     """How the tag inventory finds this kind whatever its name.
 
-    `resource_type` is the kind in the Resource Groups Tagging API's own notation,
-    "service:type" ("elasticloadbalancing:loadbalancer", "logs:log-group": the service and
-    the type its ARNs name); `find` gets the ARNs that API listed of it. A kind that API
-    leaves out (no resource_type) looks by itself, by the deployment's name.
+    `find` gets the ARNs the Resource Groups Tagging API listed under `arn_type` (the
+    resource type an ARN names: "loadbalancer", "log-group"); a kind that API leaves out
+    (arn_type "") looks by itself, by the deployment's name.
     """
 
     label: str  # "load balancers": what could not be looked at, if it fails
     find: Callable[[Aws, str, list[str]], Iterable[Tagged]]
-    resource_type: str = ""
-
-    @property
-    def tagging_service(self) -> str:
-        """The service to name in the API's ResourceTypeFilters (each of its types comes)."""
-        return self.resource_type.partition(":")[0]
-
-    @property
-    def arn_type(self) -> str:
-        return self.resource_type.partition(":")[2]
+    arn_type: str = ""
+    tagging_service: str = ""  # the API's ResourceTypeFilters entry for it
 
 
 @dataclass(frozen=True)

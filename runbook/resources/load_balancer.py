@@ -205,6 +205,8 @@ KIND = Kind(
     translations={("elbv2", "modify_load_balancer_attributes"): attributes_as_cfn},
     rules=rules,
     delete_order={"delete_load_balancer": 6},
-    inventory=TagSearch("load balancers", tagged, "elasticloadbalancing:loadbalancer"),
+    inventory=TagSearch(
+        "load balancers", tagged, arn_type="loadbalancer", tagging_service="elasticloadbalancing"
+    ),
     leftover=leftover,
 )

@@ -96,6 +96,6 @@ KIND = Kind(
     ),
     translations={("logs", "put_retention_policy"): retention_as_cfn},
     rules=rules,
-    inventory=TagSearch("log groups", tagged, "logs:log-group"),
+    inventory=TagSearch("log groups", tagged, arn_type="log-group", tagging_service="logs"),
     delete=Delete("logs", "delete_log_group", "logGroupName", rank=4, by_name=True),
 )

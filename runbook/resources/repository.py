@@ -135,7 +135,7 @@ KIND = Kind(
     ),
     translations={("ecr", "put_lifecycle_policy"): lifecycle_as_cfn},
     rules=rules,
-    inventory=TagSearch("ECR repositories", tagged, "ecr:repository"),
+    inventory=TagSearch("ECR repositories", tagged, arn_type="repository", tagging_service="ecr"),
     delete=Delete(
         "ecr",
         "delete_repository",

@@ -127,7 +127,7 @@ KIND = Kind(
         adopts("ResourceExistsException", find, token=Token("ClientRequestToken", 64)),
     ),
     rules=rules,
-    inventory=TagSearch("secrets", tagged, "secretsmanager:secret"),
+    inventory=TagSearch("secrets", tagged, arn_type="secret", tagging_service="secretsmanager"),
     delete=Delete(
         "secretsmanager",
         "delete_secret",

@@ -181,6 +181,6 @@ KIND = Kind(
     },
     rules=rules,
     delete_order={"delete_service": 1},
-    inventory=TagSearch("ECS services", tagged, "ecs:service"),
+    inventory=TagSearch("ECS services", tagged, arn_type="service", tagging_service="ecs"),
     leftover=leftover,
 )

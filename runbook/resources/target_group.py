@@ -101,7 +101,9 @@ KIND = Kind(
     ),
     translations={("elbv2", "modify_target_group_attributes"): attributes_as_cfn},
     rules=rules,
-    inventory=TagSearch("target groups", tagged, "elasticloadbalancing:targetgroup"),
+    inventory=TagSearch(
+        "target groups", tagged, arn_type="targetgroup", tagging_service="elasticloadbalancing"
+    ),
     delete=Delete(
         "elbv2",
         "delete_target_group",

@@ -292,6 +292,8 @@ KIND = Kind(
     ),
     rules=rules,
     delete_order={"deregister_task_definition": 2, "delete_task_definitions": 2},
-    inventory=TagSearch("task definitions", tagged, "ecs:task-definition"),
+    inventory=TagSearch(
+        "task definitions", tagged, arn_type="task-definition", tagging_service="ecs"
+    ),
     leftover=leftover,
 )
