@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbook.aws import Aws
-from runbook.plan import Action
+from runbook.plan import Action, ApiCall
 
 # One look-up that reads "not found" as None, and one reading of every service's tags: the
 # resource kinds' own (runbook/resources), read here by the steps and their neighbours.
@@ -80,5 +80,9 @@ class Step(ABC):
         return []
 
 
-def adopt_why(kind: str, name: str) -> str:
-    return f"adopt the existing {kind} {name} (made by hand?): tag it as this deployment's"
+def adopt(
+    service: str, operation: str, params: dict[str, Any], kind: str, name: str, section: str
+) -> ApiCall:
+    """The call that tags an existing one (made by hand?) as this deployment's: it adopts it."""
+    why = f"adopt the existing {kind} {name} (made by hand?): tag it as this deployment's"
+    return ApiCall(service, operation, params, why, section)

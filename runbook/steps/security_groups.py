@@ -10,7 +10,7 @@ from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, tags
 from runbook.resources import security_group
 from runbook.settings import Settings
-from runbook.steps.base import Observed, Resource, Step, adopt_why, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, tagged
 from runbook.words import count
 
 VPC = "default-vpc.VpcId"
@@ -146,11 +146,12 @@ class SecurityGroupsStep(Step):
                 )
             elif not tagged(group.get("Tags"), s.deployment.name):
                 actions.append(
-                    ApiCall(
+                    adopt(
                         "ec2",
                         "create_tags",
                         {"Resources": [group["GroupId"]], "Tags": tags(s.deployment.name)},
-                        adopt_why("security group", name),
+                        "security group",
+                        name,
                         self.number,
                     )
                 )
