@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import psycopg2
+import pytest
 
 from todo_app.migrations import upgrade
 
@@ -27,3 +29,8 @@ def at_once(work: Callable[[], None], threads: int) -> None:
         thread.start()
     for thread in running:
         thread.join(timeout=30)
+
+
+def named(cases: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """A table of (name, *values) rows as pytest parameters, each shown by its name."""
+    return [pytest.param(*values, id=name) for name, *values in cases]
