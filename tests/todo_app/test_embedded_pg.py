@@ -1,13 +1,22 @@
-"""The one embedded PostgreSQL: a server whose owner is killed does not outlive it."""
+"""The one embedded PostgreSQL: run as root, it opens no folder above its own; a server whose
+owner is killed does not outlive it."""
 
 from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import psycopg2
+import pytest
+
+from todo_app.embedded_pg import EmbeddedPostgres, shipped_bindir
+from todo_app.server_home import server_user
 
 OWNER = """
 import sys
@@ -49,3 +58,26 @@ def test_a_killed_owners_server_is_stopped_and_its_folder_removed() -> None:
         if owner.poll() is None:
             os.kill(owner.pid, signal.SIGKILL)
             owner.wait(10)
+
+
+def modes_on_the_way(path: Path) -> dict[Path, int]:
+    return {folder: folder.stat().st_mode for folder in path.resolve().parents}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root, PostgreSQL runs as its own user")
+def test_as_root_it_runs_as_its_own_user_in_a_private_folder_and_opens_none_above() -> None:
+    binaries = shipped_bindir()
+    before = {**modes_on_the_way(binaries), **modes_on_the_way(Path(tempfile.gettempdir()) / "x")}
+    server = EmbeddedPostgres()
+    server.start()
+    try:
+        user = server_user()
+        assert user is not None
+        home = server.home.path.stat()
+        assert (home.st_uid, stat.S_IMODE(home.st_mode)) == (user.pw_uid, 0o700)
+        assert Path(f"/proc/{server.pid()}").stat().st_uid == user.pw_uid
+        conn = psycopg2.connect(server.dsn())
+        conn.close()
+        assert {folder: folder.stat().st_mode for folder in before} == before
+    finally:
+        server.remove()
