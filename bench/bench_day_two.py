@@ -34,7 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from goals import add_smoke  # noqa: E402
+from goals import parse  # noqa: E402
 
 from runbook import day_two, sandbox, service_status  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
@@ -117,10 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--lines", type=int, default=2000, help="lines per burst (5 bursts)")
-    add_smoke(parser)
-    options = parser.parse_args()
-    if options.smoke:
-        options.runs, options.lines = 1, 100
+    options = parse(parser, runs=1, lines=100)
     tmp = Path(tempfile.mkdtemp(prefix="bench-day-two-"))
     info = tmp / sandbox.INFO_FILE
     url = sandbox.ensure_running(info)

@@ -31,6 +31,10 @@ from typing import Any
 from goals import add_smoke
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the target the tests use: tests/sandbox/lb_target.py
+
+from tests.sandbox.lb_target import serve_command  # noqa: E402
+
 HALF_HEAD = b"POST /upload HTTP/1.1\r\nHost: bench\r\nContent-Length: 10\r\n"
 
 
@@ -188,22 +192,7 @@ def start_target(limit: int) -> tuple[subprocess.Popen[bytes], int]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-            "tests.sandbox.lb_target:app",
-        ],
+        serve_command(port),
         cwd=ROOT,
         env=dict(os.environ, LB_TARGET_LIMIT=str(limit)),
     )

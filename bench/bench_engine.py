@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from goals import GOAL_HELP, GOAL_PLAN, add_smoke, figure
+from goals import GOAL_HELP, GOAL_PLAN, figure, parse
 from warm_up import warm_up
 
 from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.image import Build
 from runbook.sandbox import CREDENTIALS, Emulator
+from runbook.sandbox.account import in_moto_account
 from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
@@ -45,13 +46,15 @@ def timed_process(args: list[str], env: dict[str, str], runs: int) -> float:
     return statistics.median(times)
 
 
+def allow(action: str, **statement: Any) -> str:
+    """An IAM policy document of one statement that allows `action`, as JSON."""
+    allowed = {"Effect": "Allow", "Action": action, **statement}
+    return json.dumps({"Version": "2012-10-17", "Statement": [allowed]})
+
+
 def account(url: str) -> Aws:
     aws = Aws("us-east-1", endpoint_url=url, credentials=CREDENTIALS)
-    number = str(next(ACCOUNTS))
-    aws.session.events.register(
-        "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", number)
-    )
-    return aws
+    return in_moto_account(aws, aws.session.events, str(next(ACCOUNTS)))
 
 
 def warm(aws: Aws) -> None:
@@ -212,17 +215,8 @@ def bare_deploy(aws: Aws) -> None:
     db = c("rds").describe_db_instances(DBInstanceIdentifier="flask-todo-db")["DBInstances"][0]
     role = c("iam").create_role(
         RoleName="ecsTaskExecutionRole",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "sts:AssumeRole",
-                        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                    }
-                ],
-            }
+        AssumeRolePolicyDocument=allow(
+            "sts:AssumeRole", Principal={"Service": "ecs-tasks.amazonaws.com"}
         ),
         Tags=tag,
     )["Role"]
@@ -234,18 +228,7 @@ def bare_deploy(aws: Aws) -> None:
     c("iam").put_role_policy(
         RoleName="ecsTaskExecutionRole",
         PolicyName="read-db-secret",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "secretsmanager:GetSecretValue",
-                        "Resource": secret,
-                    }
-                ],
-            }
-        ),
+        PolicyDocument=allow("secretsmanager:GetSecretValue", Resource=secret),
     )
     repo = c("ecr").create_repository(repositoryName="flask-todo")["repository"]
     td = c("ecs").register_task_definition(
@@ -335,9 +318,8 @@ def aws_rules_figures(checked: float, unchecked: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
-    add_smoke(parser)
-    args = parser.parse_args()
-    runs = 1 if args.smoke else args.runs
+    args = parse(parser, runs=1)
+    runs = args.runs
 
     print("== runbook plan: whole process, offline, no credentials (median of", runs, "runs)")
     with tempfile.TemporaryDirectory() as tmp:

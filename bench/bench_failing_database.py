@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import boto3
-from goals import add_smoke, skip
+from goals import parse, skip
 
 from runbook.sandbox.background import SandboxError, credentials
 
@@ -71,10 +71,7 @@ def main() -> None:
     parser.add_argument(
         "--skip", type=float, default=0.0, help="seconds after the create before counting"
     )
-    add_smoke(parser)
-    args = parser.parse_args()
-    if args.smoke:
-        args.seconds = 2.0
+    args = parse(parser, seconds=2.0)
     if os.geteuid() != 0:
         skip("it must run as root: the private mount namespace needs it")
     if shutil.which("unshare") is None:

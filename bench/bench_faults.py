@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault proxy is a test part: tests/faults
 
-from goals import add_smoke  # noqa: E402
+from goals import parse  # noqa: E402
 from warm_up import warm_up  # noqa: E402
 
 from runbook import destroy as tear_down  # noqa: E402
@@ -164,10 +164,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--real-sleep", action="store_true", help="sleep the backoff for real")
-    add_smoke(parser)
-    args = parser.parse_args()
-    if args.smoke:
-        args.rounds = 1
+    args = parse(parser, rounds=1)
 
     emulator = Emulator().start()
     proxy = FaultProxy(emulator.url).start()

@@ -42,7 +42,7 @@ from runbook.engine import Runbook  # noqa: E402
 from runbook.events import CallMade, Event, ImageProgress, Waiting  # noqa: E402
 from runbook.image import Build, ContainerEngine  # noqa: E402
 from runbook.image.job import ImageJob  # noqa: E402
-from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings  # noqa: E402
+from runbook.sandbox import PARTS, Emulator, Timings  # noqa: E402
 from runbook.sandbox.container_engine import stand_in  # noqa: E402
 from runbook.sandbox.image import SOURCE  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
@@ -85,15 +85,7 @@ class Clock:
 
 def in_account(emulator: Emulator, number: str) -> Aws:
     assert emulator.data_plane is not None
-    aws = Aws(
-        "us-east-1",
-        endpoint_url=emulator.url,
-        credentials=CREDENTIALS,
-        load_balancer_url=emulator.data_plane.local_url,
-    )
-    aws.session.events.register(
-        "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", number)
-    )
+    aws = emulator.aws(number, label="")
     warm_up(aws)
     return aws
 

@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from goals import GOAL_FIRST_200, add_smoke, figure  # noqa: E402
+from goals import GOAL_FIRST_200, figure, parse  # noqa: E402
 
 from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
@@ -331,10 +331,7 @@ def baseline(runs: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    add_smoke(parser)  # one run, no baseline
-    args = parser.parse_args()
-    if args.smoke:
-        args.runs = 1
+    args = parse(parser, runs=1)  # one run, no baseline
     runs = [one_run() for _ in range(args.runs)]
     floor = [] if args.smoke else baseline(args.runs)
     keys = list(dict.fromkeys(k for run in runs for k in run))

@@ -17,7 +17,7 @@ import statistics
 import time
 from typing import Any
 
-from goals import add_smoke
+from goals import parse
 
 from runbook.sandbox.account import CREDENTIALS, new_credentials
 from runbook.sandbox.owner_only import OwnerOnly
@@ -63,9 +63,7 @@ def _signed(keys: dict[str, str], service: str, headers: dict[str, str], body: b
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
-    add_smoke(parser)
-    args = parser.parse_args()
-    count = 50 if args.smoke else args.calls
+    count = parse(parser, calls=50).calls
     door = OwnerOnly(lambda environ, start: [b""], CREDENTIALS)
     door.answer_as(40000)
     for name, (headers, body) in calls().items():

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench_engine import account, warm  # bench/ is on the path when run as a script
-from goals import add_smoke
+from goals import parse
 
 from runbook import destroy as tear_down
 from runbook.engine import Runbook
@@ -35,9 +35,7 @@ def engine(aws, state: Path) -> Runbook:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
-    add_smoke(parser)
-    args = parser.parse_args()
-    runs = 1 if args.smoke else args.runs
+    runs = parse(parser, runs=1).runs
     emulator = Emulator().start()
     try:
         aws = account(emulator.url)

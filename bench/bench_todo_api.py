@@ -34,8 +34,8 @@ from pathlib import Path
 import psycopg2
 import todo_load
 import todo_wrk
-from goals import GOAL_API_MEMORY, GOAL_API_P99, GOAL_API_RATE, add_smoke, figure
-from psycopg2.extensions import make_dsn
+from goals import GOAL_API_MEMORY, GOAL_API_P99, GOAL_API_RATE, figure, parse
+from psycopg2.extensions import connection, make_dsn
 
 from todo_app.embedded_pg import EmbeddedPostgres
 from todo_app.migrations import upgrade
@@ -57,17 +57,38 @@ def prepare_database(server: EmbeddedPostgres, todos: int) -> str:
         cur.execute("CREATE DATABASE todo_bench")
     admin.close()
     dsn = make_dsn(server.dsn(), dbname="todo_bench")
-    conn = psycopg2.connect(dsn)
-    upgrade(conn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO todos (title, completed, position)"
-            " SELECT 'todo number ' || n, n %% 3 = 0, n FROM generate_series(1, %s) AS n",
-            (todos,),
-        )
-    conn.close()
+    fill(psycopg2.connect(dsn), todos)
     return dsn
+
+
+def fill(conn: connection, todos: int) -> None:
+    """Migrate the database this connection opens and give it `todos` todos; then close it."""
+    try:
+        upgrade(conn)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO todos (title, completed, position)"
+                " SELECT 'todo number ' || n, n %% 3 = 0, n FROM generate_series(1, %s) AS n",
+                (todos,),
+            )
+    finally:
+        conn.close()
+
+
+def gunicorn_command(*extra: str) -> list[str]:
+    """gunicorn with the app's own configuration, its access log (100k JSON lines would
+    only measure the terminal) thrown away."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:todo_app.gunicorn_conf",
+        "--access-logfile",
+        "/dev/null",
+        *extra,
+    ]
 
 
 def start_gunicorn(dsn: str, port: int, code: Path = REPO) -> subprocess.Popen[bytes]:
@@ -81,16 +102,7 @@ def start_gunicorn(dsn: str, port: int, code: Path = REPO) -> subprocess.Popen[b
         "PYTHONPATH": os.pathsep.join([str(code), str(BENCH_DIR)]),
     }
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:todo_app.gunicorn_conf",
-            "--access-logfile",
-            "/dev/null",  # 100k JSON lines would only measure the terminal
-            "todo_bench_app:app",
-        ],
+        gunicorn_command("todo_bench_app:app"),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -237,14 +249,11 @@ def main() -> int:
         help="load generator: wrk if installed (auto), or the Python one in todo_load.py",
     )
     parser.add_argument("--processes", type=int, default=4, help="Python generator processes")
-    add_smoke(parser)
-    args = parser.parse_args()
-    if args.smoke:
-        args.seconds, args.rounds = 1.0, 1
+    args = parse(parser, seconds=1.0, rounds=1)
     use_wrk = args.tool == "wrk" or (args.tool == "auto" and todo_wrk.available())
 
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-"))
-    server = EmbeddedPostgres(folder / "pgdata")
+    server = EmbeddedPostgres()  # in a home of its own (a 0700 folder would shut out pgserver)
     server.start()
     servers: list[Server] = []
     try:
@@ -373,7 +382,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(each.process.pid, signal.SIGKILL)
                 each.process.wait()
-        server.stop()
+        server.remove()
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -44,20 +44,21 @@ from bench_todo_api import (
     Scenario,
     cpu_seconds,
     descendants,
+    fill,
     free_port,
+    gunicorn_command,
     median,
     memory_kib,
     report,
     server_pids,
     wait_ready,
 )
-from goals import add_smoke
+from goals import parse
 from psycopg2 import sql
 
 from runbook.sandbox import CREDENTIALS, Emulator
 from todo_app.embedded_pg import EmbeddedPostgres
 from todo_app.local_ca import LocalCA
-from todo_app.migrations import upgrade
 
 ROLE, DBNAME, PASSWORD = "todo_bench", "todo_bench", "bench#Pw'1;="
 
@@ -99,16 +100,7 @@ def prepare(server: EmbeddedPostgres, todos: int) -> dict[str, object]:
         "user": ROLE,
         "password": PASSWORD,
     }
-    conn = psycopg2.connect(**kwargs)
-    upgrade(conn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO todos (title, completed, position)"
-            " SELECT 'todo number ' || n, n %% 3 = 0, n FROM generate_series(1, %s) AS n",
-            (todos,),
-        )
-    conn.close()
+    fill(psycopg2.connect(**kwargs), todos)
     return kwargs
 
 
@@ -117,15 +109,7 @@ def start_gunicorn(code: Path, env: dict[str, str], port: int) -> subprocess.Pop
         key: value for key, value in os.environ.items() if not key.startswith(("DB_", "AWS_", "PG"))
     }
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:todo_app.gunicorn_conf",
-            "--access-logfile",
-            "/dev/null",
-        ],
+        gunicorn_command(),
         env={
             **keep,
             **env,
@@ -158,19 +142,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="Python generator processes")
-    add_smoke(parser)
-    args = parser.parse_args()
-    if args.smoke:
-        args.seconds, args.rounds = 1.0, 1
+    args = parse(parser, seconds=1.0, rounds=1)
     use_wrk = todo_wrk.available()
 
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-hot-"))
     authority = LocalCA.create("Bench RDS Root CA")
     bundle = folder / "ca-bundle.pem"
     bundle.write_bytes(authority.pem())
-    server = EmbeddedPostgres(
-        folder / "pgdata", tcp_port=free_port(), certificate=authority.issue(["localhost"])
-    )
+    server = EmbeddedPostgres(tcp_port=free_port(), certificate=authority.issue(["localhost"]))
     emulator = Emulator().start()
     servers: dict[str, subprocess.Popen[bytes]] = {}
     try:
@@ -275,7 +254,7 @@ def main() -> int:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         emulator.stop()
-        server.stop()
+        server.remove()
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -26,7 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_todo_api import free_port, memory_kib, prepare_database, server_pids, wait_ready
+from bench_todo_api import (
+    free_port,
+    gunicorn_command,
+    memory_kib,
+    prepare_database,
+    server_pids,
+    wait_ready,
+)
 from goals import add_smoke
 
 from todo_app.embedded_pg import EmbeddedPostgres
@@ -49,16 +56,7 @@ def start_gunicorn(dsn: str, port: int, worker_class: str) -> subprocess.Popen[b
     }
     extra = [] if worker_class == "configured" else ["--worker-class", worker_class]
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:todo_app.gunicorn_conf",
-            "--access-logfile",
-            "/dev/null",
-            *extra,
-        ],
+        gunicorn_command(*extra),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -116,7 +114,7 @@ def main() -> int:
     classes = args.worker_classes or ["gthread", "configured"]
 
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-slow-"))
-    server = EmbeddedPostgres(folder / "pgdata")
+    server = EmbeddedPostgres()  # in a home of its own (a 0700 folder would shut out pgserver)
     server.start()
     try:
         dsn = prepare_database(server, todos=100)
@@ -136,7 +134,7 @@ def main() -> int:
             report(worker_class, rounds, rss / 1024)
         print("goal: every check answered within the ALB's timeout with 50 slow clients")
     finally:
-        server.stop()
+        server.remove()
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 SMOKE_ENV = "BENCH_SMOKE"
 SKIPPED_PREFIX = "bench skipped:"
@@ -25,6 +25,17 @@ def add_smoke(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(SMOKE_ENV, "") not in ("", "0"),
         help=f"one small round: proves the bench runs, measures nothing ({SMOKE_ENV}=1 too)",
     )
+
+
+def parse(parser: argparse.ArgumentParser, **smoke: Any) -> argparse.Namespace:
+    """The bench's options, --smoke among them; with it, `smoke`'s values take the place of
+    the options they name (one small round)."""
+    add_smoke(parser)
+    args = parser.parse_args()
+    if args.smoke:
+        for name, value in smoke.items():
+            setattr(args, name, value)
+    return args
 
 
 def skip(reason: str) -> NoReturn:

@@ -82,21 +82,35 @@ def _security_groups(s: Settings, found: dict, known: dict, n: str) -> list[Fact
             continue
         # Section VII opens 443 on the load balancer's group: not a port of this section.
         ports = [p for p in _ports(group.get("IpPermissions", [])) if p != 443]
-        old = [p for p in ports if p != port]
         result.append(
-            Fact(
+            _port(
                 n,
                 f"{name} port",
-                ", ".join(map(str, ports)) or "none",
+                ports,
+                port,
                 str(port),
-                "" if port in ports else f"a rule for port {port} is added",
-                f"the rule for port {', '.join(map(str, old))} stays: revoke it in the EC2 "
-                "console once nothing uses it"
-                if old
-                else "",
+                "rule for",
+                "revoke it",
+                "once nothing uses it",
             )
         )
     return result
+
+
+def _port(
+    n: str, name: str, ports: list[int], port: int, wanted: Any, what: str, how: str, when: str
+) -> Fact:
+    """A port in the settings against those AWS has: the one wanted is added, any other stays
+    (a change never removes what may be in use), and the person is told how to remove it."""
+    old = ", ".join(str(p) for p in ports if p != port)
+    return Fact(
+        n,
+        name,
+        ", ".join(map(str, ports)) or "none",
+        wanted,
+        "" if port in ports else f"a {what} port {port} is added",
+        f"the {what} port {old} stays: {how} in the EC2 console {when}" if old else "",
+    )
 
 
 def _load_balancer(s: Settings, found: dict, known: dict, n: str) -> list[Fact]:
@@ -143,18 +157,16 @@ def _load_balancer(s: Settings, found: dict, known: dict, n: str) -> list[Fact]:
     listeners = [x["Port"] for x in found.get("listeners") or [] if x["Port"] != 443]
     if found.get("lb") and listeners:
         port = s.security_groups.listener_port
-        old = [p for p in listeners if p != port]
         result.append(
-            Fact(
+            _port(
                 n,
                 "listener port",
-                ", ".join(map(str, sorted(listeners))),
+                sorted(listeners),
                 port,
-                "" if port in listeners else f"a listener on port {port} is added",
-                f"the listener on port {', '.join(map(str, old))} stays: delete it in the EC2 "
-                "console (Load balancers, Listeners)"
-                if old
-                else "",
+                port,
+                "listener on",
+                "delete it",
+                "(Load balancers, Listeners)",
             )
         )
     return result

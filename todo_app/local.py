@@ -26,8 +26,8 @@ EMBEDDED_DBNAME = "todo"
 
 
 def default_pgdata() -> Path:
-    # Under the temp folder rather than the home folder: run as root, pgserver opens read
-    # access to every parent of the data folder, and /root should stay closed.
+    # Under the temp folder rather than the home folder: run as root, PostgreSQL runs as the
+    # `pgserver` user, which must reach the data folder, and /root stays closed to it.
     uid = os.getuid() if hasattr(os, "getuid") else 0
     return Path(tempfile.gettempdir()) / f"todo-api-{uid}" / "pgdata"
 
@@ -86,7 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = "the configured database"
         else:
             embedded = EmbeddedPostgres(args.pgdata)
-            embedded.start()
+            try:
+                embedded.start()
+            except RuntimeError as exc:  # e.g. a data folder its user cannot reach
+                print(f"todo-api: {exc}", file=sys.stderr)
+                return 2
             _ensure_database(embedded.dsn(), EMBEDDED_DBNAME)
             database = {"dsn": make_dsn(embedded.dsn(), dbname=EMBEDDED_DBNAME)}
             where = f"an embedded PostgreSQL in {args.pgdata}"

@@ -40,11 +40,15 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="open the app; change nothing")
     _starting_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    plan = commands.add_parser(
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        """A command that takes the common options: its one-line summary and its help."""
+        return commands.add_parser(name, parents=[common], help=summary, description=description)
+
+    plan = command(
         "plan",
-        parents=[common],
-        help="print every call a deploy makes",
-        description="Print every AWS call a deploy would make now, in order, each checked "
+        "print every call a deploy makes",
+        "Print every AWS call a deploy would make now, in order, each checked "
         "against botocore's models, and every setting that differs from what exists. Starts "
         "from the settings recorded with the deployment; records nothing.",
     )
@@ -55,11 +59,10 @@ def make_parser() -> argparse.ArgumentParser:
         help="do not look at the account: plan as if nothing exists",
     )
     plan.add_argument("--full", action="store_true", help="show every parameter in full")
-    deploy = commands.add_parser(
+    deploy = command(
         "deploy",
-        parents=[common],
-        help="run every section",
-        description="Run every section in order, confirming each after showing its calls "
+        "run every section",
+        "Run every section in order, confirming each after showing its calls "
         "(--yes: no questions), then show the address, the targets' health and a probe. "
         "Starts from the settings recorded with the deployment; --config changes the "
         "fields it names, and the run records them.",
@@ -73,40 +76,36 @@ def make_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     deploy.add_argument("--plain", action="store_true", help="line prompts instead of the app")
     _starting_options(deploy)
-    status = commands.add_parser(
+    status = command(
         "status",
-        parents=[common],
-        help="each section's resources and health",
-        description="Each section's resources and their state, the settings that matter "
+        "each section's resources and health",
+        "Each section's resources and their state, the settings that matter "
         "next to what AWS has, everything else that carries this deployment's tag, and the "
         "targets' health. Changes nothing.",
     )
     status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
-    logs = commands.add_parser(
+    logs = command(
         "logs",
-        parents=[common],
-        help="the app's output (CloudWatch)",
-        description="The app's output from the CloudWatch log group its task definition "
+        "the app's output (CloudWatch)",
+        "The app's output from the CloudWatch log group its task definition "
         "names (works against AWS and the sandbox).",
     )
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     logs.add_argument("--since", default="1h", help="how far back: 30s, 10m, 2h, 1d (default 1h)")
-    destroy = commands.add_parser(
+    destroy = command(
         "destroy",
-        parents=[common],
-        help="delete everything this deployment made",
-        description="Delete everything that carries this deployment's tag, whatever its "
+        "delete everything this deployment made",
+        "Delete everything that carries this deployment's tag, whatever its "
         "name, in dependency order, and report what was removed and what could not be. "
         "The recorded settings stay, so a deploy would make the same again.",
     )
     from runbook.cli.commands import destroy as destroy_command
 
     destroy_command.add_arguments(destroy)
-    export = commands.add_parser(
+    export = command(
         "export",
-        parents=[common],
-        help="write the deployment as a CloudFormation template",
-        description="Write the deployment as a CloudFormation template: the same resources, "
+        "write the deployment as a CloudFormation template",
+        "Write the deployment as a CloudFormation template: the same resources, "
         "names and properties a deploy makes, the default VPC and subnets as parameters, no "
         "secret in it.",
     )

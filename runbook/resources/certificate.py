@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from runbook.aws import Aws
 from runbook.plan import ApiCall
 from runbook.recovery.answers import Recovery, Token
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, missing_on
 from runbook.resources.template import Template, cfn_tags
 from runbook.rules import cfn
 from runbook.rules.combinations import tag_count
@@ -87,11 +87,10 @@ KIND = Kind(
     NAME,
     section="VII",
     not_found=NOT_FOUND,
-    recoveries={
-        # The step sets IdempotencyToken (valid for an hour); the same token, the same one.
-        ("acm", "request_certificate"): Recovery(token=Token("IdempotencyToken", 32)),
-    },
-    translations={("acm", "request_certificate"): as_cfn},
+    # The step sets IdempotencyToken (valid for an hour); the same token, the same one.
+    create=Create(
+        "acm", "request_certificate", as_cfn, Recovery(token=Token("IdempotencyToken", 32))
+    ),
     rules=rules,
     inventory=TagSearch("certificates", tagged, arn_type="certificate", tagging_service="acm"),
     delete=Delete(

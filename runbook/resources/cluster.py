@@ -8,8 +8,8 @@ from runbook.aws import Aws
 from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Recovery
 from runbook.resources.batches import in_twenties
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
-from runbook.resources.template import Template, cfn_tags, logical_id, pascal
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch
+from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import ECS_NAME, ecs_tag_fields
 from runbook.rules.spec import Field, Operation
@@ -27,17 +27,10 @@ def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = call.params
-    logical = logical_id(p["clusterName"])
-    properties = pascal({k: v for k, v in p.items() if k != "tags"})
-    t.add(
-        logical,
-        "AWS::ECS::Cluster",
-        properties | {"Tags": cfn_tags(p["tags"])},
-        name=p["clusterName"],
-    )
-    for key in call.captures:
-        t.provides(key, logical, "Arn")
+    name = call.params["clusterName"]
+    properties = untagged(call.params, camel=True)
+    logical = logical_id(name)
+    t.made(call, "AWS::ECS::Cluster", properties, logical=logical, name=name, attribute="Arn")
 
 
 def rules() -> dict[tuple[str, str], Operation]:
@@ -60,12 +53,12 @@ KIND = Kind(
     NAME,
     section="III",
     not_found=NOT_FOUND,
-    recoveries={
-        ("ecs", "create_cluster"): Recovery(
-            not_yet=(Answer("InvalidParameterException", "service linked role"),)
-        ),
-    },
-    translations={("ecs", "create_cluster"): as_cfn},
+    create=Create(
+        "ecs",
+        "create_cluster",
+        as_cfn,
+        Recovery(not_yet=(Answer("InvalidParameterException", "service linked role"),)),
+    ),
     rules=rules,
     inventory=TagSearch("ECS clusters", tagged, arn_type="cluster", tagging_service="ecs"),
     delete=Delete(

@@ -11,7 +11,7 @@ from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Wait
 from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources import db_snapshot
-from runbook.resources.kind import Kind, Tagged, TagSearch, missing_on
+from runbook.resources.kind import Create, Kind, Tagged, TagSearch, adopts, missing_on
 from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules.combinations import ENGINE_VERSION, INSTANCE_CLASS, PASSWORD_SOURCE, tag_count
 from runbook.rules.common import tag_fields
@@ -330,10 +330,8 @@ KIND = Kind(
     NAME,
     section="IV",
     not_found=NOT_FOUND,
+    create=Create("rds", "create_db_instance", as_cfn, adopts("DBInstanceAlreadyExists", find)),
     recoveries={
-        ("rds", "create_db_instance"): Recovery(
-            exists=(Answer("DBInstanceAlreadyExists"),), find=find
-        ),
         ("rds", "delete_db_instance"): Recovery(
             done=(
                 *(Answer(c) for c in NOT_FOUND),
@@ -341,7 +339,6 @@ KIND = Kind(
             )
         ),
     },
-    translations={("rds", "create_db_instance"): as_cfn},
     rules=rules,
     # Deletion protection off, then the delete (same rank: the order they came in).
     delete_order={"modify_db_instance": 9, "delete_db_instance": 9},

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall
-from runbook.recovery.answers import Answer, Found, Lookup, Recovery
+from runbook.recovery.answers import NOTHING, Answer, Found, Lookup, Recovery
 from runbook.recovery.faults import error_code
 from runbook.resources.template import Template
 from runbook.rules.spec import Operation
@@ -33,6 +33,7 @@ Call = tuple[str, str]  # (service, boto3 operation)
 
 __all__ = [
     "Call",
+    "Create",
     "Delete",
     "Found",
     "Kind",
@@ -40,6 +41,7 @@ __all__ = [
     "TagSearch",
     "Tagged",
     "Translator",
+    "adopts",
     "leftover_label",
     "missing_on",
 ]
@@ -58,6 +60,23 @@ class TagSearch:
     find: Callable[[Aws, str, list[str]], Iterable[Tagged]]
     arn_type: str = ""
     tagging_service: str = ""  # the API's ResourceTypeFilters entry for it
+
+
+@dataclass(frozen=True)
+class Create:
+    """The call that makes one, named once: the CloudFormation resource it stands for
+    (export), and what its answers mean when it may have been sent twice (recovery)."""
+
+    service: str
+    operation: str
+    as_cfn: Translator
+    recovery: Recovery = NOTHING
+
+
+def adopts(code: str, find: Lookup, **more: Any) -> Recovery:
+    """A create whose "already exists" answer (`code`) means: find that one, and carry on
+    with it if it is ours (a lost answer to our own create, or one made by hand)."""
+    return Recovery(exists=(Answer(code),), find=find, **more)
 
 
 @dataclass(frozen=True)
@@ -87,10 +106,10 @@ class Kind:
     section: str  # the guide's section that makes it, for the destroy report
     # AWS's error codes for "there is no such one" (looked up, or deleted twice).
     not_found: tuple[str, ...] = ()
-    # What each call's answers mean when it may have been sent twice, and how to find what
-    # an unanswered create made (runbook.recovery).
+    create: Create | None = None
+    # What each other call's answers mean when it may have been sent twice (runbook.recovery).
     recoveries: Mapping[Call, Recovery] = field(default_factory=dict)
-    # The resource each creating call makes, or the property a changing call sets (export).
+    # The property each changing call sets, or the resource another creating call makes.
     translations: Mapping[Call, Translator] = field(default_factory=dict)
     # AWS's rules for each call's parameters (read from schemas when first asked).
     rules: Callable[[], Mapping[Call, Operation]] = _no_rules
@@ -131,9 +150,17 @@ class Kind:
     def every_recovery(self) -> dict[Call, Recovery]:
         """Its calls' recoveries, with its one-call delete's: done once it is not found."""
         found = dict(self.recoveries)
+        if self.create is not None:
+            found[(self.create.service, self.create.operation)] = self.create.recovery
         if self.delete is not None:
             gone = (*(Answer(code) for code in self.not_found), *self.delete.also_done)
             found[(self.delete.service, self.delete.operation)] = Recovery(done=gone)
+        return found
+
+    def every_translation(self) -> dict[Call, Translator]:
+        found = dict(self.translations)
+        if self.create is not None:
+            found[(self.create.service, self.create.operation)] = self.create.as_cfn
         return found
 
     def every_rule(self) -> dict[Call, Operation]:

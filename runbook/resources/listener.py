@@ -11,9 +11,9 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Kind
+from runbook.resources.kind import Create, Kind, adopts
 from runbook.resources.load_balancer import elb_tags
-from runbook.resources.template import Template, cfn_tags
+from runbook.resources.template import Template, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
 from runbook.rules.kinds import from_schema, pattern
@@ -42,12 +42,7 @@ def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
 def as_cfn(t: Template, call: ApiCall) -> None:
     p = call.params
     logical = f"{t.owner(p['LoadBalancerArn'])}{p['Protocol'].title()}{p['Port']}Listener"
-    properties = {k: t.value(v) for k, v in p.items() if k != "Tags"}
-    t.add(
-        logical, "AWS::ElasticLoadBalancingV2::Listener", properties | {"Tags": cfn_tags(p["Tags"])}
-    )
-    for key in call.captures:
-        t.provides(key, logical)
+    t.made(call, "AWS::ElasticLoadBalancingV2::Listener", untagged(p), logical=logical)
 
 
 def change_as_cfn(t: Template, call: ApiCall) -> None:
@@ -89,17 +84,14 @@ KIND = Kind(
     NAME,
     section="II",
     not_found=NOT_FOUND,
+    # The emulator makes a second listener on the same port: look before sending again.
+    create=Create(
+        "elbv2", "create_listener", as_cfn, adopts("DuplicateListener", find, look_first=True)
+    ),
     recoveries={
-        # The emulator makes a second listener on the same port: look before sending again.
-        ("elbv2", "create_listener"): Recovery(
-            exists=(Answer("DuplicateListener"),), find=find, look_first=True
-        ),
         ("elbv2", "delete_listener"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
-    translations={
-        ("elbv2", "create_listener"): as_cfn,
-        ("elbv2", "modify_listener"): change_as_cfn,
-    },
+    translations={("elbv2", "modify_listener"): change_as_cfn},
     rules=rules,
     delete_order={"delete_listener": 5},
 )

@@ -9,8 +9,16 @@ from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Wait
 from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.batches import each_or_all
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
-from runbook.resources.template import Template, cfn_tags, logical_id
+from runbook.resources.kind import (
+    Create,
+    Kind,
+    Tagged,
+    TagSearch,
+    adopts,
+    leftover_label,
+    missing_on,
+)
+from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import TWO_SUBNETS, tag_count
 from runbook.rules.common import ELB_NAME, tag_fields
 from runbook.rules.kinds import from_schema, never, pattern
@@ -56,30 +64,41 @@ def delete(arn: str, name: str, label: str, section: str) -> list[Action]:
     ]
 
 
+# ELB's words for the two kinds it lists: "LoadBalancer", "TargetGroup".
+_DESCRIBE = {"LoadBalancer": "describe_load_balancers", "TargetGroup": "describe_target_groups"}
+
+
 def elb_found(
-    aws: Aws, what: str, listed: str, not_found: tuple[str, ...], name: str
+    aws: Aws, what: str, word: str, not_found: tuple[str, ...], name: str
 ) -> Found | None:
     """A load balancer or target group by name, answered as its create would be, with its tags.
 
-    what: "load balancer"; listed: "LoadBalancers", the list its describe call answers."""
-    operation = "describe_load_balancers" if listed == "LoadBalancers" else "describe_target_groups"
-    got = missing_on(not_found, lambda: aws.call("elbv2", operation, Names=[name]))
+    what: "load balancer"; word: "LoadBalancer", ELB's word for it in its calls' answers."""
+    got = missing_on(not_found, lambda: aws.call("elbv2", _DESCRIBE[word], Names=[name]))
+    listed = f"{word}s"
     if not got or not got[listed]:
         return None
     one = got[listed][0]
-    arn = one["LoadBalancerArn" if listed == "LoadBalancers" else "TargetGroupArn"]
-    return Found(f"{what} {name}", {listed: [one]}, elb_tags(aws, arn))
+    return Found(f"{what} {name}", {listed: [one]}, elb_tags(aws, one[f"{word}Arn"]))
+
+
+def elb_listed(
+    aws: Aws, word: str, not_found: tuple[str, ...], arns: list[str]
+) -> list[dict[str, Any]]:
+    """The load balancers or target groups these ARNs name, those that still exist."""
+
+    def read(batch: list[str]) -> list[dict[str, Any]]:
+        return aws.call("elbv2", _DESCRIBE[word], **{f"{word}Arns": batch})[f"{word}s"]
+
+    return each_or_all(arns, read, not_found)
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
-    return elb_found(aws, NAME, "LoadBalancers", NOT_FOUND, p["Name"])
+    return elb_found(aws, NAME, "LoadBalancer", NOT_FOUND, p["Name"])
 
 
 def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
-    def read(batch: list[str]) -> list[dict[str, Any]]:
-        return aws.call("elbv2", "describe_load_balancers", LoadBalancerArns=batch)["LoadBalancers"]
-
-    for lb in each_or_all(arns, read, NOT_FOUND):
+    for lb in elb_listed(aws, "LoadBalancer", NOT_FOUND, arns):
         yield Tagged(NAME, lb["LoadBalancerName"], lb["LoadBalancerArn"], lb["State"]["Code"])
 
 
@@ -88,22 +107,16 @@ def leftover(t: Tagged, section: str) -> list[Action]:
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = call.params
-    logical = logical_id(p["Name"])
-    t.add(
-        logical,
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        {k: t.value(v) for k, v in p.items() if k != "Tags"} | {"Tags": cfn_tags(p["Tags"])},
-        name=p["Name"],
-    )
-    for key, path in call.captures.items():
-        attribute = {
-            "LoadBalancers.0.LoadBalancerArn": "",
-            "LoadBalancers.0.DNSName": "DNSName",
-            # CloudFormation spells it ...ID where the API says ...Id.
-            "LoadBalancers.0.CanonicalHostedZoneId": "CanonicalHostedZoneID",
-        }[path]
-        t.provides(key, logical, attribute)
+    name = call.params["Name"]
+    logical = logical_id(name)
+    attributes = {
+        "LoadBalancers.0.LoadBalancerArn": "",
+        "LoadBalancers.0.DNSName": "DNSName",
+        # CloudFormation spells it ...ID where the API says ...Id.
+        "LoadBalancers.0.CanonicalHostedZoneId": "CanonicalHostedZoneID",
+    }
+    kind = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    t.made(call, kind, untagged(call.params), logical=logical, name=name, attribute=attributes)
     t.outputs["LoadBalancerDNSName"] = {
         "Description": "The load balancer's DNS name: http://<it>/healthz answers once healthy",
         "Value": {"Fn::GetAtt": [logical, "DNSName"]},
@@ -172,22 +185,24 @@ KIND = Kind(
     NAME,
     section="II",
     not_found=NOT_FOUND,
-    recoveries={
+    create=Create(
+        "elbv2",
+        "create_load_balancer",
+        as_cfn,
         # AWS answers a repeated create with the same settings with the existing one; the
         # emulator makes a second load balancer: look before sending again.
-        ("elbv2", "create_load_balancer"): Recovery(
-            exists=(Answer("DuplicateLoadBalancerName"),),
-            find=find,
+        adopts(
+            "DuplicateLoadBalancerName",
+            find,
             look_first=True,
             # ELB's words for a security group made a moment ago that it cannot see yet.
             not_yet=(Answer("InvalidSecurityGroup", "does not exist"),),
         ),
+    ),
+    recoveries={
         ("elbv2", "delete_load_balancer"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
     },
-    translations={
-        ("elbv2", "create_load_balancer"): as_cfn,
-        ("elbv2", "modify_load_balancer_attributes"): attributes_as_cfn,
-    },
+    translations={("elbv2", "modify_load_balancer_attributes"): attributes_as_cfn},
     rules=rules,
     delete_order={"delete_load_balancer": 6},
     inventory=TagSearch(

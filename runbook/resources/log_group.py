@@ -7,8 +7,8 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import ApiCall
-from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
+from runbook.recovery.answers import Found
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, adopts
 from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
@@ -91,15 +91,10 @@ KIND = Kind(
     NAME,
     section="III",
     not_found=NOT_FOUND,
-    recoveries={
-        ("logs", "create_log_group"): Recovery(
-            exists=(Answer("ResourceAlreadyExistsException"),), find=find
-        ),
-    },
-    translations={
-        ("logs", "create_log_group"): as_cfn,
-        ("logs", "put_retention_policy"): retention_as_cfn,
-    },
+    create=Create(
+        "logs", "create_log_group", as_cfn, adopts("ResourceAlreadyExistsException", find)
+    ),
+    translations={("logs", "put_retention_policy"): retention_as_cfn},
     rules=rules,
     inventory=TagSearch("log groups", tagged, arn_type="log-group", tagging_service="logs"),
     delete=Delete("logs", "delete_log_group", "logGroupName", rank=4, by_name=True),

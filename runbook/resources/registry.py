@@ -72,7 +72,7 @@ def _joined(tables: Iterable[tuple[str, Mapping[Call, V]]]) -> dict[Call, V]:
 
 
 RECOVERIES: dict[Call, Recovery] = _joined((k.name, k.every_recovery()) for k in KINDS)
-TRANSLATIONS: dict[Call, Translator] = _joined((k.name, k.translations) for k in KINDS)
+TRANSLATIONS: dict[Call, Translator] = _joined((k.name, k.every_translation()) for k in KINDS)
 DELETE_ORDER: dict[str, int] = {
     op: rank for k in KINDS for op, rank in k.every_delete_order().items()
 }

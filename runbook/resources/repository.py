@@ -8,10 +8,10 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import ApiCall
-from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
+from runbook.recovery.answers import Found
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, adopts, missing_on
 from runbook.resources.tags import tagged as carries_tag
-from runbook.resources.template import Source, Template, cfn_tags, logical_id, pascal
+from runbook.resources.template import Source, Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
 from runbook.rules.kinds import by_hand, from_schema
@@ -74,17 +74,12 @@ def tagged(aws: Aws, deployment: str, arns: list[str]) -> Iterator[Tagged]:
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = call.params
-    logical = logical_id(p["repositoryName"], "repository")
-    properties = pascal({k: v for k, v in p.items() if k != "tags"})
-    t.add(
-        logical,
-        "AWS::ECR::Repository",
-        properties | {"Tags": cfn_tags(p["tags"])},
-        name=p["repositoryName"],
-    )
+    name = call.params["repositoryName"]
+    logical = logical_id(name, "repository")
+    properties = untagged(call.params, camel=True)
+    kind, attribute = "AWS::ECR::Repository", "RepositoryUri"
+    t.made(call, kind, properties, logical=logical, name=name, attribute=attribute)
     for key in call.captures:
-        t.provides(key, logical, "RepositoryUri")
         # What the task definition names: this repository, the version the stack is given.
         image = key.removesuffix(".repositoryUri") + ".image"
         t.sources[image] = Source(logical, sub="${" + logical + ".RepositoryUri}:${ImageTag}")
@@ -163,15 +158,10 @@ KIND = Kind(
     NAME,
     section="V",
     not_found=NOT_FOUND,
-    recoveries={
-        ("ecr", "create_repository"): Recovery(
-            exists=(Answer("RepositoryAlreadyExistsException"),), find=find
-        ),
-    },
-    translations={
-        ("ecr", "create_repository"): as_cfn,
-        ("ecr", "put_lifecycle_policy"): lifecycle_as_cfn,
-    },
+    create=Create(
+        "ecr", "create_repository", as_cfn, adopts("RepositoryAlreadyExistsException", find)
+    ),
+    translations={("ecr", "put_lifecycle_policy"): lifecycle_as_cfn},
     rules=rules,
     inventory=TagSearch("ECR repositories", tagged, arn_type="repository", tagging_service="ecr"),
     delete=Delete(

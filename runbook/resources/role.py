@@ -13,9 +13,17 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref
 from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.kind import (
+    Create,
+    Kind,
+    Tagged,
+    TagSearch,
+    adopts,
+    leftover_label,
+    missing_on,
+)
 from runbook.resources.tags import tagged as carries_tag
-from runbook.resources.template import Template, cfn_tags, logical_id
+from runbook.resources.template import Template, logical_id
 from runbook.rules.combinations import POLICY_SIZE, tag_count
 from runbook.rules.common import tag_fields
 from runbook.rules.kinds import from_schema
@@ -110,20 +118,9 @@ def leftover(t: Tagged, section: str) -> list[Action]:
 
 def as_cfn(t: Template, call: ApiCall) -> None:
     p = call.params
-    logical = logical_id(p["RoleName"])
-    t.add(
-        logical,
-        "AWS::IAM::Role",
-        {
-            "RoleName": p["RoleName"],
-            "Description": p["Description"],
-            "AssumeRolePolicyDocument": t.value(p["AssumeRolePolicyDocument"]),
-            "Tags": cfn_tags(p["Tags"]),
-        },
-        name=p["RoleName"],
-    )
-    for key in call.captures:
-        t.provides(key, logical, "Arn")
+    properties = {k: p[k] for k in ("RoleName", "Description", "AssumeRolePolicyDocument")}
+    name = p["RoleName"]
+    t.made(call, "AWS::IAM::Role", properties, logical=logical_id(name), name=name, attribute="Arn")
 
 
 def policy_as_cfn(t: Template, call: ApiCall) -> None:
@@ -183,14 +180,12 @@ KIND = Kind(
     NAME,
     section="V",
     not_found=NOT_FOUND,
+    create=Create("iam", "create_role", as_cfn, adopts("EntityAlreadyExists", find)),
     recoveries={
-        ("iam", "create_role"): Recovery(exists=(Answer("EntityAlreadyExists"),), find=find),
-        **{
-            ("iam", operation): Recovery(done=tuple(Answer(c) for c in NOT_FOUND))
-            for operation in ("delete_role", "delete_role_policy", "detach_role_policy")
-        },
+        ("iam", operation): Recovery(done=tuple(Answer(c) for c in NOT_FOUND))
+        for operation in ("delete_role", "delete_role_policy", "detach_role_policy")
     },
-    translations={("iam", "create_role"): as_cfn, ("iam", "put_role_policy"): policy_as_cfn},
+    translations={("iam", "put_role_policy"): policy_as_cfn},
     rules=rules,
     delete_order={"delete_role_policy": 11, "detach_role_policy": 11, "delete_role": 11},
     inventory=TagSearch("IAM roles", tagged),

@@ -11,8 +11,8 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import ApiCall, Secret
-from runbook.recovery.answers import Answer, Found, Recovery, Token
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch, missing_on
+from runbook.recovery.answers import Answer, Found, Token
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, adopts, missing_on
 from runbook.resources.template import PASSWORD_PARAMETER, Template, cfn_tags, logical_id
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
@@ -119,15 +119,13 @@ KIND = Kind(
     NAME,
     section="IV",
     not_found=NOT_FOUND,
-    recoveries={
-        ("secretsmanager", "create_secret"): Recovery(
-            exists=(Answer("ResourceExistsException"),),
-            find=find,
-            # 32 to 64 characters; botocore fills one per call, but a resend is a new call.
-            token=Token("ClientRequestToken", 64),
-        ),
-    },
-    translations={("secretsmanager", "create_secret"): as_cfn},
+    create=Create(
+        "secretsmanager",
+        "create_secret",
+        as_cfn,
+        # 32 to 64 characters; botocore fills one per call, but a resend is a new call.
+        adopts("ResourceExistsException", find, token=Token("ClientRequestToken", 64)),
+    ),
     rules=rules,
     inventory=TagSearch("secrets", tagged, arn_type="secret", tagging_service="secretsmanager"),
     delete=Delete(

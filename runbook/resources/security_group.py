@@ -8,7 +8,7 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, adopts
 from runbook.resources.template import Template, cfn_tags, logical_id
 from runbook.rules import cfn
 from runbook.rules.combinations import tag_count
@@ -168,19 +168,14 @@ KIND = Kind(
     NAME,
     section="I",
     not_found=NOT_FOUND,
+    create=Create("ec2", "create_security_group", as_cfn, adopts("InvalidGroup.Duplicate", find)),
     recoveries={
-        ("ec2", "create_security_group"): Recovery(
-            exists=(Answer("InvalidGroup.Duplicate"),), find=find
-        ),
         ("ec2", "authorize_security_group_ingress"): Recovery(
             done=(Answer("InvalidPermission.Duplicate"),),
             not_yet=tuple(Answer(code) for code in NOT_FOUND),
         ),
     },
-    translations={
-        ("ec2", "create_security_group"): as_cfn,
-        ("ec2", "authorize_security_group_ingress"): ingress_as_cfn,
-    },
+    translations={("ec2", "authorize_security_group_ingress"): ingress_as_cfn},
     rules=rules,
     # Last: every other resource uses them. Revoking a rule goes just before.
     delete_order={"revoke_security_group_ingress": 12},

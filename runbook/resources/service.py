@@ -11,8 +11,8 @@ from runbook.plan import Action, ApiCall, Wait
 from runbook.recovery.answers import NOTHING, Answer, Found, Recovery, Token
 from runbook.resources import cluster
 from runbook.resources.batches import in_twenties
-from runbook.resources.kind import Kind, Tagged, TagSearch, leftover_label, missing_on
-from runbook.resources.template import Template, cfn_tags, logical_id, pascal
+from runbook.resources.kind import Create, Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import ECS_NAME, INT_MAX, TASKS_PER_SERVICE, ecs_tag_fields
 from runbook.rules.kinds import between, from_schema
@@ -96,18 +96,10 @@ def leftover(t: Tagged, section: str) -> list[Action]:
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = dict(call.params)
-    logical = logical_id(p["serviceName"])
-    properties = pascal({k: v for k, v in p.items() if k not in ("tags", "cluster")})
-    properties["Cluster"] = {"Ref": t.owner(p["cluster"])}
-    t.add(
-        logical,
-        "AWS::ECS::Service",
-        t.value(properties) | {"Tags": cfn_tags(p["tags"])},
-        name=p["serviceName"],
-    )
-    for key in call.captures:
-        t.provides(key, logical)
+    name = call.params["serviceName"]
+    properties = untagged(call.params, camel=True, leave="cluster")
+    properties["Cluster"] = {"Ref": t.owner(call.params["cluster"])}
+    t.made(call, "AWS::ECS::Service", properties, logical=logical_id(name), name=name)
 
 
 def rules() -> dict[tuple[str, str], Operation]:
@@ -161,8 +153,11 @@ KIND = Kind(
     NAME,
     section="VI",
     not_found=NOT_FOUND,
-    recoveries={
-        ("ecs", "create_service"): Recovery(
+    create=Create(
+        "ecs",
+        "create_service",
+        as_cfn,
+        Recovery(
             # A repeated clientToken with the same parameters returns the service; otherwise
             # ECS answers "Creation of service was not idempotent".
             exists=(Answer("InvalidParameterException", "not idempotent"),),
@@ -174,6 +169,8 @@ KIND = Kind(
             ),
             token=Token("clientToken", 36),  # up to 36 ASCII characters
         ),
+    ),
+    recoveries={
         ("ecs", "delete_service"): Recovery(
             done=(*(Answer(c) for c in NOT_FOUND), Answer("ServiceNotActiveException"))
         ),
@@ -183,7 +180,6 @@ KIND = Kind(
         # one rollout more. UpdateService takes no client token to tell the two apart.
         ("ecs", "update_service"): NOTHING,
     },
-    translations={("ecs", "create_service"): as_cfn},
     rules=rules,
     delete_order={"delete_service": 1},
     inventory=TagSearch("ECS services", tagged, arn_type="service", tagging_service="ecs"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from runbook.plan import ApiCall
 from runbook.recovery.answers import Answer, Recovery
-from runbook.resources.kind import Kind
+from runbook.resources.kind import Create, Kind
 from runbook.resources.template import Template
 from runbook.rules.kinds import pattern
 from runbook.rules.spec import OWN_TEXT, Field, Operation
@@ -50,10 +50,7 @@ def rules() -> dict[tuple[str, str], Operation]:
 KIND = Kind(
     NAME,
     section="III",
-    recoveries={
-        # Made by our first attempt or anyone else, it will do.
-        ("iam", "create_service_linked_role"): Recovery(done=TAKEN),
-    },
-    translations={("iam", "create_service_linked_role"): as_cfn},
+    # Made by our first attempt or anyone else, it will do.
+    create=Create("iam", "create_service_linked_role", as_cfn, Recovery(done=TAKEN)),
     rules=rules,
 )

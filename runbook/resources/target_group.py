@@ -7,11 +7,10 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import ApiCall
-from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.batches import each_or_all
-from runbook.resources.kind import Delete, Kind, Tagged, TagSearch
-from runbook.resources.load_balancer import elb_found
-from runbook.resources.template import Template, cfn_tags, logical_id
+from runbook.recovery.answers import Found
+from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, adopts
+from runbook.resources.load_balancer import elb_found, elb_listed
+from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import TIMEOUT, tag_count
 from runbook.rules.common import ELB_NAME, HEALTH_CHECK_PATH, tag_fields
 from runbook.rules.kinds import by_hand, from_schema, pattern
@@ -23,29 +22,18 @@ NOT_FOUND = ("TargetGroupNotFound",)
 
 
 def find(aws: Aws, p: Mapping[str, Any]) -> Found | None:
-    return elb_found(aws, NAME, "TargetGroups", NOT_FOUND, p["Name"])
+    return elb_found(aws, NAME, "TargetGroup", NOT_FOUND, p["Name"])
 
 
 def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
-    def read(batch: list[str]) -> list[dict[str, Any]]:
-        return aws.call("elbv2", "describe_target_groups", TargetGroupArns=batch)["TargetGroups"]
-
-    for tg in each_or_all(arns, read, NOT_FOUND):
+    for tg in elb_listed(aws, "TargetGroup", NOT_FOUND, arns):
         yield Tagged(NAME, tg["TargetGroupName"], tg["TargetGroupArn"])
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = dict(call.params)
-    logical = logical_id(p["Name"])
-    properties = {k: t.value(v) for k, v in p.items() if k != "Tags"}
-    t.add(
-        logical,
-        "AWS::ElasticLoadBalancingV2::TargetGroup",
-        properties | {"Tags": cfn_tags(p["Tags"])},
-        name=p["Name"],
-    )
-    for key in call.captures:
-        t.provides(key, logical)
+    name = call.params["Name"]
+    kind = "AWS::ElasticLoadBalancingV2::TargetGroup"
+    t.made(call, kind, untagged(call.params), logical=logical_id(name), name=name)
 
 
 def attributes_as_cfn(t: Template, call: ApiCall) -> None:
@@ -115,17 +103,15 @@ KIND = Kind(
     NAME,
     section="II",
     not_found=NOT_FOUND,
-    recoveries={
-        # AWS answers a repeated create with the same settings with the existing one; the
-        # emulator may not: look before sending again.
-        ("elbv2", "create_target_group"): Recovery(
-            exists=(Answer("DuplicateTargetGroupName"),), find=find, look_first=True
-        ),
-    },
-    translations={
-        ("elbv2", "create_target_group"): as_cfn,
-        ("elbv2", "modify_target_group_attributes"): attributes_as_cfn,
-    },
+    # AWS answers a repeated create with the same settings with the existing one; the
+    # emulator may not: look before sending again.
+    create=Create(
+        "elbv2",
+        "create_target_group",
+        as_cfn,
+        adopts("DuplicateTargetGroupName", find, look_first=True),
+    ),
+    translations={("elbv2", "modify_target_group_attributes"): attributes_as_cfn},
     rules=rules,
     inventory=TagSearch(
         "target groups", tagged, arn_type="targetgroup", tagging_service="elasticloadbalancing"

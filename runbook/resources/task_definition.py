@@ -15,8 +15,8 @@ from typing import Any
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall
 from runbook.recovery.answers import Answer, Found, Recovery
-from runbook.resources.kind import Kind, Tagged, TagSearch, missing_on
-from runbook.resources.template import Template, cfn_tags, logical_id, pascal
+from runbook.resources.kind import Create, Kind, Tagged, TagSearch, missing_on
+from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules import cfn
 from runbook.rules.combinations import CONTAINER_MEMORY, FARGATE, tag_count
 from runbook.rules.common import ECS_NAME, ecs_tag_fields
@@ -176,16 +176,8 @@ def leftover(t: Tagged, section: str) -> list[Action]:
 
 
 def as_cfn(t: Template, call: ApiCall) -> None:
-    p = call.params
-    logical = logical_id(p["family"], "task-definition")
-    properties = pascal({k: v for k, v in p.items() if k != "tags"})
-    t.add(
-        logical,
-        "AWS::ECS::TaskDefinition",
-        t.value(properties) | {"Tags": cfn_tags(p["tags"])},
-    )
-    for key in call.captures:
-        t.provides(key, logical)
+    logical = logical_id(call.params["family"], "task-definition")
+    t.made(call, "AWS::ECS::TaskDefinition", untagged(call.params, camel=True), logical=logical)
 
 
 # -- AWS's rules -----------------------------------------------------------------------------
@@ -286,16 +278,18 @@ KIND = Kind(
     NAME,
     section="V",
     not_found=NOT_FOUND,
-    recoveries={
-        ("ecs", "register_task_definition"): Recovery(
+    create=Create(
+        "ecs",
+        "register_task_definition",
+        as_cfn,
+        Recovery(
             # Every register makes a revision: after a lost answer, look before registering again.
             find=find,
             look_first=True,
             # ECS's words for an execution role made a moment ago that it cannot use yet.
             not_yet=(Answer("ClientException", "role is not valid"),),
         ),
-    },
-    translations={("ecs", "register_task_definition"): as_cfn},
+    ),
     rules=rules,
     delete_order={"deregister_task_definition": 2, "delete_task_definitions": 2},
     inventory=TagSearch(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runbook.plan import Ref, Secret
+from runbook.plan import ApiCall, Ref, Secret
 
 PASSWORD_PARAMETER = "DBPassword"
 
@@ -77,6 +78,26 @@ class Template:
             self.names[name] = logical
         return properties
 
+    def made(
+        self,
+        call: ApiCall,
+        kind: str,
+        properties: dict[str, Any],
+        *,
+        logical: str,
+        name: str = "",
+        attribute: str | Mapping[str, str] = "",
+    ) -> None:
+        """The resource a creating call makes, with the call's tags (in any service's spelling)
+        and known by its name; what the call captures is this resource, or its `attribute`
+        (one for all, or one for each path the call captures)."""
+        tags = call.params.get("Tags", call.params.get("tags"))
+        self.add(logical, kind, self.value(properties) | {"Tags": cfn_tags(tags)}, name=name)
+        for key, path in call.captures.items():
+            self.provides(
+                key, logical, attribute if isinstance(attribute, str) else attribute[path]
+            )
+
     def provides(self, key: str, logical: str, attribute: str = "") -> None:
         self.sources[key] = Source(logical, attribute)
 
@@ -135,6 +156,13 @@ def _json_with(ref: Ref) -> Any:
         return node
 
     return swap(json.loads(ref.fmt))
+
+
+def untagged(params: Mapping[str, Any], *, camel: bool = False, leave: str = "") -> dict[str, Any]:
+    """A call's parameters as a resource's properties: all but its tags (and `leave`); ECS's
+    camelCase ones as CloudFormation's PascalCase."""
+    kept = {k: v for k, v in params.items() if k not in ("Tags", "tags", leave)}
+    return pascal(kept) if camel else kept
 
 
 def cfn_tags(tags: Any) -> Any:

@@ -30,10 +30,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from runbook.sandbox import process_identity
 from runbook.sandbox.sandbox_log import LIMIT, capture, last_lines
 from runbook.sandbox.signature import open_signed
 from runbook.sandbox.timings import Timings
+from todo_app import process_identity
 
 INFO_FILE = Path(".runbook") / "sandbox.json"
 IDLE_SECONDS = 30 * 60
@@ -321,7 +321,7 @@ def serve(info: Path, timings: Timings, idle: float, log: Path | None = None) ->
 
 def _serve(info: Path, timings: Timings, idle: float) -> None:
     from runbook.sandbox import head_start
-    from runbook.sandbox.server_home import ServerHome
+    from todo_app.server_home import ServerHome
 
     # PostgreSQL's initdb first, on the other core, while moto and the data plane import.
     home = ServerHome()

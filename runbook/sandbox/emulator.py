@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT
+from runbook.aws import Aws
+from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT, in_moto_account
 from runbook.sandbox.database import Template
 from runbook.sandbox.dataplane import DataPlane
 from runbook.sandbox.owner_only import OwnerOnly
-from runbook.sandbox.server_home import ServerHome
 from runbook.sandbox.signature import open_signed
 from runbook.sandbox.timings import Timings
+from todo_app.server_home import ServerHome
 
 # Without these moto cannot attach AWS-managed policies, never runs service tasks (when no
 # data plane reports real counts), and holds certificates pending for a minute.
@@ -152,6 +153,19 @@ class Emulator:
             if self._accounts:
                 self.data_plane.watch(self._accounts)
         return self
+
+    def aws(self, account: str, region: str = "us-east-1", label: str = "sandbox") -> Aws:
+        """Clients for one account of this emulator (a fresh one costs nothing), whose load
+        balancers are reached through the data plane, if it runs one."""
+        plane = self.data_plane
+        aws = Aws(
+            region,
+            endpoint_url=self.url,
+            credentials=self.credentials,
+            label=label,
+            load_balancer_url=plane.local_url if plane is not None else None,
+        )
+        return in_moto_account(aws, aws.session.events, account)
 
     def _called(self, account: str, region: str, service: str) -> None:
         self.last_call = time.monotonic()

@@ -9,7 +9,7 @@ less (or not at all).
 from __future__ import annotations
 
 from runbook.sandbox.database import Template
-from runbook.sandbox.server_home import ServerHome
+from todo_app.server_home import ServerHome
 
 DEFAULT_MAJOR = 16  # the runbook's engine_version: its template is made ahead of time
 

@@ -27,10 +27,11 @@ from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeLoadBalancer, 
 from moto.moto_api._internal import mock_random
 from moto.rds.models import Event, MasterUserSecret, RDSBackend, rds_backends
 
+from runbook.sandbox.once import once
+
 # account id -> the parts watching it ("database", "load_balancer", "tasks", ...); "*" for all.
 _watched: dict[str, set[str]] = {}
 _lock = threading.RLock()
-_installed = False
 
 
 def watch(account: str, parts: set[str]) -> None:
@@ -58,13 +59,9 @@ def now() -> datetime:
 # -- hooks: what must be true the moment a create/update call answers ------------------------
 
 
+@once
 def install() -> None:
     """Wrap the few moto calls whose answer must already show a data plane at work."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        _installed = True
     FakeLoadBalancer.load_balancer_state = property(_load_balancer_state)  # type: ignore[method-assign,assignment]
     _wrap(RDSBackend, "create_db_instance", _after_create_db_instance)
     _generate_master_password()

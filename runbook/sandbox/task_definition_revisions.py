@@ -10,22 +10,16 @@ sandbox's data plane (and any cache of revisions) would take the new one for the
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from moto.ecs.models import EC2ContainerServiceBackend
 
-_lock = threading.Lock()
-_installed = False
+from runbook.sandbox.once import once
 
 
+@once
 def install() -> None:
     """Make every ECS backend remember the highest revision each family ever had."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        _installed = True
     last = EC2ContainerServiceBackend._get_last_task_definition_revision_id
     delete = EC2ContainerServiceBackend.delete_task_definitions
 

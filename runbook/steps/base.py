@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbook.aws import Aws
-from runbook.plan import Action
+from runbook.plan import Action, ApiCall
 
 # One look-up that reads "not found" as None, and one reading of every service's tags: the
 # resource kinds' own (runbook/resources), read here by the steps and their neighbours.
@@ -40,6 +40,10 @@ class Observed:
     resources: list[Resource] = field(default_factory=list)
     known: dict[str, Any] = field(default_factory=dict)
     found: dict[str, Any] = field(default_factory=dict)
+
+    def ours(self) -> list[Resource]:
+        """What exists and carries the deployment's tag: all that a teardown may delete."""
+        return [r for r in self.resources if r.exists and r.ours]
 
 
 class Step(ABC):
@@ -76,5 +80,9 @@ class Step(ABC):
         return []
 
 
-def adopt_why(kind: str, name: str) -> str:
-    return f"adopt the existing {kind} {name} (made by hand?): tag it as this deployment's"
+def adopt(
+    service: str, operation: str, params: dict[str, Any], kind: str, name: str, section: str
+) -> ApiCall:
+    """The call that tags an existing one (made by hand?) as this deployment's: it adopts it."""
+    why = f"adopt the existing {kind} {name} (made by hand?): tag it as this deployment's"
+    return ApiCall(service, operation, params, why, section)

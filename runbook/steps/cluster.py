@@ -13,7 +13,7 @@ from runbook.resources import cluster as cluster_kind
 from runbook.resources import log_group, repository, service_linked_role
 from runbook.settings import DEPLOYMENT_TAG, Settings
 from runbook.steps import repository_lifecycle
-from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tagged
 from runbook.steps.image import image_key, repository_key
 
 SLR_PATH = service_linked_role.PATH
@@ -166,11 +166,12 @@ class ClusterStep(Step):
             )
         elif not by_kind[cluster_kind.NAME].ours:
             actions.append(
-                ApiCall(
+                adopt(
                     "ecs",
                     "tag_resource",
                     {"resourceArn": cluster["clusterArn"], "tags": ecs_tags(deployment)},
-                    adopt_why("cluster", c.name),
+                    "cluster",
+                    c.name,
                     self.number,
                 )
             )
@@ -191,14 +192,15 @@ class ClusterStep(Step):
             )
         elif not by_kind[log_group.NAME].ours:
             actions.append(
-                ApiCall(
+                adopt(
                     "logs",
                     "tag_log_group",
                     {
                         "logGroupName": c.log_group,
                         "tags": log_tags(deployment),
                     },
-                    adopt_why("log group", c.log_group),
+                    "log group",
+                    c.log_group,
                     self.number,
                 )
             )

@@ -12,7 +12,7 @@ from runbook.plan import Action, ApiCall, Ref, Secret, Wait, tags
 from runbook.resources import db_instance, db_snapshot
 from runbook.resources import secret as secret_kind
 from runbook.settings import Settings
-from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tagged
 from runbook.steps.security_groups import group_id
 
 FAILED_STATES = {
@@ -297,11 +297,12 @@ class DatabaseStep(Step):
         else:
             if seen and not seen.resources[0].ours:
                 actions.append(
-                    ApiCall(
+                    adopt(
                         "rds",
                         "add_tags_to_resource",
                         {"ResourceName": Ref(k["arn"]), "Tags": tags(deployment)},
-                        adopt_why("database", d.identifier),
+                        "database",
+                        d.identifier,
                         self.number,
                     )
                 )
@@ -315,9 +316,7 @@ class DatabaseStep(Step):
 
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
         actions: list[Action] = []
-        for r in seen.resources:
-            if not (r.exists and r.ours):
-                continue
+        for r in seen.ours():
             if r.kind == db_instance.NAME:
                 db = seen.found.get("db") or {}
                 snapshot = seen.found.get("final_snapshot") or db_snapshot.name(

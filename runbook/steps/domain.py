@@ -56,8 +56,11 @@ def find_zone(aws: Aws, s: Settings) -> dict[str, Any]:
     )
 
 
-def _record(name: Any, kind: str, **body: Any) -> dict[str, Any]:
-    return {"Name": name, "Type": kind, **body}
+def _upsert(zone: Ref, name: Any, kind: str, why: str, section: str, **body: Any) -> ApiCall:
+    """One record set in the zone, made or replaced (Route 53's UPSERT)."""
+    record = {"Name": name, "Type": kind, **body}
+    change = dns_record.change(zone, "UPSERT", record)
+    return ApiCall("route53", "change_resource_record_sets", change, why, section)
 
 
 def _cert_issued(r: dict[str, Any]) -> bool | str:
@@ -221,21 +224,14 @@ class DomainStep(Step):
             )
         if cert is None or cert["Status"] != "ISSUED":
             actions += [
-                ApiCall(
-                    "route53",
-                    "change_resource_record_sets",
-                    dns_record.change(
-                        Ref(k["zone"]),
-                        "UPSERT",
-                        _record(
-                            Ref(k["record_name"]),
-                            "CNAME",
-                            TTL=300,
-                            ResourceRecords=[{"Value": Ref(k["record_value"])}],
-                        ),
-                    ),
+                _upsert(
+                    Ref(k["zone"]),
+                    Ref(k["record_name"]),
+                    "CNAME",
                     "publish the validation record so ACM can issue the certificate",
                     self.number,
+                    TTL=300,
+                    ResourceRecords=[{"Value": Ref(k["record_value"])}],
                 ),
                 Wait(
                     "acm",
@@ -318,24 +314,17 @@ class DomainStep(Step):
             != f"dualstack.{target}".lower()
         ):
             actions.append(
-                ApiCall(
-                    "route53",
-                    "change_resource_record_sets",
-                    dns_record.change(
-                        Ref(k["zone"]),
-                        "UPSERT",
-                        _record(
-                            name,
-                            "A",
-                            AliasTarget={
-                                "HostedZoneId": Ref(zone_key(s)),
-                                "DNSName": Ref(dns_key(s), fmt="dualstack.{}"),
-                                "EvaluateTargetHealth": True,
-                            },
-                        ),
-                    ),
+                _upsert(
+                    Ref(k["zone"]),
+                    name,
+                    "A",
                     f"point {name} at the load balancer",
                     self.number,
+                    AliasTarget={
+                        "HostedZoneId": Ref(zone_key(s)),
+                        "DNSName": Ref(dns_key(s), fmt="dualstack.{}"),
+                        "EvaluateTargetHealth": True,
+                    },
                 )
             )
         return actions
@@ -365,9 +354,12 @@ class DomainStep(Step):
         if cert and found.get("cert_ours"):
             record = (cert.get("DomainValidationOptions") or [{}])[0].get("ResourceRecord")
             if record:
-                validation = _record(
-                    record["Name"], "CNAME", TTL=300, ResourceRecords=[{"Value": record["Value"]}]
-                )
+                validation = {
+                    "Name": record["Name"],
+                    "Type": "CNAME",
+                    "TTL": 300,
+                    "ResourceRecords": [{"Value": record["Value"]}],
+                }
                 actions += dns_record.delete(
                     known[k["zone"]],
                     validation,

@@ -10,7 +10,7 @@ from runbook.plan import Action, ApiCall, Ref, Wait, tags
 from runbook.resources import listener as listener_kind
 from runbook.resources import load_balancer, target_group
 from runbook.settings import Settings
-from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tagged
 from runbook.steps.security_groups import SUBNETS, VPC, group_id
 
 
@@ -256,13 +256,12 @@ class LoadBalancerStep(Step):
         ]
         if to_adopt:
             actions.append(
-                ApiCall(
+                adopt(
                     "elbv2",
                     "add_tags",
                     {"ResourceArns": to_adopt, "Tags": tags(deployment)},
-                    adopt_why(
-                        "load balancer and target group", f"{lb_s.name}, {lb_s.target_group}"
-                    ),
+                    "load balancer and target group",
+                    f"{lb_s.name}, {lb_s.target_group}",
                     self.number,
                 )
             )

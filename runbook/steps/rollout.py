@@ -104,14 +104,21 @@ class RolloutWatch:
         dated = [d for d in svc.get("deployments") or [] if _when(d) is not None]
         self.since = _when(max(dated, key=_when)) if dated else None
 
-    def until(self, r: dict[str, Any]) -> bool | str:
-        check_not_deleted(r, self.service)
+    def _service(self, r: dict[str, Any]) -> dict[str, Any] | None:
+        """The service in a describe_services answer; the first one seen fixes the target."""
         services = r.get("services", [])
         if not services:
-            return False
-        svc = services[0]
+            return None
+        svc: dict[str, Any] = services[0]
         if self.target is None:
             self._first(svc)
+        return svc
+
+    def until(self, r: dict[str, Any]) -> bool | str:
+        check_not_deleted(r, self.service)
+        svc = self._service(r)
+        if svc is None:
+            return False
         deployments = svc.get("deployments", [])
         for d in deployments:
             if d.get("rolloutState") == "FAILED" and self._ours(d) and self.failed is None:
@@ -142,12 +149,9 @@ class RolloutWatch:
         return steady(svc)
 
     def report(self, r: dict[str, Any]) -> Rollout | None:
-        services = r.get("services", [])
-        if not services:
+        svc = self._service(r)
+        if svc is None:
             return None
-        svc = services[0]
-        if self.target is None:
-            self._first(svc)
         deployments = tuple(
             Deployment(
                 d.get("id", ""),

@@ -10,7 +10,7 @@ from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, tags
 from runbook.resources import security_group
 from runbook.settings import Settings
-from runbook.steps.base import Observed, Resource, Step, adopt_why, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, tagged
 from runbook.words import count
 
 VPC = "default-vpc.VpcId"
@@ -146,11 +146,12 @@ class SecurityGroupsStep(Step):
                 )
             elif not tagged(group.get("Tags"), s.deployment.name):
                 actions.append(
-                    ApiCall(
+                    adopt(
                         "ec2",
                         "create_tags",
                         {"Resources": [group["GroupId"]], "Tags": tags(s.deployment.name)},
-                        adopt_why("security group", name),
+                        "security group",
+                        name,
                         self.number,
                     )
                 )
@@ -188,8 +189,7 @@ class SecurityGroupsStep(Step):
         # Reverse order: the db group names the ecs group, which names the elb group.
         return [
             action
-            for r in reversed(seen.resources)
-            if r.exists and r.ours
+            for r in reversed(seen.ours())
             for action in security_group.KIND.deletes(r.id, r.name, self.number)
         ]
 

@@ -9,7 +9,7 @@ from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Wait
 from runbook.resources import service as service_kind
 from runbook.settings import Settings
-from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tagged
 from runbook.steps.cluster import cluster_arn_key, ecs_tags
 from runbook.steps.image import image_in_ecr, image_present, version_key
 from runbook.steps.load_balancer import tg_arn
@@ -179,11 +179,12 @@ class ServiceStep(Step):
         else:
             if not seen.resources[0].ours:  # type: ignore[union-attr]
                 actions.append(
-                    ApiCall(
+                    adopt(
                         "ecs",
                         "tag_resource",
                         {"resourceArn": svc["serviceArn"], "tags": ecs_tags(s.deployment.name)},
-                        adopt_why("service", sv.name),
+                        "service",
+                        sv.name,
                         self.number,
                     )
                 )

@@ -249,9 +249,7 @@ class TaskDefinitionStep(Step):
 
     def teardown(self, s: Settings, seen: Observed) -> list[Action]:
         actions: list[Action] = []
-        for r in seen.resources:
-            if not (r.exists and r.ours):
-                continue
+        for r in seen.ours():
             if r.kind == revisions.NAME:
                 active = seen.found.get("revisions") or [r.id]
                 actions += revisions.delete(active, (), self.number)

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
 
-from runbook.plan import Ref
+from runbook.inputs import references
 from runbook.settings import Settings
 from runbook.steps import Step
 
 # (reference key, its value or None while unknown, the section that produces it)
 Row = tuple[str, Any, str]
-
-
-def _refs(value: Any) -> Iterator[str]:
-    if isinstance(value, Ref):
-        yield value.key
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _refs(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _refs(item)
 
 
 def inputs(
@@ -35,7 +24,7 @@ def inputs(
     producers = {key: s.number for s in steps for key in s.output_keys(settings)}
     seen: dict[str, Row] = {}
     for action in step.plan(settings, None):
-        for key in _refs(action.params):
+        for key in references(action.params):
             if key not in own and key not in seen:
                 seen[key] = (key, known.get(key), producers.get(key, "I"))
     return list(seen.values())

@@ -89,3 +89,12 @@ def has_tag(tags: Any, deployment: str) -> bool:
         else ((t.get("Key", t.get("key")), t.get("Value", t.get("value"))) for t in tags or [])
     )
     return (DEPLOYMENT_TAG, deployment) in list(items)
+
+
+def one_task_stopped(ecs: Any, reason: str, **container: Any) -> None:
+    """A Stubber's answers for the service's one task (arn:task/abc), stopped for `reason`,
+    its container `todo-api` with `container`'s fields (an exit code, say)."""
+    ecs.add_response("list_tasks", {"taskArns": ["arn:task/abc"]})
+    stopped = {"name": "todo-api", **container}
+    task = {"taskArn": "arn:task/abc", "stoppedReason": reason, "containers": [stopped]}
+    ecs.add_response("describe_tasks", {"tasks": [task]})

@@ -26,10 +26,11 @@ def operations_in_source() -> set[tuple[str, str]]:
     """Every ApiCall(...) and Wait(...) the engine's code can build, and every one-call Delete(...)
     a resource kind declares, read from the code itself."""
     found = set()
-    # The one ApiCall built from data: a Delete's call (each Delete names its own, read here).
-    generic = RUNBOOK / "resources" / "kind.py"
+    # The ApiCalls built from data: a Delete's call and an adoption's tagging call (each Delete
+    # and each adopt(...) names its own, read here).
+    generic = {RUNBOOK / "resources" / "kind.py", RUNBOOK / "steps" / "base.py"}
     for path in RUNBOOK.rglob("*.py"):
-        built = ("Delete",) if path == generic else ("ApiCall", "Wait", "Delete")
+        built = ("Delete", "adopt") if path in generic else ("ApiCall", "Wait", "Delete", "adopt")
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") in built:
                 service, operation = node.args[:2]

@@ -17,6 +17,7 @@ from runbook.events import CallMade, Notice, StepFailed, StepFinished
 from runbook.recorded import starting_settings
 from runbook.settings import Settings
 from runbook.state import StateFile
+from tests.engine.helpers import one_task_stopped
 
 CLUSTER, SERVICE = "flask-todo-cluster", "flask-todo-service"
 OURS = [{"key": "fargate-runbook:deployment", "value": "flask-todo"}]
@@ -327,19 +328,7 @@ def test_a_redeploy_the_circuit_breaker_reverses_is_explained(
         ],
     )
     ecs.add_response("describe_services", failed)
-    ecs.add_response("list_tasks", {"taskArns": ["arn:task/abc"]})
-    ecs.add_response(
-        "describe_tasks",
-        {
-            "tasks": [
-                {
-                    "taskArn": "arn:task/abc",
-                    "stoppedReason": "ResourceInitializationError: unable to pull secrets",
-                    "containers": [{"name": "todo-api"}],
-                }
-            ]
-        },
-    )
+    one_task_stopped(ecs, "ResourceInitializationError: unable to pull secrets")
     with pytest.raises(RunbookError) as caught:
         day_two_run.run(offline_runbook, plan)
     assert caught.value.problem.code == "ServiceNotStable"

@@ -278,13 +278,10 @@ def test_a_deploy_turns_protection_on_in_place_but_never_off(make_runbook, aws, 
     assert make_runbook().plan(make_runbook().step("IV")) == []
 
 
-def test_the_command_line_says_what_it_keeps_and_how_to_restore(
-    on_emulator,
-    make_runbook,
-    tmp_path: Path,
-    capsys,
-    monkeypatch,
-) -> None:
+def database_made_and_questions_heard(
+    make_runbook, tmp_path: Path, monkeypatch
+) -> tuple[list[str], Path]:
+    """Sections I to IV applied, with a state file; every yes/no question heard (and yes)."""
     asked: list[str] = []
     monkeypatch.setattr(
         "rich.prompt.Confirm.ask", lambda question, **_: asked.append(question) or True
@@ -293,6 +290,17 @@ def test_the_command_line_says_what_it_keeps_and_how_to_restore(
     runbook = make_runbook(state=StateFile(state))
     for number in ("I", "II", "III", "IV"):
         runbook.apply(runbook.step(number))
+    return asked, state
+
+
+def test_the_command_line_says_what_it_keeps_and_how_to_restore(
+    on_emulator,
+    make_runbook,
+    tmp_path: Path,
+    capsys,
+    monkeypatch,
+) -> None:
+    asked, state = database_made_and_questions_heard(make_runbook, tmp_path, monkeypatch)
     code, out = main(capsys, "destroy", "--state", str(state))
     assert code == cli.OK, out
     name = today_snapshot()
@@ -315,14 +323,7 @@ def test_skip_final_snapshot_deletes_with_no_snapshot(
     capsys,
     monkeypatch,
 ) -> None:
-    asked: list[str] = []
-    monkeypatch.setattr(
-        "rich.prompt.Confirm.ask", lambda question, **_: asked.append(question) or True
-    )
-    state = tmp_path / "state.json"
-    runbook = make_runbook(state=StateFile(state))
-    for number in ("I", "II", "III", "IV"):
-        runbook.apply(runbook.step(number))
+    asked, state = database_made_and_questions_heard(make_runbook, tmp_path, monkeypatch)
     code, out = main(capsys, "destroy", "--skip-final-snapshot", "--state", str(state))
     assert code == cli.OK, out
     assert "(the database flask-todo-db: deleted with no snapshot)?" in asked[-1]

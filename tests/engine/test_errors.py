@@ -14,6 +14,7 @@ from runbook.errors import RunbookError
 from runbook.events import StepFailed
 from runbook.settings import Settings
 from runbook.state import StateFile
+from tests.engine.helpers import one_task_stopped
 
 VPC = {"Vpcs": [{"VpcId": "vpc-1"}]}
 SUBNETS = {
@@ -164,19 +165,7 @@ def test_a_failed_rollout_reports_service_events_and_stopped_tasks(
         {"repositoryName": "flask-todo", "imageIds": [{"imageTag": runbook.version}]},
     )
     ecs.add_response("describe_services", failed)
-    ecs.add_response("list_tasks", {"taskArns": ["arn:task/abc"]})
-    ecs.add_response(
-        "describe_tasks",
-        {
-            "tasks": [
-                {
-                    "taskArn": "arn:task/abc",
-                    "stoppedReason": "Essential container in task exited",
-                    "containers": [{"name": "todo-api", "exitCode": 3}],
-                }
-            ]
-        },
-    )
+    one_task_stopped(ecs, "Essential container in task exited", exitCode=3)
     with pytest.raises(RunbookError) as caught:
         runbook.apply(runbook.step("VI"))
     assert caught.value.problem.code == "ServiceNotStable"

@@ -35,10 +35,16 @@ lock.release()
 
 
 @pytest.fixture
-def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+def state(tmp_path: Path) -> Path:
+    """The deployment's state file, whose lock the holder and the runs share."""
+    return tmp_path / "state.json"
+
+
+@pytest.fixture
+def holder(state: Path) -> Iterator[subprocess.Popen[str]]:
     """Another run, in its own process, holding the lock of tmp/state.json."""
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(tmp_path / "state.json")],
+        [sys.executable, "-c", HOLDER, str(state)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -57,10 +63,9 @@ def one_line(out: str) -> str:
 def test_a_second_run_refuses_at_once_with_no_wait_naming_the_other(
     on_emulator,  # noqa: F811
     holder: subprocess.Popen[str],
-    tmp_path: Path,
+    state: Path,
     capsys,
 ) -> None:
-    state = tmp_path / "state.json"
     for command in (["deploy", "--yes", "--new"], ["destroy", "--yes"], ["scale", "2"]):
         code, out = main(capsys, *command, "--no-wait", "--state", str(state))
         assert code == cli.FAILED, (command, out)
@@ -95,10 +100,9 @@ def test_read_only_commands_never_wait(
 def test_a_killed_holder_lets_go_and_the_next_run_takes_over(
     on_emulator,  # noqa: F811
     holder: subprocess.Popen[str],
-    tmp_path: Path,
+    state: Path,
     capsys,
 ) -> None:
-    state = tmp_path / "state.json"
     holder.kill()  # SIGKILL: it never lets go itself
     holder.wait(timeout=30)
     code, out = main(capsys, "deploy", "--yes", "--new", "--no-wait", "--state", str(state))
@@ -116,7 +120,7 @@ def test_a_killed_holder_lets_go_and_the_next_run_takes_over(
 
 
 def test_a_waiting_run_names_the_holder_and_goes_on_once_it_lets_go(
-    holder: subprocess.Popen[str], tmp_path: Path
+    holder: subprocess.Popen[str], state: Path
 ) -> None:
     said: list[str] = []
     looks = 0
@@ -129,7 +133,7 @@ def test_a_waiting_run_names_the_holder_and_goes_on_once_it_lets_go(
             holder.stdin.close()
             holder.wait(timeout=30)
 
-    lock = RunLock(tmp_path / "state.json", "runbook scale 2")
+    lock = RunLock(state, "runbook scale 2")
     lock.acquire(tell=said.append, sleep=sleep)
     try:
         assert said[0].startswith(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from runbook.aws import Aws
 from runbook.sandbox import CREDENTIALS, Emulator
+from runbook.sandbox.account import in_moto_account
 from tests.faults.proxy import FaultProxy, Schedule
 
 # Apart from tests/conftest.py's accounts: the same emulator serves both.
@@ -17,11 +17,7 @@ _accounts = itertools.count(300_000_000_001)
 
 
 def in_account(aws: Aws, account: str) -> Aws:
-    def to_account(request: Any, **_: Any) -> None:
-        request.headers["x-moto-account-id"] = account
-
-    aws.session.events.register("before-sign", to_account)
-    return aws
+    return in_moto_account(aws, aws.session.events, account)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from runbook.aws import Aws
 from runbook.engine import Runbook
 from runbook.image import Build, ContainerEngine
-from runbook.sandbox import CREDENTIALS, PARTS, Emulator, Timings
+from runbook.sandbox import PARTS, Emulator, Timings
 from runbook.sandbox.container_engine import stand_in
 from runbook.settings import Settings
 from runbook.state import StateFile
@@ -41,19 +41,7 @@ def data_plane_emulator(timings: Timings) -> Iterator[Emulator]:
 
 def account_aws(emulator: Emulator, account: str) -> Aws:
     assert emulator.data_plane is not None
-    aws = Aws(
-        "us-east-1",
-        endpoint_url=emulator.url,
-        credentials=CREDENTIALS,
-        label="sandbox",
-        load_balancer_url=emulator.data_plane.local_url,
-    )
-
-    def to_account(request: Any, **_: Any) -> None:
-        request.headers["x-moto-account-id"] = account
-
-    aws.session.events.register("before-sign", to_account)
-    return aws
+    return emulator.aws(account)
 
 
 @pytest.fixture

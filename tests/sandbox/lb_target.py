@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +24,27 @@ _seen: list[str] = []
 _lock = threading.Lock()
 
 Start = Callable[[str, list[tuple[str, str]]], Any]
+
+
+def serve_command(port: int) -> list[str]:
+    """gunicorn running this app on 127.0.0.1:port, one worker with threads (as the Todo API
+    runs), from the repository's root."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "8",
+        "--worker-class",
+        "gthread",
+        "--log-level",
+        "warning",
+        "tests.sandbox.lb_target:app",
+    ]
 
 
 def _json(start: Start, status: str, value: Any) -> list[bytes]:

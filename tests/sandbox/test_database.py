@@ -15,7 +15,7 @@ from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.background import gone
 from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import LocalDatabase, Network, Template
-from runbook.sandbox.server_home import ServerHome
+from todo_app.server_home import ServerHome
 
 HOST = "flask-todo-db.abcdefghij.us-east-1.rds.amazonaws.com"
 

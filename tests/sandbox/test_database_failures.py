@@ -245,7 +245,7 @@ def test_a_database_that_cannot_start_fails_once_backs_off_and_recovers(rds: Rds
 
 def test_a_failed_initdb_is_tried_again_from_nothing(rds: Rds) -> None:
     # Something that is not ours sits where initdb writes its password file.
-    in_the_way = rds.data / "pwfile-16"
+    in_the_way = rds.data / "pwfile-template-16"
     in_the_way.mkdir()
     create(rds.aws)
     rds.settle()

@@ -40,25 +40,10 @@ def test_built_pushed_then_pulled_as_the_dockerfile_lays_it_out(
     password = base64.b64decode(token).decode().partition(":")[2]
 
     assert engine(container_engine, "push", image)[0] == 1  # nothing built yet
-    code, said = engine(
-        container_engine,
-        "login",
-        "--username",
-        "AWS",
-        "--password-stdin",
-        registry,
-        stdin="not-the-token\n",
-    )
+    login = ["login", "--username", "AWS", "--password-stdin", registry]
+    code, said = engine(container_engine, *login, stdin="not-the-token\n")
     assert code == 1 and "400 Bad Request" in said
-    code, said = engine(
-        container_engine,
-        "login",
-        "--username",
-        "AWS",
-        "--password-stdin",
-        registry,
-        stdin=password + "\n",
-    )
+    code, said = engine(container_engine, *login, stdin=password + "\n")
     assert (code, said.strip()) == (0, "Login Succeeded")
     code, said = engine(
         container_engine, "build", "--platform", "linux/amd64", "-t", image, str(SOURCE)

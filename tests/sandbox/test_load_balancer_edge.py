@@ -17,7 +17,6 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import tracemalloc
@@ -29,7 +28,7 @@ import pytest
 
 from runbook.sandbox.load_balancer import HealthCheck, Listener, Settings, TargetGroup, balancers
 from runbook.sandbox.load_balancer import listener as listener_module
-from tests.sandbox.lb_target import LIMIT
+from tests.sandbox.lb_target import LIMIT, serve_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,22 +112,7 @@ def target() -> Iterator[int]:
     """gunicorn with the recording app, one worker and threads (as the Todo API runs)."""
     port = free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-            "tests.sandbox.lb_target:app",
-        ],
+        serve_command(port),
         cwd=ROOT,
     )
     try:

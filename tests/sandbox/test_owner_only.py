@@ -27,8 +27,8 @@ from botocore.exceptions import ClientError
 from runbook.sandbox import credentials, ensure_running, stop
 from runbook.sandbox.account import new_credentials
 from runbook.sandbox.background import gone, read_info
-from runbook.sandbox.process_identity import start_ticks
 from runbook.sandbox.signature import sign
+from todo_app.process_identity import start_ticks
 
 TASK = {
     "family": "planted",

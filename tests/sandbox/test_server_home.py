@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from runbook.sandbox import process_identity
-from runbook.sandbox.database import Template, bin_path
-from runbook.sandbox.server_home import OWNER_FILE, ServerHome, reachable, server_user
+from runbook.sandbox.database import Template
+from todo_app import process_identity
+from todo_app.embedded_pg import shipped_bindir
+from todo_app.server_home import OWNER_FILE, PREFIX, ServerHome, reachable, server_user
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the server's own user exists for root")
 
@@ -22,7 +23,7 @@ def modes_on_the_way(path: Path) -> dict[Path, int]:
 
 @as_root
 def test_initdb_as_the_servers_user_opens_no_folder_above_our_data() -> None:
-    before = {**modes_on_the_way(bin_path(16)), **modes_on_the_way(Path("/tmp/x"))}
+    before = {**modes_on_the_way(shipped_bindir(16)), **modes_on_the_way(Path("/tmp/x"))}
     home = ServerHome()
     folder = home.path
     try:
@@ -68,10 +69,10 @@ def test_binaries_the_user_cannot_reach_are_linked_into_its_folder(tmp_path: Pat
 
 
 def test_a_folder_left_by_a_killed_sandbox_goes_when_the_next_one_starts(tmp_path: Path) -> None:
-    left = tmp_path / "runbook-postgres-left"
+    left = tmp_path / f"{PREFIX}left"
     left.mkdir()
     (left / OWNER_FILE).write_text("999999999 1\n")  # no such process
-    running = tmp_path / "runbook-postgres-running"
+    running = tmp_path / f"{PREFIX}running"
     running.mkdir()
     (running / OWNER_FILE).write_text(f"{os.getpid()} {process_identity.start_ticks(os.getpid())}")
     home = ServerHome(tmp_path)

@@ -7,17 +7,12 @@ PostgreSQL started once per pytest-xdist worker in that worker's own temp folder
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,13 +28,13 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from psycopg2 import sql
 from psycopg2.extensions import connection, make_dsn
 from rds_stand_in import Login, Secret
+from todo_helpers import migrate
 
 import todo_app
 from runbook.sandbox import CREDENTIALS, Emulator
 from todo_app import create_app
 from todo_app.db import close_pool
 from todo_app.embedded_pg import EmbeddedPostgres
-from todo_app.migrations import upgrade
 
 
 @dataclass(frozen=True)
@@ -75,21 +70,6 @@ def drop_database(server_dsn: str, name: str) -> None:
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def migrate(dsn: str) -> list[int]:
-    conn = psycopg2.connect(dsn)
-    try:
-        return upgrade(conn)
-    finally:
-        conn.close()
-
-
-def embedded_server() -> EmbeddedPostgres:
-    # A folder of its own straight under the temp root, not under pytest's tmp_path: pytest
-    # resets its root folder to 0700 whenever an xdist worker starts, which would lock the
-    # server's `pgserver` user out of a data folder inside it.
-    return EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="todo-test-pg-")) / "data")
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -97,12 +77,12 @@ def pg_server() -> Iterator[PgServer]:
         yield PgServer(dsn=url, pgdata=None)
         return
     # One server per xdist worker (each worker runs this session fixture once).
-    server = embedded_server()
+    server = EmbeddedPostgres()  # in a home of its own; its watchdog outlives a killed run
     server.start()
     try:
         yield PgServer(dsn=server.dsn(), pgdata=server.pgdata)
     finally:
-        server.remove(with_parent=True)
+        server.remove()
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +114,7 @@ def empty_database(pg_server: PgServer) -> Iterator[str]:
 def dedicated_server() -> Iterator[EmbeddedPostgres]:
     """An embedded server of the test's own, free to be stopped and started, with a
     migrated database `todo`."""
-    server = embedded_server()
+    server = EmbeddedPostgres()
     server.start()
     try:
         with admin_connection(server.dsn()) as conn, conn.cursor() as cur:
@@ -142,7 +122,7 @@ def dedicated_server() -> Iterator[EmbeddedPostgres]:
         migrate(server.dsn("todo"))
         yield server
     finally:
-        server.remove(with_parent=True)
+        server.remove()
 
 
 def _free_port() -> int:
@@ -154,14 +134,12 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def tcp_server() -> Iterator[EmbeddedPostgres]:
     """A server reached as RDS is: over TCP on 127.0.0.1, every login's password checked."""
-    server = EmbeddedPostgres(
-        Path(tempfile.mkdtemp(prefix="todo-test-tcp-")) / "data", tcp_port=_free_port()
-    )
+    server = EmbeddedPostgres(tcp_port=_free_port())
     server.start()
     try:
         yield server
     finally:
-        server.remove(with_parent=True)
+        server.remove()
 
 
 @pytest.fixture
@@ -204,42 +182,47 @@ def secret(secrets_manager: Any, login: Login) -> Iterator[Secret]:
     created.delete()
 
 
+@contextmanager
+def closing_apps() -> Iterator[Callable[..., Flask]]:
+    """create_app in testing mode; every app's pool is closed when the test is done."""
+    apps: list[Flask] = []
+
+    def build(**config: object) -> Flask:
+        app = create_app({"TESTING": True, **config})
+        apps.append(app)
+        return app
+
+    try:
+        yield build
+    finally:
+        for app in apps:
+            close_pool(app)
+
+
 @pytest.fixture
 def make_app() -> Iterator[Callable[..., Flask]]:
     """Build apps on given databases; their pools are closed after the test.
 
     Request this fixture after the database fixtures the apps use.
     """
-    apps: list[Flask] = []
-
-    def _make(dsn: str, **config: object) -> Flask:
-        app = create_app({"TESTING": True, "DATABASE": {"dsn": dsn}, **config})
-        apps.append(app)
-        return app
-
-    yield _make
-    for app in apps:
-        close_pool(app)
+    with closing_apps() as build:
+        yield lambda dsn, **config: build(DATABASE={"dsn": dsn}, **config)
 
 
 @pytest.fixture
 def env_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
     """Apps configured from the environment, as in a task (these variables and no others
     of the DB_* kind); their pools are closed after the test."""
-    apps: list[Flask] = []
 
     def _make(env: dict[str, str], **config: object) -> Flask:
         for name in ("DATABASE_URL", "DB_PWD", "DB_SECRET_ARN", "DB_SSLMODE", "DB_SSLROOTCERT"):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        app = create_app({"TESTING": True, **config})
-        apps.append(app)
-        return app
+        return build(**config)
 
-    yield _make
-    for app in apps:
-        close_pool(app)
+    with closing_apps() as build:
+        yield _make
 
 
 @pytest.fixture
@@ -327,22 +310,3 @@ def app_root(tmp_path: Path) -> Path:
     shutil.copytree(package, tmp_path / "src" / "todo_app", ignore=ignore)
     shutil.copytree(package / "bin", tmp_path / "bin", ignore=ignore)
     return tmp_path
-
-
-@pytest.fixture
-def wait_for_health() -> Callable[..., dict[str, Any]]:
-    """Poll a local server's /healthz until it answers 200 (its JSON), or fail."""
-
-    def _wait(port: int, process: subprocess.Popen[str], seconds: float = 20) -> dict[str, Any]:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert process.poll() is None, f"the server exited early: {process.communicate()}"
-            try:
-                url = f"http://127.0.0.1:{port}/healthz"
-                with urllib.request.urlopen(url, timeout=2) as answer:
-                    return json.load(answer)
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        raise AssertionError("/healthz never answered 200")
-
-    return _wait

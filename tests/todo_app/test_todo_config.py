@@ -128,29 +128,29 @@ def _admin(dsn: str) -> psycopg2.extensions.connection:
     return conn
 
 
-def _require_passwords(pgdata: Path, role: str, server_dsn: str) -> None:
-    """Make the embedded server (trust auth by default) check this role's password."""
-    hba = pgdata / "pg_hba.conf"
-    rules = f"local all {role} scram-sha-256\nhost all {role} 127.0.0.1/32 scram-sha-256\n"
-    hba.write_text(rules + hba.read_text())
+def _reload(server_dsn: str) -> None:
+    """The server reads pg_hba.conf again."""
     conn = _admin(server_dsn)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_reload_conf()")
     finally:
         conn.close()
+
+
+def _require_passwords(pgdata: Path, role: str, server_dsn: str) -> None:
+    """Make the embedded server (trust auth by default) check this role's password."""
+    hba = pgdata / "pg_hba.conf"
+    rules = f"local all {role} scram-sha-256\nhost all {role} 127.0.0.1/32 scram-sha-256\n"
+    hba.write_text(rules + hba.read_text())
+    _reload(server_dsn)
 
 
 def _forget_role_rules(pgdata: Path, role: str, server_dsn: str) -> None:
     hba = pgdata / "pg_hba.conf"
     lines = hba.read_text().splitlines(keepends=True)
     hba.write_text("".join(line for line in lines if f" {role} " not in line))
-    conn = _admin(server_dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_reload_conf()")
-    finally:
-        conn.close()
+    _reload(server_dsn)
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from health_wait import wait_for_health
 
 
 def container_env(app_root: Path, database: str, port: int, flask_env: str) -> dict[str, str]:
@@ -67,7 +68,6 @@ def test_production_runs_gunicorn_logs_json_and_exits_0_on_sigterm(
     empty_database: str,
     free_port: int,
     spawn: Callable[..., subprocess.Popen[str]],
-    wait_for_health: Callable[..., dict[str, Any]],
 ) -> None:
     env = container_env(app_root, empty_database, free_port, "production")
     server = spawn([str(app_root / "bin" / "flask-run.sh")], env=env, cwd=app_root)
@@ -99,7 +99,6 @@ def test_development_runs_flasks_own_server_and_stops_on_sigterm(
     database: str,
     free_port: int,
     spawn: Callable[..., subprocess.Popen[str]],
-    wait_for_health: Callable[..., dict[str, Any]],
 ) -> None:
     env = container_env(app_root, database, free_port, "development")
     server = spawn([str(app_root / "bin" / "flask-run.sh")], env=env, cwd=app_root)

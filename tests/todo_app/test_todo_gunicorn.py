@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from health_wait import wait_for_health
 from slow_clients import SlowClients, health_latency
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +27,6 @@ def gunicorn(
     database: str,
     free_port: int,
     spawn: Callable[..., subprocess.Popen[str]],
-    wait_for_health: Callable[..., object],
 ) -> Iterator[int]:
     """gunicorn with todo_app/gunicorn_conf.py on a migrated database; its port."""
     env = {

@@ -26,6 +26,14 @@ def timed_health(app: Flask) -> tuple[int, dict[str, object], float]:
     return response.status_code, response.get_json(), time.monotonic() - started
 
 
+def unhealthy_on_port(make_app: Callable[..., Flask], port: int) -> float:
+    """An app whose database is at 127.0.0.1:port answers 503 'unavailable'; in how long."""
+    app = make_app(f"host=127.0.0.1 port={port} dbname=todo user=todo")
+    status, body, elapsed = timed_health(app)
+    assert (status, body) == (503, UNHEALTHY)
+    return elapsed
+
+
 def health_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("health check")]
 
@@ -39,10 +47,7 @@ def test_healthy_with_a_migrated_database(app: Flask) -> None:
 def test_unavailable_when_nothing_listens_on_the_database_port(
     make_app: Callable[..., Flask], free_port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = make_app(f"host=127.0.0.1 port={free_port} dbname=todo user=todo")
-    status, body, elapsed = timed_health(app)
-    assert (status, body) == (503, UNHEALTHY)
-    assert elapsed < PROMPT
+    assert unhealthy_on_port(make_app, free_port) < PROMPT
     [line] = health_lines(caplog)
     assert line.startswith("health check failed: database unavailable")
     assert "refused" in line.lower()
@@ -60,9 +65,7 @@ def silent_server() -> Iterator[int]:
 def test_unavailable_within_a_second_when_the_database_hangs(
     make_app: Callable[..., Flask], silent_server: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = make_app(f"host=127.0.0.1 port={silent_server} dbname=todo user=todo")
-    status, body, elapsed = timed_health(app)
-    assert (status, body) == (503, UNHEALTHY)
+    elapsed = unhealthy_on_port(make_app, silent_server)
     assert "database unavailable" in health_lines(caplog)[0]
     assert 0.9 < elapsed < PROMPT
 

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_todo_validation import assert_json_error
+from todo_helpers import named
 
 JSON = "application/json"
 
@@ -51,8 +52,7 @@ HOSTILE: list[tuple[str, bytes, int, str]] = [
 
 @pytest.mark.parametrize(
     ("body", "status", "words"),
-    [case[1:] for case in HOSTILE],
-    ids=[case[0] for case in HOSTILE],
+    named(HOSTILE),
 )
 def test_hostile_bodies_answer_4xx_json_and_store_nothing(
     client: FlaskClient, body: bytes, status: int, words: str

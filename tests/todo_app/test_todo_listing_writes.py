@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from health_wait import wait_for_health
+
 REPO = Path(__file__).resolve().parents[2]
 WRITERS = 2
 TODOS_PER_WRITER = 25
@@ -109,7 +111,7 @@ def stage_acknowledged(life: Life, read: Read) -> int:
 
 
 def test_reads_on_either_server_never_miss_an_acknowledged_write(
-    database: str, spawn: Callable[..., subprocess.Popen[str]], wait_for_health: Callable
+    database: str, spawn: Callable[..., subprocess.Popen[str]]
 ) -> None:
     ports = [_port(), _port()]
     for port in ports:

@@ -12,15 +12,17 @@ import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from health_wait import wait_for_health
 
 
 @pytest.fixture
 def pgdata() -> Iterator[Path]:
-    # Outside pytest's tmp_path, for the reason given in conftest.embedded_server.
+    # Outside pytest's tmp_path, which pytest keeps 0700: a folder a person picks for data
+    # kept between runs must be one the server's user (root runs it as `pgserver`) reaches.
     folder = Path(tempfile.mkdtemp(prefix="todo-test-local-"))
+    folder.chmod(0o755)
     yield folder / "pgdata"
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -45,7 +47,6 @@ def test_runs_on_an_embedded_postgresql_and_stops_it_on_exit(
     pgdata: Path,
     free_port: int,
     spawn: Callable[..., subprocess.Popen[str]],
-    wait_for_health: Callable[..., dict[str, Any]],
 ) -> None:
     command = [sys.executable, "-m", "todo_app.local", "--port", str(free_port)]
     server = spawn([*command, "--pgdata", str(pgdata)], env=local_env())
@@ -66,7 +67,6 @@ def test_runs_on_the_configured_database_when_one_is_set(
     pgdata: Path,
     free_port: int,
     spawn: Callable[..., subprocess.Popen[str]],
-    wait_for_health: Callable[..., dict[str, Any]],
 ) -> None:
     command = [sys.executable, "-m", "todo_app.local", "--port", str(free_port)]
     env = local_env(DATABASE_URL=database)
@@ -78,3 +78,26 @@ def test_runs_on_the_configured_database_when_one_is_set(
     assert server.returncode == 0
     assert "on the configured database" in stdout
     assert not pgdata.exists(), "no embedded server should have been made"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root, PostgreSQL runs as its own user")
+def test_a_data_folder_the_servers_user_cannot_reach_is_refused_and_left_closed(
+    free_port: int,
+) -> None:
+    closed = Path(tempfile.mkdtemp(prefix="todo-test-closed-"))  # 0700, root's
+    try:
+        command = [sys.executable, "-m", "todo_app.local", "--port", str(free_port)]
+        ran = subprocess.run(
+            [*command, "--pgdata", str(closed / "pgdata")],
+            env=local_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert ran.returncode == 2
+        assert ran.stderr.startswith("todo-api: PostgreSQL runs as the system user 'pgserver'")
+        assert f"which cannot reach {closed}" in ran.stderr
+        assert (closed.stat().st_mode & 0o777) == 0o700, "nothing may open it"
+        assert list(closed.iterdir()) == []
+    finally:
+        shutil.rmtree(closed, ignore_errors=True)

@@ -9,6 +9,7 @@ import threading
 
 import psycopg2
 from flask.testing import FlaskCliRunner
+from todo_helpers import at_once, migrate
 
 from todo_app.migrations import MIGRATIONS, current_version, upgrade
 
@@ -25,18 +26,10 @@ def ledger(dsn: str) -> list[tuple[int, str]]:
         conn.close()
 
 
-def apply(dsn: str) -> list[int]:
-    conn = psycopg2.connect(dsn)
-    try:
-        return upgrade(conn)
-    finally:
-        conn.close()
-
-
 def test_a_fresh_database_gets_every_migration_and_a_usable_todos_table(
     empty_database: str,
 ) -> None:
-    assert apply(empty_database) == ALL_VERSIONS
+    assert migrate(empty_database) == ALL_VERSIONS
     assert ledger(empty_database) == [(m.version, m.name) for m in MIGRATIONS]
     conn = psycopg2.connect(empty_database)
     try:
@@ -49,9 +42,9 @@ def test_a_fresh_database_gets_every_migration_and_a_usable_todos_table(
 
 
 def test_applying_again_is_a_no_op(empty_database: str) -> None:
-    apply(empty_database)
+    migrate(empty_database)
     before = ledger(empty_database)
-    assert apply(empty_database) == []
+    assert migrate(empty_database) == []
     assert ledger(empty_database) == before
 
 
@@ -79,11 +72,7 @@ def test_threads_applying_at_once_apply_each_migration_exactly_once(empty_databa
         except BaseException as error:  # reported below, not lost in the thread
             errors.append(error)
 
-    threads = [threading.Thread(target=run) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    at_once(run, 6)
     assert errors == []
     assert sorted(results) == [[]] * 5 + [ALL_VERSIONS]
     assert [version for version, _ in ledger(empty_database)] == ALL_VERSIONS

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import psycopg2
 import pytest
 from flask import Flask
+from todo_helpers import at_once
 
 from todo_app.db import get_pool
 from todo_app.pool import PoolTimeout
@@ -41,11 +42,7 @@ def test_more_threads_than_connections_all_succeed(
             with lock:
                 statuses.append(status)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    at_once(work, 8)
     assert statuses == [201] * 40
     assert len(app.test_client().get("/todos").get_json()) == 40
     assert 1 <= app_connections(database) <= 2  # never more than the pool size; kept open

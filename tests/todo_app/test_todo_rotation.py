@@ -24,6 +24,7 @@ from typing import Any
 import psycopg2
 import pytest
 from flask import Flask
+from health_wait import wait_for_health
 from rds_stand_in import Login, Secret, new_password
 
 from todo_app.credentials import Credentials, connect
@@ -334,7 +335,6 @@ def test_serving_under_load_across_a_rotation_no_request_fails(
     tmp_path: Path,
     free_port: int,
     spawn: Callable[..., subprocess.Popen[str]],
-    wait_for_health: Callable[..., dict[str, Any]],
 ) -> None:
     # The container's entry point (migrations, then gunicorn: 2 workers x 4 threads), with
     # the password ECS injected at start and the secret to read it again from.

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from health_wait import wait_for_health
 from rds_stand_in import Login, Secret
 
 from todo_app.db import get_pool
@@ -51,7 +52,7 @@ def tls_server() -> Iterator[TlsServer]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     certificate = authority.issue([DB_NAME_ON_CERTIFICATE, "localhost"])
-    server = EmbeddedPostgres(folder / "data", tcp_port=port, certificate=certificate)
+    server = EmbeddedPostgres(tcp_port=port, certificate=certificate)
     server.start()
     try:
         yield TlsServer(server, ca_bundle, other_ca_bundle)
@@ -134,7 +135,6 @@ def test_the_task_definitions_environment_connects_through_pghostaddr(
     app_root: Path,
     free_port: int,
     spawn: Callable[..., subprocess.Popen[str]],
-    wait_for_health: Callable[..., dict[str, Any]],
 ) -> None:
     # Exactly the variables the task definition sets (DB_HOST is the RDS endpoint's name,
     # which resolves nowhere here), plus the sandbox's PGHOSTADDR (where to connect while

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from todo_helpers import named
 from werkzeug.test import TestResponse
 
 JSON = "application/json"
@@ -57,8 +58,7 @@ BAD_BODIES: list[tuple[str, bytes, int, str]] = [
 
 @pytest.mark.parametrize(
     ("body", "status", "mentioning"),
-    [case[1:] for case in BAD_BODIES],
-    ids=[case[0] for case in BAD_BODIES],
+    named(BAD_BODIES),
 )
 def test_bad_post_bodies_are_refused_and_store_nothing(
     client: FlaskClient, body: bytes, status: int, mentioning: str
@@ -69,8 +69,7 @@ def test_bad_post_bodies_are_refused_and_store_nothing(
 
 @pytest.mark.parametrize(
     ("body", "status", "mentioning"),
-    [case[1:] for case in BAD_BODIES],
-    ids=[case[0] for case in BAD_BODIES],
+    named(BAD_BODIES),
 )
 def test_bad_patch_bodies_are_refused_and_change_nothing(
     client: FlaskClient, todo_path: str, body: bytes, status: int, mentioning: str

@@ -40,6 +40,13 @@ async def run_section(pilot: Pilot, app: RunbookApp, number: str) -> None:
     await until(pilot, lambda: app.progress[number].status == "done")
 
 
+async def show_section(pilot: Pilot, app: RunbookApp, number: str) -> None:
+    """Go to a section's screen (as the section list does) and let it settle."""
+    app.action_show(number)
+    await until(pilot, lambda: app.screen.name == f"section-{number}")
+    await pilot.pause()
+
+
 def plain(widget: object) -> str:
     """What a Static shows, as plain text (tables included), wide enough not to wrap."""
     assert isinstance(widget, Static)

@@ -8,7 +8,7 @@ from textual.widgets import Button, Input, Static
 
 from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
-from tests.ui.conftest import SIZE, log_text, plain, until
+from tests.ui.conftest import SIZE, log_text, plain, show_section, until
 
 
 async def test_defaults_are_prefilled_and_the_preview_follows_the_form(offline_app) -> None:
@@ -105,9 +105,7 @@ async def test_a_section_beyond_the_guide_is_off_until_its_settings_turn_it_on(
     app = scripted_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
-        app.action_show("VIII")
-        await until(pilot, lambda: app.screen.name == "section-VIII")
-        await pilot.pause()
+        await show_section(pilot, app, "VIII")
         listing = app.screen.query_one("SectionList")
         assert "off" in str(listing.get_option_at_index(7).prompt)
         assert "Off" in plain(app.screen.query_one("#run-hint"))

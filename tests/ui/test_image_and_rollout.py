@@ -4,46 +4,33 @@ VI's log follows a rollout: each deployment's tasks, and ECS's events."""
 
 from __future__ import annotations
 
-import threading
-
 from runbook.aws import Aws
 from runbook.events import Deployment, ImageProgress, Rollout, ServiceEvent
 from runbook.image import Build
 from runbook.state import StateFile
 from screens.messages import EngineEvent
-from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
-from tests.ui.conftest import SIZE, log_text, until
+from tests.ui.conftest import SIZE, log_text, show_section, until
 from tests.ui.test_rough_edges import on_screen
-from tests.ui.test_waiting import database_creating_until
+from tests.ui.test_waiting import section_iv_waiting, sections_i_to_iii_done_and_rds_slow
 
 
 async def test_the_image_is_built_and_pushed_while_section_iv_waits(
     monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
 ) -> None:
-    earlier = make_runbook(build=Build(engine=None))  # sections I to III, by an earlier run
-    for number in ("I", "II", "III"):
-        earlier.apply(earlier.step(number))
-    ready = threading.Event()
-    database_creating_until(monkeypatch, aws, ready)
-    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(10))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r", "ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
-            await until(pilot, lambda: app.progress["IV"].waiting)
-            # The database is still creating, and the image is already in ECR.
-            await until(pilot, lambda: "⬆ image pushed:" in log_text(app, "IV"))
-            assert app.progress["IV"].waiting.startswith("database")
-            log = log_text(app, "IV")
-            assert "⬆ image login: logging sandbox-docker in to" in log
-            assert "⬆ image build: step 1/8: FROM python:3.11-slim" in log
-            assert f"image {app.runbook.version} in ECR" in str(app.sub_title)  # every screen
-            ready.set()
-            await until(pilot, lambda: app.progress["IV"].status == "done")
-    finally:
+    ready = sections_i_to_iii_done_and_rds_slow(
+        monkeypatch, make_runbook, aws, build=Build(engine=None)
+    )
+    async with section_iv_waiting(sandbox_app, state_path, ready, 10) as (app, pilot):
+        # The database is still creating, and the image is already in ECR.
+        await until(pilot, lambda: "⬆ image pushed:" in log_text(app, "IV"))
+        assert app.progress["IV"].waiting.startswith("database")
+        log = log_text(app, "IV")
+        assert "⬆ image login: logging sandbox-docker in to" in log
+        assert "⬆ image build: step 1/8: FROM python:3.11-slim" in log
+        assert f"image {app.runbook.version} in ECR" in str(app.sub_title)  # every screen
         ready.set()
+        await until(pilot, lambda: app.progress["IV"].status == "done")
 
 
 async def test_the_header_carries_the_push_and_section_vi_follows_the_rollout(
@@ -90,9 +77,7 @@ async def test_the_header_carries_the_push_and_section_vi_follows_the_rollout(
                 ServiceEvent("e1", "(service flask-todo-service) has started 1 tasks: (task t2)."),
             ),
         )
-        app.action_show("VI")
-        await until(pilot, lambda: app.screen.name == "section-VI")
-        await pilot.pause()
+        await show_section(pilot, app, "VI")
         for event in (rolling, rolling, done):
             app.post_message(EngineEvent(event))
         await until(pilot, lambda: "steady state" in log_text(app, "VI"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from screens.app import make_app
-from tests.ui.conftest import SIZE, log_text, plain, run_section, until
+from tests.ui.conftest import SIZE, log_text, plain, run_section, show_section, until
 from tests.ui.test_rough_edges import on_screen
 
 
@@ -20,8 +20,7 @@ async def test_rerunning_v_says_the_service_runs_the_old_revision_until_vi(
         "local emulator (sandbox)",
     )
     async with app.run_test(size=SIZE) as pilot:
-        app.action_show("V")
-        await until(pilot, lambda: app.screen.name == "section-V")
+        await show_section(pilot, app, "V")
         await run_section(pilot, app, "V")
         await pilot.pause()
         hint = " ".join(plain(app.screen.query_one("#run-hint")).split())
@@ -40,9 +39,7 @@ async def test_the_explanations_name_the_port_the_settings_give(offline_app) -> 
         await pilot.pause()
         assert "port 8080 only from the load balancer" in said(app)
         for number, where in (("II", "port 8080"), ("VI", "todo-api:8080")):
-            app.action_show(number)
-            await until(pilot, lambda n=number: app.screen.name == f"section-{n}")
-            await pilot.pause()
+            await show_section(pilot, app, number)
             assert where in said(app) and "5000" not in said(app)
 
 
@@ -59,9 +56,7 @@ async def test_sections_open_at_their_title_and_arns_divide_where_they_divide(
     app = sandbox_app()
     async with app.run_test(size=SIZE) as pilot:
         for number in ("V", "VI"):
-            app.action_show(number)
-            await until(pilot, lambda n=number: app.screen.name == f"section-{n}")
-            await pilot.pause()
+            await show_section(pilot, app, number)
             assert app.screen.query_one("#section-body").scroll_y == 0
             assert f"Section {number} ·" in on_screen(app)
         await until(pilot, lambda: "flask-todo.taskDefinitionArn" in inputs_of(app), timeout=30)

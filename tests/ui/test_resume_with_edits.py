@@ -15,7 +15,7 @@ from screens.app import make_app
 from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
 from tests.engine.helpers import inventory
-from tests.ui.conftest import SIZE, log_text, plain, run_section, until
+from tests.ui.conftest import SIZE, log_text, plain, run_section, show_section, until
 
 
 def relaunch(make_runbook, state_path):
@@ -104,9 +104,7 @@ async def test_a_changed_instance_class_is_shown_and_applied_in_place(
     app, _start = relaunch(make_runbook, state_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        app.action_show("IV")
-        await until(pilot, lambda: app.screen.name == "section-IV")
-        await pilot.pause()
+        await show_section(pilot, app, "IV")
         field = app.screen.query_one("#field-instance_class", Input)
         field.focus()
         await pilot.press("ctrl+u", *"db.t3.micro", "tab")

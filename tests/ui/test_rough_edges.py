@@ -12,7 +12,7 @@ from screens.section.call_preview import CallPreview
 from screens.section.run_log import RunLog, waiting_line
 from screens.sidebar.section_list import SectionList
 from screens.summary.summary_screen import SummaryScreen
-from tests.ui.conftest import SIZE, plain, run_section, until
+from tests.ui.conftest import SIZE, plain, run_section, show_section, until
 
 NARROW = (60, 20)
 
@@ -62,9 +62,7 @@ async def test_a_section_that_is_off_says_so(offline_app) -> None:
     app = offline_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
-        app.action_show("VIII")
-        await until(pilot, lambda: app.screen.name == "section-VIII")
-        await pilot.pause()
+        await show_section(pilot, app, "VIII")
         preview = plain(app.screen.query_one(CallPreview))
         assert "these settings turn this section off" in preview
         assert "already" not in preview

