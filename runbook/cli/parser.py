@@ -1,9 +1,14 @@
-"""The `runbook` command's arguments: the options every command shares, and each command's own."""
+"""The `runbook` command's arguments: the options every command shares, and each command's own.
+
+Nothing but argparse: `runbook --help`, and a typo, answer before any command's module (or
+rich, or boto3) is imported.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -99,9 +104,7 @@ def make_parser() -> argparse.ArgumentParser:
         "name, in dependency order, and report what was removed and what could not be. "
         "The recorded settings stay, so a deploy would make the same again.",
     )
-    from runbook.cli.commands import destroy as destroy_command
-
-    destroy_command.add_arguments(destroy)
+    _destroy_options(destroy)
     export = commands.add_parser(
         "export",
         parents=[common],
@@ -128,13 +131,61 @@ def make_parser() -> argparse.ArgumentParser:
         "forgets everything in it).",
     )
     sandbox.add_argument("action", choices=["start", "stop", "status"])
-    from runbook.cli.commands import day_two
-
-    day_two.add_parsers(commands, common)  # rollback, redeploy, scale
-    for name in ("deploy", "destroy", *day_two.COMMANDS):
+    _day_two(commands, common)
+    for name in ("deploy", "destroy", *DAY_TWO):
         _wait_option(commands.choices[name])
     _wait_option(parser)  # the app
     return parser
+
+
+def _destroy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    parser.add_argument("--dry-run", action="store_true", help="print the deletes only")
+    parser.add_argument(
+        "--deployment",
+        metavar="NAME",
+        help="with no state file: the deployment to delete, found by its name and tag "
+        "(you confirm by typing the name)",
+    )
+    parser.add_argument(
+        "--skip-final-snapshot",
+        action="store_true",
+        help="delete the database with no final snapshot (its data is lost for good)",
+    )
+
+
+# The day-two commands (runbook/cli/commands/day_two.py runs them).
+DAY_TWO = ("rollback", "redeploy", "scale")
+
+
+def _day_two(commands: Any, common: argparse.ArgumentParser) -> None:
+    """rollback, redeploy and scale, with the options every command takes."""
+    rollback = commands.add_parser(
+        "rollback",
+        parents=[common],
+        help="roll the service back to its previous revision",
+        description="Roll the service back to its task definition family's ACTIVE revision "
+        "before the one it runs now, showing the calls first, then the rollout until it is "
+        "stable. Nothing is deregistered or deleted; the next deploy rolls forward again and "
+        "says so.",
+    )
+    redeploy = commands.add_parser(
+        "redeploy",
+        parents=[common],
+        help="new tasks from the same revision",
+        description="Start a new deployment of the revision the service runs (new tasks: a "
+        "rotated secret or a re-pushed image tag is picked up), then show the rollout.",
+    )
+    scale = commands.add_parser(
+        "scale",
+        parents=[common],
+        help="change the service's desired count",
+        description="Run COUNT tasks (0 to 100); recorded with the deployment's settings. "
+        "With Auto Scaling on, COUNT becomes its minimum instead (it owns the count).",
+    )
+    scale.add_argument("count", type=int, metavar="COUNT", help="tasks to run")
+    for parser in (rollback, redeploy, scale):
+        parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
 
 
 def _starting_options(parser: argparse.ArgumentParser) -> None:
