@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
-from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
@@ -27,9 +26,10 @@ from runbook.events import (
 from runbook.narration import IMAGE_RUNNING, Narrator, image_now, waiting_now
 from runbook.words import count
 
-if (
-    TYPE_CHECKING
-):  # what the renderings are given: their modules load with the commands that use them
+# What the renderings are given: their modules load with the commands that use them.
+if TYPE_CHECKING:
+    from rich.status import Status
+
     from runbook.drift import Fact
     from runbook.inventory import Tagged
     from runbook.preflight import Finding
