@@ -12,13 +12,13 @@ lacks is added from botocore's model the first time it is asked for.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import re
 import tempfile
 import threading
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +56,29 @@ def cache_folder() -> Path:
     return Path(base) / "fargate-runbook"
 
 
+def botocore_version() -> str:
+    """The version of the botocore that `import botocore` loads, read from its own source.
+
+    importlib.metadata would say the same, but importing it (email's parser and more) costs
+    an offline plan about as much as all its checks; importing botocore, more again.
+    """
+    spec = importlib.util.find_spec("botocore")
+    if spec is not None and spec.origin:
+        with contextlib.suppress(OSError):
+            source = Path(spec.origin).read_text(encoding="utf-8")
+            found = re.search(r"^__version__ = ['\"]([^'\"]+)['\"]", source, re.MULTILINE)
+            if found:
+                return found.group(1)
+    from importlib import metadata  # another layout: ask the installed distribution
+
+    return metadata.version("botocore")
+
+
 class Index:
     """One botocore version's operations: read from the cache file, grown on a miss."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.version = metadata.version("botocore")
+        self.version = botocore_version()
         self.path = path or cache_folder() / f"api-index-{self.version}-{FORMAT}.json"
         self._lock = threading.Lock()
         self._data: dict[str, Any] | None = None

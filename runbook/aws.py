@@ -13,14 +13,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from runbook.errors import RunbookError, problem_from
 from runbook.recovery.faults import Backoff, Fault, fault_of
 
 # One attempt per botocore call: the retrying is ours (see the module's docstring).
-ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=10)
+ONE_ATTEMPT = {"retries": {"mode": "standard", "total_max_attempts": 1}, "connect_timeout": 10}
 READS = ("describe_", "list_", "get_")
 
 Resend = Callable[[], dict[str, Any] | None]
@@ -44,6 +41,10 @@ class Aws:
         self.endpoint_url = endpoint_url
         self.label = label
         self._load_balancer_url = load_balancer_url
+        # Imported here, not at the top: boto3 costs a command that sends nothing (an offline
+        # plan, --help) more than the rest of its run.
+        import boto3
+
         self.session = boto3.Session(
             profile_name=profile, region_name=region, **(credentials or {})
         )
@@ -58,7 +59,9 @@ class Aws:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                kwargs: dict[str, Any] = {"config": ONE_ATTEMPT}
+                from botocore.config import Config
+
+                kwargs: dict[str, Any] = {"config": Config(**ONE_ATTEMPT)}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
                 client = self.session.client(service, **kwargs)

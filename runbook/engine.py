@@ -6,11 +6,9 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runbook import day_two, drift, inputs
-from runbook import preflight as preflight_checks
-from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError, problem_from
 from runbook.events import (
     Listener,
@@ -20,10 +18,7 @@ from runbook.events import (
     StepStarted,
     ignore,
 )
-from runbook.executor import Executor
-from runbook.explain import explain
 from runbook.image import Build
-from runbook.image.job import ImageJob
 from runbook.known import Known
 from runbook.next_steps import next_steps
 from runbook.pause import Pause
@@ -34,7 +29,15 @@ from runbook.state import StateFile, StateWriteError
 from runbook.steps import STEPS, Observed, Step
 from runbook.steps.image import is_image_wait
 from runbook.steps.load_balancer import load_balancer_active
-from runbook.summary import Summary, summarise
+
+# What only a run that reaches AWS uses (calls, waits, the summary, preflight's look, the
+# image's build) is imported where it is used: an offline plan never loads it.
+if TYPE_CHECKING:
+    from runbook import preflight as preflight_checks
+    from runbook.aws import Aws
+    from runbook.executor import Executor
+    from runbook.image.job import ImageJob
+    from runbook.summary import Summary
 
 Confirm = Callable[[Step, list[Action]], bool]
 
@@ -180,6 +183,8 @@ class Runbook:
         raise KeyError(key)
 
     def preflight(self) -> list[preflight_checks.Finding]:
+        from runbook import preflight as preflight_checks
+
         if self.aws is None:
             return [preflight_checks.check_instance_class(None, self.settings)]
         findings, known = preflight_checks.run(
@@ -277,6 +282,8 @@ class Runbook:
         except StateWriteError:
             raise  # the state file cannot record the failure either; it says so itself
         except Exception as exc:  # any failure ends as a Problem a person can act on
+            from runbook.explain import explain
+
             problem = self._needs_earlier(exc) or problem_from(exc)
             details = tuple(
                 getattr(exc, "details", ()) or explain(self.aws, self.settings, problem.code)
@@ -340,6 +347,8 @@ class Runbook:
         return self.summary(wait=True)
 
     def summary(self, *, wait: bool = False) -> Summary:
+        from runbook.summary import summarise
+
         assert self.aws is not None
         known = self._known.values
         if wait and self.settings.load_balancer.name + ".LoadBalancerArn" in known:
@@ -363,6 +372,8 @@ class Runbook:
     def executor(self, listener: Listener | None = None) -> Executor:
         """Carries out calls and waits on what this run knows; its events go to the engine's
         listener (or one that passes them on, as destroy's does)."""
+        from runbook.executor import Executor
+
         assert self.aws is not None
         return Executor(
             self.aws,

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-)
+from types import ModuleType
 
 from runbook.recovery.faults import (
     CONNECTION_LOST,
     THROTTLED,
     UNAVAILABLE,
+    botocore_exceptions,
     fault_of,
     kind_of,
 )
@@ -157,14 +151,29 @@ def problem_from(
             FAULT_ADVICE[fault.kind],
             operation,
         )
-    if isinstance(exc, ClientError):
+    boto = botocore_exceptions()  # None: botocore never loaded, so it is none of its errors
+    if boto is not None:
+        aws = _botocore_problem(boto, exc, operation)
+        if aws is not None:
+            return aws
+    return Problem(type(exc).__name__, str(exc), "This is a bug in the runbook: please report it.")
+
+
+def _botocore_problem(boto: ModuleType, exc: BaseException, operation: str) -> Problem | None:
+    if isinstance(exc, boto.ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code", "Unknown")
         return Problem(code, error.get("Message", str(exc)), advice_for(code), operation)
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+    if isinstance(exc, boto.NoCredentialsError | boto.PartialCredentialsError):
         return Problem("NoCredentials", "No AWS credentials were found.", NO_CREDENTIALS_ADVICE)
-    if isinstance(exc, NoRegionError):
+    if isinstance(exc, boto.NoRegionError):
         return Problem("NoRegion", "No AWS region is set.", "Set AWS_REGION or --region.")
-    if isinstance(exc, BotoCoreError):
+    if isinstance(exc, boto.BotoCoreError):
         return Problem(type(exc).__name__, str(exc), "Check your AWS configuration.", operation)
-    return Problem(type(exc).__name__, str(exc), "This is a bug in the runbook: please report it.")
+    return None
+
+
+def is_aws_error(exc: BaseException) -> bool:
+    """One of botocore's errors (AWS's refusal, or the SDK's own), without importing it."""
+    boto = botocore_exceptions()
+    return boto is not None and isinstance(exc, boto.ClientError | boto.BotoCoreError)

@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from runbook.aws import Aws
 from runbook.aws_rules import refuse_if_broken
 from runbook.errors import (
@@ -79,6 +77,9 @@ class Executor:
         self, action: ApiCall, params: dict[str, Any], shown: dict[str, Any]
     ) -> dict[str, Any]:
         """Send until AWS has done it (or had done it already); capture what it answers."""
+        # Here, not at the top: only a run that calls AWS (which loads botocore) needs it.
+        from botocore.exceptions import ClientError
+
         recovery = recovery_for(action.service, action.operation)
         params = recovery.with_token(params, shown)
         shown = recovery.with_token(shown, shown)
@@ -184,6 +185,8 @@ class Executor:
         )
 
     def wait(self, action: Wait) -> dict[str, Any]:
+        from botocore.exceptions import ClientError  # as in send
+
         params = resolve(action.params, self.known, reveal=True)
         started = self.clock()
         last_report = -self.report_every

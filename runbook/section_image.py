@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from runbook import inputs
 from runbook.aws import Aws
@@ -13,13 +14,15 @@ from runbook.errors import RunbookError
 from runbook.events import ImageProgress, Listener, Waiting
 from runbook.image import Build
 from runbook.image.commands import for_a_person, platform_for
-from runbook.image.job import ImageJob
 from runbook.image.version import version_of
 from runbook.known import Known
 from runbook.plan import Action, Wait
 from runbook.settings import Settings
 from runbook.steps import Observed, Step
 from runbook.steps.image import image_key, image_present, is_image_wait, repository_key, version_key
+
+if TYPE_CHECKING:
+    from runbook.image.job import ImageJob
 
 # How often a section waiting for the image build looks at it (and lets the app interrupt).
 JOIN_EVERY = 0.25
@@ -100,6 +103,8 @@ class SectionImage:
             self._present.add(image)
             self._emit(ImageProgress(step.number, image, "present", f"{image} is in ECR already"))
             return None
+        from runbook.image.job import ImageJob  # the build's machinery: only when one starts
+
         job = ImageJob(
             aws=self._aws,
             engine=engine,

@@ -14,7 +14,6 @@ import os
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -82,6 +81,8 @@ class StateFile:
     def begin(self, *, account: str = "") -> None:
         """Write the file before a run that changes something sends its first call, so a
         folder it cannot be written in stops the run before anything is made."""
+        import uuid  # (with platform, which it loads) only for a run that changes something
+
         with self._lock:
             self.deployment_id = self.deployment_id or f"d-{uuid.uuid4().hex[:12]}"
             self.account = self.account or account

@@ -17,12 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
-from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError
-from runbook.inventory import Tagged
-from runbook.inventory import find as find_tagged
 from runbook.next_steps import default_state
 from runbook.settings import DEPLOYMENT_TAG, Settings
 from runbook.state import StateFile
@@ -30,6 +25,9 @@ from runbook.words import count
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from runbook.aws import Aws
+    from runbook.inventory import Tagged
 
 # Commands that change the deployment: one at a time, under its lock.
 CHANGING = ("deploy", "destroy", "scale", "rollback", "redeploy", None)  # None: the app
@@ -153,6 +151,8 @@ def others(aws: Aws, state: StateFile, settings: Settings) -> list[Tagged]:
     """Resources carrying the deployment's tag that this state file records none of."""
     if state.progress:
         return []  # this file made them (or a copy of it did): they are its deployment's
+    from runbook.inventory import find as find_tagged  # every kind's finder: only when asked
+
     return find_tagged(aws, settings.deployment.name).resources
 
 
@@ -188,6 +188,7 @@ def claim(
     over resources this state file records none of asks first (--yes: only --take-over);
     then the state file is written, before any call that changes something."""
     from rich.prompt import Confirm
+    from rich.text import Text
 
     account = account_of(aws)
     check_account(state, account, s)

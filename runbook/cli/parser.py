@@ -1,9 +1,16 @@
-"""The `runbook` command's arguments: the options every command shares, and each command's own."""
+"""The `runbook` command's arguments: the options every command shares, and each command's own.
+
+Nothing but argparse: `runbook --help`, and a typo, answer before any command's module (or
+rich, or boto3) is imported.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
+
+from runbook.rules.quotas import TASKS_PER_SERVICE
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -40,15 +47,11 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="open the app; change nothing")
     _starting_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
-        """A command that takes the common options: its one-line summary and its help."""
-        return commands.add_parser(name, parents=[common], help=summary, description=description)
-
-    plan = command(
+    plan = commands.add_parser(
         "plan",
-        "print every call a deploy makes",
-        "Print every AWS call a deploy would make now, in order, each checked "
+        parents=[common],
+        help="print every call a deploy makes",
+        description="Print every AWS call a deploy would make now, in order, each checked "
         "against botocore's models, and every setting that differs from what exists. Starts "
         "from the settings recorded with the deployment; records nothing.",
     )
@@ -59,10 +62,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="do not look at the account: plan as if nothing exists",
     )
     plan.add_argument("--full", action="store_true", help="show every parameter in full")
-    deploy = command(
+    deploy = commands.add_parser(
         "deploy",
-        "run every section",
-        "Run every section in order, confirming each after showing its calls "
+        parents=[common],
+        help="run every section",
+        description="Run every section in order, confirming each after showing its calls "
         "(--yes: no questions), then show the address, the targets' health and a probe. "
         "Starts from the settings recorded with the deployment; --config changes the "
         "fields it names, and the run records them.",
@@ -76,36 +80,38 @@ def make_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     deploy.add_argument("--plain", action="store_true", help="line prompts instead of the app")
     _starting_options(deploy)
-    status = command(
+    status = commands.add_parser(
         "status",
-        "each section's resources and health",
-        "Each section's resources and their state, the settings that matter "
+        parents=[common],
+        help="each section's resources and health",
+        description="Each section's resources and their state, the settings that matter "
         "next to what AWS has, everything else that carries this deployment's tag, and the "
         "targets' health. Changes nothing.",
     )
     status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
-    logs = command(
+    logs = commands.add_parser(
         "logs",
-        "the app's output (CloudWatch)",
-        "The app's output from the CloudWatch log group its task definition "
+        parents=[common],
+        help="the app's output (CloudWatch)",
+        description="The app's output from the CloudWatch log group its task definition "
         "names (works against AWS and the sandbox).",
     )
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     logs.add_argument("--since", default="1h", help="how far back: 30s, 10m, 2h, 1d (default 1h)")
-    destroy = command(
+    destroy = commands.add_parser(
         "destroy",
-        "delete everything this deployment made",
-        "Delete everything that carries this deployment's tag, whatever its "
+        parents=[common],
+        help="delete everything this deployment made",
+        description="Delete everything that carries this deployment's tag, whatever its "
         "name, in dependency order, and report what was removed and what could not be. "
         "The recorded settings stay, so a deploy would make the same again.",
     )
-    from runbook.cli.commands import destroy as destroy_command
-
-    destroy_command.add_arguments(destroy)
-    export = command(
+    _destroy_options(destroy)
+    export = commands.add_parser(
         "export",
-        "write the deployment as a CloudFormation template",
-        "Write the deployment as a CloudFormation template: the same resources, "
+        parents=[common],
+        help="write the deployment as a CloudFormation template",
+        description="Write the deployment as a CloudFormation template: the same resources, "
         "names and properties a deploy makes, the default VPC and subnets as parameters, no "
         "secret in it.",
     )
@@ -127,13 +133,61 @@ def make_parser() -> argparse.ArgumentParser:
         "forgets everything in it).",
     )
     sandbox.add_argument("action", choices=["start", "stop", "status"])
-    from runbook.cli.commands import day_two
-
-    day_two.add_parsers(commands, common)  # rollback, redeploy, scale
-    for name in ("deploy", "destroy", *day_two.COMMANDS):
+    _day_two(commands, common)
+    for name in ("deploy", "destroy", *DAY_TWO):
         _wait_option(commands.choices[name])
     _wait_option(parser)  # the app
     return parser
+
+
+def _destroy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    parser.add_argument("--dry-run", action="store_true", help="print the deletes only")
+    parser.add_argument(
+        "--deployment",
+        metavar="NAME",
+        help="with no state file: the deployment to delete, found by its name and tag "
+        "(you confirm by typing the name)",
+    )
+    parser.add_argument(
+        "--skip-final-snapshot",
+        action="store_true",
+        help="delete the database with no final snapshot (its data is lost for good)",
+    )
+
+
+# The day-two commands (runbook/cli/commands/day_two.py runs them).
+DAY_TWO = ("rollback", "redeploy", "scale")
+
+
+def _day_two(commands: Any, common: argparse.ArgumentParser) -> None:
+    """rollback, redeploy and scale, with the options every command takes."""
+    rollback = commands.add_parser(
+        "rollback",
+        parents=[common],
+        help="roll the service back to its previous revision",
+        description="Roll the service back to its task definition family's ACTIVE revision "
+        "before the one it runs now, showing the calls first, then the rollout until it is "
+        "stable. Nothing is deregistered or deleted; the next deploy rolls forward again and "
+        "says so.",
+    )
+    redeploy = commands.add_parser(
+        "redeploy",
+        parents=[common],
+        help="new tasks from the same revision",
+        description="Start a new deployment of the revision the service runs (new tasks: a "
+        "rotated secret or a re-pushed image tag is picked up), then show the rollout.",
+    )
+    scale = commands.add_parser(
+        "scale",
+        parents=[common],
+        help="change the service's desired count",
+        description=f"Run COUNT tasks (0 to {TASKS_PER_SERVICE}); recorded with the "
+        "deployment's settings. With Auto Scaling on, COUNT becomes its minimum instead (it owns the count).",
+    )
+    scale.add_argument("count", type=int, metavar="COUNT", help="tasks to run")
+    for parser in (rollback, redeploy, scale):
+        parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
 
 
 def _starting_options(parser: argparse.ArgumentParser) -> None:

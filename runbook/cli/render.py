@@ -6,17 +6,15 @@ import json
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
-from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
 from runbook.day_two import SECTION as DAY_TWO
 from runbook.day_two import rolls_forward
-from runbook.drift import Fact
 from runbook.events import (
     Event,
     ImageProgress,
@@ -25,12 +23,18 @@ from runbook.events import (
     StepStarted,
     Waiting,
 )
-from runbook.inventory import Tagged
 from runbook.narration import IMAGE_RUNNING, Narrator, image_now, waiting_now
-from runbook.preflight import Finding
-from runbook.steps import Observed, Step
-from runbook.summary import Summary
 from runbook.words import count
+
+# What the renderings are given: their modules load with the commands that use them.
+if TYPE_CHECKING:
+    from rich.status import Status
+
+    from runbook.drift import Fact
+    from runbook.inventory import Tagged
+    from runbook.preflight import Finding
+    from runbook.steps import Observed, Step
+    from runbook.summary import Summary
 
 LEVEL_STYLE = {"ok": "green", "info": "cyan", "warning": "yellow", "error": "bold red"}
 MARK = {"ok": "✓", "info": "·", "warning": "!", "error": "✗"}

@@ -16,9 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from runbook.recovery.faults import error_code
+from runbook.recovery.faults import error_code, is_client_error
 from runbook.settings import DEPLOYMENT_TAG
 
 
@@ -44,7 +42,7 @@ class Answer:
     says: str = ""
 
     def matches(self, exc: BaseException) -> bool:
-        if not isinstance(exc, ClientError) or error_code(exc) != self.code:
+        if not is_client_error(exc) or error_code(exc) != self.code:
             return False
         return self.says.lower() in str(exc.response.get("Error", {}).get("Message", "")).lower()
 

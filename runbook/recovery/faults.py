@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Literal
-
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    HTTPClientError,
-    ProxyConnectionError,
-    SSLError,
-)
-from botocore.exceptions import ConnectionError as BotoConnectionError
 
 # The kinds of fault, named (their names are also the words reports count them by).
 FaultKind = Literal["throttled", "AWS unavailable", "connection lost"]
@@ -62,9 +53,25 @@ class Fault:
     maybe_applied: bool = True
 
 
+def botocore_exceptions() -> ModuleType | None:
+    """botocore's exceptions, if anything has loaded them; None otherwise.
+
+    An exception can be one of botocore's only once botocore is loaded, so asking never
+    imports it: a command that sends nothing (`runbook plan --offline`, `--help`) stays clear
+    of botocore's import, which costs more than such a command's whole run.
+    """
+    return sys.modules.get("botocore.exceptions")
+
+
+def is_client_error(exc: BaseException) -> bool:
+    """AWS answered with an error (botocore's ClientError)."""
+    found = botocore_exceptions()
+    return found is not None and isinstance(exc, found.ClientError)
+
+
 def error_code(exc: BaseException) -> str:
     """AWS's error code in a refusal ("" for anything else)."""
-    if isinstance(exc, ClientError):
+    if is_client_error(exc):
         return str(exc.response.get("Error", {}).get("Code", ""))
     return ""
 
@@ -80,7 +87,10 @@ def kind_of(code: str, status: int = 0) -> FaultKind | None:
 
 def fault_of(exc: BaseException) -> Fault | None:
     """The fault an exception stands for; None when AWS refused (or it is not AWS's doing)."""
-    if isinstance(exc, ClientError):
+    boto = botocore_exceptions()
+    if boto is None:
+        return None  # botocore never loaded: nothing was sent
+    if isinstance(exc, boto.ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
@@ -88,12 +98,16 @@ def fault_of(exc: BaseException) -> Fault | None:
         if kind is None:
             return None
         return Fault(kind, code, str(error.get("Message", "")), status, kind != THROTTLED)
-    if isinstance(exc, SSLError):
+    if isinstance(exc, boto.SSLError):
         return None  # a certificate problem does not heal by trying again
-    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ProxyConnectionError):
+    not_connected = (
+        boto.EndpointConnectionError | boto.ConnectTimeoutError | boto.ProxyConnectionError
+    )
+    if isinstance(exc, not_connected):
         # No connection was made: the request never reached AWS.
         return Fault(CONNECTION_LOST, type(exc).__name__, str(exc), maybe_applied=False)
-    if isinstance(exc, ConnectionClosedError | HTTPClientError | BotoConnectionError):
+    cut_off = boto.ConnectionClosedError | boto.HTTPClientError | boto.ConnectionError
+    if isinstance(exc, cut_off):
         # Sent, then cut off (or timed out reading): AWS may have done it.
         return Fault(CONNECTION_LOST, type(exc).__name__, str(exc), maybe_applied=True)
     return None

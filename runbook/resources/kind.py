@@ -6,12 +6,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall
 from runbook.recovery.answers import NOTHING, Answer, Found, Lookup, Recovery
-from runbook.recovery.faults import error_code
+from runbook.recovery.faults import error_code, is_client_error
 from runbook.resources.template import Template
 from runbook.rules.spec import Operation
 
@@ -181,8 +179,8 @@ def missing_on(codes: tuple[str, ...], read: Callable[[], Any]) -> Any:
     """Run a look-up; None when AWS answers one of these 'not found' codes."""
     try:
         return read()
-    except ClientError as exc:
-        if error_code(exc) in codes:
+    except Exception as exc:  # botocore's ClientError, named without importing botocore
+        if is_client_error(exc) and error_code(exc) in codes:
             return None
         raise
 

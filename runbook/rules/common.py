@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from runbook.rules.core import Rule
+from runbook.rules.quotas import TASKS_PER_SERVICE
 from runbook.rules.kinds import from_schema, length, never, pattern
 from runbook.rules.spec import ECS_API, ELB_API, TAGGING, Field, settings_fix
 
@@ -15,9 +16,6 @@ ELB_NAME = (
         f"{ELB_API}/API_CreateLoadBalancer.html",
     ),
 )
-# ECS's "Tasks per service" quota (Amazon ECS service quotas): 5,000 by default. A service, and
-# so Auto Scaling's maximum for it, runs no more without a raised quota.
-TASKS_PER_SERVICE = 5000
 # The APIs' integers (ECS CreateService healthCheckGracePeriodSeconds: "up to 2,147,483,647
 # seconds (about 69 years)").
 INT_MAX = 2_147_483_647

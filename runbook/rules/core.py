@@ -18,15 +18,33 @@ def compiled(pattern: str) -> Any:
 
     ASCII: AWS's patterns are Java's (botocore) or ECMA-262's (CloudFormation's schemas),
     where \\w, \\d and \\s are ASCII; Python's own would let 'rôle' through IAM's [\\w+=,.@-]+.
+    A \\p pattern whose classes all have known ASCII members matches ASCII text through re
+    as well (AsciiFirst): the regex package (about 20 ms to import) then loads only for a
+    value that is not ASCII, which a plan's names and tags seldom are.
     """
     if "\\p" not in pattern:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)  # '[' inside a class: literal
-                return re.compile(pattern, re.ASCII)
-        except re.error:
-            pass
-    import regex  # cfn-lint's own dependency; about 25 ms to import, so only when needed
+        plain_re = _re_compile(pattern)
+        if plain_re is not None:
+            return plain_re
+    else:
+        ascii_pattern = ascii_version(pattern)
+        ascii_re = _re_compile(ascii_pattern) if ascii_pattern is not None else None
+        if ascii_re is not None:
+            return AsciiFirst(pattern, ascii_re)
+    return _regex_compile(pattern)
+
+
+def _re_compile(pattern: str) -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # '[' inside a class: literal
+            return re.compile(pattern, re.ASCII)
+    except re.error:
+        return None
+
+
+def _regex_compile(pattern: str) -> Any:
+    import regex  # cfn-lint's own dependency; about 20 ms to import, so only when needed
 
     try:
         # Not ASCII here: the regex package's ASCII narrows \\p{L} too, and these patterns
@@ -34,6 +52,73 @@ def compiled(pattern: str) -> Any:
         return regex.compile(pattern)
     except regex.error:
         return None
+
+
+# The ASCII members of the Unicode classes AWS's patterns use, as a character class's
+# ranges: on ASCII text \p{L} is A-Za-z, \p{N} 0-9, \p{Z} the space and \p{Print} space to
+# tilde, exactly (tests/engine/test_ascii_patterns.py holds them to the regex package's).
+ASCII_MEMBERS = {"L": "A-Za-z", "N": "0-9", "Z": " ", "Print": " -~"}
+_PROPERTY = re.compile(r"\\p\{(\w+)\}")
+
+
+def ascii_version(pattern: str) -> str | None:
+    """The pattern as Python's re reads it for ASCII text; None if a class is not known."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            prop = _PROPERTY.match(pattern, i)
+            if prop is None:
+                out.append(pattern[i : i + 2])  # any other escape, as it is
+                i += 2
+                continue
+            members = ASCII_MEMBERS.get(prop.group(1))
+            if members is None:
+                return None
+            out.append(members if in_class else f"[{members}]")
+            i = prop.end()
+            continue
+        if pattern[i] == "[" and not in_class:
+            in_class = True
+            out.append("[")
+            i += 1
+            # A ']' first in a class (or after '^') is a literal, not its end.
+            for lead in ("^", "]"):
+                if pattern.startswith(lead, i):
+                    out.append(lead)
+                    i += 1
+            continue
+        if pattern[i] == "]" and in_class:
+            in_class = False
+        out.append(pattern[i])
+        i += 1
+    return "".join(out)
+
+
+class AsciiFirst:
+    """A pattern with Unicode classes: ASCII text through re, any other through regex."""
+
+    def __init__(self, pattern: str, ascii_re: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self._ascii = ascii_re
+        self._full: Any = None
+
+    def _for(self, text: str) -> Any:
+        if text.isascii():
+            return self._ascii
+        if self._full is None:
+            self._full = _regex_compile(self.pattern)
+        return self._full
+
+    def search(self, text: str) -> Any:
+        return self._for(text).search(text)
+
+    def match(self, text: str) -> Any:
+        return self._for(text).match(text)
+
+    def fullmatch(self, text: str) -> Any:
+        return self._for(text).fullmatch(text)
 
 
 class Unknown:

@@ -15,7 +15,6 @@ from rich.text import Text
 
 from runbook.cli.codes import BAD_INPUT, FAILED, OK
 from runbook.events import Event, StepStarted, Waiting
-from runbook.validation import TASKS_PER_SERVICE
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,40 +22,7 @@ if TYPE_CHECKING:
     from runbook.day_two import DayTwo
     from runbook.engine import EngineFor, Runbook
 
-# Imported by the CLI's parser: what the commands run is imported only when one runs.
-COMMANDS = ("rollback", "redeploy", "scale")
 SECTION = "day two"  # runbook.day_two.SECTION
-
-
-def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
-    """The three commands, on the CLI's subparsers, with the options every command takes."""
-    rollback = commands.add_parser(
-        "rollback",
-        parents=[common],
-        help="roll the service back to its previous revision",
-        description="Roll the service back to its task definition family's ACTIVE revision "
-        "before the one it runs now, showing the calls first, then the rollout until it is "
-        "stable. Nothing is deregistered or deleted; the next deploy rolls forward again and "
-        "says so.",
-    )
-    redeploy = commands.add_parser(
-        "redeploy",
-        parents=[common],
-        help="new tasks from the same revision",
-        description="Start a new deployment of the revision the service runs (new tasks: a "
-        "rotated secret or a re-pushed image tag is picked up), then show the rollout.",
-    )
-    scale = commands.add_parser(
-        "scale",
-        parents=[common],
-        help="change the service's desired count",
-        description=f"Run COUNT tasks (0 to {TASKS_PER_SERVICE}); recorded with the deployment's "
-        "settings. "
-        "With Auto Scaling on, COUNT becomes its minimum instead (it owns the count).",
-    )
-    scale.add_argument("count", type=int, metavar="COUNT", help="tasks to run")
-    for parser in (rollback, redeploy, scale):
-        parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
 
 
 class Rollout:

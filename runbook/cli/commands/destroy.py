@@ -11,12 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
-
 from runbook.cli.codes import FAILED, OK
-from runbook.cli.named import refuse
-from runbook.settings import DEPLOYMENT_TAG
-from runbook.words import count
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,22 +19,6 @@ if TYPE_CHECKING:
     from runbook.destroy import Status
     from runbook.engine import EngineFor, Runbook
     from runbook.plan import Action
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
-    parser.add_argument("--dry-run", action="store_true", help="print the deletes only")
-    parser.add_argument(
-        "--deployment",
-        metavar="NAME",
-        help="with no state file: the deployment to delete, found by its name and tag "
-        "(you confirm by typing the name)",
-    )
-    parser.add_argument(
-        "--skip-final-snapshot",
-        action="store_true",
-        help="delete the database with no final snapshot (its data is lost for good)",
-    )
 
 
 def resources(status: Status) -> int:
@@ -71,10 +50,13 @@ def run(console: Console, engine_for: EngineFor, args: argparse.Namespace) -> in
 
 def _run(console: Console, runbook: Runbook, args: argparse.Namespace, progress: Any) -> int:
     from rich.prompt import Confirm, Prompt
+    from rich.text import Text
 
     from runbook import destroy as tear_down
     from runbook.cli import render
-    from runbook.cli.named import account_of
+    from runbook.cli.named import account_of, refuse
+    from runbook.settings import DEPLOYMENT_TAG
+    from runbook.words import count
 
     assert runbook.aws is not None
     account = runbook.account or account_of(runbook.aws)  # a dry run did not look yet
@@ -162,6 +144,8 @@ def confirmed(
     prompt: Any,
 ) -> bool:
     """--yes for a deployment the state file records; else the name, typed or given."""
+    from runbook.cli.named import refuse
+
     if recorded:
         if args.yes:
             return True
