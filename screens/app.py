@@ -763,8 +763,10 @@ class RunbookApp(App[int]):
                     lines = [earlier, *lines[-FIRST_LINES:]]
                 first = False
                 # A burst goes in slices: each is drawn between keypresses, never all at once.
-                for first in range(0, max(len(lines), 1), LINES_A_MESSAGE):
-                    self.post_message(LogLines(lines[first : first + LINES_A_MESSAGE], note))
+                # (Its own name: reusing `first` made every later read after a burst of
+                # over 200 lines a "first" one, cut to its last 500 lines.)
+                for at in range(0, max(len(lines), 1), LINES_A_MESSAGE):
+                    self.post_message(LogLines(lines[at : at + LINES_A_MESSAGE], note))
                 self._pause(wake, self.follow_every)
 
     def on_service_read(self, message: ServiceRead) -> None:
