@@ -1,15 +1,20 @@
-"""UI benchmarks: time to the first screen accepting keys, and the UI's longest pause in a deploy.
+"""UI benchmarks: time to the first screen, and the UI's longest pause in a deploy, a rollout
+and a log burst.
 
-Run: python bench/bench_ui.py [--runs N]
+Run: python bench/bench_ui.py [--runs N] [--only first-screen|pauses]
 Prints figures (medians of N runs), asserts nothing. Everything runs against the local
 emulator on loopback:
 
 - in-process: from building the app to the welcome screen current with a focused widget
   (Textual's headless driver, 80x24);
 - whole process: `runbook --sandbox` (this checkout's, via `python -c`) in an 80x24
-  pseudo-terminal, from spawn to the welcome screen painted, then ctrl+q;
+  pseudo-terminal, from spawn to the welcome screen painted, then ctrl+q: once with a
+  sandbox already running, once with none (each run in a fresh folder, its sandbox stopped
+  after);
 - responsiveness: a 10 ms timer in the app records the gaps between its ticks while a full
-  sandbox deploy runs in the app's workers, driven by keys (ctrl+r, y, ctrl+n).
+  sandbox deploy runs in the app's workers, driven by keys (ctrl+r, y, ctrl+n), then a
+  redeploy from the summary (d, y: the rollout watched on the service view), then a burst of
+  log lines followed on the log view (l).
 
 The emulator runs in its own background process, as `runbook --sandbox` runs it, and is
 stopped at the end.
@@ -55,6 +60,7 @@ from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
 from screens.app import RunbookApp, make_app  # noqa: E402
 from screens.modals.confirm_run import ConfirmRun  # noqa: E402
+from screens.service.logs_screen import LogsScreen  # noqa: E402
 from screens.summary.summary_screen import SummaryScreen  # noqa: E402
 from screens.welcome.welcome_screen import WelcomeScreen  # noqa: E402
 
@@ -128,7 +134,10 @@ def import_time() -> float:
 
 
 def process_once(workdir: Path) -> float:
-    """Spawn `runbook --sandbox` on an 80x24 pty; seconds until the welcome screen is painted."""
+    """Spawn `runbook --sandbox` on an 80x24 pty; seconds until the welcome screen is painted.
+
+    With no sandbox running in `workdir`, the command starts one: it is left running (as the
+    command leaves it) and the caller stops it."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: become the command
         os.chdir(workdir)
@@ -170,10 +179,42 @@ def process_once(workdir: Path) -> float:
 # -- responsiveness during a deploy ----------------------------------------------------------
 
 
-async def deploy_gaps(url: str, state: Path) -> tuple[list[float], float]:
-    """Gaps (seconds) between 10 ms ticks while all six sections run; and the deploy's time."""
+BURST = 5000  # log lines written at once, then followed on the log view
+
+
+def write_burst(aws: Aws, settings: Settings, lines: int) -> None:
+    """A burst of the app's log lines, as its tasks would write them (one stream)."""
+    logs = aws.client("logs")
+    group = settings.cluster.log_group
+    stream = f"{settings.task_definition.container_name}/burst/{time.time_ns()}"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000)
+    for first in range(0, lines, 1000):  # PutLogEvents takes at most 10,000 events
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[
+                {"timestamp": now + i, "message": f"GET /todos 200 burst line {i}"}
+                for i in range(first, min(first + 1000, lines))
+            ],
+        )
+
+
+Phases = dict[str, tuple[list[float], float]]
+
+
+def gaps_between(ticks: list[float], start: float, end: float) -> list[float]:
+    during = [t for t in ticks if start <= t <= end]
+    return [b - a for a, b in itertools.pairwise(during)]
+
+
+async def deploy_gaps(url: str, state: Path) -> Phases:
+    """Gaps (seconds) between 10 ms ticks, and each phase's time: all six sections run, a
+    redeploy rolled out, a burst of log lines followed."""
     app = sandbox_app(url, state)
+    app.poll_every = app.follow_every = 0.5  # the day-two views look often: more to draw
     ticks: list[float] = []
+    phases: Phases = {}
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query("#findings").first().findings is not None)
         app.set_interval(0.01, lambda: ticks.append(time.perf_counter()))
@@ -190,50 +231,110 @@ async def deploy_gaps(url: str, state: Path) -> tuple[list[float], float]:
         # the summary, as the log's last line says.
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
-        took = time.perf_counter() - started
-    during = [t for t in ticks if t >= started]
-    return [b - a for a, b in itertools.pairwise(during)], took
+        ended = time.perf_counter()
+        phases["deploy"] = (gaps_between(ticks, started, ended), ended - started)
+
+        started = time.perf_counter()
+        await pilot.press("d")  # redeploy: the service view follows the rollout
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+        await pilot.press("y")
+        await until(pilot, lambda: "done in" in str(app.service_screen.action_log.lines), 120)
+        ended = time.perf_counter()
+        phases["rollout"] = (gaps_between(ticks, started, ended), ended - started)
+
+        assert app.runbook.aws is not None
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        await pilot.pause(1.0)  # the view has read what was there: the burst comes on top
+        started = time.perf_counter()
+        # Written from another thread: the bench's own calls must not pause the app's loop.
+        await asyncio.to_thread(write_burst, app.runbook.aws, app.runbook.settings, BURST)
+        last = f"burst line {BURST - 1}"
+        await until(pilot, lambda: any(last in x for x in app.logs_screen.lines[-3:]), 60)
+        await pilot.pause(1.0)  # it goes on following: the pauses after a burst count too
+        ended = time.perf_counter()
+        phases["log burst"] = (gaps_between(ticks, started, ended), ended - started)
+    return phases
+
+
+def p99(gaps: list[float]) -> float:
+    return statistics.quantiles(gaps, n=100)[98] if len(gaps) > 1 else max(gaps, default=0.0)
+
+
+def first_screen(args: argparse.Namespace, runs: int, url: str, tmp: Path) -> None:
+    workdir = tmp / "cli"
+    asyncio.run(startup_once(url, tmp / "warm.json"))  # moto builds its backends once
+    starts = [asyncio.run(startup_once(url, tmp / f"start-{i}.json")) for i in range(runs)]
+    imports = [import_time() for _ in range(3)]
+    print(f"first screen accepting keys, in-process ({runs} runs, app built -> welcome focused):")
+    print(
+        f"  median {statistics.median(starts) * 1000:.0f} ms, max {max(starts) * 1000:.0f} ms;"
+        f" importing the app in a fresh interpreter: {statistics.median(imports) * 1000:.0f} ms"
+    )
+    times = [process_once(workdir) for _ in range(runs)]
+    print(f"whole process, `runbook --sandbox` to the welcome screen painted ({runs} runs):")
+    print(
+        f"  a sandbox already running: median {statistics.median(times) * 1000:.0f} ms, "
+        f"max {max(times) * 1000:.0f} ms"
+    )
+    print("  " + figure(GOAL_FIRST_SCREEN, statistics.median(times), args.smoke, digits=3))
+    cold: list[float] = []
+    for i in range(runs):
+        fresh = tmp / f"cold-{i}"
+        fresh.mkdir()
+        try:
+            cold.append(process_once(fresh))
+        finally:
+            sandbox.stop(fresh / sandbox.INFO_FILE)
+    print(
+        f"  no sandbox running: median {statistics.median(cold) * 1000:.0f} ms, "
+        f"max {max(cold) * 1000:.0f} ms"
+    )
+    print("  " + figure(GOAL_FIRST_SCREEN, statistics.median(cold), args.smoke, digits=3))
+
+
+def pauses(args: argparse.Namespace, deploys: int, url: str, tmp: Path) -> None:
+    worst: list[float] = []
+    p99s: list[float] = []
+    overs: list[int] = []
+    for i in range(deploys):
+        phases = asyncio.run(deploy_gaps(url, tmp / f"deploy-{i}.json"))
+        every = [g for gaps, _took in phases.values() for g in gaps]
+        for name, (gaps, took) in phases.items():
+            print(
+                f"run {i + 1}, {name}: {took:.1f} s, {len(gaps)} ticks of a 10 ms timer, longest"
+                f" gap {max(gaps, default=0) * 1000:.0f} ms, p99 {p99(gaps) * 1000:.0f} ms, over"
+                f" 50 ms: {sum(g > 0.05 for g in gaps)}"
+            )
+        worst.append(max(every))
+        p99s.append(p99(every))
+        overs.append(sum(g > 0.05 for g in every))
+    print(f"whole runs (deploy, rollout, log burst), medians of {deploys}:")
+    print(
+        f"  longest pause {statistics.median(worst) * 1000:.0f} ms (max "
+        f"{max(worst) * 1000:.0f}), p99 {statistics.median(p99s) * 1000:.0f} ms, gaps over "
+        f"50 ms {statistics.median(overs):.0f} a run"
+    )
+    print("  " + figure(GOAL_LONGEST_PAUSE, statistics.median(worst) * 1000, args.smoke, 0))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--deploys", type=int, default=5)
+    parser.add_argument("--only", choices=("first-screen", "pauses"))
     add_smoke(parser)
     args = parser.parse_args()
     runs = 1 if args.smoke else args.runs
-    deploys = 1 if args.smoke else 3
+    deploys = 1 if args.smoke else args.deploys
     tmp = Path(tempfile.mkdtemp(prefix="bench-ui-"))
-    workdir = tmp / "cli"
-    info = workdir / sandbox.INFO_FILE  # where `runbook --sandbox` in workdir looks for it
+    info = tmp / "cli" / sandbox.INFO_FILE  # where `runbook --sandbox` in cli/ looks for it
     url = sandbox.ensure_running(info)
     try:
-        asyncio.run(startup_once(url, tmp / "warm.json"))  # moto builds its backends once
-        starts = [asyncio.run(startup_once(url, tmp / f"start-{i}.json")) for i in range(runs)]
-        imports = [import_time() for _ in range(3)]
-        print(
-            f"first screen accepting keys, in-process ({runs} runs, app built -> welcome focused):"
-        )
-        print(
-            f"  median {statistics.median(starts) * 1000:.0f} ms, max {max(starts) * 1000:.0f} ms;"
-            f" importing the app in a fresh interpreter: {statistics.median(imports) * 1000:.0f} ms"
-        )
-
-        times = [process_once(workdir) for _ in range(runs)]
-        print(f"whole process, `runbook --sandbox` to the welcome screen painted ({runs} runs):")
-        print(f"  median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
-        print("  " + figure(GOAL_FIRST_SCREEN, statistics.median(times), args.smoke, digits=3))
-
-        worst: list[float] = []
-        for i in range(deploys):
-            gaps, took = asyncio.run(deploy_gaps(url, tmp / f"deploy-{i}.json"))
-            worst.append(max(gaps))
-            print(
-                f"deploy {i + 1}: {took:.1f} s, {len(gaps)} ticks of a 10 ms timer, longest gap "
-                f"{max(gaps) * 1000:.0f} ms, p99 {statistics.quantiles(gaps, n=100)[98] * 1000:.0f}"
-                f" ms, over 50 ms: {sum(g > 0.05 for g in gaps)}"
-            )
-        print(f"longest pause in {deploys} deploys:")
-        print("  " + figure(GOAL_LONGEST_PAUSE, max(worst) * 1000, args.smoke, digits=0))
+        if args.only in (None, "first-screen"):
+            first_screen(args, runs, url, tmp)
+        if args.only in (None, "pauses"):
+            pauses(args, deploys, url, tmp)
     finally:
         sandbox.stop(info)
         shutil.rmtree(tmp, ignore_errors=True)

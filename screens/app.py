@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from runbook import day_two, day_two_run, service_status
 from runbook.engine import EngineFor
 from runbook.errors import RunbookError, error_code, problem_from
-from runbook.events import CallMade, Event, ImageProgress, StepFinished, StepStarted
+from runbook.events import CallMade, Event, ImageProgress, Notice, StepFinished, StepStarted
 from runbook.log_tail import FOLLOW_EVERY, Tail, no_log_group
 from runbook.pause import Stopped
 from runbook.plan import Action
@@ -48,16 +48,19 @@ from screens.messages import (
     ServiceRead,
     SettingsEdited,
     SummaryReady,
+    TargetReached,
 )
 from screens.modals.confirm_run import ConfirmRun
 from screens.modals.desired_count import DesiredCount
 from screens.modals.error_dialog import ErrorDialog
 from screens.modals.quit_question import QuitQuestion
+from screens.modals.take_over import TakeOver
 from screens.progress import SUMMARY, Progress, SectionProgress, advance, from_state
 from screens.section.section_screen import SectionScreen
 from screens.service.logs_screen import LogsScreen
 from screens.service.service_screen import ServiceScreen
 from screens.summary.summary_screen import SummaryScreen
+from screens.welcome.target_status import Reaching
 from screens.welcome.welcome_screen import WelcomeScreen
 from screens.welcome.what_exists import sections_gone
 
@@ -73,6 +76,10 @@ FIRST_LINES = 500  # at most this many of them: the rest is `runbook logs --sinc
 LINES_A_MESSAGE = 200
 # Below this width the section list folds away: the section itself needs the room.
 NARROW = 72
+# How the app reaches its target behind the first screen (runbook/cli/target.py's Reach): it is
+# told what is happening, and asks the person yes/no through the app's dialog.
+Reach = Callable[[Callable[[str], None], Callable[[str], bool]], None]
+REACHING = "target"  # the worker group that reaches it
 
 
 class Refused(RunbookError):
@@ -92,7 +99,12 @@ class RunbookApp(App[int]):
     progress: reactive[Progress] = reactive(dict, always_update=True)
 
     def __init__(
-        self, engine: EngineFor, mode: str = "aws", where: str = "", start: Start | None = None
+        self,
+        engine: EngineFor,
+        mode: str = "aws",
+        where: str = "",
+        start: Start | None = None,
+        reach: Reach | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -127,6 +139,15 @@ class RunbookApp(App[int]):
         self._polls: dict[str, tuple[threading.Event, threading.Event]] = {}
         self._tail: Tail | None = None
         self.poll_every, self.follow_every = POLL_EVERY, FOLLOW_EVERY  # tests shorten them
+        # The target (the sandbox) is reached behind the welcome screen when `reach` is given:
+        # until then runs wait, queued; nothing else does.
+        self.reach = reach
+        self.reaching = Reaching("Sandbox" if mode != "aws" else "AWS") if reach else None
+        self._reached = threading.Event()
+        self._unreachable: BaseException | None = None
+        self._queued: set[str] = set()
+        if reach is None:
+            self._reached.set()
 
     def on_mount(self) -> None:
         for number, screen in self.sections.items():
@@ -136,9 +157,11 @@ class RunbookApp(App[int]):
         # Offline, preflight makes no call and answers at once; with access it runs in a worker.
         findings = None if self.runbook.aws else self.runbook.preflight()
         self._welcome = WelcomeScreen(
-            self.runbook, self.mode, self.where, findings, self.start, self.fresh
+            self.runbook, self.mode, self.where, findings, self.start, self.fresh, self.reaching
         )
         self.push_screen(self._welcome)
+        if self.reach is not None:
+            self._start(REACHING, f"Reaching the {self.where}", self._reach_target)
         if self.runbook.aws is not None:
             self._start("welcome", "Checks before we start", self._preflight)
         self.call_after_refresh(self._start, "warm-up", "Warming up", self._warm_up)
@@ -200,20 +223,88 @@ class RunbookApp(App[int]):
             return
         self._settle()
 
+    def _reach_target(self) -> None:
+        """In a worker: start or find the sandbox, then claim the deployment (the take-over
+        question, if any, is the app's dialog); queued runs go on once it is done."""
+        assert self.reach is not None
+        said = ""
+
+        def tell(line: str) -> None:
+            nonlocal said
+            said = line
+            self.post_message(TargetReached(line))
+
+        try:
+            self.reach(tell, self._ask)
+        except Stopped as exc:  # the app closes: nothing to say
+            self._unreachable = exc
+            return
+        except BaseException as exc:
+            self._unreachable = exc
+            first_line = problem_from(exc).message.split("\n")[0]
+            self.post_message(TargetReached(first_line, "failed"))
+            raise  # the error dialog says it whole
+        finally:
+            self._reached.set()
+        self.post_message(TargetReached(said or "ready", "ready"))
+
+    def _ask(self, question: str) -> bool:
+        """Called from the reaching worker: the app's yes/no dialog, answered by the person."""
+        answer: Future[bool] = Future()
+        self.call_from_thread(self.push_screen, TakeOver(question), answer.set_result)
+        while True:
+            try:
+                return bool(answer.result(timeout=0.1))
+            except FutureTimeout:
+                if self._stopping.is_set():
+                    raise Stopped from None
+
+    def _await_target(self) -> None:
+        """In a worker: until the target answers (at once when it has); its error if it could
+        not be reached; Stopped when the app closes meanwhile."""
+        while not self._reached.wait(0.1):
+            if self._stopping.is_set():
+                raise Stopped
+        if self._unreachable is not None:
+            raise self._unreachable
+
     def _preflight(self) -> None:
+        try:
+            self._await_target()
+        except Exception:
+            return  # the reaching worker's own dialog says why
         self.post_message(PreflightDone(self.runbook.preflight()))
         # A saved run's "done" is a hint: after `runbook sandbox stop`, say, nothing is left.
         gone = sections_gone(self.runbook)
         if gone:
             self.post_message(SectionsGone(gone))
 
+    def _queue(self, step: Step) -> None:
+        """In the run's worker: wait for the target, said in the section's log."""
+        if not self._reached.is_set():
+            where = "the sandbox" if self.mode != "aws" else "AWS"
+            self._forward(
+                Notice(
+                    step.number,
+                    f"Queued: {where} is still starting; section {step.number} runs as soon "
+                    "as it answers (the welcome screen shows how far it is).",
+                )
+            )
+        try:
+            self._await_target()
+        finally:
+            self._queued.discard(step.number)
+
     def _run(self, step: Step) -> None:
         with contextlib.suppress(Stopped):
+            self._queue(step)
             self.runbook.apply(step, confirm=self._confirm)
 
     def _dry_run(self, step: Step) -> None:
-        rows = self.runbook.rows(self.runbook.plan(step))
-        self.post_message(DryRunPlanned(step.number, rows))
+        with contextlib.suppress(Stopped):
+            self._queue(step)
+            rows = self.runbook.rows(self.runbook.plan(step))
+            self.post_message(DryRunPlanned(step.number, rows))
 
     def _read_summary(self) -> None:
         with contextlib.suppress(Stopped):
@@ -333,6 +424,11 @@ class RunbookApp(App[int]):
         label = f"Section {step.number} · {step.title}"
         if self.progress[step.number].running:
             return
+        if step.number in self._queued:
+            self.notify(f"Section {step.number} is queued: it runs once the sandbox answers.")
+            return
+        if not self._reached.is_set():
+            self._queued.add(step.number)
         if self.mode == "dry run":
             if self.runbook.aws is None:
                 self.sections[step.number].show_dry_run(self.runbook.preview(step))
@@ -340,6 +436,15 @@ class RunbookApp(App[int]):
                 self._start(step.number, label, partial(self._dry_run, step))
             return
         self._start(step.number, label, partial(self._run, step))
+
+    def on_target_reached(self, message: TargetReached) -> None:
+        if self.reaching is None:
+            return
+        self.reaching.said = message.said
+        if message.stage in ("ready", "failed"):
+            self.reaching.stage = message.stage  # type: ignore[assignment]
+        if self._welcome is not None and self._welcome.is_attached:
+            self._welcome.show_target()
 
     def on_dry_run_planned(self, message: DryRunPlanned) -> None:
         self.sections[message.number].show_dry_run(message.rows)
@@ -403,7 +508,7 @@ class RunbookApp(App[int]):
         """
         findings = None if self.runbook.aws else self.runbook.preflight()
         self._welcome = WelcomeScreen(
-            self.runbook, self.mode, self.where, findings, None, self.fresh
+            self.runbook, self.mode, self.where, findings, None, self.fresh, self.reaching
         )
         self.switch_screen(self._welcome)
         if self.runbook.aws is not None:
@@ -658,8 +763,10 @@ class RunbookApp(App[int]):
                     lines = [earlier, *lines[-FIRST_LINES:]]
                 first = False
                 # A burst goes in slices: each is drawn between keypresses, never all at once.
-                for first in range(0, max(len(lines), 1), LINES_A_MESSAGE):
-                    self.post_message(LogLines(lines[first : first + LINES_A_MESSAGE], note))
+                # (Its own name: reusing `first` made every later read after a burst of
+                # over 200 lines a "first" one, cut to its last 500 lines.)
+                for at in range(0, max(len(lines), 1), LINES_A_MESSAGE):
+                    self.post_message(LogLines(lines[at : at + LINES_A_MESSAGE], note))
                 self._pause(wake, self.follow_every)
 
     def on_service_read(self, message: ServiceRead) -> None:
@@ -670,16 +777,24 @@ class RunbookApp(App[int]):
 
 
 def make_app(
-    engine: EngineFor, mode: str = "aws", where: str = "", start: Start | None = None
+    engine: EngineFor,
+    mode: str = "aws",
+    where: str = "",
+    start: Start | None = None,
+    reach: Reach | None = None,
 ) -> RunbookApp:
     """The app around the engine it builds: shared by run_app and the tests."""
-    return RunbookApp(engine, mode=mode, where=where, start=start)
+    return RunbookApp(engine, mode=mode, where=where, start=start, reach=reach)
 
 
 def run_app(
-    engine: EngineFor, mode: str = "aws", where: str = "", start: Start | None = None
+    engine: EngineFor,
+    mode: str = "aws",
+    where: str = "",
+    start: Start | None = None,
+    reach: Reach | None = None,
 ) -> int:
     """Run the app in this terminal; the exit status for the command line."""
-    app = make_app(engine, mode, where, start)
+    app = make_app(engine, mode, where, start, reach)
     app.run()
     return app.return_code or 0

@@ -107,3 +107,12 @@ class SectionsGone(Message):
     def __init__(self, numbers: list[str]) -> None:
         super().__init__()
         self.numbers = numbers
+
+
+class TargetReached(Message):
+    """Reaching the target (the sandbox) said something, or ended: ready, or failed."""
+
+    def __init__(self, said: str, stage: str = "reaching") -> None:
+        super().__init__()
+        self.said = said
+        self.stage = stage

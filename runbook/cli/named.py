@@ -13,6 +13,7 @@ with --take-over.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -190,6 +191,31 @@ def claim(
     from rich.prompt import Confirm
     from rich.text import Text
 
+    def tell(line: str) -> None:
+        console.print(Text(line, style="yellow"), soft_wrap=True)
+
+    def ask(question: str) -> bool:
+        try:
+            return Confirm.ask(question, console=console, default=False)
+        except EOFError:
+            return False
+
+    return claim_with(args, aws, state, s, tell=tell, ask=ask, say_found=True)
+
+
+def claim_with(
+    args: argparse.Namespace,
+    aws: Aws,
+    state: StateFile,
+    s: Settings,
+    *,
+    tell: Callable[[str], None],
+    ask: Callable[[str], bool],
+    say_found: bool = False,
+) -> str:
+    """claim, for any front end: `tell` says what it found, `ask` puts the take-over question
+    (the app's own dialog, behind its first screen). say_found: tell what was found before
+    asking (the app's question says it itself)."""
     account = account_of(aws)
     check_account(state, account, s)
     if args.command not in ("deploy", None):
@@ -198,30 +224,18 @@ def claim(
     if found:
         where = f"account {account}, region {s.deployment.region}"
         if args.take_over:
-            console.print(
-                Text(
-                    describe_others(found, state, s, where)
-                    + f" --take-over: {state.path} manages them from now on.",
-                    style="yellow",
-                ),
-                soft_wrap=True,
+            tell(
+                describe_others(found, state, s, where)
+                + f" --take-over: {state.path} manages them from now on."
             )
         elif getattr(args, "yes", False):
             raise take_over_refused(found, state, s, where)
         else:
-            console.print(
-                Text(describe_others(found, state, s, where), style="yellow"),
-                soft_wrap=True,
-            )
-            try:
-                taken = Confirm.ask(
-                    f"Take them over, managed from {state.path} from now on?",
-                    console=console,
-                    default=False,
-                )
-            except EOFError:
-                taken = False
-            if not taken:
+            found_text = describe_others(found, state, s, where)
+            if say_found:
+                tell(found_text)
+            question = f"Take them over, managed from {state.path} from now on?"
+            if not ask(question if say_found else f"{found_text}\n\n{question}"):
                 raise take_over_refused(found, state, s, where)
     state.begin(account=account)
     return account

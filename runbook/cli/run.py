@@ -155,7 +155,12 @@ def _run(console: Console, args: argparse.Namespace, start: Start, state: StateF
     settings = start.settings
     offline = (args.command == "plan" and args.offline) or args.command == "export"
     dry_run = bool(getattr(args, "dry_run", False))
-    aws = None if offline else target.aws_for(args, settings)
+    reach = None
+    if args.command is None and args.sandbox:
+        # The app draws first: the sandbox is started or found behind its welcome screen.
+        aws, reach = target.sandbox_later(args, settings, state)
+    else:
+        aws = None if offline else target.aws_for(args, settings)
     if aws is None and not (args.command in (None, "plan", "export") or dry_run):
         from runbook.errors import Problem
 
@@ -172,13 +177,13 @@ def _run(console: Console, args: argparse.Namespace, start: Start, state: StateF
     if args.command is not None:
         _tell_start(console, args, start)
     account = ""
-    if aws is not None and _changes(args):
+    if aws is not None and reach is None and _changes(args):
         from runbook.cli.named import claim
 
         account = claim(console, args, aws, state, settings)
     state.target = aws.label if aws else state.target
     engine_for = target.engine_for(args, settings, aws, state, account)
-    return _dispatch(console, args, engine_for, start, aws)
+    return _dispatch(console, args, engine_for, start, aws, reach)
 
 
 def _changes(args: argparse.Namespace) -> bool:
@@ -193,6 +198,7 @@ def _dispatch(
     engine_for: EngineFor,
     start: Start,
     aws: Aws | None,
+    reach: target.Reach | None = None,
 ) -> int:
     """The command's own module builds the engine with its own listener, and closes it after
     (a build still running in the background ends with the command)."""
@@ -202,7 +208,7 @@ def _dispatch(
     if args.command is None:
         from runbook.cli.commands import app
 
-        return app.run(engine_for, args, start, offline=aws is None)
+        return app.run(engine_for, args, start, offline=aws is None, reach=reach)
     if args.command == "plan" or (args.command == "deploy" and dry_run):
         from runbook.cli.commands import plan
 

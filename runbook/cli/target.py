@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from runbook.errors import Problem, RunbookError
 
@@ -21,6 +21,14 @@ if TYPE_CHECKING:
     from runbook.image import Build
     from runbook.sandbox import Timings
     from runbook.state import StateFile
+
+# What a front end is told while its target is reached, and how it asks the person yes/no.
+Tell = Callable[[str], None]
+Ask = Callable[[str], bool]
+# Reach the target (start or find the sandbox), then claim the deployment for this run; run by
+# the app in a worker behind its first screen. Raises RunbookError when it cannot.
+Reach = Callable[[Tell, Ask], None]
+SANDBOX_LABEL = "local emulator (sandbox)"
 
 # With instant timings nothing takes long: poll the emulator often, not at AWS's pace.
 INSTANT_POLL = 0.25
@@ -56,35 +64,82 @@ def aws_for(args: argparse.Namespace, settings: Any) -> Aws | None:
 
     region = settings.deployment.region
     if args.sandbox:
-        from runbook import sandbox
-
-        try:
-            endpoint = sandbox.ensure_running(timings=args.timings)
-            keys = sandbox.credentials()
-        except sandbox.SandboxError as exc:
-            raise RunbookError(
-                Problem("Sandbox", str(exc), "See .runbook/sandbox.log; then run again.")
-            ) from exc
-        return Aws(
-            region,
-            endpoint_url=endpoint,
-            credentials=keys,
-            label="local emulator (sandbox)",
-            load_balancer_url=sandbox.local_url,
-        )
+        return _sandbox_aws(args, region)
     aws = Aws(region, profile=args.profile, label=f"AWS {region}")
     return aws if aws.has_credentials() else None
+
+
+def _sandbox_aws(args: argparse.Namespace, region: str, tell: Tell | None = None) -> Aws:
+    """Clients for the background sandbox, started if none answers (a second or two)."""
+    from runbook import sandbox
+    from runbook.aws import Aws
+
+    known = None
+    try:
+        if tell is not None:
+            known = sandbox.running()
+            if known:
+                tell(f"running (pid {known['pid']}, {known['url']})")
+            else:
+                tell("starting (the first start takes a second or two)")
+        started = time.monotonic()
+        endpoint = sandbox.ensure_running(timings=args.timings)
+        keys = sandbox.credentials()
+    except sandbox.SandboxError as exc:
+        raise RunbookError(
+            Problem("Sandbox", str(exc), "See .runbook/sandbox.log; then run again.")
+        ) from exc
+    if tell is not None and not known:
+        tell(f"started in {time.monotonic() - started:.1f} s ({endpoint})")
+    return Aws(
+        region,
+        endpoint_url=endpoint,
+        credentials=keys,
+        label=SANDBOX_LABEL,
+        load_balancer_url=sandbox.local_url,
+    )
+
+
+def sandbox_later(args: argparse.Namespace, settings: Any, state: StateFile) -> tuple[Aws, Reach]:
+    """The app's first screen comes before the sandbox: clients that wait for it (built into
+    the engine now), and how the app reaches it and claims the deployment behind that screen."""
+    from runbook.pending_aws import PendingAws
+
+    pending = PendingAws(settings.deployment.region, SANDBOX_LABEL)
+
+    def reach(tell: Tell, ask: Ask) -> None:
+        try:
+            aws = _sandbox_aws(args, settings.deployment.region, tell)
+        except BaseException as exc:  # every wait on the clients ends with it
+            pending.failed(exc)
+            raise
+        pending.arrived(aws)
+        from runbook.cli.named import changes, claim_with
+
+        if changes(args):
+            claim_with(args, aws, state, settings, tell=tell, ask=ask)
+
+    return cast("Aws", pending), reach
 
 
 def build_for(args: argparse.Namespace, aws: Aws | None) -> Build:
     """The engine that builds the app's image: docker or podman here, or the sandbox's own
     stand-in (it builds into the store the sandbox's tasks run from); None: the person."""
     from runbook.image import Build, ContainerEngine, find_engine
-    from runbook.image.container_engine import ENGINE_ENV, EngineSettingError
+    from runbook.image.container_engine import ENGINE_ENV, EngineSettingError, LateEngine
 
     if args.sandbox and aws is not None:
         from runbook import sandbox
+        from runbook.pending_aws import PendingAws
 
+        if isinstance(aws, PendingAws):  # the sandbox answers later: so does its stand-in
+            pending = aws
+
+            def path() -> str:
+                pending.wait()
+                return sandbox.engine_path()
+
+            return Build(engine=LateEngine(_stand_in_name(), path))
         return Build(engine=ContainerEngine(sandbox.engine_path()))
     try:
         return Build(engine=find_engine())
@@ -96,6 +151,12 @@ def build_for(args: argparse.Namespace, aws: Aws | None) -> Build:
                 f"Fix or unset {ENGINE_ENV}, then run again.",
             )
         ) from exc
+
+
+def _stand_in_name() -> str:
+    from runbook.sandbox.container_engine import SHIM
+
+    return SHIM
 
 
 def engine_for(

@@ -35,6 +35,24 @@ class ContainerEngine:
         return "podman" if "podman" in self.name else "docker"
 
 
+class LateEngine(ContainerEngine):
+    """An engine whose path is known only later (the sandbox's stand-in, while the sandbox
+    starts behind the app's first screen): named at once, its path asked for when a build
+    runs (which waits, in the build's thread, until it is known)."""
+
+    def __init__(self, name: str, path: Callable[[], str]) -> None:
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_path", path)
+
+    @property  # type: ignore[override]
+    def path(self) -> str:  # type: ignore[override]
+        return self._path()  # type: ignore[no-any-return]
+
+    @property
+    def name(self) -> str:
+        return str(self._name)  # type: ignore[attr-defined]
+
+
 def find_engine(
     environ: Mapping[str, str] | None = None,
     which: Callable[[str], str | None] = shutil.which,

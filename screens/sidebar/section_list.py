@@ -60,7 +60,9 @@ class SectionList(OptionList):
         # Sections beyond the guide stay off until their settings turn them on.
         self.is_on = is_on
         self._progress: Progress = {}
-        super().__init__(*self._entries(), id=id)
+        entries = self._entries()
+        self._shown = {option.id: option.prompt for option in entries}  # the prompts drawn
+        super().__init__(*entries, id=id)
 
     def on_mount(self) -> None:
         self.border_title = "Sections"
@@ -111,7 +113,10 @@ class SectionList(OptionList):
         highlighted = self.highlighted
         for option in self._entries():
             assert option.id is not None
-            self.replace_option_prompt(option.id, option.prompt)
+            # Only the entries that read differently: each replaced one is drawn again whole.
+            if self._shown.get(option.id) != option.prompt:
+                self._shown[option.id] = option.prompt
+                self.replace_option_prompt(option.id, option.prompt)
         self.highlighted = highlighted
 
     def refresh_entries(self) -> None:

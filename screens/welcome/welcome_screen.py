@@ -18,6 +18,7 @@ from screens.messages import BeginRequested, SettingsEdited
 from screens.modals.start_over import StartOver
 from screens.sidebar.section_list import SectionList
 from screens.welcome.preflight_findings import PreflightFindings
+from screens.welcome.target_status import Reaching, TargetStatus
 
 INTRO = (
     "This runbook deploys the Flask Todo API to ECS Fargate behind an Application Load "
@@ -50,8 +51,10 @@ class WelcomeScreen(Screen[None]):
         findings: list[Finding] | None,
         start: Start | None = None,
         fresh: Settings | None = None,
+        reaching: Reaching | None = None,
     ) -> None:
         super().__init__(name="welcome")
+        self.reaching = reaching  # the target (the sandbox) reached behind this screen
         self.runbook = runbook
         self.mode = mode
         self.where = where
@@ -75,6 +78,8 @@ class WelcomeScreen(Screen[None]):
             with VerticalScroll(id="welcome-body"):
                 yield Static("Deploy the Flask Todo API to AWS Fargate", id="welcome-title")
                 yield Static(self._where(), id="where")
+                if self.reaching is not None:
+                    yield TargetStatus(self.reaching, id="target")
                 if self.resuming:
                     yield Static(self._saved(), id="saved")
                 with Horizontal(id="welcome-actions"):
@@ -137,6 +142,10 @@ class WelcomeScreen(Screen[None]):
         return "Resume (r)" if self.resuming else "Begin (b)"
 
     # -- what the app tells this screen ----------------------------------------------------
+
+    def show_target(self) -> None:
+        """Reaching the target said more, or ended."""
+        self.query_one(TargetStatus).show()
 
     def show_findings(self, findings: list[Finding]) -> None:
         self.findings = findings

@@ -9,6 +9,7 @@ from textual.widgets import Input
 
 from runbook.aws import Aws
 from runbook.engine import Runbook
+from runbook.state import StateFile
 from screens.app import RunbookApp, make_app
 from screens.modals.confirm_run import ConfirmRun
 from screens.modals.desired_count import DesiredCount
@@ -17,6 +18,7 @@ from screens.service.logs_screen import LogsScreen
 from screens.service.service_screen import ServiceScreen
 from screens.summary.summary_screen import SummaryScreen
 from tests.ui.conftest import SIZE, plain, until
+from tests.ui.scripted import ScriptedEngine
 
 CLUSTER, SERVICE = "flask-todo-cluster", "flask-todo-service"
 
@@ -181,3 +183,35 @@ async def test_without_aws_the_day_two_keys_do_nothing(offline_app) -> None:
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
         assert not app._worker_labels and not app._polls
+
+
+async def test_following_after_a_burst_keeps_every_new_line(aws, settings, state_path) -> None:
+    """A burst of over 200 lines while following, then a bigger one: none of it is cut away
+    (only the view's first read keeps just the last 500 lines)."""
+    logs = aws.client("logs")
+    logs.create_log_group(logGroupName="/ecs/flask-todo")
+    app = make_app(
+        lambda listener: ScriptedEngine(
+            settings, aws, StateFile(state_path), emit=listener, sleep=lambda _s: None
+        ),
+        "sandbox",
+        "local emulator (sandbox)",
+    )
+    app.poll_every = app.follow_every = 0.1
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_logs()
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        await pilot.pause(0.3)  # the first read: nothing yet
+        write_logs(aws, [f"burst {i}" for i in range(300)])
+        await until(pilot, lambda: any(x.endswith("burst 299") for x in app.logs_screen.lines))
+        stream = "todo-api/todo-api/0123456789abcdef"
+        now = int(time.time() * 1000)
+        logs.put_log_events(
+            logGroupName="/ecs/flask-todo",
+            logStreamName=stream,
+            logEvents=[{"timestamp": now + i, "message": f"after {i}"} for i in range(600)],
+        )
+        await until(pilot, lambda: any(x.endswith("after 599") for x in app.logs_screen.lines))
+        lines = app.logs_screen.lines
+        assert not any("earlier lines" in x for x in lines)
+        assert sum("burst " in x for x in lines) == 300 and sum("after " in x for x in lines) == 600

@@ -5,19 +5,19 @@ from __future__ import annotations
 import copy
 import re
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import Input, Static
 
 from runbook.aws import Aws
+from runbook.settings import Settings
 from runbook.state import StateFile
 from screens.modals.confirm_run import ConfirmRun
 from screens.modals.quit_question import QuitQuestion
-from screens.section.call_preview import CallPreview
 from screens.section.run_log import RunLog
 from tests.ui.conftest import SIZE, log_text, plain, until
+from tests.ui.scripted import ScriptedEngine
 
 
 def database_creating_until(monkeypatch, aws: Aws, ready: threading.Event) -> None:
@@ -36,100 +36,95 @@ def database_creating_until(monkeypatch, aws: Aws, ready: threading.Event) -> No
     monkeypatch.setattr(aws, "call", call)
 
 
-def sections_i_to_iii_done_and_rds_slow(
-    monkeypatch, make_runbook, aws: Aws, **runbook: Any
-) -> threading.Event:
-    """A saved run up to section III; the database stays "creating" until the event is set."""
-    earlier = make_runbook(**runbook)
+def sections_i_to_iii_done(settings: Settings, state_path: Path) -> StateFile:
+    """A saved run up to section III, recorded as the engine records it (scripted: no AWS)."""
+    earlier = ScriptedEngine(settings, None, StateFile(state_path), sleep=lambda _s: None)
     for number in ("I", "II", "III"):
         earlier.apply(earlier.step(number))
+    return StateFile(state_path)
+
+
+async def test_leave_a_section_mid_wait_and_come_back(scripted_app, settings, state_path) -> None:
+    state = sections_i_to_iii_done(settings, state_path)
     ready = threading.Event()
-    database_creating_until(monkeypatch, aws, ready)
-    return ready
+    # Each wait's pause blocks until the test says the database is ready: it stays in progress.
+    app = scripted_app(state=state, sleep=lambda _s: ready.wait(10))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r")
+            await until(pilot, lambda: app.screen.name == "section-IV")
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+            await pilot.press("y")
+            await until(pilot, lambda: app.progress["IV"].waiting)
+            section_iv = app.screen
+            line = section_iv.query_one("#waiting-line", Static)
+            assert line.display
+            assert "database flask-todo-db to be available" in plain(line)
+            assert re.search(r"\d+:\d\d", plain(line))  # the elapsed time, ticking
+            listing = section_iv.query_one("SectionList")
+            assert "waiting" in str(listing.get_option_at_index(3).prompt)
+
+            # Go on to section V while the database is created, fill its form and run it.
+            await pilot.press("ctrl+n")
+            await until(pilot, lambda: app.screen.name == "section-V")
+            memory = app.screen.query_one("#field-container_memory_reservation", Input)
+            memory.focus()
+            await pilot.press("ctrl+u", *"256")
+            assert app.runbook.settings.task_definition.container_memory_reservation == 256
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+            await pilot.press("y")
+            # V runs (its own waits, if any, held too) while IV still waits.
+            await until(pilot, lambda: app.progress["V"].status in ("running", "done"))
+            assert app.progress["IV"].running
+
+            # Back to section IV: its log and its wait are where they were.
+            await pilot.press("ctrl+p")
+            await until(pilot, lambda: app.screen is section_iv)
+            assert section_iv.query_one(RunLog).waiting.startswith("database flask-todo-db")
+            assert "waiting for database flask-todo-db" in log_text(app, "IV")
+
+            ready.set()
+            await until(pilot, lambda: app.progress["IV"].status == "done")
+            await until(pilot, lambda: app.progress["V"].status == "done")
+            assert not section_iv.query_one("#waiting-line").display
+            assert "ready" in log_text(app, "IV")
+            assert "ecs RegisterTaskDefinition" in log_text(app, "V")
+    finally:
+        ready.set()
+    # What was typed while IV waited is what V ran with, and what the deployment records.
+    recorded = StateFile(state_path).settings
+    assert recorded is not None
+    assert recorded["task_definition"]["container_memory_reservation"] == 256
 
 
-@asynccontextmanager
-async def section_iv_waiting(
-    sandbox_app: Any, state_path: Any, ready: threading.Event, poll_blocks: float
-) -> AsyncIterator[tuple[Any, Any]]:
-    """The app resumed at section IV, run and confirmed, waiting for the database; each poll
-    blocks until `ready` (or `poll_blocks` seconds), so the wait stays in progress. `ready`
-    is set when the test is done with it."""
-    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(poll_blocks))
+async def test_quitting_mid_wait_asks_first_and_leaves_a_resumable_state(
+    scripted_app, settings, state_path
+) -> None:
+    state = sections_i_to_iii_done(settings, state_path)
+    ready = threading.Event()
+    app = scripted_app(state=state, sleep=lambda _s: ready.wait(5))
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("r", "ctrl+r")
             await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
             await pilot.press("y")
             await until(pilot, lambda: app.progress["IV"].waiting)
-            yield app, pilot
+            await pilot.press("ctrl+q")
+            await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
+            await pilot.press("n")  # stay: the wait goes on
+            await until(pilot, lambda: app.screen.name == "section-IV")
+            assert app.progress["IV"].waiting
+            await pilot.press("ctrl+q")
+            await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
+            await pilot.press("y")
+            await until(pilot, lambda: not app.is_running)
     finally:
         ready.set()
-
-
-async def test_leave_a_section_mid_wait_and_come_back(
-    monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
-) -> None:
-    ready = sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws)
-    async with section_iv_waiting(sandbox_app, state_path, ready, 10) as (app, pilot):
-        section_iv = app.screen
-        line = section_iv.query_one("#waiting-line", Static)
-        assert line.display
-        assert "database flask-todo-db to be available" in plain(line)
-        assert re.search(r"\d+:\d\d", plain(line))  # the elapsed time, ticking
-        listing = section_iv.query_one("SectionList")
-        assert "waiting" in str(listing.get_option_at_index(3).prompt)
-
-        # Go on to section V while the database is created, and fill its form.
-        await pilot.press("ctrl+n")
-        await until(pilot, lambda: app.screen.name == "section-V")
-        memory = app.screen.query_one("#field-container_memory_reservation", Input)
-        memory.focus()
-        await pilot.press("ctrl+u", *"256")
-        assert app.runbook.settings.task_definition.container_memory_reservation == 256
-        # Section V needs the DB endpoint: its plan waits for the database, visibly.
-        await pilot.press("ctrl+r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-        rows = app.screen.query_one(CallPreview).rows
-        assert rows[0]["wait"].startswith("database flask-todo-db to be available")
-        await pilot.press("y")
-        await until(pilot, lambda: app.progress["V"].waiting.startswith("database"))
-        assert app.progress["IV"].running
-
-        # Back to section IV: its log and its wait are where they were.
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: app.screen is section_iv)
-        assert section_iv.query_one(RunLog).waiting.startswith("database flask-todo-db")
-        assert "waiting for database flask-todo-db" in log_text(app, "IV")
-
-        ready.set()
-        await until(pilot, lambda: app.progress["IV"].status == "done")
-        await until(pilot, lambda: app.progress["V"].status == "done")
-        assert not section_iv.query_one("#waiting-line").display
-        assert "ready" in log_text(app, "IV")
-        assert "ecs RegisterTaskDefinition" in log_text(app, "V")
-    family = aws.call("ecs", "describe_task_definition", taskDefinition="flask-todo")
-    container = family["taskDefinition"]["containerDefinitions"][0]
-    assert container["memoryReservation"] == 256
-
-
-async def test_quitting_mid_wait_asks_first_and_leaves_a_resumable_state(
-    monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
-) -> None:
-    ready = sections_i_to_iii_done_and_rds_slow(monkeypatch, make_runbook, aws)
-    async with section_iv_waiting(sandbox_app, state_path, ready, 5) as (app, pilot):
-        await pilot.press("ctrl+q")
-        await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
-        await pilot.press("n")  # stay: the wait goes on
-        await until(pilot, lambda: app.screen.name == "section-IV")
-        assert app.progress["IV"].waiting
-        await pilot.press("ctrl+q")
-        await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
-        await pilot.press("y")
-        await until(pilot, lambda: not app.is_running)
     # The engine was stopped mid-wait: the state says so, and the next session resumes there.
     assert StateFile(state_path).get("IV").status == "running"
-    resumed = sandbox_app(state=StateFile(state_path))
+    resumed = scripted_app(state=StateFile(state_path))
     async with resumed.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await until(pilot, lambda: resumed.screen.name == "section-IV")

@@ -10,11 +10,19 @@ from typing import TYPE_CHECKING
 from runbook.cli.codes import OK
 
 if TYPE_CHECKING:
+    from runbook.cli.target import Reach
     from runbook.engine import EngineFor
     from runbook.recorded import Start
 
 
-def run(engine_for: EngineFor, args: argparse.Namespace, start: Start, *, offline: bool) -> int:
+def run(
+    engine_for: EngineFor,
+    args: argparse.Namespace,
+    start: Start,
+    *,
+    offline: bool,
+    reach: Reach | None = None,
+) -> int:
     from screens.app import run_app
 
     region = start.settings.deployment.region
@@ -32,7 +40,7 @@ def run(engine_for: EngineFor, args: argparse.Namespace, start: Start, *, offlin
         profile = args.profile or os.environ.get("AWS_PROFILE")
         mode = "aws"
         where = f"AWS {region}" + (f", profile {profile}" if profile else "")
-    code = run_app(engine_for, mode=mode, where=where, start=start) or OK
+    code = run_app(engine_for, mode=mode, where=where, start=start, reach=reach) or OK
     if args.sandbox:
         from runbook.cli.target import still_running_note
 
