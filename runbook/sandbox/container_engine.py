@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from runbook.image.container_engine import ContainerEngine
+from runbook.image.dockerfile import read as read_dockerfile
 from runbook.sandbox.account import CREDENTIALS
-from runbook.sandbox.dockerfile import read as read_dockerfile
 from runbook.sandbox.image import ARCHITECTURES, Images, instructions, is_todo_api, source_digest
 from runbook.sandbox.image_build import Refusal
 from runbook.sandbox.signature import open_signed

@@ -36,9 +36,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runbook.image import dockerfile as reading
+from runbook.image.dockerfile import DockerfileError, Instruction
 from runbook.image.version import sent_files
-from runbook.sandbox import dockerfile as reading
-from runbook.sandbox.dockerfile import DockerfileError, Instruction
 
 # python:3.x images' own PATH and locale (their Dockerfiles set these).
 PYTHON_IMAGE_ENV = {

@@ -1,6 +1,7 @@
 """A Dockerfile read as Docker reads it: instructions with their lines, both forms, variables.
 
-Only the reading: what each instruction says (runbook/sandbox/image_build.py follows them).
+Only the reading: what each instruction says (the sandbox's build follows them, `runbook init`
+looks for the port in them).
 Docker's rules kept here (docs.docker.com/reference/dockerfile/): a backslash ends a line that
 continues; `#` starts a comment only at the start of a line; parser directives (`# syntax=`)
 are comments to us; JSON arrays are the exec form, anything else the shell form; `$NAME`,
