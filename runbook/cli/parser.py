@@ -128,6 +128,18 @@ def make_parser() -> argparse.ArgumentParser:
         "forgets everything in it).",
     )
     sandbox.add_argument("action", choices=["start", "stop", "status"])
+    init = commands.add_parser(
+        "init",
+        parents=[common],
+        help="read your app's folder and record it as the app to deploy",
+        description="Read an app's folder (its Dockerfile, or write one; its port, a health "
+        "check path, the variables it reads) and record its [app] settings with the "
+        "deployment (the --state file, or --sandbox's), asking only what it cannot find. "
+        "With no DIR, nothing changes: the deployment runs the Todo API.",
+    )
+    from runbook.cli.commands import init as init_command
+
+    init_command.add_arguments(init)
     from runbook.cli.commands import day_two
 
     day_two.add_parsers(commands, common)  # rollback, redeploy, scale
