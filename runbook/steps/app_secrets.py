@@ -26,7 +26,7 @@ ARN_SUFFIX = "-??????"
 
 
 def secret_name(s: Settings) -> str:
-    return f"{s.deployment.name}/app-secrets"
+    return f"{s.deployment.name}{secret_kind.APP_SECRETS}"
 
 
 def arn_key(s: Settings) -> str:
