@@ -13,6 +13,7 @@ from cfnlint.api import ManualArgs, lint
 from runbook.app_scan import scan
 from runbook.aws_rules import Census
 from runbook.cli import BAD_INPUT, OK, main
+from runbook.cli.commands.init import Answers, Asker, settle
 from runbook.export import dump, template
 from runbook.settings import Settings, from_record
 from runbook.steps import STEPS
@@ -125,3 +126,35 @@ def test_each_apps_plan_passes_the_rules_and_its_export_cfn_lint(tmp_path, name)
         assert "AppSecretApiToken" in document["Parameters"]
         assert document["Parameters"]["AppSecretApiToken"]["NoEcho"] is True
         assert ":API_TOKEN::" in text  # the task definition takes it by its JSON key
+
+
+class Scripted(Asker):
+    """A person answering init's questions, in order; what was asked is kept."""
+
+    def __init__(self, *answers: object) -> None:
+        super().__init__(yes=False)
+        self.answers, self.questions = list(answers), []
+
+    def text(self, question: str, proposal: str, check: object = None) -> str:
+        self.questions.append(question)
+        return str(self.answers.pop(0))
+
+    def confirm(self, question: str, proposal: bool) -> bool:
+        self.questions.append(question)
+        return bool(self.answers.pop(0))
+
+
+def test_init_asks_only_what_it_could_not_find() -> None:
+    person = Scripted("5050")
+    settings, wsgi = settle(scan(APPS / "guestbook"), Settings(), person, Answers())
+    assert person.questions == ["The port the app listens on"]
+    assert settings.security_groups.app_port == 5050 and wsgi == "app:app"
+
+    person = Scripted(False, "plain-value")  # API_TOKEN: not a secret, this value
+    settings, _ = settle(scan(APPS / "tokens"), Settings(), person, Answers())
+    assert [q.split(" (")[0] for q in person.questions] == [
+        "The app reads API_TOKEN",
+        "API_TOKEN's value",
+    ]
+    assert settings.app.environment == {"API_TOKEN": "plain-value"} and settings.app.secrets == []
+    assert settle(scan(APPS / "notes"), Settings(), Scripted(), Answers())[0].app.folder
