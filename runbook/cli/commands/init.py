@@ -175,9 +175,7 @@ def settle(found: Scan, settings: Settings, ask: Asker, answers: Answers) -> tup
         secret = ask.confirm(
             f"The app reads {name} ({where}). Is it a secret?", variable.looks_secret
         )
-        (answers.found if ask.yes else answers.asked).append(
-            f"variable {name} ({where}): " + ("secret" if secret else "plain")
-        )
+        answers.asked.append(f"variable {name} ({where}): " + ("secret" if secret else "plain"))
         if secret:
             secrets.append(name)
             continue
