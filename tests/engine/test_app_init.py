@@ -158,3 +158,20 @@ def test_init_asks_only_what_it_could_not_find() -> None:
     ]
     assert settings.app.environment == {"API_TOKEN": "plain-value"} and settings.app.secrets == []
     assert settle(scan(APPS / "notes"), Settings(), Scripted(), Answers())[0].app.folder
+
+
+def test_a_pyproject_app_is_installed_from_its_folder(tmp_path) -> None:
+    from runbook.app_dockerfile import dockerfile
+
+    written = dockerfile("shop:create_app()", 9000, "pyproject.toml", has_gunicorn=True)
+    assert "COPY . .\nRUN pip install . \\" in written
+    assert '"0.0.0.0:9000"' in written and '"shop:create_app()"]' in written
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text(
+        "from flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n"
+        "    @app.route('/ping')\n    def ping():\n        return 'pong'\n    return app\n"
+    )
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\ndependencies = ["flask"]\n')
+    found = scan(tmp_path)
+    assert found.wsgi == "shop:create_app()" and found.requirements == "pyproject.toml"
+    assert not found.has_gunicorn and found.health_path().path == "/ping"
