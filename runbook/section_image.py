@@ -114,6 +114,7 @@ class SectionImage:
             section=step.number,
             emit=self._emit,
             sleep=self._sleep,
+            dockerfile=self._build.dockerfile,
         )
         self._jobs[image] = job.start()
         return job
@@ -127,7 +128,7 @@ class SectionImage:
             image = self._known.values.get(image_key(s), f"<{repository_key(s)}>:{self.version}")
             platform = platform_for(s.task_definition.cpu_architecture)
             how = "push it from another terminal: " + for_a_person(
-                image, self._build.context, platform, s.deployment.region
+                image, self._build.context, platform, s.deployment.region, self._build.dockerfile
             )
         return [
             dataclasses.replace(a, what=f"{a.what}; {how}")

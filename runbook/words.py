@@ -31,6 +31,10 @@ def explained(text: str, s: Settings) -> str:
         rf"\btakes {guide.db_port}\b": f"takes {now.db_port}",
         rf"\bHTTP:{guide.listener_port}\b": f"HTTP:{now.listener_port}",
     }
+    if s.app.folder:
+        # The person's own app ([app], runbook init): its image says how it starts.
+        ports[r"started by bin/flask-run\.sh"] = "started by its image's ENTRYPOINT and CMD"
+        ports[r"\(the git commit of todo_app/,"] = f"(the git commit of {s.app.folder},"
     for pattern, value in ports.items():
         text = re.sub(pattern, value, text)
     return text

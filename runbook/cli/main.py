@@ -63,6 +63,14 @@ def _main(argv: Sequence[str] | None) -> int:
         from runbook.cli.commands import sandbox as sandbox_command
 
         return sandbox_command.run(console, args.action, timings)
+    if args.command == "init":
+        from runbook.cli.commands import init as init_command
+
+        try:
+            return init_command.run(console, args)
+        except KeyboardInterrupt:
+            console.print("\n[yellow]Stopped.[/] Nothing was written.")
+            return INTERRUPTED
     if args.command == "logs":
         from runbook.cli.commands.logs import SinceError, parse_since
 

@@ -133,6 +133,17 @@ def make_parser() -> argparse.ArgumentParser:
         "forgets everything in it).",
     )
     sandbox.add_argument("action", choices=["start", "stop", "status"])
+    init = commands.add_parser(
+        "init",
+        parents=[common],
+        help="read your app's folder and record it as the app to deploy",
+        description="Read an app's folder (its Dockerfile, or write one; its port, a health "
+        "check path, the variables it reads) and record its [app] settings with the "
+        "deployment (the --state file, or --sandbox's), asking only what it cannot find. "
+        "With no DIR, nothing changes: the deployment runs the Todo API.",
+    )
+    init.add_argument("folder", nargs="?", metavar="DIR", help="the app's folder")
+    init.add_argument("--yes", "-y", action="store_true", help="take every proposal, ask nothing")
     _day_two(commands, common)
     for name in ("deploy", "destroy", *DAY_TWO):
         _wait_option(commands.choices[name])

@@ -122,7 +122,7 @@ def sandbox_later(args: argparse.Namespace, settings: Any, state: StateFile) -> 
     return cast("Aws", pending), reach
 
 
-def build_for(args: argparse.Namespace, aws: Aws | None) -> Build:
+def build_for(args: argparse.Namespace, aws: Aws | None, settings: Any = None) -> Build:
     """The engine that builds the app's image: docker or podman here, or the sandbox's own
     stand-in (it builds into the store the sandbox's tasks run from); None: the person."""
     from runbook.image import Build, ContainerEngine, find_engine
@@ -139,18 +139,24 @@ def build_for(args: argparse.Namespace, aws: Aws | None) -> Build:
                 pending.wait()
                 return sandbox.engine_path()
 
-            return Build(engine=LateEngine(_stand_in_name(), path))
-        return Build(engine=ContainerEngine(sandbox.engine_path()))
-    try:
-        return Build(engine=find_engine())
-    except EngineSettingError as exc:
-        raise RunbookError(
-            Problem(
-                "ContainerEngineSetting",
-                str(exc),
-                f"Fix or unset {ENGINE_ENV}, then run again.",
-            )
-        ) from exc
+            engine: ContainerEngine | None = LateEngine(_stand_in_name(), path)
+        else:
+            engine = ContainerEngine(sandbox.engine_path())
+    else:
+        try:
+            engine = find_engine()
+        except EngineSettingError as exc:
+            raise RunbookError(
+                Problem(
+                    "ContainerEngineSetting",
+                    str(exc),
+                    f"Fix or unset {ENGINE_ENV}, then run again.",
+                )
+            ) from exc
+    if settings is None:
+        return Build(engine=engine)
+    # The [app] settings name the app (runbook init); none: the Todo API.
+    return Build.of_app(settings.app.folder, settings.app.dockerfile, engine)
 
 
 def _stand_in_name() -> str:
@@ -172,7 +178,7 @@ def engine_for(
     options: dict[str, Any] = {}
     if args.sandbox:
         options["sleep"] = poll_sleep(args.timings)
-    build = build_for(args, aws)
+    build = build_for(args, aws, settings)
 
     def engine(listener: Listener) -> Runbook:
         return Runbook(

@@ -24,6 +24,17 @@ class Build:
 
     context: Path = field(default_factory=app_source)
     engine: ContainerEngine | None = None
+    # The Dockerfile when it is not the context's own Dockerfile ([app] dockerfile).
+    dockerfile: Path | None = None
+
+    @classmethod
+    def of_app(cls, folder: str, dockerfile: str, engine: ContainerEngine | None) -> Build:
+        """The [app] settings' build: their folder (empty: the Todo API) and Dockerfile."""
+        if not folder:
+            return cls(engine=engine)
+        context = Path(folder)
+        named = context / dockerfile if dockerfile and dockerfile != "Dockerfile" else None
+        return cls(context, engine, named)
 
 
 __all__ = ["Build", "ContainerEngine", "find_engine"]

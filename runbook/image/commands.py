@@ -58,8 +58,15 @@ def login(engine: ContainerEngine, registry: str) -> list[str]:
     return [engine.path, "login", "--username", "AWS", "--password-stdin", registry]
 
 
-def build(engine: ContainerEngine, image: str, context: Path, platform: str) -> list[str]:
-    return [engine.path, "build", "--platform", platform, "-t", image, str(context)]
+def build(
+    engine: ContainerEngine,
+    image: str,
+    context: Path,
+    platform: str,
+    dockerfile: Path | None = None,
+) -> list[str]:
+    named = ["-f", str(dockerfile)] if dockerfile else []
+    return [engine.path, "build", "--platform", platform, *named, "-t", image, str(context)]
 
 
 def push(engine: ContainerEngine, image: str) -> list[str]:
@@ -71,13 +78,16 @@ def shown(argv: list[str]) -> str:
     return shlex.join([Path(argv[0]).name, *argv[1:]])
 
 
-def for_a_person(image: str, context: Path, platform: str, region: str) -> str:
+def for_a_person(
+    image: str, context: Path, platform: str, region: str, dockerfile: Path | None = None
+) -> str:
     """What to run in another terminal when no engine is on this machine's PATH."""
     where = _near(context)
+    named = f"-f {shlex.quote(_near(dockerfile))} " if dockerfile else ""
     return (
         f"aws ecr get-login-password --region {region} | docker login --username AWS "
         f"--password-stdin {registry_of(image)} && docker build --platform {platform} "
-        f"-t {image} {shlex.quote(where)} && docker push {image}"
+        f"{named}-t {image} {shlex.quote(where)} && docker push {image}"
     )
 
 

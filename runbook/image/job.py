@@ -40,8 +40,10 @@ class ImageJob:
         section: str,
         emit: Listener,
         sleep: Callable[[float], None] = time.sleep,
+        dockerfile: Path | None = None,
     ) -> None:
         self.aws, self.engine, self.context = aws, engine, context
+        self.dockerfile = dockerfile
         self.image, self.platform, self.section = image, platform, section
         self.emit, self.sleep = emit, sleep
         self.problem: Problem | None = None
@@ -127,7 +129,7 @@ class ImageJob:
                 self.now = f"building: step {found.number}/{found.total}"
                 self._tell("build", f"step {found.number}/{found.total}: {found.text}")
 
-        argv = commands.build(self.engine, self.image, self.context, self.platform)
+        argv = commands.build(self.engine, self.image, self.context, self.platform, self.dockerfile)
         self._engine("build", argv, step)
 
     def _push(self) -> None:

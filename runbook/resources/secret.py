@@ -1,4 +1,5 @@
-"""Secrets Manager secrets: the database password, when it is the person's own (section IV).
+"""Secrets Manager secrets: the database password, when it is the person's own (section IV),
+and the app's own secrets ([app] secrets, section V).
 
 (A password RDS generates is in a secret RDS manages, deleted with the instance.)
 """
@@ -21,6 +22,7 @@ from runbook.rules.spec import OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
 
 NAME = "secret"
+APP_SECRETS = "/app-secrets"  # the app's own secrets (runbook/steps/app_secrets.py)
 NOT_FOUND = ("ResourceNotFoundException",)
 
 
@@ -47,6 +49,9 @@ def tagged(aws: Aws, _deployment: str, arns: list[str]) -> Iterator[Tagged]:
 def as_cfn(t: Template, call: ApiCall) -> None:
     """A password of the person's own: a NoEcho parameter, kept only in Secrets Manager."""
     p = call.params
+    if p["Name"].endswith(APP_SECRETS):
+        _app_secrets_as_cfn(t, call)
+        return
     body = json.loads(p["SecretString"].value) if isinstance(p["SecretString"], Secret) else {}
     t.parameters[PASSWORD_PARAMETER] = {
         "Type": "String",
@@ -85,6 +90,41 @@ def as_cfn(t: Template, call: ApiCall) -> None:
     )
 
 
+def _app_secrets_as_cfn(t: Template, call: ApiCall) -> None:
+    """The app's secrets ([app] secrets): one NoEcho parameter each, none in the template."""
+    p = call.params
+    names = (
+        list(json.loads(p["SecretString"].value)) if isinstance(p["SecretString"], Secret) else []
+    )
+    body = {}
+    for name in names:
+        parameter = "AppSecret" + "".join(part.capitalize() for part in name.split("_"))
+        t.parameters[parameter] = {
+            "Type": "String",
+            "NoEcho": True,
+            "Description": f"The app's secret {name} (RUNBOOK_SECRET_{name}): given when the "
+            "stack is created, never stored in the template, kept in Secrets Manager.",
+        }
+        body[name] = "${" + parameter + "}"
+    logical = logical_id(p["Name"])
+    t.add(
+        logical,
+        "AWS::SecretsManager::Secret",
+        {
+            "Name": p["Name"],
+            "Description": p["Description"],
+            "SecretString": {"Fn::Sub": json.dumps(body)},
+            "Tags": cfn_tags(p["Tags"]),
+        },
+    )
+    for key in call.captures:
+        t.provides(key, logical)
+    t.notes.append(
+        f"The app's secrets ({', '.join(names)}) are parameters (NoEcho): give their values "
+        "when you create the stack; they go to Secrets Manager, ECS injects them."
+    )
+
+
 def rules() -> dict[tuple[str, str], Operation]:
     secret = "AWS::SecretsManager::Secret"
     return {
@@ -111,6 +151,15 @@ def rules() -> dict[tuple[str, str], Operation]:
                 *tag_fields(secret),
             ),
             (tag_count("Tags"),),
+        ),
+        ("secretsmanager", "put_secret_value"): Operation(
+            (
+                Field(
+                    "SecretString",
+                    from_schema(secret, "SecretString"),
+                    "Choose shorter values for the app's secrets.",
+                ),
+            ),
         ),
     }
 

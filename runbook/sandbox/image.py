@@ -1,8 +1,11 @@
 """ECR image <-> what a task runs. The one place that knows what an image is in the sandbox.
 
 With no container engine here, the sandbox's "image" is the build context laid out as the
-Dockerfile lays it out (/app/src/todo_app, /app/bin), with the Dockerfile's ENV, WORKDIR and
-ENTRYPOINT as its config, kept in the sandbox's image store under the content's digest. The
+Dockerfile lays it out, with the Dockerfile's ENV, WORKDIR and ENTRYPOINT as its config, kept
+in the sandbox's image store under the content's digest. The Todo API's own image (its
+Dockerfile copies the package to /app/src/todo_app) is laid out directly and runs with the
+runbook's interpreter, which has its packages; any other Python image is built by following
+its Dockerfile (image_build.py), with a virtual environment of its own. The
 sandbox's container engine stand-in (container_engine.py) builds it there and pushes its
 manifest into the emulator's ECR, as `docker push` would; `pull` turns an image reference from
 a task definition back into a folder, or fails as ECS's pull fails.
@@ -15,11 +18,14 @@ import json
 import re
 import shlex
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from runbook.image import app_source
+from runbook.image.version import content_digest
+from runbook.sandbox.image_build import Builder
 
 SOURCE = app_source()
 ANNOTATION = "fargate-runbook.sandbox/source-tree"
@@ -40,6 +46,10 @@ class ImageConfig:
     entrypoint: list[str] = field(default_factory=list)
     cmd: list[str] = field(default_factory=list)
     architecture: str = "amd64"
+    # The image's own Python environment (a folder of the store); empty: the runbook's.
+    venv: str = ""
+    user: str = ""
+    exposed: list[int] = field(default_factory=list)
 
 
 def dockerfile_config(dockerfile: Path, architecture: str = "amd64") -> ImageConfig:
@@ -59,6 +69,11 @@ def dockerfile_config(dockerfile: Path, architecture: str = "amd64") -> ImageCon
     # Docker's default PATH, which python:3.11-slim keeps.
     env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     return ImageConfig(env, working_dir, entrypoint, cmd, architecture)
+
+
+def is_todo_api(dockerfile: Path) -> bool:
+    """The Todo API's own Dockerfile (it copies the package to /app/src/todo_app)."""
+    return ("COPY", ". /app/src/todo_app/") in instructions(dockerfile)
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:
@@ -91,10 +106,20 @@ class Images:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def build(self, source: Path = SOURCE, architecture: str = "amd64") -> tuple[str, ImageConfig]:
-        """Lay out the build context as the Dockerfile's COPY lines do; its digest and config."""
+    def build(
+        self,
+        source: Path = SOURCE,
+        architecture: str = "amd64",
+        dockerfile: Path | None = None,
+        say: Callable[[str], None] = print,
+    ) -> tuple[str, ImageConfig]:
+        """Lay out the build context as the Dockerfile does; its digest and config.
+        image_build.Refusal names an instruction that cannot be followed here."""
+        dockerfile = dockerfile or source / "Dockerfile"
+        if not is_todo_api(dockerfile):
+            return self._follow(source, dockerfile, architecture, say)
         digest = source_digest(source)
-        config = dockerfile_config(source / "Dockerfile", architecture)
+        config = dockerfile_config(dockerfile, architecture)
         root = self.root(digest)
         if not root.exists():
             staging = root.with_name(root.name + ".tmp")
@@ -102,6 +127,42 @@ class Images:
             shutil.copytree(source, staging / "app" / "src" / "todo_app", ignore=IGNORED)
             shutil.copytree(source / "bin", staging / "app" / "bin", ignore=IGNORED)
             staging.rename(root)
+        return digest, config
+
+    def _follow(
+        self, source: Path, dockerfile: Path, architecture: str, say: Callable[[str], None]
+    ) -> tuple[str, ImageConfig]:
+        """Any other Python image: its Dockerfile followed, kept by the digest of its inputs."""
+        inputs = hashlib.sha256(
+            (content_digest(source) + dockerfile.read_text() + architecture).encode()
+        )
+        digest = f"sha256:{inputs.hexdigest()}"
+        root, kept = self.root(digest), self.folder / (digest.replace(":", "-") + ".json")
+        if root.exists() and kept.exists():
+            config = ImageConfig(**json.loads(kept.read_text()))
+            if Path(config.venv).joinpath(".complete").exists():
+                say("#  CACHED image " + digest[:19])
+                return digest, config
+        staging = self.folder / (root.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            built = Builder(source, dockerfile, self.folder.parent, architecture).run(staging, say)
+            config = ImageConfig(
+                {**built.env},
+                built.workdir,
+                built.entrypoint,
+                built.cmd,
+                architecture,
+                str(built.venv),
+                built.user,
+                built.exposed,
+            )
+            shutil.rmtree(root, ignore_errors=True)
+            built.root.rename(root)
+            kept.write_text(json.dumps(config.__dict__))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return digest, config
 
     def root(self, digest: str) -> Path:
@@ -163,7 +224,7 @@ class Images:
         if not digest or not self.root(digest).exists():
             raise PullError(
                 f"CannotPullContainerError: {image}: not an image the sandbox built "
-                "(without a container engine it runs only todo_app images its stand-in built)"
+                "(without a container engine it runs only images its stand-in built)"
             )
         config = ImageConfig(**json.loads(annotations[CONFIG_ANNOTATION]))
         wanted = ARCHITECTURES.get(architecture, "amd64")

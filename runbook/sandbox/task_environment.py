@@ -11,8 +11,11 @@ The sandbox's stand-ins, and only these:
 - PGHOSTADDR is the local database's address for the endpoint DB_HOST names, so libpq
   connects there while still checking the certificate against DB_HOST's name;
 - AWS_ENDPOINT_URL, the sandbox's keys and AWS_REGION stand in for the task role's credentials;
-- PATH starts with a folder whose `python` is the runbook's own interpreter (it has the
-  app's packages), and HOME is the task's folder.
+- PATH starts with the image's Python environment's bin folder (for the Todo API's image, a
+  folder whose `python` is the runbook's own interpreter: it has the app's packages), and
+  HOME is the task's folder;
+- RUNBOOK_SANDBOX_TASK_ADDRESS tells a process of the image's environment which address
+  0.0.0.0 means for this task (runbook/sandbox/image_build.py: tasks share this machine).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.sandbox.image import ImageConfig
+from runbook.sandbox.image_build import ADDRESS_ENV
 
 
 class SecretError(Exception):
@@ -118,6 +122,7 @@ def container_environment(
     env["PATH"] = f"{python_bin}:{env.get('PATH', '/usr/bin:/bin')}"
     env["HOME"] = str(root)
     env["HOST"] = task_address
+    env[ADDRESS_ENV] = task_address
     if env.get("DB_HOST") and (address := database_address(env["DB_HOST"])):
         env["PGHOSTADDR"] = address
     env["AWS_ENDPOINT_URL"] = endpoint_url

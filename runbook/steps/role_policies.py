@@ -69,7 +69,8 @@ def repository_arn(s: Settings, part: str, region: str, account: str) -> str | N
 
 
 def execution_access(s: Settings, part: str, region: str, account: str) -> dict[str, Any]:
-    """What ECS needs to start the task: its image and its log group, nothing else."""
+    """What ECS needs to start the task: its image, its log group and the app's own secrets,
+    nothing else."""
     group = f"arn:{part}:logs:{region}:{account}:log-group:{s.cluster.log_group}"
     statements: list[dict[str, Any]] = []
     repository = repository_arn(s, part, region, account)
@@ -87,6 +88,17 @@ def execution_access(s: Settings, part: str, region: str, account: str) -> dict[
                 "Resource": repository,
             },
         ]
+    if s.app.secrets:
+        from runbook.steps.app_secrets import policy_resource
+
+        # The app's own secrets ([app] secrets), which ECS injects at task start.
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": policy_resource(s, part, region, account),
+            }
+        )
     statements.append(
         {
             "Effect": "Allow",

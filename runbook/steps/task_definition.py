@@ -7,10 +7,11 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, resolve
+from runbook.resources import secret as secret_kind
 from runbook.resources import task_definition as revisions
 from runbook.rules import fargate
 from runbook.settings import Settings
-from runbook.steps import database, roles
+from runbook.steps import app_secrets, database, roles
 from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
 from runbook.steps.image import image_key
@@ -79,7 +80,25 @@ def container_definition(s: Settings, *, inject_password: bool = True) -> dict[s
         container["secrets"] = [
             {"name": "DB_PWD", "valueFrom": Ref(k["secret"], fmt="{}:password::")}
         ]
+    if s.app.folder:
+        _own_app(container, s)
     return container
+
+
+# The Todo API's own variables: another app (an [app] folder) gets its own instead.
+TODO_API_ONLY = ("FLASK_APP", "FLASK_ENV", "PYTHONPATH")
+
+
+def _own_app(container: dict[str, Any], s: Settings) -> None:
+    """Another app than the Todo API: its image's own ENTRYPOINT and CMD, its variables and
+    secrets beside the database's (which every app may read)."""
+    del container["entryPoint"]
+    container["environment"] = [
+        e for e in container["environment"] if e["name"] not in TODO_API_ONLY
+    ] + [{"name": name, "value": value} for name, value in sorted(s.app.environment.items())]
+    secrets = container.get("secrets", []) + app_secrets.container_secrets(s)
+    if secrets:
+        container["secrets"] = secrets
 
 
 def _registration(s: Settings, *, inject_password: bool) -> dict[str, Any]:
@@ -165,6 +184,7 @@ class TaskDefinitionStep(Step):
     def discover(self, aws: Aws, s: Settings, known: Mapping[str, Any]) -> Observed:
         td, seen, deployment = s.task_definition, Observed(), s.deployment.name
         roles.discover(aws, s, seen)
+        app_secrets.discover(aws, s, seen)
         current = missing_on(
             revisions.NOT_FOUND,
             lambda: aws.call(
@@ -217,6 +237,7 @@ class TaskDefinitionStep(Step):
         if "db" in found and database.keys(s)["host"] not in known:
             actions.append(database.database_available(s, self.number))
         actions += roles.plan(s, seen, Ref(database.keys(s)["secret"]), self.number)
+        actions += app_secrets.plan(s, seen, self.number)
         inject = not roles.lent(s, seen, "execution role")
         wanted = _registration(s, inject_password=inject)
         current = found.get("task_definition")
@@ -253,6 +274,8 @@ class TaskDefinitionStep(Step):
             if r.kind == revisions.NAME:
                 active = seen.found.get("revisions") or [r.id]
                 actions += revisions.delete(active, (), self.number)
+            elif r.kind == secret_kind.NAME:
+                actions += secret_kind.KIND.deletes(r.id, f"the secret {r.name}", self.number)
         return actions + roles.teardown(s, seen, self.number)
 
     def output_keys(self, s: Settings) -> list[str]:

@@ -20,6 +20,7 @@ from runbook.validation import field_errors
 from runbook.words import explained
 from screens.messages import RunRequested, SettingsEdited
 from screens.progress import Progress, SectionProgress
+from screens.section.app_settings import AppSettings
 from screens.section.call_preview import CallPreview
 from screens.section.known_values import KnownValues, inputs, outputs
 from screens.section.run_log import RunLog
@@ -63,6 +64,9 @@ class SectionScreen(Screen[None]):
                     yield Static(explained(step.explanation, settings), id="explanation")
                     yield Label("Settings", classes="heading")
                     yield SectionForm(step.key, settings.section(step.key), id="form")
+                    if step.key == "task_definition" and settings.app.folder:
+                        yield Label("The app (runbook init)", classes="heading")
+                        yield AppSettings(settings, id="app-settings")
                     yield Label("From earlier sections", classes="heading", id="inputs-heading")
                     yield KnownValues(id="inputs")
                     yield Label("Made by this section", classes="heading", id="outputs-heading")

@@ -67,3 +67,13 @@ def test_config_sets_the_app_and_refuses_wrong_types(tmp_path: Path) -> None:
 )
 def test_bad_app_settings_are_named(changes: dict, where: str, says: str) -> None:
     assert says in _errors(Settings().replace("app", **changes))[where]
+
+
+def test_section_vs_words_follow_an_app_of_the_persons_own() -> None:
+    from runbook.steps.task_definition import TaskDefinitionStep
+    from runbook.words import explained
+
+    text = TaskDefinitionStep.explanation
+    assert "bin/flask-run.sh" in explained(text, Settings())
+    own = explained(text, Settings().replace("app", folder="/srv/shop"))
+    assert "bin/flask-run.sh" not in own and "ENTRYPOINT and CMD" in own and "/srv/shop" in own

@@ -92,7 +92,7 @@ def test_the_environment_is_ecss_plus_the_documented_stand_ins(
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
     assert env["PYTHONUNBUFFERED"] == "1" and env["FLASK_ENV"] == "production"
     stand_ins = {"HOST", "PGHOSTADDR", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID"}
-    stand_ins |= {"AWS_SECRET_ACCESS_KEY", "HOME", "PATH"}
+    stand_ins |= {"AWS_SECRET_ACCESS_KEY", "HOME", "PATH", "RUNBOOK_SANDBOX_TASK_ADDRESS"}
     ecs = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "PYTHONUNBUFFERED"}
     ecs |= {"DB_HOST", "DB_SSLROOTCERT", "FLASK_ENV", "DB_PWD"}
     assert set(env) == stand_ins | ecs

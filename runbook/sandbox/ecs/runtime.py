@@ -105,7 +105,8 @@ class Runtime:
                 database_address=self.host.database_address,
                 endpoint_url=self.host.endpoint_url,
                 credentials=self.host.credentials,
-                python_bin=self.host.python_bin,
+                # The image's own Python environment; the Todo API's runs with the runbook's.
+                python_bin=Path(image.venv, "bin") if image.venv else self.host.python_bin,
             )
             logs = None
             log_config = container.get("logConfiguration") or {}
