@@ -100,6 +100,9 @@ class Service:
     health_check_grace_period: int = 60
     # The default VPC has no NAT: without a public IP the task cannot pull its image.
     assign_public_ip: bool = True
+    # A command run as a one-off task with each new revision before it takes traffic (e.g.
+    # database migrations); the deploy stops if it fails. Empty: none. (To move to [app].)
+    release_command: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -117,6 +119,20 @@ PG_USER = _all(
     ),
     _not(reserved_user, "is a word PostgreSQL reserves or a role RDS keeps (rdsadmin, rds_*)"),
 )
+
+
+def _release_command(value: object) -> str | None:
+    """A command line as a list of words (RunTask's containerOverrides `command`), which
+    must fit in RunTask's 8192 characters of overrides."""
+    if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+        return 'must be a list of strings, e.g. ["python", "-m", "app.migrate"]'
+    if value and not value[0].strip():
+        return "must start with the program to run"
+    if len(json.dumps(value)) > 8000:
+        return "must be at most about 8000 characters (RunTask's limit for overrides)"
+    return None
+
+
 ROLE_NAME = _pattern(r"[\w+=,.@-]{1,64}", "must be 1-64 characters of an IAM role name")
 PORT = _between(1, 65535)
 PASSWORD = _all(
@@ -182,6 +198,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("service", "name"): ECS_NAME,
     ("service", "desired_count"): _between(0, 100),
     ("service", "health_check_grace_period"): _between(0, 7200, "seconds "),
+    ("service", "release_command"): _release_command,
     ("domain", "name"): _all(
         _pattern(
             r"(|(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})",

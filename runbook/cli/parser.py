@@ -91,6 +91,22 @@ def make_parser() -> argparse.ArgumentParser:
     )
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     logs.add_argument("--since", default="1h", help="how far back: 30s, 10m, 2h, 1d (default 1h)")
+    run = commands.add_parser(
+        "run",
+        parents=[common],
+        help="run a command in the deployment (a one-off task)",
+        description="Run a command as a one-off ECS task with the service's task definition "
+        "(its image, environment and secrets), in its network (subnets, security group, "
+        "public IP), e.g. `runbook run -- python -m app.migrate`. Prints the command's output "
+        "and exits with its exit code (125 if it never ran). The image's entry point stays: "
+        "it must run the command it is given (e.g. end with exec \"$@\").",
+    )
+    run.add_argument(
+        "argv",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND ...",
+        help="the command and its arguments, after --",
+    )
     destroy = commands.add_parser(
         "destroy",
         parents=[common],

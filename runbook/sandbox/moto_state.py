@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.ecs.models import ecs_backends
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeLoadBalancer, elbv2_backends
 from moto.moto_api._internal import mock_random
@@ -72,6 +72,7 @@ def install() -> None:
     _wrap(EC2ContainerServiceResponse, "create_service", _after_create_service, pass_self=True)
     _wrap(EC2ContainerServiceResponse, "update_service", _after_update_service, pass_self=True)
     _wrap(EC2ContainerServiceResponse, "delete_service", _after_delete_service, pass_self=True)
+    _wrap(EC2ContainerServiceBackend, "run_task", _after_run_task)
 
 
 def _wrap(cls: type, name: str, after: Callable[..., None], *, pass_self: bool = False) -> None:
@@ -85,6 +86,15 @@ def _wrap(cls: type, name: str, after: Callable[..., None], *, pass_self: bool =
 
     wrapper.__wrapped__ = original  # type: ignore[attr-defined]
     setattr(cls, name, wrapper)
+
+
+def _after_run_task(backend: Any, tasks: Any, _: Any) -> None:
+    # moto steps a new task on towards STOPPED as it is described; here the data plane moves
+    # it, from PROVISIONING, once it has seen it (within moments of RunTask).
+    if watches(backend.account_id, "tasks"):
+        for t in tasks:
+            t._transitions = []
+            t.last_status = "PROVISIONING"
 
 
 def _after_create_db_instance(backend: Any, db: Any, _: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from runbook import one_off
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Wait
 from runbook.resources import service as service_kind
@@ -138,6 +139,12 @@ class ServiceStep(Step):
         offline_and_ecr = seen is None and not s.task_definition.image
         if offline_and_ecr or (seen and seen.found.get("image_missing")):
             actions.append(image_in_ecr(s, known, self.number))
+        new_revision = svc is None or svc["taskDefinition"] != known.get(task_definition_key(s))
+        if sv.release_command and new_revision:
+            # Before any task of the new revision takes traffic; a failure stops the deploy here.
+            actions += one_off.release_actions(
+                s, Ref(task_definition_key(s)), _network(s), self.number
+            )
         if svc is None:
             actions.append(
                 ApiCall(
