@@ -99,7 +99,7 @@ def make_parser() -> argparse.ArgumentParser:
         "(its image, environment and secrets), in its network (subnets, security group, "
         "public IP), e.g. `runbook run -- python -m app.migrate`. Prints the command's output "
         "and exits with its exit code (125 if it never ran). The image's entry point stays: "
-        "it must run the command it is given (e.g. end with exec \"$@\").",
+        'it must run the command it is given (e.g. end with exec "$@").',
     )
     run.add_argument(
         "argv",

@@ -196,7 +196,9 @@ def rules() -> dict[tuple[str, str], Operation]:
                             f"must be at most {OVERRIDES_MOST} characters as JSON, its "
                             "formatting included",
                             run,
-                            lambda v: not isinstance(v, dict) or overrides_size(v) <= OVERRIDES_MOST,
+                            lambda v: (
+                                not isinstance(v, dict) or overrides_size(v) <= OVERRIDES_MOST
+                            ),
                         ),
                     ),
                     "Shorten the command (or put it in a script in the app's image).",

@@ -48,9 +48,7 @@ def run(console: Console, runbook: Runbook, argv: list[str]) -> int:
     svc = one_off.the_service(aws, s)
     revision = svc["taskDefinition"]
     definition = aws.call("ecs", "describe_task_definition", taskDefinition=revision)
-    params = one_off.request(
-        s, revision, svc["networkConfiguration"], command, one_off.STARTED_BY
-    )
+    params = one_off.request(s, revision, svc["networkConfiguration"], command, one_off.STARTED_BY)
     arn = one_off.start(aws, params)
     told.print(
         Text(

@@ -56,7 +56,9 @@ class Pulled:
     image: ImageConfig
 
 
-def with_overrides(container: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def with_overrides(
+    container: dict[str, Any], overrides: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """The container as RunTask's containerOverrides change it: `command` replaces the task
     definition's (the entry point stays), `environment` adds to or replaces its variables."""
     override = overrides.get(container["name"])
