@@ -29,6 +29,15 @@ def tasks_of(aws, settings) -> dict[str, str]:
     return {t["taskArn"]: t["taskDefinitionArn"] for t in found if t["lastStatus"] == "RUNNING"}
 
 
+def the_service(aws, settings) -> dict:
+    return aws.call(
+        "ecs",
+        "describe_services",
+        cluster=settings.cluster.name,
+        services=[settings.service.name],
+    )["services"][0]
+
+
 def test_run_prints_the_output_and_returns_the_exit_code_and_a_failing_release_stops_the_deploy(
     full_runbook, full_aws, settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
