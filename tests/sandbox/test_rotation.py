@@ -1,0 +1,136 @@
+"""RDS's rotation of the managed master password, in the sandbox as on AWS: RotateSecret (by a
+person, or on the secret's schedule under --timings) puts a new password in the secret and
+the local PostgreSQL's master user takes it; the old one is refused from then on. The Todo
+API serves through it: its open connections stay, and new ones log in with the new password
+(it reads the secret again when the old one is refused)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from runbook import destroy as tear_down
+from runbook.sandbox import Timings
+
+# The secret's 7-day schedule scaled to about 20 s; everything else is as good as instant.
+SCALE = 20 / (7 * 24 * 3600)
+
+
+@pytest.fixture
+def timings() -> Timings:
+    return Timings(SCALE)
+
+
+def get(url: str, path: str) -> int:
+    host, _, port = url.removeprefix("http://").partition(":")
+    connection = http.client.HTTPConnection(host, int(port or 80), timeout=30)
+    try:
+        connection.request("GET", path, headers={"Host": "localhost"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def password(aws, arn: str) -> str:
+    value = aws.call("secretsmanager", "get_secret_value", SecretId=arn)["SecretString"]
+    return str(json.loads(value)["password"])
+
+
+def login(plane, identifier: str, user: str, secret: str) -> psycopg2.extensions.connection:
+    """As the app does: to the instance's endpoint, over TLS."""
+    world = next(w for w in plane._snapshot() if w.databases and identifier in w.databases.local)
+    local = world.databases.local[identifier]
+    return psycopg2.connect(
+        host=local.address,
+        port=local.port,
+        user=user,
+        password=secret,
+        dbname=local.db_name,
+        sslmode="require",
+        connect_timeout=5,
+    )
+
+
+def refused(plane, identifier: str, user: str, secret: str) -> bool:
+    try:
+        login(plane, identifier, user, secret).close()
+    except psycopg2.OperationalError as exc:
+        return "password authentication failed" in str(exc)
+    return False
+
+
+def until(check, seconds: float = 30.0) -> bool:
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_the_app_serves_through_rotations_by_hand_and_on_schedule(
+    full_runbook, full_aws, settings, data_plane_emulator
+) -> None:
+    plane = data_plane_emulator.data_plane
+    identifier, user = settings.database.identifier, settings.database.master_username
+    try:
+        summary = full_runbook().deploy()
+        assert summary.probe is not None and summary.probe.ok, summary
+        url = full_aws.url_for(summary.url)
+        db = full_aws.call("rds", "describe_db_instances", DBInstanceIdentifier=identifier)
+        arn = db["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
+
+        statuses: list[int] = []
+        stop = threading.Event()
+
+        def serve() -> None:  # a person using the app all along
+            while not stop.is_set():
+                statuses.append(get(url, "/todos"))
+                time.sleep(0.05)
+
+        user_thread = threading.Thread(target=serve, daemon=True)
+        user_thread.start()
+
+        # By hand: RotateSecret on the managed secret, as `aws secretsmanager rotate-secret`.
+        old = password(full_aws, arn)
+        full_aws.call("secretsmanager", "rotate_secret", SecretId=arn)
+        new = password(full_aws, arn)
+        assert new != old
+        assert until(lambda: refused(plane, identifier, user, old))
+        login(plane, identifier, user, new).close()
+        versions = full_aws.call("secretsmanager", "list_secret_version_ids", SecretId=arn)
+        stages = sorted(tuple(v["VersionStages"]) for v in versions["Versions"])
+        assert stages == [("AWSCURRENT",), ("AWSPREVIOUS",)]
+
+        # The app's open connections end (as after a database restart, or a pool's recycling):
+        # it must log in again, and the password ECS injected at its start is refused now.
+        with login(plane, identifier, user, new) as admin, admin.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE usename = %s AND pid <> pg_backend_pid()",
+                (user,),
+            )
+        admin.close()
+        time.sleep(1.0)
+        after_hand = len(statuses)
+
+        # On schedule: RDS's 7 days, scaled to about 20 s here.
+        assert until(lambda: password(full_aws, arn) != new, seconds=40)
+        assert until(lambda: refused(plane, identifier, user, new))
+        time.sleep(2.0)
+        stop.set()
+        user_thread.join(30)
+
+        assert len(statuses) > after_hand > 10
+        assert statuses[after_hand:] == [200] * len(statuses[after_hand:])
+        failed = [s for s in statuses if s != 200]
+        assert failed == [], f"{len(failed)} of {len(statuses)} requests failed: {failed[:5]}"
+    finally:
+        tear_down.run(full_runbook(), tear_down.plan(full_runbook()))
