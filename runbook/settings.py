@@ -66,6 +66,11 @@ class Database:
     # turned off. On: RDS refuses every delete, from any tool, until it is turned off;
     # destroy turns it off itself after its confirmation. (README: "Destroy and the data")
     deletion_protection: bool = False
+    # For an app that reads its database as a URL (SQLAlchemy, Django): the variable to set,
+    # e.g. "DATABASE_URL"; the password stays out of it, in a file libpq reads and a small
+    # process keeps current across RDS's rotations. Empty: the Todo API's DB_* variables
+    # only. (To move to [app].)
+    url_env: str = ""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
 from runbook.steps.image import image_key
 from runbook.steps.role_policies import ACCOUNT_KEY
+from runbook.task_wrapper import database_url
 
 # The RDS CA bundle the image carries: the app checks the database's certificate and name.
 RDS_CA_BUNDLE = "/app/certs/rds-global-bundle.pem"
@@ -73,6 +74,11 @@ def container_definition(s: Settings, *, inject_password: bool = True) -> dict[s
             },
         },
     }
+    if db.url_env:
+        # Ahead of the app's own entry point: DATABASE_URL (no password in it) and a password
+        # file libpq reads at each login, kept current across rotations.
+        container["entryPoint"] = [*database_url.ENTRY_POINT, *container["entryPoint"]]
+        container["environment"].append({"name": database_url.URL_ENV, "value": db.url_env})
     if inject_password:
         # The password never sits in a plain variable: ECS fetches it at task start.
         container["secrets"] = [

@@ -16,6 +16,7 @@ import psycopg2
 import pytest
 
 from runbook import destroy as tear_down
+from runbook import one_off
 from runbook.aws import Aws
 from runbook.sandbox import Timings
 from runbook.sandbox.account import DEFAULT_ACCOUNT
@@ -158,3 +159,71 @@ def test_the_app_serves_through_rotations_by_hand_and_on_schedule(
         assert failed == [], f"{len(failed)} of {len(statuses)} requests failed: {failed[:5]}"
     finally:
         tear_down.run(full_runbook(), tear_down.plan(full_runbook()))
+
+
+# A stock app's way: the URL read once at start, a new connection for each piece of work.
+STOCK_APP = """
+import os, sys, time, psycopg2
+url = os.environ["DATABASE_URL"]
+assert ":" not in url.split("@")[0].removeprefix("postgresql://"), "a password in the URL"
+assert "DB_PWD" not in os.environ
+ends = time.monotonic() + 25
+while time.monotonic() < ends:
+    try:
+        psycopg2.connect(url, connect_timeout=5).close()
+        print("ok", flush=True)
+    except psycopg2.OperationalError as exc:
+        print("refused" if "password" in str(exc) else f"failed {exc}", flush=True)
+    time.sleep(0.5)
+"""
+
+
+def test_a_stock_app_reading_database_url_once_lives_through_a_rotation(
+    default_aws, full_runbook, data_plane_emulator
+) -> None:
+    aws = default_aws
+    name = f"url{os.getpid() % 100000}"
+    settings = Settings.for_deployment(name).replace(
+        "database", instance_class="db.t4g.micro", url_env="DATABASE_URL"
+    )
+    runbook = full_runbook(aws=aws, settings=settings)
+    try:
+        summary = runbook.deploy()  # the Todo API too, behind the same wrapper
+        assert summary.probe is not None and summary.probe.ok, summary
+        db = aws.call("rds", "describe_db_instances", DBInstanceIdentifier=f"{name}-db")
+        arn = db["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
+        svc = one_off.the_service(aws, settings)
+        params = one_off.request(
+            settings,
+            svc["taskDefinition"],
+            svc["networkConfiguration"],
+            ["python", "-c", STOCK_APP],
+            one_off.STARTED_BY,
+        )
+        # Its password file looked at every second here (every 30 s by default).
+        params["overrides"]["containerOverrides"][0]["environment"] = [
+            {"name": "RUNBOOK_PASSWORD_REFRESH_SECONDS", "value": "1"}
+        ]
+        task = one_off.start(aws, params)
+        definition = aws.call(
+            "ecs", "describe_task_definition", taskDefinition=svc["taskDefinition"]
+        )
+        lines: list = []
+        for item in one_off.follow(
+            aws, settings, task, definition["taskDefinition"], sleep=time.sleep, poll=0.5, settle=0
+        ):
+            lines.append(item)
+            if lines.count("ok") == 8 and not any(x == "rotated" for x in lines):
+                aws.call("secretsmanager", "rotate_secret", SecretId=arn)
+                lines.append("rotated")
+        end = lines.pop()
+        assert end.exit_code == 0, lines
+        after = lines[lines.index("rotated") + 1 :]
+        # libpq reads the file at each login: at most the refresher's second is refused.
+        assert after.count("ok") > 10 and after[-10:] == ["ok"] * 10, lines
+        assert after.count("refused") <= 3 and not [x for x in lines if x.startswith("failed")]
+    finally:
+        tear_down.run(
+            full_runbook(aws=aws, settings=settings),
+            tear_down.plan(full_runbook(aws=aws, settings=settings)),
+        )
