@@ -219,9 +219,11 @@ def test_a_stock_app_reading_database_url_once_lives_through_a_rotation(
         end = lines.pop()
         assert end.exit_code == 0, lines
         after = lines[lines.index("rotated") + 1 :]
-        # libpq reads the file at each login: at most the refresher's second is refused.
-        assert after.count("ok") > 10 and after[-10:] == ["ok"] * 10, lines
-        assert after.count("refused") <= 3 and not [x for x in lines if x.startswith("failed")]
+        # libpq reads the file at each login: after a rotation (this one, and the schedule's
+        # every ~20 s here) only the refresher's second may see a refusal, never a run of them.
+        runs = "".join("r" if x == "refused" else "." for x in after).split(".")
+        assert after.count("ok") > 20 and max(len(r) for r in runs) <= 3, lines
+        assert not [x for x in lines if x.startswith("failed")], lines
     finally:
         tear_down.run(
             full_runbook(aws=aws, settings=settings),
