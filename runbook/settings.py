@@ -14,6 +14,9 @@ from typing import Any
 DEPLOYMENT_TAG = "fargate-runbook:deployment"
 # Where a person may hand us a database password of their own; never a file, never state.
 PASSWORD_ENV = "RUNBOOK_DB_PASSWORD"
+# An app secret's value comes only from RUNBOOK_SECRET_<NAME> in the environment of the person
+# deploying (a prefix, so a local development value of NAME is never sent by accident).
+SECRET_ENV_PREFIX = "RUNBOOK_SECRET_"
 
 
 @dataclass
@@ -127,6 +130,25 @@ class AutoScaling:
 
 
 @dataclass
+class App:
+    """The app that gets deployed, as `runbook init DIR` found it. An empty folder: the Todo API.
+
+    Its port is security_groups.app_port and its health check load_balancer.health_check_path:
+    one setting each, wherever it is shown.
+    """
+
+    # The app's folder (the build context), absolute; empty: the Todo API in todo_app/.
+    folder: str = ""
+    # Relative to the folder; empty: its Dockerfile (the app's own, or the one init wrote).
+    dockerfile: str = ""
+    # Plain environment variables for the app's container, name -> value.
+    environment: dict[str, str] = field(default_factory=dict)
+    # Names of variables whose values are secret: read from the environment of the person
+    # deploying, kept in Secrets Manager, injected by ECS; never in settings, state or output.
+    secrets: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Settings:
     deployment: Deployment = field(default_factory=Deployment)
     security_groups: SecurityGroups = field(default_factory=SecurityGroups)
@@ -137,6 +159,7 @@ class Settings:
     service: Service = field(default_factory=Service)
     domain: Domain = field(default_factory=Domain)
     auto_scaling: AutoScaling = field(default_factory=AutoScaling)
+    app: App = field(default_factory=App)
     # Only from the environment (PASSWORD_ENV); None lets RDS generate and keep it.
     master_password: str | None = field(default=None, repr=False)
 
@@ -274,4 +297,16 @@ def _apply_table(settings: Settings, key: str, values: Any, where: str) -> Setti
         expected = type(getattr(settings.section(key), name))
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{where}: {key}.{name} = {value!r} should be {expected.__name__}")
+        if not _strings_inside(value):
+            kind = "a table of strings" if isinstance(value, dict) else "a list of strings"
+            raise ConfigError(f"{where}: {key}.{name} = {value!r} should be {kind}")
     return settings.replace(key, **values)
+
+
+def _strings_inside(value: Any) -> bool:
+    """A table's names and values, or a list's items, are all strings (the [app] section's)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    return True

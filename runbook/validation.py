@@ -219,7 +219,33 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("auto_scaling", "max_tasks"): _between(0, 100, "a task count "),
     ("auto_scaling", "target_cpu"): _between(10, 90, "a CPU percentage "),
+    ("app", "folder"): lambda v: None if v == "" or v.startswith("/") else "must be absolute",
+    ("app", "dockerfile"): _all(
+        _not(lambda v: v.startswith("/"), "must be a path relative to the app's folder"),
+        _not(lambda v: ".." in v.split("/"), "must be inside the app's folder"),
+    ),
+    ("app", "environment"): lambda v: _env_names(list(v)),
+    ("app", "secrets"): lambda v: _env_names(v) or _repeated(v),
 }
+
+
+# A variable name a shell and `docker run -e` both take; ECS passes names as they are.
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+
+
+def _env_names(names: list[str]) -> str | None:
+    bad = [n for n in names if not ENV_NAME.fullmatch(n)]
+    if bad:
+        return (
+            f"{', '.join(map(repr, bad))}: a variable name is letters, digits and "
+            "underscores, not starting with a digit"
+        )
+    return None
+
+
+def _repeated(names: list[str]) -> str | None:
+    twice = sorted({n for n in names if names.count(n) > 1})
+    return f"names {', '.join(twice)} more than once" if twice else None
 
 
 def _cross_checks(s: Settings) -> Iterator[FieldError]:
@@ -301,6 +327,15 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             sg.listener_port,
             f"cannot be {HTTPS_PORT} with [domain] set: the HTTPS listener takes {HTTPS_PORT}; "
             "use 80 for the listener that redirects to it",
+        )
+    both = sorted(set(s.app.environment) & set(s.app.secrets))
+    if both:
+        # Both would give the container two values for one name; which wins is not ours to say.
+        yield FieldError(
+            "app",
+            "secrets",
+            s.app.secrets,
+            f"{', '.join(both)} also in app.environment: a variable is plain or secret, not both",
         )
     if msg := _engine_version_problem(s.database.engine_version):
         yield FieldError("database", "engine_version", s.database.engine_version, msg)
