@@ -246,7 +246,7 @@ def release_actions(
 ) -> list[ApiCall | Wait]:
     """Run [app] release_command with the new revision, before any task of it takes traffic;
     the deploy stops here if it fails (the service stays on the revision it runs)."""
-    command = s.service.release_command
+    command = s.app.release_command
     name = s.task_definition.container_name
 
     def until(answer: dict[str, Any]) -> bool | str:

@@ -69,11 +69,6 @@ class Database:
     # turned off. On: RDS refuses every delete, from any tool, until it is turned off;
     # destroy turns it off itself after its confirmation. (README: "Destroy and the data")
     deletion_protection: bool = False
-    # For an app that reads its database as a URL (SQLAlchemy, Django): the variable to set,
-    # e.g. "DATABASE_URL"; the password stays out of it, in a file libpq reads and a small
-    # process keeps current across RDS's rotations. Empty: the Todo API's DB_* variables
-    # only. (To move to [app].)
-    url_env: str = ""
 
 
 @dataclass
@@ -108,9 +103,6 @@ class Service:
     health_check_grace_period: int = 60
     # The default VPC has no NAT: without a public IP the task cannot pull its image.
     assign_public_ip: bool = True
-    # A command run as a one-off task with each new revision before it takes traffic (e.g.
-    # database migrations); the deploy stops if it fails. Empty: none. (To move to [app].)
-    release_command: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -146,6 +138,13 @@ class App:
     # Names of variables whose values are secret: read from the environment of the person
     # deploying, kept in Secrets Manager, injected by ECS; never in settings, state or output.
     secrets: list[str] = field(default_factory=list)
+    # A command run as a one-off task with each new revision before it takes traffic (e.g.
+    # database migrations); the deploy stops if it fails. Empty: none.
+    release_command: list[str] = field(default_factory=list)
+    # For an app that reads its database as a URL (SQLAlchemy, Django): the variable to set,
+    # e.g. "DATABASE_URL". The password stays out of it, in a file libpq reads at each login,
+    # kept current across RDS's rotations (runbook/task_wrapper). Empty: the DB_* variables.
+    database_env: str = ""
 
 
 @dataclass

@@ -197,8 +197,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("service", "name"): ECS_NAME,
     ("service", "desired_count"): _between(0, 100),
     ("service", "health_check_grace_period"): _between(0, 7200, "seconds "),
-    ("service", "release_command"): _release_command,
-    ("database", "url_env"): _pattern(
+    ("app", "release_command"): _release_command,
+    ("app", "database_env"): _pattern(
         r"|[A-Za-z_][A-Za-z0-9_]{0,254}",
         "must be empty or an environment variable's name (letters, digits, underscores)",
     ),

@@ -140,7 +140,7 @@ class ServiceStep(Step):
         if offline_and_ecr or (seen and seen.found.get("image_missing")):
             actions.append(image_in_ecr(s, known, self.number))
         new_revision = svc is None or svc["taskDefinition"] != known.get(task_definition_key(s))
-        if sv.release_command and new_revision:
+        if s.app.release_command and new_revision:
             # Before any task of the new revision takes traffic; a failure stops the deploy here.
             actions += one_off.release_actions(
                 s, Ref(task_definition_key(s)), _network(s), self.number

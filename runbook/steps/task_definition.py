@@ -74,11 +74,11 @@ def container_definition(s: Settings, *, inject_password: bool = True) -> dict[s
             },
         },
     }
-    if db.url_env:
+    if s.app.database_env:
         # Ahead of the app's own entry point: DATABASE_URL (no password in it) and a password
         # file libpq reads at each login, kept current across rotations.
         container["entryPoint"] = [*database_url.ENTRY_POINT, *container["entryPoint"]]
-        container["environment"].append({"name": database_url.URL_ENV, "value": db.url_env})
+        container["environment"].append({"name": database_url.URL_ENV, "value": s.app.database_env})
     if inject_password:
         # The password never sits in a plain variable: ECS fetches it at task start.
         container["secrets"] = [

@@ -1,7 +1,7 @@
 """The database as a stock app expects it, run as the container's entry point before the app's.
 
-Given to the task definition as `python -c <this file>` ahead of the app's own entry point
-(nothing is added to the image). It sets:
+Given to the task definition ([app] database_env) as `python -c <this file>` ahead of the
+app's own entry point (nothing is added to the image). It sets:
 
 - the URL variable the settings name (e.g. DATABASE_URL), in the form SQLAlchemy,
   Flask-SQLAlchemy and Django read: postgresql://USER@HOST:PORT/DB?sslmode=...  with NO

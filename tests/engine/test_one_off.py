@@ -167,7 +167,7 @@ def test_a_command_too_long_for_runtask_is_refused_before_any_call(offline_aws) 
 
 
 def test_the_release_command_runs_before_the_service_changes_and_passes_awss_rules() -> None:
-    s = Settings().replace("service", release_command=["python", "-m", "todo_app.migrate"])
+    s = Settings().replace("app", release_command=["python", "-m", "todo_app.migrate"])
     actions = ServiceStep().plan(s, None)
     operations = [a.operation for a in actions]
     assert operations.index("run_task") < operations.index("create_service")

@@ -81,7 +81,7 @@ def test_run_prints_the_output_and_returns_the_exit_code_and_a_failing_release_s
         before = tasks_of(full_aws, settings)
         revision_before = set(before.values())
         failing = settings.replace(
-            "service", release_command=["python", "-c", "import sys; sys.exit(4)"]
+            "app", release_command=["python", "-c", "import sys; sys.exit(4)"]
         ).replace("task_definition", container_memory_reservation=301)  # a new revision
         second = full_runbook(settings=failing)
         with pytest.raises(RunbookError) as failed:
@@ -98,7 +98,7 @@ def test_run_prints_the_output_and_returns_the_exit_code_and_a_failing_release_s
         assert len(svc["deployments"]) == 1
 
         # One that succeeds: the new revision rolls out after it.
-        passing = failing.replace("service", release_command=["python", "-c", "print('migrated')"])
+        passing = failing.replace("app", release_command=["python", "-c", "print('migrated')"])
         third = full_runbook(settings=passing)
         third.deploy()
         svc = full_aws.call(

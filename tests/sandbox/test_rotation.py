@@ -183,8 +183,10 @@ def test_a_stock_app_reading_database_url_once_lives_through_a_rotation(
 ) -> None:
     aws = default_aws
     name = f"url{os.getpid() % 100000}"
-    settings = Settings.for_deployment(name).replace(
-        "database", instance_class="db.t4g.micro", url_env="DATABASE_URL"
+    settings = (
+        Settings.for_deployment(name)
+        .replace("database", instance_class="db.t4g.micro")
+        .replace("app", database_env="DATABASE_URL")
     )
     runbook = full_runbook(aws=aws, settings=settings)
     try:
