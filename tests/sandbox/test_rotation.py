@@ -122,6 +122,7 @@ def test_the_app_serves_through_rotations_by_hand_and_on_schedule(
 
         user_thread = threading.Thread(target=serve, daemon=True)
         user_thread.start()
+        assert until(lambda: len(statuses) >= 3)  # the person is using it already
 
         # By hand: RotateSecret on the managed secret, as `aws secretsmanager rotate-secret`.
         old = password(full_aws, arn)
@@ -144,6 +145,18 @@ def test_the_app_serves_through_rotations_by_hand_and_on_schedule(
             )
         admin.close()
         time.sleep(1.0)
+        # As the RDS console's "rotate now": ModifyDBInstance RotateMasterUserPassword.
+        full_aws.call(
+            "rds",
+            "modify_db_instance",
+            DBInstanceIdentifier=identifier,
+            RotateMasterUserPassword=True,
+            ApplyImmediately=True,
+        )
+        assert password(full_aws, arn) != new
+        assert until(lambda: refused(plane, identifier, user, new))
+        new = password(full_aws, arn)
+        login(plane, identifier, user, new).close()
         after_hand = len(statuses)
 
         # On schedule: RDS's 7 days, scaled to about 20 s here.
@@ -153,7 +166,7 @@ def test_the_app_serves_through_rotations_by_hand_and_on_schedule(
         stop.set()
         user_thread.join(30)
 
-        assert len(statuses) > after_hand > 10
+        assert len(statuses) > after_hand + 5  # and went on using it until the end
         assert statuses[after_hand:] == [200] * len(statuses[after_hand:])
         failed = [s for s in statuses if s != 200]
         assert failed == [], f"{len(failed)} of {len(statuses)} requests failed: {failed[:5]}"
