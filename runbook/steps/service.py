@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runbook import one_off
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Wait
 from runbook.resources import service as service_kind
 from runbook.settings import Settings
+from runbook.steps import release
 from runbook.steps.base import Observed, Resource, Step, adopt_why, missing_on, tagged
 from runbook.steps.cluster import cluster_arn_key, ecs_tags
 from runbook.steps.image import image_in_ecr, image_present, version_key
@@ -142,7 +142,7 @@ class ServiceStep(Step):
         new_revision = svc is None or svc["taskDefinition"] != known.get(task_definition_key(s))
         if s.app.release_command and new_revision:
             # Before any task of the new revision takes traffic; a failure stops the deploy here.
-            actions += one_off.release_actions(
+            actions += release.release_actions(
                 s, Ref(task_definition_key(s)), _network(s), self.number
             )
         if svc is None:
