@@ -21,7 +21,8 @@ from botocore.exceptions import ClientError
 from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError
 from runbook.plan import ApiCall
-from runbook.settings import Settings
+from runbook.settings import DEPLOYMENT_TAG, Settings
+from runbook.steps.base import tagged
 from runbook.steps.release import (
     POLL_SECONDS,
     STARTED_BY,
@@ -41,7 +42,11 @@ def the_service(aws: Aws, s: Settings) -> dict[str, Any]:
     """The service as ECS has it (its task definition and network), or a problem saying so."""
     try:
         got = aws.call(
-            "ecs", "describe_services", cluster=s.cluster.name, services=[s.service.name]
+            "ecs",
+            "describe_services",
+            cluster=s.cluster.name,
+            services=[s.service.name],
+            include=["TAGS"],
         )
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ClusterNotFoundException":
@@ -55,6 +60,17 @@ def the_service(aws: Aws, s: Settings) -> dict[str, Any]:
                 f"The service {s.service.name} does not exist in {s.cluster.name}: there is "
                 "no deployment to run the command in. Nothing was started.",
                 "Deploy first (`runbook deploy`), then run the command.",
+            )
+        )
+    if not tagged(svc.get("tags"), s.deployment.name):
+        raise RunbookError(
+            Problem(
+                "NotOurs",
+                f"The service {s.service.name} does not carry this deployment's tag "
+                f"({DEPLOYMENT_TAG}={s.deployment.name}): the runbook runs nothing in a "
+                "service it did not make or adopt. Nothing was started.",
+                "Run `runbook deploy` to adopt it (it asks first), or name the right "
+                "deployment with --state.",
             )
         )
     return svc

@@ -138,7 +138,9 @@ def test_a_task_that_never_ran_says_why(stub, offline_aws) -> None:
     assert end.reason == "Task failed to start; CannotPullContainerError"
 
 
-def test_no_service_and_no_capacity_start_nothing_and_say_what_to_do(stub, offline_aws) -> None:
+def test_no_service_one_not_ours_and_no_capacity_start_nothing_and_say_what_to_do(
+    stub, offline_aws
+) -> None:
     s = Settings()
     ecs = stub("ecs")
     ecs.add_client_error("describe_services", "ClusterNotFoundException", "Cluster not found.")
@@ -146,6 +148,18 @@ def test_no_service_and_no_capacity_start_nothing_and_say_what_to_do(stub, offli
         one_off.the_service(offline_aws, s)
     assert missing.value.problem.code == "NoService"
     assert "runbook deploy" in missing.value.problem.advice
+    ecs.add_response(
+        "describe_services",
+        {"services": [{"serviceName": "flask-todo-service", "status": "ACTIVE", "tags": []}]},
+        {
+            "cluster": "flask-todo-cluster",
+            "services": ["flask-todo-service"],
+            "include": ["TAGS"],
+        },
+    )
+    with pytest.raises(RunbookError) as not_ours:
+        one_off.the_service(offline_aws, s)  # made by hand, never adopted: left alone
+    assert not_ours.value.problem.code == "NotOurs"
     params = one_off.request(s, TD, NETWORK, ["true"], one_off.STARTED_BY)
     ecs.add_response(
         "run_task",
