@@ -145,6 +145,10 @@ class App:
     # e.g. "DATABASE_URL". The password stays out of it, in a file libpq reads at each login,
     # kept current across RDS's rotations (runbook/task_wrapper). Empty: the DB_* variables.
     database_env: str = ""
+    # The database's parts under names the app reads, e.g. {host = "POSTGRES_HOST", port =
+    # "POSTGRES_PORT", name = "POSTGRES_DB", user = "POSTGRES_USER"} (with the same wrapper;
+    # no password part: libpq's PGPASSFILE, kept current, carries it).
+    database_parts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

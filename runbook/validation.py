@@ -198,6 +198,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("service", "desired_count"): _between(0, 100),
     ("service", "health_check_grace_period"): _between(0, 7200, "seconds "),
     ("app", "release_command"): _release_command,
+    ("app", "database_parts"): lambda v: _database_parts(v),
     ("app", "database_env"): _pattern(
         r"|[A-Za-z_][A-Za-z0-9_]{0,254}",
         "must be empty or an environment variable's name (letters, digits, underscores)",
@@ -241,6 +242,21 @@ def _env_names(names: list[str]) -> str | None:
             "underscores, not starting with a digit"
         )
     return None
+
+
+DATABASE_PARTS = ("host", "port", "name", "user")
+
+
+def _database_parts(parts: dict[str, str]) -> str | None:
+    unknown = sorted(set(parts) - set(DATABASE_PARTS))
+    if "password" in unknown:
+        return (
+            "has no password part: a password read once at start goes stale when RDS rotates "
+            "it; libpq finds it in PGPASSFILE, which the runbook keeps current"
+        )
+    if unknown:
+        return f"{', '.join(unknown)}: the parts are {', '.join(DATABASE_PARTS)}"
+    return _env_names(list(parts.values())) or _repeated(list(parts.values()))
 
 
 def _repeated(names: list[str]) -> str | None:

@@ -74,11 +74,13 @@ def container_definition(s: Settings, *, inject_password: bool = True) -> dict[s
             },
         },
     }
-    if s.app.database_env:
+    if s.app.database_env or s.app.database_parts:
         # Ahead of the app's own entry point: DATABASE_URL (no password in it) and a password
         # file libpq reads at each login, kept current across rotations.
         container["entryPoint"] = [*database_url.ENTRY_POINT, *container["entryPoint"]]
-        container["environment"].append({"name": database_url.URL_ENV, "value": s.app.database_env})
+        container["environment"] += database_url.environment(
+            s.app.database_env, s.app.database_parts
+        )
     if inject_password:
         # The password never sits in a plain variable: ECS fetches it at task start.
         container["secrets"] = [

@@ -3,6 +3,7 @@
 Given to the task definition ([app] database_env) as `python -c <this file>` ahead of the
 app's own entry point (nothing is added to the image). It sets:
 
+- the parts under the names [app] database_parts gives (host, port, name, user);
 - the URL variable the settings name (e.g. DATABASE_URL), in the form SQLAlchemy,
   Flask-SQLAlchemy and Django read: postgresql://USER@HOST:PORT/DB?sslmode=...  with NO
   password in it;
@@ -67,7 +68,16 @@ def prepared(env: dict, folder: str) -> dict:
     password = env.pop("DB_PWD", "")
     path = os.path.join(folder, "pgpass")
     write_passfile(path, env["DB_USER_NAME"], password)
-    env[env.get("RUNBOOK_DATABASE_URL_ENV") or "DATABASE_URL"] = database_url(env)
+    if env.get("RUNBOOK_DATABASE_URL_ENV"):
+        env[env["RUNBOOK_DATABASE_URL_ENV"]] = database_url(env)
+    parts = json.loads(env.get("RUNBOOK_DATABASE_PARTS") or "{}")
+    known = {
+        "host": env["DB_HOST"],
+        "port": env.get("DB_PORT") or "5432",
+        "name": env.get("DB_NAME") or "postgres",
+        "user": env["DB_USER_NAME"],
+    }
+    env.update({variable: known[part] for part, variable in parts.items() if part in known})
     env.update(
         PGHOST=env["DB_HOST"],
         PGPORT=env.get("DB_PORT") or "5432",

@@ -14,6 +14,7 @@ from pathlib import Path
 from runbook.settings import Settings
 from runbook.steps.task_definition import container_definition
 from runbook.task_wrapper import database_env, database_url
+from runbook.validation import validate
 
 PASSWORD = r"p:a\ss#?%&w0rd!"
 
@@ -29,6 +30,7 @@ def test_the_app_gets_a_url_without_the_password_and_a_file_libpq_reads(tmp_path
         "DB_SSLMODE": "verify-full",
         "DB_SSLROOTCERT": "/app/certs/rds-global-bundle.pem",
         database_url.URL_ENV: "DATABASE_URL",
+        database_url.PARTS_ENV: json.dumps({"host": "POSTGRES_HOST", "user": "POSTGRES_USER"}),
     }
     show = "import json, os; print(json.dumps(dict(os.environ)))"
     # As the task definition has it: python -c SOURCE -- the app's own command line.
@@ -45,6 +47,7 @@ def test_the_app_gets_a_url_without_the_password_and_a_file_libpq_reads(tmp_path
         "flask_todo",
         "flask_todo",
     )
+    assert (seen["POSTGRES_HOST"], seen["POSTGRES_USER"]) == (env["DB_HOST"], "flask_todo")
     passfile = Path(seen["PGPASSFILE"])
     assert stat.S_IMODE(passfile.stat().st_mode) == 0o600
     # libpq's format: ':' and '\' escaped with a backslash.
@@ -67,3 +70,16 @@ def test_the_task_definition_starts_it_ahead_of_the_apps_entry_point() -> None:
     assert {"name": database_url.URL_ENV, "value": "DATABASE_URL"} in wrapped["environment"]
     assert wrapped["secrets"] == plain["secrets"]  # the password still only through `secrets`
     assert database_env.passfile_line("u", "a:b") == "*:*:*:u:a\\:b\n"
+
+
+def test_parts_are_checked_and_a_password_part_is_refused_with_why() -> None:
+    good = Settings().replace("app", database_parts={"host": "PGHOST_X", "port": "PORT_X"})
+    assert not [e for e in validate(good) if e.field == "database_parts"]
+    for parts, says in (
+        ({"password": "DB_PASSWORD"}, "goes stale when RDS rotates"),
+        ({"hostname": "H"}, "the parts are host, port, name, user"),
+        ({"host": "1X"}, "a variable name is letters"),
+        ({"host": "X", "user": "X"}, "more than once"),
+    ):
+        errors = validate(Settings().replace("app", database_parts=parts))
+        assert any(e.field == "database_parts" and says in e.rule for e in errors), errors
