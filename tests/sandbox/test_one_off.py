@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from runbook import destroy as tear_down
+from runbook import one_off
 from runbook.cli.commands import run as run_command
 from runbook.errors import RunbookError
 from runbook.steps.task_definition import task_definition_key
@@ -65,6 +66,26 @@ def test_run_prints_the_output_and_returns_the_exit_code_and_a_failing_release_s
         # The entry point (bin/flask-run.sh) execs what it is given, as on AWS: a shell's 127.
         code, out, _ = run(first, capsys, "--", "no-such-program-here")
         assert code == 127 and "no-such-program-here" in out
+        # Stopped midway (ctrl+c on `runbook run`): StopTask, SIGTERM, as ECS stops a task.
+        svc = one_off.the_service(full_aws, settings)
+        params = one_off.request(
+            settings,
+            svc["taskDefinition"],
+            svc["networkConfiguration"],
+            ["python", "-c", "import time; print('started', flush=True); time.sleep(120)"],
+            one_off.STARTED_BY,
+        )
+        arn = one_off.start(full_aws, params)
+        definition = full_aws.call(
+            "ecs", "describe_task_definition", taskDefinition=svc["taskDefinition"]
+        )["taskDefinition"]
+        seen = []
+        for item in one_off.follow(full_aws, settings, arn, definition, poll=0.2, settle=0):
+            seen.append(item)
+            if item == "started":
+                one_off.stop(full_aws, settings, arn, "runbook run was interrupted")
+        end = seen[-1]
+        assert end.exit_code == 143 and "runbook run was interrupted" in end.reason, seen
         one_offs = full_aws.call(
             "ecs", "list_tasks", cluster=settings.cluster.name, desiredStatus="STOPPED"
         )["taskArns"]
@@ -72,7 +93,7 @@ def test_run_prints_the_output_and_returns_the_exit_code_and_a_failing_release_s
             "ecs", "describe_tasks", cluster=settings.cluster.name, tasks=one_offs, include=["TAGS"]
         )["tasks"]
         mine = [t for t in described if t.get("startedBy") == "fargate-runbook/run"]
-        assert len(mine) == 3
+        assert len(mine) == 4
         assert all(
             {"key": "fargate-runbook:deployment", "value": "flask-todo"} in t["tags"] for t in mine
         )
