@@ -1,4 +1,4 @@
-"""One-off commands in the deployment (`runbook run`, a release command): a Fargate task from
+"""One-off commands in the deployment (`runbook run`): a Fargate task from
 the service's own task definition, in the service's network (its subnets, security group and
 public IP setting), with another command; waited for, its output read, its exit code kept.
 
@@ -7,6 +7,7 @@ entry point stays, as `docker run IMAGE CMD` keeps the image's ENTRYPOINT), then
 DescribeTasks until STOPPED, the container's exitCode, and the task's awslogs stream
 (`prefix/container/task-id`, as the awslogs driver names it) from CloudWatch Logs.
 (docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html)
+The release command, the same task as a step of the deploy, is plan data: steps/release.py.
 """
 
 from __future__ import annotations
