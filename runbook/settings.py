@@ -138,6 +138,17 @@ class App:
     # Names of variables whose values are secret: read from the environment of the person
     # deploying, kept in Secrets Manager, injected by ECS; never in settings, state or output.
     secrets: list[str] = field(default_factory=list)
+    # A command run as a one-off task with each new revision before it takes traffic (e.g.
+    # database migrations); the deploy stops if it fails. Empty: none.
+    release_command: list[str] = field(default_factory=list)
+    # For an app that reads its database as a URL (SQLAlchemy, Django): the variable to set,
+    # e.g. "DATABASE_URL". The password stays out of it, in a file libpq reads at each login,
+    # kept current across RDS's rotations (runbook/task_wrapper). Empty: the DB_* variables.
+    database_env: str = ""
+    # The database's parts under names the app reads, e.g. {host = "POSTGRES_HOST", port =
+    # "POSTGRES_PORT", name = "POSTGRES_DB", user = "POSTGRES_USER"} (with the same wrapper;
+    # no password part: libpq's PGPASSFILE, kept current, carries it).
+    database_parts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

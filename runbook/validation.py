@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from runbook.rules import cfn, fargate, rds_versions
-from runbook.rules.common import HEALTH_CHECK_PATH, INT_MAX, TASKS_PER_SERVICE
+from runbook.rules.common import HEALTH_CHECK_PATH, INT_MAX
 from runbook.rules.core import compiled
 from runbook.rules.names import image_problem, region_problem, reserved_database, reserved_user
+from runbook.rules.quotas import TASKS_PER_SERVICE
 from runbook.settings import Settings
 
 # CloudWatch Logs' retention values, from CloudFormation's AWS::Logs::LogGroup schema (cfn-lint).
@@ -127,6 +129,20 @@ PG_USER = _all(
     ),
     _not(reserved_user, "is a word PostgreSQL reserves or a role RDS keeps (rdsadmin, rds_*)"),
 )
+
+
+def _release_command(value: object) -> str | None:
+    """A command line as a list of words (RunTask's containerOverrides `command`), which
+    must fit in RunTask's 8192 characters of overrides."""
+    if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+        return 'must be a list of strings, e.g. ["python", "-m", "app.migrate"]'
+    if value and not value[0].strip():
+        return "must start with the program to run"
+    if len(json.dumps(value)) > 8000:
+        return "must be at most about 8000 characters (RunTask's limit for overrides)"
+    return None
+
+
 ROLE_NAME = _schema(
     "AWS::IAM::Role", "RoleName", "must be 1-64 ASCII letters, digits or +=,.@_- (an IAM role name)"
 )
@@ -213,6 +229,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("service", "name"): ECS_NAME,
     ("service", "desired_count"): _between(0, TASKS_PER_SERVICE),
     ("service", "health_check_grace_period"): _between(0, INT_MAX, "seconds "),
+    ("app", "release_command"): _release_command,
+    ("app", "database_parts"): lambda v: _database_parts(v),
+    ("app", "database_env"): _pattern(
+        r"|[A-Za-z_][A-Za-z0-9_]{0,254}",
+        "must be empty or an environment variable's name (letters, digits, underscores)",
+    ),
     ("domain", "name"): _all(
         _pattern(
             rf"(|(?=.{{4,253}}$)([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?\.)+{TLD})",
@@ -253,6 +275,21 @@ def _env_names(names: list[str]) -> str | None:
             "underscores, not starting with a digit"
         )
     return None
+
+
+DATABASE_PARTS = ("host", "port", "name", "user")
+
+
+def _database_parts(parts: dict[str, str]) -> str | None:
+    unknown = sorted(set(parts) - set(DATABASE_PARTS))
+    if "password" in unknown:
+        return (
+            "has no password part: a password read once at start goes stale when RDS rotates "
+            "it; libpq finds it in PGPASSFILE, which the runbook keeps current"
+        )
+    if unknown:
+        return f"{', '.join(unknown)}: the parts are {', '.join(DATABASE_PARTS)}"
+    return _env_names(list(parts.values())) or _repeated(list(parts.values()))
 
 
 def _repeated(names: list[str]) -> str | None:

@@ -98,6 +98,22 @@ def make_parser() -> argparse.ArgumentParser:
     )
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     logs.add_argument("--since", default="1h", help="how far back: 30s, 10m, 2h, 1d (default 1h)")
+    run = commands.add_parser(
+        "run",
+        parents=[common],
+        help="run a command in the deployment (a one-off task)",
+        description="Run a command as a one-off ECS task with the service's task definition "
+        "(its image, environment and secrets), in its network (subnets, security group, "
+        "public IP), e.g. `runbook run -- python -m app.migrate`. Prints the command's output "
+        "and exits with its exit code (125 if it never ran). The image's entry point stays: "
+        'it must run the command it is given (e.g. end with exec "$@").',
+    )
+    run.add_argument(
+        "argv",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND ...",
+        help="the command and its arguments, after --",
+    )
     destroy = commands.add_parser(
         "destroy",
         parents=[common],
@@ -194,7 +210,8 @@ def _day_two(commands: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="change the service's desired count",
         description=f"Run COUNT tasks (0 to {TASKS_PER_SERVICE}); recorded with the "
-        "deployment's settings. With Auto Scaling on, COUNT becomes its minimum instead (it owns the count).",
+        "deployment's settings. With Auto Scaling on, COUNT becomes its minimum instead (it "
+        "owns the count).",
     )
     scale.add_argument("count", type=int, metavar="COUNT", help="tasks to run")
     for parser in (rollback, redeploy, scale):

@@ -240,6 +240,10 @@ def _dispatch(
             from runbook.cli.commands import status
 
             return status.run_json(runbook) if args.json else status.run(console, runbook)
+        if args.command == "run":
+            from runbook.cli.commands import run
+
+            return run.run(console, runbook, args.argv)
         if args.command == "logs":
             from runbook.cli.commands import logs
 

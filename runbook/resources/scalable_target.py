@@ -10,8 +10,8 @@ from runbook.recovery.answers import NOTHING, Answer, Recovery
 from runbook.resources.kind import Kind
 from runbook.resources.template import Template, logical_id
 from runbook.rules.combinations import CAPACITY
-from runbook.rules.common import TASKS_PER_SERVICE
 from runbook.rules.kinds import between, by_hand, from_schema
+from runbook.rules.quotas import TASKS_PER_SERVICE
 from runbook.rules.spec import OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -14,8 +15,9 @@ from runbook.resources.batches import in_twenties
 from runbook.resources.kind import Create, Kind, Tagged, TagSearch, leftover_label, missing_on
 from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
-from runbook.rules.common import ECS_NAME, INT_MAX, TASKS_PER_SERVICE, ecs_tag_fields
-from runbook.rules.kinds import between, from_schema
+from runbook.rules.common import ECS_NAME, INT_MAX, ecs_tag_fields
+from runbook.rules.kinds import between, by_hand, from_schema, pattern
+from runbook.rules.quotas import TASKS_PER_SERVICE
 from runbook.rules.spec import ECS_API, FOUND, OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
 
@@ -102,9 +104,29 @@ def as_cfn(t: Template, call: ApiCall) -> None:
     t.made(call, "AWS::ECS::Service", properties, logical=logical_id(name), name=name)
 
 
+# RunTask: "A total of 8192 characters are allowed for overrides. This limit includes the
+# JSON formatting characters of the override structure."
+OVERRIDES_MOST = 8192
+
+
+def overrides_size(overrides: Mapping[str, Any]) -> int:
+    return len(json.dumps(overrides, separators=(",", ":")))
+
+
+def release_note(t: Template, call: ApiCall) -> None:
+    """A one-off task is no resource: CloudFormation cannot run the release command."""
+    command = call.params["overrides"]["containerOverrides"][0]["command"]
+    t.notes.append(
+        f"The release command ({' '.join(command)}) is not in the template: CloudFormation "
+        "runs no one-off task. Run it before the service takes a new revision, e.g. "
+        "`aws ecs run-task` with the service's network, or `runbook run`."
+    )
+
+
 def rules() -> dict[tuple[str, str], Operation]:
     svc = "AWS::ECS::Service"
     create = f"{ECS_API}/API_CreateService.html"
+    run = f"{ECS_API}/API_RunTask.html"
     return {
         ("ecs", "create_service"): Operation(
             (
@@ -143,6 +165,48 @@ def rules() -> dict[tuple[str, str], Operation]:
             )
         ),
         ("ecs", "describe_services"): Operation((Field("cluster", ECS_NAME, fix("cluster.name")),)),
+        # The service's one-off tasks (`runbook run`, a release command): its task definition,
+        # network and tags, with another command.
+        ("ecs", "run_task"): Operation(
+            (
+                Field("cluster", ECS_NAME, fix("cluster.name")),
+                Field("count", (between(1, 10, run),), OWN_TEXT),
+                Field("launchType", from_schema(svc, "LaunchType"), OWN_TEXT),
+                Field(
+                    "startedBy",
+                    (
+                        pattern(
+                            r"[A-Za-z0-9_/-]{1,128}",
+                            "must be 1-128 letters, digits, hyphens, slashes or underscores",
+                            run,
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+                Field(
+                    "overrides",
+                    (
+                        by_hand(
+                            f"must be at most {OVERRIDES_MOST} characters as JSON, its "
+                            "formatting included",
+                            run,
+                            lambda v: (
+                                not isinstance(v, dict) or overrides_size(v) <= OVERRIDES_MOST
+                            ),
+                        ),
+                    ),
+                    "Shorten the command (or put it in a script in the app's image).",
+                ),
+                Field(
+                    "overrides.containerOverrides[].name",
+                    ECS_NAME,
+                    fix("task_definition.container_name"),
+                ),
+                *ecs_tag_fields(svc),
+            ),
+            (tag_count("tags"),),
+        ),
+        ("ecs", "describe_tasks"): Operation((Field("cluster", ECS_NAME, fix("cluster.name")),)),
         ("ecs", "delete_service"): Operation(
             (Field("service", ECS_NAME, FOUND), Field("cluster", ECS_NAME, FOUND))
         ),
@@ -179,7 +243,10 @@ KIND = Kind(
         # replaces the first one's new tasks: the same end (fresh tasks of the same revision),
         # one rollout more. UpdateService takes no client token to tell the two apart.
         ("ecs", "update_service"): NOTHING,
+        # RunTask's clientToken: a repeated token starts no second task (up to 64 characters).
+        ("ecs", "run_task"): Recovery(token=Token("clientToken", 64)),
     },
+    translations={("ecs", "run_task"): release_note},
     rules=rules,
     delete_order={"delete_service": 1},
     inventory=TagSearch("ECS services", tagged, arn_type="service", tagging_service="ecs"),

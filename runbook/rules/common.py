@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 from runbook.rules.core import Rule
-from runbook.rules.quotas import TASKS_PER_SERVICE
 from runbook.rules.kinds import from_schema, length, never, pattern
 from runbook.rules.spec import ECS_API, ELB_API, TAGGING, Field, settings_fix
 

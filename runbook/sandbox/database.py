@@ -115,6 +115,9 @@ class LocalDatabase:
     master_password: str = field(repr=False)
     front: TlsFront | None = None
     server: EmbeddedPostgres | None = None
+    admin_password: str = field(default="", repr=False)
+    secret_arn: str = ""  # RDS's managed secret for the master password, if it keeps one
+    rotated_at: float = 0.0  # when the password last changed (the data plane's clock)
 
     @property
     def pgdata(self) -> Path:
@@ -136,6 +139,7 @@ class LocalDatabase:
             settings=["fsync=off"],
         )
         self.server.start()
+        self.admin_password = template.admin_password
         self._create_master(template.admin_password)
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(cert, key)
@@ -174,6 +178,25 @@ class LocalDatabase:
                     )
         finally:
             conn.close()
+
+    def change_master_password(self, password: str) -> None:
+        """As RDS does when it rotates the managed secret: the master user's new password.
+        Sessions already open stay open (PostgreSQL checks a password only at login)."""
+        # `postgres` as the master user is the server's administrator: it logs in with its own.
+        admin = self.master_password if self.master_user == ADMIN else self.admin_password
+        conn = psycopg2.connect(
+            host=str(self.socket_dir), port=self.port, user=ADMIN, password=admin, dbname="postgres"
+        )
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(self.master_user)),
+                    (password,),
+                )
+        finally:
+            conn.close()
+        self.master_password = password
 
     def server_pid(self) -> int | None:
         return self.server.pid() if self.server is not None else None
@@ -329,6 +352,11 @@ class Databases:
                 )
                 self._threads.append(thread)
                 thread.start()
+        for identifier in found:
+            with self._lock:
+                local = self.local.get(identifier)
+            if local is not None and local.secret_arn:
+                self._follow_rotation(local, now)
         with self._lock:
             gone = [self.local.pop(i) for i in list(self.local) if i not in found]
             given_up = [i for i in self.failing if i not in found and i not in self._starting]
@@ -342,10 +370,49 @@ class Databases:
             self.world.block.give_back(local.address)
 
     def next_due(self) -> float | None:
-        """A failed instance's next try (a server that is up says so itself: wake)."""
+        """A failed instance's next try (a server that is up says so itself: wake), or the
+        next scheduled rotation of a managed password."""
         with self._lock:
             tries = [b.next_at for i, b in self.failing.items() if i not in self._starting]
-        return min(tries, default=None)
+            rotations = [
+                d.rotated_at + every
+                for d in self.local.values()
+                if d.secret_arn and (every := self._rotation_every())
+            ]
+        return min(tries + rotations, default=None)
+
+    def _rotation_every(self) -> float:
+        """RDS's schedule for its managed secret, scaled (none when timings are instant)."""
+        return self.world.timings.seconds("secret_rotation")
+
+    def _follow_rotation(self, local: LocalDatabase, now: float) -> None:
+        """RDS rotates its managed secret on a schedule (every 7 days); whoever rotates it
+        (RotateSecret, ModifyDBInstance's RotateMasterUserPassword, the schedule), the
+        instance's master user takes the secret's new password."""
+        secrets_manager = self.world.client("secretsmanager")
+        every = self._rotation_every()
+        if every and now >= local.rotated_at + every:
+            secrets_manager.rotate_secret(SecretId=local.secret_arn)
+            self.world.log(f"database {local.identifier}: scheduled rotation of its secret")
+        try:
+            value = secrets_manager.get_secret_value(SecretId=local.secret_arn)
+            current = str(json.loads(value["SecretString"])["password"])
+        except Exception as exc:  # deleted with the instance, or damaged by hand: keep it
+            self.world.log(f"database {local.identifier}: cannot read its secret: {exc}")
+            local.rotated_at = now
+            return
+        if current == local.master_password:
+            if every and now >= local.rotated_at + every:
+                local.rotated_at = now
+            return
+        local.change_master_password(current)
+        local.rotated_at = now
+        self.world.log(f"database {local.identifier}: master password rotated (managed secret)")
+        self.world.db_event(
+            local.identifier,
+            "The master user password was rotated (the managed secret).",
+            "notification",
+        )
 
     def _create(self, db: dict[str, Any]) -> None:
         identifier = db["DBInstanceIdentifier"]
@@ -380,8 +447,10 @@ class Databases:
                 db["MasterUsername"],
                 password,
             )
+            local.secret_arn = (db.get("MasterUserSecret") or {}).get("SecretArn") or ""
             started = time.monotonic()
             local.start(template, cert, key, self.world.network)
+            local.rotated_at = self.world.clock()
         except Exception as exc:  # reported as RDS reports a failed instance, then retried
             self._failed(identifier, local, address, exc)
             return

@@ -42,6 +42,7 @@ PARTS = frozenset({"database", "load_balancer", "tasks"})
 # Which part a call to an AWS service may concern (the service in its signature's scope).
 PART_OF_SERVICE = {
     "rds": "database",
+    "secretsmanager": "database",  # RotateSecret on an instance's managed secret
     "elasticloadbalancing": "load_balancer",
     "ecs": "tasks",
 }

@@ -16,16 +16,19 @@ import json
 import secrets
 import string
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.ecs.models import ecs_backends
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeLoadBalancer, elbv2_backends
 from moto.moto_api._internal import mock_random
 from moto.rds.models import Event, MasterUserSecret, RDSBackend, rds_backends
+from moto.secretsmanager.models import SecretsManagerBackend
 
 from runbook.sandbox.once import once
 
@@ -65,10 +68,12 @@ def install() -> None:
     FakeLoadBalancer.load_balancer_state = property(_load_balancer_state)  # type: ignore[method-assign,assignment]
     _wrap(RDSBackend, "create_db_instance", _after_create_db_instance)
     _generate_master_password()
+    _rotate_managed_master_secrets()
     _wrap(ELBv2Backend, "create_load_balancer", _after_create_load_balancer)
     _wrap(EC2ContainerServiceResponse, "create_service", _after_create_service, pass_self=True)
     _wrap(EC2ContainerServiceResponse, "update_service", _after_update_service, pass_self=True)
     _wrap(EC2ContainerServiceResponse, "delete_service", _after_delete_service, pass_self=True)
+    _wrap(EC2ContainerServiceBackend, "run_task", _after_run_task)
 
 
 def _wrap(cls: type, name: str, after: Callable[..., None], *, pass_self: bool = False) -> None:
@@ -82,6 +87,15 @@ def _wrap(cls: type, name: str, after: Callable[..., None], *, pass_self: bool =
 
     wrapper.__wrapped__ = original  # type: ignore[attr-defined]
     setattr(cls, name, wrapper)
+
+
+def _after_run_task(backend: Any, tasks: Any, _: Any) -> None:
+    # moto steps a new task on towards STOPPED as it is described; here the data plane moves
+    # it, from PROVISIONING, once it has seen it (within moments of RunTask).
+    if watches(backend.account_id, "tasks"):
+        for t in tasks:
+            t._transitions = []
+            t.last_status = "PROVISIONING"
 
 
 def _after_create_db_instance(backend: Any, db: Any, _: Any) -> None:
@@ -115,6 +129,54 @@ def _generate_master_password() -> None:
 
     generate.__wrapped__ = original  # type: ignore[attr-defined]
     MasterUserSecret._generate_secret_string = generate  # type: ignore[method-assign]
+
+
+def _rotate_managed_master_secrets() -> None:
+    # moto's RotateSecret without a rotation function makes a new AWSCURRENT version with no
+    # value at all. RDS rotates the secret it manages itself: a new password for the master
+    # user, in a new version (the old one AWSPREVIOUS); the data plane then gives the local
+    # PostgreSQL the same password, as RDS changes the instance's. (ModifyDBInstance's
+    # RotateMasterUserPassword comes here too, through moto's MasterUserSecret.)
+    original = SecretsManagerBackend.rotate_secret
+
+    def rotate(
+        self: Any,
+        secret_id: str,
+        client_request_token: str | None = None,
+        rotation_lambda_arn: str | None = None,
+        rotation_rules: dict[str, Any] | None = None,
+        rotate_immediately: bool = True,
+    ) -> Any:
+        secret = self.secrets[secret_id] if self._is_valid_identifier(secret_id) else None
+        managed = (
+            secret is not None
+            and not secret.is_deleted()
+            and getattr(secret, "owning_service", None) == "rds"
+            and watches(self.account_id, "database")
+        )
+        if not managed:
+            return original(
+                self,
+                secret_id,
+                client_request_token,
+                rotation_lambda_arn,
+                rotation_rules,
+                rotate_immediately,
+            )
+        days = (rotation_rules or {}).get("AutomaticallyAfterDays")
+        if days:
+            secret.auto_rotate_after_days = days
+        secret.rotation_enabled = True
+        if rotate_immediately:
+            body = json.loads(secret.secret_string)
+            body["password"] = master_password()
+            version = client_request_token or str(uuid.uuid4())
+            self.put_secret_value(secret_id, json.dumps(body), None, version, ["AWSCURRENT"])
+            secret.last_rotation_date = int(time.time())
+        return secret.to_short_dict()
+
+    rotate.__wrapped__ = original  # type: ignore[attr-defined]
+    SecretsManagerBackend.rotate_secret = rotate  # type: ignore[method-assign]
 
 
 def _after_create_load_balancer(backend: Any, lb: Any, _: Any) -> None:

@@ -18,6 +18,8 @@ AWS_SECONDS = {
     "task_deprovisioning": 10.0,  # ENI detached
     # The container engine stand-in: a first build (base image pulled, pip install) and a
     # first push of its ~75 MB at ~2 MB/s, a common uplink; later ones reuse cached layers.
+    # RDS rotates the master password it keeps in Secrets Manager every 7 days by default.
+    "secret_rotation": 7 * 24 * 3600.0,
     "image_build": 60.0,
     "image_push": 40.0,
 }

@@ -9,6 +9,7 @@ from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, Wait
 from runbook.resources import service as service_kind
 from runbook.settings import Settings
+from runbook.steps import release
 from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tagged
 from runbook.steps.cluster import cluster_arn_key, ecs_tags
 from runbook.steps.image import image_in_ecr, image_present, version_key
@@ -138,6 +139,12 @@ class ServiceStep(Step):
         offline_and_ecr = seen is None and not s.task_definition.image
         if offline_and_ecr or (seen and seen.found.get("image_missing")):
             actions.append(image_in_ecr(s, known, self.number))
+        new_revision = svc is None or svc["taskDefinition"] != known.get(task_definition_key(s))
+        if s.app.release_command and new_revision:
+            # Before any task of the new revision takes traffic; a failure stops the deploy here.
+            actions += release.release_actions(
+                s, Ref(task_definition_key(s)), _network(s), self.number
+            )
         if svc is None:
             actions.append(
                 ApiCall(

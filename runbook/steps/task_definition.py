@@ -16,6 +16,7 @@ from runbook.steps.base import Observed, Resource, Step, missing_on, tagged
 from runbook.steps.cluster import ecs_tags
 from runbook.steps.image import image_key
 from runbook.steps.role_policies import ACCOUNT_KEY
+from runbook.task_wrapper import database_url
 
 # The RDS CA bundle the image carries: the app checks the database's certificate and name.
 RDS_CA_BUNDLE = "/app/certs/rds-global-bundle.pem"
@@ -75,6 +76,13 @@ def container_definition(s: Settings, *, inject_password: bool = True) -> dict[s
             },
         },
     }
+    if s.app.database_env or s.app.database_parts:
+        # Ahead of the app's own entry point: DATABASE_URL (no password in it) and a password
+        # file libpq reads at each login, kept current across rotations.
+        container["entryPoint"] = [*database_url.ENTRY_POINT, *container["entryPoint"]]
+        container["environment"] += database_url.environment(
+            s.app.database_env, s.app.database_parts
+        )
     if inject_password:
         # The password never sits in a plain variable: ECS fetches it at task start.
         container["secrets"] = [

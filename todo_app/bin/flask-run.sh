@@ -5,6 +5,12 @@ set -eu
 
 cd "$(dirname "$0")/.."
 
+# A command given (a one-off task: `runbook run -- CMD`, a release command): run it instead,
+# in the same environment, as an image's entry point conventionally does.
+if [ "$#" -gt 0 ]; then
+    exec "$@"
+fi
+
 # A task may start while its database is still coming up: keep trying for a while.
 python -m todo_app.migrate --wait "${MIGRATE_WAIT_SECONDS:-60}"
 

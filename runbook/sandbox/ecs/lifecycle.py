@@ -69,6 +69,8 @@ class Lifecycle:
                 return
 
     def grace(self, task: LocalTask) -> float:
+        if task.one_off:
+            return 0.0  # no load balancer looks at it
         model = self.region.records.service(task.cluster, task.service)
         # Never scaled: the grace period covers the app's own start, which takes real time
         # here whatever the sandbox's timings.
@@ -127,7 +129,8 @@ class Lifecycle:
         return self.region.records.task_or_detached(task.cluster, task.arn)
 
     def _event(self, task: LocalTask, message: str) -> None:
-        self.region.records.event(task.cluster, task.service, message)
+        if not task.one_off:  # a one-off task has no service whose events would tell it
+            self.region.records.event(task.cluster, task.service, message)
 
     def _start(self, task: LocalTask, model: Any) -> None:
         try:
@@ -193,6 +196,9 @@ class Lifecycle:
                 )
                 moto_state.set_container(model, last_status="STOPPED", exit_code=task.exit_code)
         elif task.state == "DEPROVISIONING" and now >= task.next_at:
+            if task.logs is not None:
+                # Its last lines sent first: whoever sees STOPPED (`runbook run`) reads them all.
+                task.logs.close()
             moto_state.set_task(model, last_status="STOPPED", stopped_at=moto_state.now())
             moto_state.set_container(model, last_status="STOPPED")
             self._finish(task)

@@ -56,6 +56,24 @@ class Pulled:
     image: ImageConfig
 
 
+def with_overrides(
+    container: dict[str, Any], overrides: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The container as RunTask's containerOverrides change it: `command` replaces the task
+    definition's (the entry point stays), `environment` adds to or replaces its variables."""
+    override = overrides.get(container["name"])
+    if not override:
+        return container
+    changed = dict(container)
+    if override.get("command"):
+        changed["command"] = list(override["command"])
+    if override.get("environment"):
+        names = {e["name"] for e in override["environment"]}
+        kept = [e for e in container.get("environment", []) if e["name"] not in names]
+        changed["environment"] = kept + list(override["environment"])
+    return changed
+
+
 class Runtime:
     def __init__(self, host: Host) -> None:
         self.host = host
@@ -88,7 +106,7 @@ class Runtime:
     def start(self, task: LocalTask, pulled: Pulled) -> list[str]:
         """Lay out the image, make the environment, open the log stream, start the main
         process; its command line, or StartFailed with ECS's reason."""
-        container, image = pulled.container, pulled.image
+        container, image = with_overrides(pulled.container, task.overrides), pulled.image
         # The image's files first: paths in the environment point into them.
         shutil.copytree(pulled.root, task.folder, symlinks=True)
         certs = task.folder / "app" / "certs"

@@ -48,6 +48,8 @@ class Services:
         self.unsteady: set[Service] = set()
         # deployment id -> its launches' backoff after failed tasks (cleared once one is healthy)
         self.throttle: dict[str, Backoff] = {}
+        # Every task ARN this scheduler has run: a one-off is started once, never again.
+        self.seen: set[str] = set()
 
     @property
     def tasks(self) -> dict[str, LocalTask]:
@@ -72,9 +74,12 @@ class Services:
                     elif svc["status"] == "DRAINING":
                         seen.add((cluster, svc["serviceName"]))
                         self._drain(cluster, svc)
+            self._one_offs(cluster)
         self.unsteady &= seen
         for task in list(self.tasks.values()):
-            if (task.cluster, task.service) not in seen and not task.stopping:
+            if task.one_off:
+                self._one_off_stopped(task)
+            elif (task.cluster, task.service) not in seen and not task.stopping:
                 self.lifecycle.stop(task, scaling_activity(task.deployment))
             self.lifecycle.advance(task)
 
@@ -100,6 +105,8 @@ class Services:
     def task_failed(self, task: LocalTask) -> None:
         """A task of this deployment failed: the circuit breaker counts it, and the scheduler
         waits longer before the deployment's next launch (ECS's service throttle)."""
+        if task.one_off:
+            return  # no deployment to count it against: its exit code tells the caller
         self.breaker.task_failed(task.deployment)
         throttle = self.throttle.setdefault(task.deployment, Backoff())
         throttle.failed("task failed", self.region.clock())
@@ -114,6 +121,8 @@ class Services:
 
     def task_running(self, task: LocalTask) -> None:
         """Register the running task in its service's target groups."""
+        if task.one_off:
+            return  # RunTask registers nothing with a load balancer
         svc = self._describe(task)
         if svc is None:
             return
@@ -277,6 +286,7 @@ class Services:
             startedBy=deployment["id"],
         )
         arn = answer["tasks"][0]["taskArn"]
+        self.seen.add(arn)
         address = self.region.addresses.take()
         model = self.region.records.task(cluster, arn)
         moto_state.adopt_task(model, address, f"service:{svc['serviceName']}")
@@ -299,6 +309,57 @@ class Services:
         self.region.log(
             f"task {task.id}: provisioning at {address} ({task.task_definition.rsplit('/', 1)[-1]})"
         )
+
+    def _one_offs(self, cluster: str) -> None:
+        """Tasks RunTask started (not this scheduler): each run once, as Fargate would."""
+        ecs = self.region.ecs()
+        arns = [
+            a
+            for a in ecs.list_tasks(cluster=cluster, desiredStatus="RUNNING")["taskArns"]
+            if a not in self.tasks and a not in self.seen
+        ]
+        for start in range(0, len(arns), 100):
+            for found in ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])[
+                "tasks"
+            ]:
+                self._start_one_off(cluster, found)
+
+    def _start_one_off(self, cluster: str, found: dict[str, Any]) -> None:
+        arn = found["taskArn"]
+        self.seen.add(arn)
+        address = self.region.addresses.take()
+        model = self.region.records.task(cluster, arn)
+        moto_state.adopt_task(model, address, found.get("group") or "")
+        overrides = {
+            o["name"]: o
+            for o in (found.get("overrides") or {}).get("containerOverrides", [])
+            if o.get("name")
+        }
+        task = LocalTask(
+            arn,
+            cluster,
+            "",
+            "",
+            found["taskDefinitionArn"],
+            address,
+            self.region.folder / arn.rsplit("/", 1)[-1],
+            next_at=self.region.clock() + self.region.timings.seconds("task_provisioning"),
+            overrides=overrides,
+        )
+        self.lifecycle.add(task)
+        self.region.log(
+            f"task {task.id}: one-off (RunTask, started by {found.get('startedBy') or '-'}), "
+            f"provisioning at {address} ({task.task_definition.rsplit('/', 1)[-1]})"
+        )
+
+    def _one_off_stopped(self, task: LocalTask) -> None:
+        """StopTask on a one-off: stopped as ECS stops it (SIGTERM, then SIGKILL)."""
+        if task.stopping:
+            return
+        model = self.region.records.task_or_detached(task.cluster, task.arn)
+        if getattr(model, "desired_status", "RUNNING") == "STOPPED":
+            reason = getattr(model, "stopped_reason", "") or "Task stopped by user"
+            self.lifecycle.stop(task, reason, "UserInitiated")
 
     def _describe(self, task: LocalTask) -> dict[str, Any] | None:
         found = self.region.ecs().describe_services(cluster=task.cluster, services=[task.service])[

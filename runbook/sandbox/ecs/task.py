@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from runbook.sandbox.logs import LogShipper
 
@@ -37,6 +38,13 @@ class LocalTask:
     term_at: float = 0.0
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     exit_code: int | None = None
+    # RunTask's containerOverrides (a one-off's command, say): container name -> override.
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def one_off(self) -> bool:
+        """Started by RunTask itself (`runbook run`, a release command), not by a service."""
+        return not self.service
 
     @property
     def id(self) -> str:
