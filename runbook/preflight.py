@@ -10,7 +10,8 @@ from runbook.errors import RunbookError, problem_from
 from runbook.image import Build
 from runbook.resources import role as role_kind
 from runbook.settings import Settings
-from runbook.steps.base import missing_on
+from runbook.steps import app_secrets
+from runbook.steps.base import Observed, missing_on
 from runbook.steps.cluster import SLR_PATH
 from runbook.steps.image import image_present
 from runbook.steps.roles import WELL_KNOWN, is_ours
@@ -38,6 +39,8 @@ class Finding:
     level: str  # ok | info | warning | error
     message: str
     fix: Fix | None = None
+    # The person's input, not the account: a deploy stopped by it exits 2, as bad settings do.
+    bad_input: bool = False
 
 
 def class_retired(instance_class: str, engine_version: str) -> bool:
@@ -131,7 +134,21 @@ def run(
             Finding("roles", "info", "ECS's service-linked role is missing: section III creates it")
         )
     findings.append(_image_finding(aws, s, build or Build(), version))
+    if s.app.secrets:
+        findings.append(_secrets_finding(aws, s))
     return findings, known
+
+
+def _secrets_finding(aws: Aws, s: Settings) -> Finding:
+    """Every secret [app] names has a value (given now, or kept from an earlier deploy):
+    found before the first call, not at section V with four sections made."""
+    seen = Observed()
+    app_secrets.discover(aws, s, seen)
+    without = app_secrets.missing(s, seen)
+    if not without:
+        return Finding("app secrets", "ok", f"a value for each of {', '.join(s.app.secrets)}")
+    problem = app_secrets.missing_problem(without)
+    return Finding("app secrets", "error", f"{problem.message} {problem.advice}", bad_input=True)
 
 
 def _roles_finding(aws: Aws, s: Settings) -> Finding:
