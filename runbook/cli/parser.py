@@ -161,7 +161,7 @@ def make_parser() -> argparse.ArgumentParser:
     init.add_argument("folder", nargs="?", metavar="DIR", help="the app's folder")
     init.add_argument("--yes", "-y", action="store_true", help="take every proposal, ask nothing")
     _day_two(commands, common)
-    for name in ("deploy", "destroy", *DAY_TWO):
+    for name in ("deploy", "destroy", "init", *DAY_TWO):
         _wait_option(commands.choices[name])
     _wait_option(parser)  # the app
     return parser
