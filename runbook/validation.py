@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from runbook.rules import cfn, fargate, rds_versions
+from runbook.rules import cfn, ecs_task, fargate, rds_versions
 from runbook.rules.common import HEALTH_CHECK_PATH, INT_MAX
 from runbook.rules.core import compiled
 from runbook.rules.names import image_problem, region_problem, reserved_database, reserved_user
@@ -132,14 +131,12 @@ PG_USER = _all(
 
 
 def _release_command(value: object) -> str | None:
-    """A command line as a list of words (RunTask's containerOverrides `command`), which
-    must fit in RunTask's 8192 characters of overrides."""
+    """A command line as a list of words (RunTask's containerOverrides `command`); its size
+    with the container's name is a cross check."""
     if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
         return 'must be a list of strings, e.g. ["python", "-m", "app.migrate"]'
     if value and not value[0].strip():
         return "must start with the program to run"
-    if len(json.dumps(value)) > 8000:
-        return "must be at most about 8000 characters (RunTask's limit for overrides)"
     return None
 
 
@@ -379,6 +376,14 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             s.app.secrets,
             f"{', '.join(both)} also in app.environment: a variable is plain or secret, not both",
         )
+    command = s.app.release_command
+    if (
+        isinstance(command, list)
+        and command
+        and not _release_command(command)
+        and (msg := ecs_task.command_too_long(td.container_name, command))
+    ):
+        yield FieldError("app", "release_command", command, msg)
     db = s.database
     if not RULES[("database", "engine_version")](db.engine_version) and (
         msg := rds_versions.problem("postgres", db.engine_version)

@@ -224,10 +224,10 @@ def test_the_cli_stops_a_deploy_at_a_refused_call_with_exit_2(
     from runbook import cli
     from runbook.cli import target
 
-    cli_main = importlib.import_module("runbook.cli.main")  # the module, not cli.main
-    checked = cli_main.validate
+    cli_run = importlib.import_module("runbook.cli.run")  # where a command checks its settings
+    checked = cli_run.validate
     monkeypatch.setattr(
-        cli_main, "validate", lambda s: [e for e in checked(s) if e.field != "family"]
+        cli_run, "validate", lambda s: [e for e in checked(s) if e.field != "family"]
     )
     config = tmp_path / "capitals.toml"
     config.write_text(
