@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from runbook.rules import cfn, ecs_task, fargate, rds_versions
+from runbook.rules import app_env, cfn, ecs_task, fargate, rds_versions
 from runbook.rules.common import HEALTH_CHECK_PATH, INT_MAX
 from runbook.rules.core import compiled
 from runbook.rules.names import image_problem, region_problem, reserved_database, reserved_user
@@ -255,9 +255,19 @@ RULES: dict[tuple[str, str], Rule] = {
         _not(lambda v: v.startswith("/"), "must be a path relative to the app's folder"),
         _not(lambda v: ".." in v.split("/"), "must be inside the app's folder"),
     ),
-    ("app", "environment"): lambda v: _env_names(list(v)),
-    ("app", "secrets"): lambda v: _env_names(v) or _repeated(v),
+    ("app", "environment"): lambda v: app_env.plain_name_problem(v) or _environment_size(v),
+    ("app", "secrets"): lambda v: app_env.secret_name_problem(v) or _repeated(v),
 }
+
+
+def _environment_size(environment: dict[str, str]) -> str | None:
+    size = app_env.environment_size(environment)
+    if size <= app_env.TASK_DEFINITION_MOST:
+        return None
+    return (
+        f"is {size} characters as JSON, more than ECS's whole task definition takes "
+        f"({app_env.TASK_DEFINITION_MOST}, 64 KiB): keep long values in the image or a secret"
+    )
 
 
 # A variable name a shell and `docker run -e` both take; ECS passes names as they are.
@@ -367,6 +377,11 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             f"cannot be {HTTPS_PORT} with [domain] set: the HTTPS listener takes {HTTPS_PORT}; "
             "use 80 for the listener that redirects to it",
         )
+    database_names = [n for n in (s.app.database_env, *s.app.database_parts.values()) if n]
+    for name in ("environment", "secrets"):
+        names = list(getattr(s.app, name))
+        if msg := app_env.taken_names(names, database_names):
+            yield FieldError("app", name, getattr(s.app, name), msg)
     both = sorted(set(s.app.environment) & set(s.app.secrets))
     if both:
         # Both would give the container two values for one name; which wins is not ours to say.

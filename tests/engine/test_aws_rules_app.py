@@ -1,0 +1,114 @@
+"""[app] settings held to what ECS's container definition takes, both ways: plain variables as
+Docker's NAME=VALUE carries them, secrets as ECS's valueFrom key and a shell's name, the
+runbook's own variables never given twice, and the task definition's 64 KiB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runbook.aws_rules import check
+from runbook.plan import ApiCall
+from runbook.rules.app_env import TASK_DEFINITION_MOST, environment_size
+from runbook.settings import Settings
+from runbook.steps.task_definition import TaskDefinitionStep
+from runbook.validation import validate
+
+OWN_APP = Settings().replace("database", instance_class="db.t4g.micro")
+
+
+def own_app(**changes: Any) -> Settings:
+    return OWN_APP.replace("app", folder="/srv/shop", **changes)
+
+
+def errors(s: Settings) -> dict[str, str]:
+    return {f"{e.section}.{e.field}": e.rule for e in validate(s)}
+
+
+def register_refusals(s: Settings) -> dict[str, str]:
+    calls = [
+        a for a in TaskDefinitionStep().plan(s, None) if a.operation == "register_task_definition"
+    ]
+    assert calls
+    return {r.param: r.rule for a in calls for r in check(a, {})}
+
+
+@pytest.mark.parametrize(
+    "name", ["LOG_LEVEL", "spring.profiles.active", "1ST", "x-api-key", "ÜBER", "a b"]
+)
+def test_plain_variable_names_docker_carries_are_taken_by_settings_and_the_call(name: str) -> None:
+    s = own_app(environment={name: "v"})
+    assert errors(s) == {}
+    assert register_refusals(s) == {}
+
+
+@pytest.mark.parametrize("name", ["A=B", "", "tab\there"])
+def test_plain_variable_names_docker_cannot_carry_are_refused_both_ways(name: str) -> None:
+    s = own_app(environment={name: "v"})
+    assert "NAME=VALUE" in errors(s)["app.environment"]
+    assert any("environment" in p for p in register_refusals(s))
+
+
+@pytest.mark.parametrize(
+    ("name", "takes"),
+    [("API_KEY", True), ("_k9", True), ("api.key", False), ("9KEY", False), ("A:B", False)],
+)
+def test_secret_names_are_shell_names_for_runbook_secret_and_valuefrom(
+    name: str, takes: bool
+) -> None:
+    s = own_app(secrets=[name])
+    assert ("app.secrets" not in errors(s)) is takes
+    if not takes:
+        assert "RUNBOOK_SECRET_<NAME>" in errors(s)["app.secrets"]
+        assert any("secrets" in p for p in register_refusals(s))
+
+
+@pytest.mark.parametrize("name", ["DB_HOST", "PORT", "DB_PWD", "RUNBOOK_DATABASE_PARTS"])
+@pytest.mark.parametrize("where", ["environment", "secrets"])
+def test_the_runbooks_own_variables_are_not_given_twice(name: str, where: str) -> None:
+    value: Any = {name: "x"} if where == "environment" else [name]
+    says = errors(own_app(**{where: value}))[f"app.{where}"]
+    assert f"{name}: the runbook sets it in the container itself" in says
+
+
+def test_a_variable_named_like_the_database_url_is_refused_beside_it() -> None:
+    s = own_app(database_env="DATABASE_URL", environment={"DATABASE_URL": "postgres://x"})
+    assert "DATABASE_URL" in errors(s)["app.environment"]
+    assert errors(own_app(database_env="DATABASE_URL", environment={"DB_URL": "x"})) == {}
+
+
+def test_the_task_definition_takes_64_kib_and_the_call_refuses_more() -> None:
+    # Values of any characters ECS stores as they are (JSON strings): only size limits them.
+    fits = own_app(environment={"A": "x" * 50_000, "QUOTE": 'a "quoted" \\ value'})
+    assert errors(fits) == {} and register_refusals(fits) == {}
+    over = own_app(environment={"A": "x" * 40_000, "B": "y" * 25_000})
+    assert errors(over) == {}  # the environment alone fits; the whole definition does not
+    assert "64 KiB" in register_refusals(over)["containerDefinitions"]
+
+
+def test_an_environment_larger_than_a_whole_task_definition_is_refused_in_settings() -> None:
+    big = {"A": "x" * (TASK_DEFINITION_MOST - 20)}
+    assert environment_size(big) > TASK_DEFINITION_MOST
+    assert "64 KiB" in errors(own_app(environment=big))["app.environment"]
+
+
+def test_the_size_rule_counts_characters_not_an_sdks_escapes() -> None:
+    # 30,000 "é": 60,000 bytes in UTF-8 and 180,000 as \u escapes, 30,000 characters to ECS.
+    s = own_app(environment={"A": "é" * 30_000})
+    assert register_refusals(s) == {}
+
+
+def test_a_register_call_forced_past_settings_never_passes() -> None:
+    call = ApiCall(
+        "ecs",
+        "register_task_definition",
+        {
+            "family": "shop",
+            "containerDefinitions": [
+                {"name": "web", "image": "nginx", "environment": [{"name": "A=B", "value": "1"}]}
+            ],
+        },
+        "test",
+    )
+    assert [r.param for r in check(call, {})] == ["containerDefinitions[0].environment[0].name"]
