@@ -130,6 +130,28 @@ PG_USER = _all(
 )
 
 
+def _domain_form(value: str) -> str | None:
+    """What ACM and Route 53 take but the runbook cannot use, each with its true reason."""
+    if value.startswith("*."):
+        return (
+            "must be one name, not a wildcard: ACM would issue a certificate for it, but the "
+            "runbook points one name at the load balancer and checks it answers; give that "
+            f"name (e.g. {'todo' + value[1:]})"
+        )
+    if value.endswith("."):
+        return f"must be written without the final dot ({value.rstrip('.')})"
+    if value != value.lower():
+        # Route 53 "stores alphabetic characters as lowercase letters (a-z), regardless of
+        # how you specify them" (Developer Guide, DNS domain name format); the runbook finds
+        # its zone and record by comparing with Route 53's names.
+        return (
+            f"must be written in lower case ({value.lower()}): DNS names have no case, Route "
+            "53 keeps them in lower case, and the runbook finds its zone and record by "
+            "Route 53's names"
+        )
+    return None
+
+
 def _release_command(value: object) -> str | None:
     """A command line as a list of words (RunTask's containerOverrides `command`); its size
     with the container's name is a cross check."""
@@ -233,9 +255,11 @@ RULES: dict[tuple[str, str], Rule] = {
         "must be empty or an environment variable's name (letters, digits, underscores)",
     ),
     ("domain", "name"): _all(
+        _domain_form,
         _pattern(
             rf"(|(?=.{{4,253}}$)([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?\.)+{TLD})",
-            "must be a lowercase domain name such as todo.example.com, or empty",
+            "must be a domain name such as todo.example.com (labels of letters, digits and "
+            "hyphens, not starting or ending with one), or empty",
         ),
         _not(
             lambda v: len(v) > ACM_FIRST_DOMAIN,
@@ -243,9 +267,12 @@ RULES: dict[tuple[str, str], Rule] = {
             "Common Name (RFC 5280); use a shorter name",
         ),
     ),
-    ("domain", "hosted_zone"): _pattern(
-        rf"(|([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?\.)+{TLD})",
-        "must be a hosted zone name such as example.com, or empty",
+    ("domain", "hosted_zone"): _all(
+        _domain_form,
+        _pattern(
+            rf"(|([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?\.)+{TLD})",
+            "must be a hosted zone name such as example.com, or empty",
+        ),
     ),
     ("auto_scaling", "max_tasks"): _between(0, TASKS_PER_SERVICE, "a task count "),
     # TargetTrackingScalingPolicyConfiguration TargetValue: for CPU utilization "a percent value".
@@ -337,13 +364,9 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             f"must be 0 (off) or at least the service's desired count ({s.service.desired_count})",
         )
     domain = s.domain
-    if (
-        domain.name
-        and domain.hosted_zone
-        and not (
-            domain.name == domain.hosted_zone or domain.name.endswith("." + domain.hosted_zone)
-        )
-    ):
+    # Without case, as DNS compares names: capitals have their own rule and reason.
+    name, zone = domain.name.lower(), domain.hosted_zone.lower()
+    if name and zone and not (name == zone or name.endswith("." + zone)):
         yield FieldError(
             "domain", "hosted_zone", domain.hosted_zone, f"must be {domain.name} or a parent of it"
         )
