@@ -423,12 +423,32 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
     ):
         yield FieldError("app", "release_command", command, msg)
     db = s.database
+    if not RULES[("database", "instance_class")](db.instance_class) and (
+        msg := _class_in_region(db.instance_class, s.deployment.region)
+    ):
+        yield FieldError("database", "instance_class", db.instance_class, msg)
     if not RULES[("database", "engine_version")](db.engine_version) and (
         msg := rds_versions.problem("postgres", db.engine_version)
     ):
         yield FieldError("database", "engine_version", db.engine_version, msg)
     if s.master_password is not None and (msg := PASSWORD(s.master_password)):
         yield FieldError("database", "master_password", s.master_password, msg)
+
+
+def _class_in_region(klass: str, region: str) -> str | None:
+    """A class RDS offers for PostgreSQL in no version in this region (cfn-lint's per-region
+    table); the class for the chosen version is preflight's and the call's to check."""
+    if region_problem(region):
+        return None  # the region has its own message
+    here = cfn.instance_classes_in("postgres", region)
+    if here is None or klass in here:
+        return None
+    offer = next((c for c in ("db.t4g.micro", "db.t3.micro") if c in here), None)
+    return (
+        f"RDS offers no {klass} for PostgreSQL in {region} (its orderable classes, as "
+        "cfn-lint ships them)"
+        + (f"; set database.instance_class to {offer}, which it offers there" if offer else "")
+    )
 
 
 def validate(settings: Settings) -> list[FieldError]:
