@@ -440,6 +440,8 @@ def _class_in_region(klass: str, region: str) -> str | None:
     table); the class for the chosen version is preflight's and the call's to check."""
     if region_problem(region):
         return None  # the region has its own message
+    if klass.startswith("db.t2."):
+        return None  # the guide's class: preflight offers its replacement, in every region
     here = cfn.instance_classes_in("postgres", region)
     if here is None or klass in here:
         return None

@@ -77,10 +77,10 @@ def test_settings_refuse_a_class_the_region_never_offers_and_name_one_it_does() 
     assert "ca-west-1" in says and "db.t3.micro" in says
     assert errors("ca-west-1", "db.t3.micro") == {}
     assert errors("us-east-1", "db.t4g.micro") == {}
-    # The guide's db.t2.micro: offered in us-east-1 (for PostgreSQL 12 and older; preflight
-    # and the call check the version), in af-south-1 for no version at all.
-    assert errors("us-east-1", "db.t2.micro") == {}
-    assert "af-south-1" in errors("af-south-1", "db.t2.micro")["database.instance_class"]
+    # The guide's db.t2.micro, offered in af-south-1 for no version at all: preflight offers
+    # its replacement (as everywhere), and the call refuses it whatever the region.
+    assert errors("af-south-1", "db.t2.micro") == {}
+    assert "DBInstanceClass" in refused("db.t2.micro", "af-south-1")
 
 
 def _from_cfn_lint(engine: str, region: str) -> set[str]:
