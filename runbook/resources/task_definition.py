@@ -275,6 +275,24 @@ def rules() -> dict[tuple[str, str], Operation]:
                     ),
                     fix("app.environment"),
                 ),
+                # Secret valueFrom: "either the full ARN of the Secrets Manager secret or the
+                # full ARN of the parameter in the SSM Parameter Store" (a parameter of the
+                # same region also by name); a secret's ARN may end :json-key:stage:version.
+                Field(
+                    "containerDefinitions[].secrets[].valueFrom",
+                    (
+                        pattern(
+                            r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+"
+                            r"(?::[^:]*:[^:]*:[^:]*)?"
+                            r"|arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+"
+                            r"|[A-Za-z0-9_.\-/]+",
+                            "must be a Secrets Manager secret's ARN (with :json-key:stage:id "
+                            "or not), an SSM parameter's ARN, or a parameter's name",
+                            f"{ECS_API}/API_Secret.html",
+                        ),
+                    ),
+                    FOUND,
+                ),
                 Field(
                     "containerDefinitions[].secrets[].name",
                     (

@@ -112,3 +112,77 @@ def test_a_register_call_forced_past_settings_never_passes() -> None:
         "test",
     )
     assert [r.param for r in check(call, {})] == ["containerDefinitions[0].environment[0].name"]
+
+
+ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/app-secrets-AbC123"
+
+
+@pytest.mark.parametrize(
+    ("value_from", "takes"),
+    [
+        (ARN, True),
+        (f"{ARN}:API_KEY::", True),
+        (
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1a2b-Xy9Z0q:password::",
+            True,
+        ),
+        ("arn:aws-cn:ssm:cn-north-1:123456789012:parameter/shop/api-key", True),
+        ("shop/api-key", True),
+        (f"{ARN}:API_KEY", False),  # a key without its stage and version fields
+        ("arn:aws:s3:::bucket/key", False),
+        ("api key", False),
+    ],
+)
+def test_a_secrets_value_from_is_a_secret_or_parameter_as_ecs_reads_it(
+    value_from: str, takes: bool
+) -> None:
+    container = {
+        "name": "web",
+        "image": "nginx",
+        "secrets": [{"name": "K", "valueFrom": value_from}],
+    }
+    call = ApiCall(
+        "ecs",
+        "register_task_definition",
+        {"family": "shop", "containerDefinitions": [container]},
+        "t",
+    )
+    assert (check(call, {}) == []) is takes
+
+
+def test_the_plans_secret_references_pass_once_known() -> None:
+    s = own_app(secrets=["API_KEY"])
+    calls = [
+        a for a in TaskDefinitionStep().plan(s, None) if a.operation == "register_task_definition"
+    ]
+    secrets = [c.get("secrets", []) for a in calls for c in a.params["containerDefinitions"]]
+    assert secrets and all(secrets)
+    # The database's secret and the app's, as Secrets Manager names their ARNs.
+    filled = {key: ARN for entries in secrets for key in _refs(entries)}
+    assert len(filled) == 2
+    assert [str(r) for a in calls for r in check(a, filled) if "secrets" in r.param] == []
+
+
+def _refs(value: Any) -> list[str]:
+    from runbook.plan import Ref
+
+    if isinstance(value, Ref):
+        return [value.key]
+    if isinstance(value, dict):
+        return [k for v in value.values() for k in _refs(v)]
+    if isinstance(value, list):
+        return [k for v in value for k in _refs(v)]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("value", "takes"), [("shop", True), ("aws:shop", False), ("AWS:x", False)]
+)
+def test_ecs_keeps_the_aws_prefix_for_tag_values_too(value: str, takes: bool) -> None:
+    call = ApiCall(
+        "ecs",
+        "create_cluster",
+        {"clusterName": "c", "tags": [{"key": "runbook:deployment", "value": value}]},
+        "t",
+    )
+    assert ("tags[0].value" not in {r.param for r in check(call, {})}) is takes
