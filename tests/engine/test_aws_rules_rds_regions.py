@@ -108,3 +108,19 @@ def test_the_executor_checks_against_the_region_it_sends_to() -> None:
         executor.call(db_call("db.t4g.micro"))
     assert caught.value.problem.code == CODE
     assert "ca-west-1" in caught.value.problem.message
+
+
+@pytest.mark.parametrize(
+    ("region", "offered"), [("us-east-1", "db.t4g.micro"), ("ca-west-1", "db.t3.micro")]
+)
+def test_preflight_offers_for_the_guides_class_one_the_region_has(
+    region: str, offered: str
+) -> None:
+    from runbook.preflight import check_instance_class
+
+    s = Settings().replace("deployment", region=region)
+    finding = check_instance_class(None, s)
+    assert finding.fix is not None and finding.fix.changes == {"instance_class": offered}
+    fixed = finding.fix.apply(s)
+    assert errors(region, fixed.database.instance_class) == {}
+    assert "DBInstanceClass" not in refused(fixed.database.instance_class, region)
