@@ -186,3 +186,15 @@ def test_ecs_keeps_the_aws_prefix_for_tag_values_too(value: str, takes: bool) ->
         "t",
     )
     assert ("tags[0].value" not in {r.param for r in check(call, {})}) is takes
+
+
+def test_the_app_secrets_secret_takes_secrets_managers_name_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runbook.steps import app_secrets
+
+    monkeypatch.setenv("RUNBOOK_SECRET_API_KEY", "s3cret")
+    longest = Settings.for_deployment("a" * 19 + "b").replace("app", secrets=["API_KEY"])
+    (create,) = app_secrets.plan(longest, None, "V")
+    assert create.params["Name"] == "a" * 19 + "b/app-secrets"
+    assert check(create, {}) == []
