@@ -1,7 +1,7 @@
 """Day-two benchmarks: what a look at the service costs, how long a plan takes to show, and
 whether the log view keeps up with a burst of lines without stalling the UI.
 
-Run: python bench/bench_day_two.py [--runs N] [--lines N]
+Run: python bench/bench_day_two.py [--runs N] [--lines N] [--bursts N]
 Prints figures (medians of N runs, each against a baseline measured in the same run), asserts
 nothing. Everything runs against the background sandbox (emulator and data plane, its own
 process, as `runbook --sandbox` runs it: real tasks, so a look reads real ones), stopped at the
@@ -77,9 +77,10 @@ def write_lines(aws: Aws, count: int, start: int) -> None:
 
 
 async def log_view(
-    engine_for: EngineFor, aws: Aws, bursts: int, lines: int
+    engine_for: EngineFor, aws: Aws, bursts: int, lines: int, settle: float = 1.0
 ) -> tuple[float, float, float]:
-    """Longest gap while bursts arrive, longest gap idle as long, and the last line's lag."""
+    """Longest gap while bursts arrive, longest gap idle as long, and the last line's lag
+    (`settle`: seconds the view is left alone first)."""
     app = make_app(engine_for, "sandbox", "local emulator (sandbox)")
     app.follow_every = 0.5
     ticks: list[float] = []
@@ -88,9 +89,9 @@ async def log_view(
         screen = app.logs_screen
         assert isinstance(screen, LogsScreen)
         app.set_interval(0.01, lambda: ticks.append(time.perf_counter()))
-        await pilot.pause(1.0)
+        await pilot.pause(settle)
         idle_from = time.perf_counter()
-        await pilot.pause(bursts * 0.5 + 1.0)
+        await pilot.pause(bursts * 0.5 + settle)
         idle_to = started = time.perf_counter()
         for burst in range(bursts):
             if burst:
@@ -116,8 +117,11 @@ async def log_view(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--lines", type=int, default=2000, help="lines per burst (5 bursts)")
-    options = parse(parser, runs=1, lines=100)
+    parser.add_argument("--lines", type=int, default=2000, help="lines per burst")
+    parser.add_argument("--bursts", type=int, default=5, help="half a second apart")
+    # Smoke: two bursts still come half a second apart; half a second is one poll of the view.
+    options = parse(parser, runs=1, lines=100, bursts=2, settle=0.5)
+    settle = getattr(options, "settle", 1.0)
     tmp = Path(tempfile.mkdtemp(prefix="bench-day-two-"))
     info = tmp / sandbox.INFO_FILE
     url = sandbox.ensure_running(info)
@@ -159,9 +163,18 @@ def main() -> None:
         aws.client("logs").create_log_stream(logGroupName=GROUP, logStreamName=STREAM)
         app_engine = partial(Runbook, bigger, aws, StateFile(tmp / "b.json"), **run_with)
         busy, idle, lag = asyncio.run(
-            log_view(lambda listener: app_engine(emit=listener), aws, 5, options.lines)
+            log_view(
+                lambda listener: app_engine(emit=listener),
+                aws,
+                options.bursts,
+                options.lines,
+                settle,
+            )
         )
-        print(f"the log view, 5 bursts of {options.lines} lines half a second apart (80x24):")
+        print(
+            f"the log view, {options.bursts} bursts of {options.lines} lines half a second apart"
+            " (80x24):"
+        )
         print(
             f"  longest UI pause {busy * 1000:.0f} ms while they arrive, {idle * 1000:.0f} ms "
             f"idle as long ({busy / idle:.1f}x); the last line shows {lag:.2f} s after the last "

@@ -56,12 +56,13 @@ def run_once(args: list[str], env: dict[str, str], cwd: str) -> tuple[float, flo
 
 
 def medians(
-    commands: dict[str, list[str]], env: dict[str, str], cwd: str, runs: int
+    commands: dict[str, list[str]], env: dict[str, str], cwd: str, runs: int, warm: bool = True
 ) -> dict[str, tuple[float, float]]:
-    """Each command's median wall and CPU seconds, the commands taken in turn each round."""
+    """Each command's median wall and CPU seconds, the commands taken in turn each round
+    (after a warm-up round unless not `warm`)."""
     walls: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
-    for round_ in range(runs + 1):
+    for round_ in range(runs + 1) if warm else range(1, runs + 1):
         for name, args in commands.items():
             wall, cpu, code = run_once(args, env, cwd)
             if code not in (0, 2):  # 2: the guide's db.t2.micro is refused, as it should be
@@ -100,11 +101,12 @@ def main() -> None:
             "runbook plan --offline": [*runbook, "plan", "--offline"],
             "runbook plan --offline --json": [*runbook, "plan", "--offline", "--json"],
         }
-        found = medians(commands, cached, work, runs)
+        warm = not args.smoke  # a smoke run's figures mean nothing: no warm-up round
+        found = medians(commands, cached, work, runs, warm)
         uncached_env = env | {"PYTHONDONTWRITEBYTECODE": "1"}
         uncached_env.pop("PYTHONPYCACHEPREFIX", None)
         plan_only = {"plan": commands["runbook plan --offline"]}
-        uncached = medians(plan_only, uncached_env, work, runs)["plan"]
+        uncached = medians(plan_only, uncached_env, work, runs, warm)["plan"]
         loads = {
             "--help": heavy_modules(cached, work, "--help"),
             "plan --offline": heavy_modules(cached, work, "plan", "--offline"),

@@ -249,7 +249,8 @@ def main() -> int:
         help="load generator: wrk if installed (auto), or the Python one in todo_load.py",
     )
     parser.add_argument("--processes", type=int, default=4, help="Python generator processes")
-    args = parse(parser, seconds=1.0, rounds=1)
+    # Smoke: a quarter second per scenario (wrk's shortest run is a second).
+    args = parse(parser, seconds=0.25, rounds=1)
     use_wrk = args.tool == "wrk" or (args.tool == "auto" and todo_wrk.available())
 
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-"))
@@ -271,7 +272,8 @@ def main() -> int:
             servers.append(Server(name, start_gunicorn(dsn, port, code), port, conditional))
         for each in servers:
             wait_ready(each.port)
-        time.sleep(1)  # let every worker boot before counting processes
+        if not args.smoke:  # a smoke run's figures mean nothing: no settling
+            time.sleep(1)  # let every worker boot before counting processes
         for each in servers:
             each.idle_rss = memory_kib(server_pids(each.process.pid))[0]
 
@@ -361,7 +363,8 @@ def main() -> int:
                     f"  {name} rate, after / before: {median(ratios):.2f}"
                     f" (per round: {', '.join(f'{r:.2f}' for r in ratios)})"
                 )
-        print(f"  one commit on this machine's disk: {commit_latency_ms(dsn):.2f} ms")
+        commit = commit_latency_ms(dsn, 10 if args.smoke else 200)
+        print(f"  one commit on this machine's disk: {commit:.2f} ms")
         listing_rounds = after.scenario("GET /todos (100 todos)").rounds
         ratio = median(
             rate_ratios(

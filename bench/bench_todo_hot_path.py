@@ -142,7 +142,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="Python generator processes")
-    args = parse(parser, seconds=1.0, rounds=1)
+    # Smoke: a quarter second per scenario (wrk's shortest run is a second).
+    args = parse(parser, seconds=0.25, rounds=1)
     use_wrk = todo_wrk.available()
 
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-hot-"))
@@ -188,7 +189,8 @@ def main() -> int:
             servers[name] = start_gunicorn(code, env, ports[name])
         for name in servers:
             wait_ready(ports[name])
-        time.sleep(1)  # let every worker boot
+        if not args.smoke:  # figures from a smoke run mean nothing: no settling, no warm-up
+            time.sleep(1)  # let every worker boot
 
         def load(port: int) -> todo_load.Result:
             request = todo_load.Load("GET", "/todos")
@@ -197,7 +199,8 @@ def main() -> int:
             return todo_load.run(port, request, args.concurrency, args.processes, args.seconds)
 
         for name in servers:
-            load(ports[name])  # warm-up: pools, prepared statements
+            if not args.smoke:
+                load(ports[name])  # warm-up: pools, prepared statements
         print(
             f"GET /todos (100 todos), gunicorn 2 workers x 4 threads per server,"
             f" concurrency {args.concurrency}, {args.rounds} rounds of {args.seconds:g} s,"
@@ -239,10 +242,11 @@ def main() -> int:
             rss, pss = memory_kib(server_pids(servers[name].pid))
             print(f"  {name}: server RSS {rss / 1024:.0f} MiB (PSS {pss / 1024:.0f} MiB)")
         tls = {**kwargs, "sslmode": "verify-full", "sslrootcert": str(bundle)}
+        count = 3 if args.smoke else 40
         print(
             "  one new connection (password login):"
-            f" no TLS {connect_ms({**kwargs, 'sslmode': 'disable'}):.2f} ms,"
-            f" verify-full TLS {connect_ms(tls):.2f} ms (median of 40)"
+            f" no TLS {connect_ms({**kwargs, 'sslmode': 'disable'}, count):.2f} ms,"
+            f" verify-full TLS {connect_ms(tls, count):.2f} ms (median of {count})"
         )
     finally:
         for process in servers.values():
