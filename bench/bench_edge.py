@@ -1,6 +1,7 @@
 """Edge benchmark: the sandbox's load balancer under a big upload and slow clients, before/after.
 
-Run: python bench/bench_edge.py [--before REF] [--upload-mb 300]
+Run: python bench/bench_edge.py [--before REF] [--upload-mb 300] [--checks 200] [--slow 50]
+    [--held 300]
 "Before" is REF's code (default: main), copied out with `git archive` into a temporary folder;
 "after" is this checkout; both run in the same run, against the same target (gunicorn with
 tests/sandbox/lb_target.py, whose body limit is raised so the upload streams to the end). Each
@@ -158,7 +159,7 @@ def threads_with_slow_clients(port: int, pid: int, slow: int) -> dict[str, int]:
             sock.close()
 
 
-def measure(code: Path, target_port: int, megabytes: int) -> dict[str, Any]:
+def measure(code: Path, target_port: int, args: argparse.Namespace) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(code))
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(target_port)],
@@ -174,9 +175,9 @@ def measure(code: Path, target_port: int, megabytes: int) -> dict[str, Any]:
         # Latency first: right after a 300 MB upload the target (and a loaded machine) is
         # still settling, which says nothing about the listener.
         found: dict[str, Any] = {"code": ready["code"]}
-        found["healthz"] = healthz_during_slow_clients(port, 50)
-        found["threads"] = threads_with_slow_clients(port, process.pid, 300)
-        found["upload"] = upload(port, process.pid, megabytes)
+        found["healthz"] = healthz_during_slow_clients(port, args.slow, args.checks)
+        found["threads"] = threads_with_slow_clients(port, process.pid, args.held)
+        found["upload"] = upload(port, process.pid, args.upload_mb)
         return found
     finally:
         process.stdin.close()
@@ -210,11 +211,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="main", help="git ref of the code to compare with")
     parser.add_argument("--upload-mb", type=int, default=300)
+    parser.add_argument("--checks", type=int, default=200, help="/healthz requests, in turn")
+    parser.add_argument("--slow", type=int, default=50, help="slow clients during the checks")
+    parser.add_argument("--held", type=int, default=300, help="slow clients while threads count")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     add_smoke(parser)
     args = parser.parse_args()
-    if args.smoke:
-        args.upload_mb = 5
+    if args.smoke:  # every measurement, each on a tenth or less
+        args.upload_mb, args.checks, args.slow, args.held = 5, 20, 5, 30
     if args.serve:
         serve(args.serve)
         return
@@ -229,8 +233,8 @@ def main() -> None:
             ).stdout
             subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
             results = {
-                f"before ({args.before})": measure(Path(folder), port, args.upload_mb),
-                "after (this checkout)": measure(ROOT, port, args.upload_mb),
+                f"before ({args.before})": measure(Path(folder), port, args),
+                "after (this checkout)": measure(ROOT, port, args),
             }
     finally:
         target.terminate()
