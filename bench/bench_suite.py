@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("pytest_args", nargs="*", help="instead of the whole suite")
     args = parser.parse_args()
     if args.smoke:
-        runs, pytest_args = 1, SMOKE_TESTS
+        runs, pytest_args = 1, [*SMOKE_TESTS, "--durations=10"]  # the slowest are read too
     else:
         runs, pytest_args = args.runs, args.pytest_args or ["-n", "2", "--durations=10"]
     times: list[float] = []

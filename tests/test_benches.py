@@ -12,7 +12,24 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-BENCHES = sorted(path.name for path in (REPO / "bench").glob("bench_*.py"))
+# The longest smoke runs first (each a sandbox deploy or more, by one measured run): with
+# `-n 2` the short ones then fill in beside them instead of one worker ending on a long one.
+LONGEST_FIRST = (
+    "bench_ui.py",
+    "bench_image.py",
+    "bench_own_apps.py",
+    "bench_sandbox.py",
+    "bench_day_two.py",
+    "bench_faults.py",
+    "bench_engine.py",
+)
+BENCHES = sorted(
+    (path.name for path in (REPO / "bench").glob("bench_*.py")),
+    key=lambda name: (
+        LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST),
+        name,
+    ),
+)
 SKIPPED_PREFIX = "bench skipped:"  # bench/goals.py prints it
 SMOKE_SECONDS = 600  # a smoke run takes seconds to a minute; this is only a backstop
 
