@@ -25,6 +25,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from goals import add_smoke
+
+from runbook.sandbox.background import INFO_FILE, stop
+
 REPO = Path(__file__).resolve().parents[1]
 APPS = REPO / "tests" / "apps"
 CONFIG = '[database]\ninstance_class = "db.t4g.micro"\n'
@@ -75,13 +79,7 @@ def one_round(name: str, cold: bool) -> tuple[float, str]:
         first_200(status["local_url"], "/" + path.lstrip("/"), started + 900)
         return time.monotonic() - started, said
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "runbook.cli", "sandbox", "stop"],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            timeout=120,
-        )
+        stop(work / INFO_FILE)  # what `runbook sandbox stop` does there, without its process
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -89,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold", action="store_true", help="an empty environment cache a round")
-    parser.add_argument("--smoke", action="store_true")
+    add_smoke(parser)
     args = parser.parse_args()
     names = ["guestbook"] if args.smoke else sorted(p.name for p in APPS.iterdir() if p.is_dir())
     rounds = 1 if args.smoke else args.rounds

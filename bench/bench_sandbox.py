@@ -39,7 +39,7 @@ from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
 from runbook.image import Build  # noqa: E402
 from runbook.sandbox import CREDENTIALS, Emulator  # noqa: E402
-from runbook.sandbox.background import credentials, read_info  # noqa: E402
+from runbook.sandbox.background import INFO_FILE, credentials, read_info, stop  # noqa: E402
 from runbook.sandbox.container_engine import stand_in  # noqa: E402
 from runbook.settings import Settings  # noqa: E402
 from runbook.state import StateFile  # noqa: E402
@@ -168,13 +168,7 @@ def one_run() -> dict[str, float]:
     migrations = migration_done(info, work / ".runbook" / "sandbox.json")
     if migrations is not None and task_running is not None:
         figures["migrations (task running -> migrate done)"] = migrations - task_running
-    subprocess.run(
-        [sys.executable, "-m", "runbook.cli", "sandbox", "stop"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        check=False,
-    )
+    stop(work / INFO_FILE)  # what `runbook sandbox stop` does there, without its process
     shutil.rmtree(work, ignore_errors=True)
     return figures
 
