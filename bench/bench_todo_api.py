@@ -129,10 +129,19 @@ def server_pids(master: int) -> list[int]:
 
 
 def descendants(pid: int) -> list[int]:
-    """pid and every process below it (a server's master and its workers or backends)."""
+    """pid and every process below it (a server's master and its workers or backends); one
+    that ends while it is read (a backend whose connection just closed) is left out."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # gone
+        return []
     found = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:  # this thread or its process ended meanwhile
+            continue
+        for child in children:
             found.extend(descendants(int(child)))
     return found
 
