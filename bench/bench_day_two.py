@@ -120,8 +120,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2000, help="lines per burst")
     parser.add_argument("--bursts", type=int, default=5, help="half a second apart")
     # Smoke: two bursts still come half a second apart; half a second is one poll of the view.
-    options = parse(parser, runs=1, lines=100, bursts=2, settle=0.5)
-    settle = getattr(options, "settle", 1.0)
+    options = parse(parser, runs=1, lines=100, bursts=2)
+    settle = 0.5 if options.smoke else 1.0
     tmp = Path(tempfile.mkdtemp(prefix="bench-day-two-"))
     info = tmp / sandbox.INFO_FILE
     url = sandbox.ensure_running(info)
