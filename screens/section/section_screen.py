@@ -5,27 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static, TextArea
 
 from runbook.engine import Runbook
 from runbook.events import Event, Notice
 from runbook.settings import Settings
 from runbook.steps import Step
-from runbook.validation import field_errors
+from runbook.validation import dockerfile_problem, field_errors
 from runbook.words import explained
 from screens.messages import RunRequested, SettingsEdited
 from screens.progress import Progress, SectionProgress
-from screens.section.app_settings import AppSettings
+from screens.section.app_settings import AppForm
 from screens.section.call_preview import CallPreview
 from screens.section.known_values import KnownValues, inputs, outputs
 from screens.section.run_log import RunLog
 from screens.section.section_form import SectionForm
 from screens.sidebar.section_list import SectionList
+
+# Section V's settings only the Todo API reads: an app of the person's own never sees them.
+TODO_API_FIELDS = ("flask_app", "flask_env")
 
 
 class SectionScreen(Screen[None]):
@@ -45,7 +48,7 @@ class SectionScreen(Screen[None]):
         self.mode = mode
         self.errors: dict[str, str] = {}
         self.progress = SectionProgress()
-        self._shown_settings: Any = runbook.settings.section(step.key)
+        self._shown_settings: Any = self._own(runbook.settings)
         self._early: list[Event] = []
         self._stale = False
         # The form's values and the runbook's settings as last validated.
@@ -65,8 +68,9 @@ class SectionScreen(Screen[None]):
                     yield Label("Settings", classes="heading")
                     yield SectionForm(step.key, settings.section(step.key), id="form")
                     if step.key == "task_definition" and settings.app.folder:
-                        yield Label("The app (runbook init)", classes="heading")
-                        yield AppSettings(settings, id="app-settings")
+                        # The person's own app ([app], as `runbook init` recorded it).
+                        yield Label("Your app", classes="heading", id="app-heading")
+                        yield AppForm(settings, id="app-form")
                     yield Label("From earlier sections", classes="heading", id="inputs-heading")
                     yield KnownValues(id="inputs")
                     yield Label("Made by this section", classes="heading", id="outputs-heading")
@@ -87,6 +91,7 @@ class SectionScreen(Screen[None]):
         for event in self._early:
             self.query_one(RunLog).record(event)
         self._early.clear()
+        self._show_todo_api_fields()
         self._validate()
 
     def on_screen_resume(self) -> None:
@@ -94,8 +99,7 @@ class SectionScreen(Screen[None]):
         self._stale = False
         self.query_one(SectionList).refresh_entries()
         # Settings can change elsewhere (a preflight fix on the welcome screen).
-        current = self.runbook.settings.section(self.step.key)
-        if current != self._shown_settings and not self.errors:
+        if self._own(self.runbook.settings) != self._shown_settings and not self.errors:
             self.reload()
         self._show_known()
         self._show_explanation(self.runbook.settings)
@@ -108,11 +112,40 @@ class SectionScreen(Screen[None]):
 
     def reload(self) -> None:
         """Show the runbook's settings again (a fix accepted, or a start over)."""
-        current = self.runbook.settings.section(self.step.key)
-        self._shown_settings = current
+        settings = self.runbook.settings
+        self._shown_settings = self._own(settings)
         if self.is_mounted:
-            self.query_one(SectionForm).load(current)
+            self.query_one(SectionForm).load(settings.section(self.step.key))
+            if self.query(AppForm):
+                # A start over forgets the app: its fields go with it.
+                app_form = self.query_one(AppForm)
+                app_form.display = bool(settings.app.folder)
+                self.query_one("#app-heading").display = bool(settings.app.folder)
+                app_form.load(settings)
+            self._show_todo_api_fields()
             self._validate()
+
+    def _show_todo_api_fields(self) -> None:
+        if self.step.key != "task_definition":
+            return
+        shown = not self.runbook.settings.app.folder
+        for name in TODO_API_FIELDS:
+            for widget in self.query(f"#label-{name}, #field-{name}"):
+                widget.display = shown
+
+    def _own(self, settings: Settings) -> Any:
+        """The settings this screen edits: its section's, and section V's [app]."""
+        return (settings.section(self.step.key), settings.app)
+
+    def _app_form(self) -> AppForm | None:
+        """The [app] fields, when an app of the person's own is named."""
+        if not self.runbook.settings.app.folder or not self.query(AppForm):
+            return None
+        return self.query_one(AppForm)
+
+    def _forms_values(self) -> Any:
+        app_form = self._app_form()
+        return (self.query_one(SectionForm).values(), app_form.values() if app_form else None)
 
     # -- what the app tells this screen ----------------------------------------------------
 
@@ -143,11 +176,12 @@ class SectionScreen(Screen[None]):
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
+    @on(TextArea.Changed)
     def _field_changed(self) -> None:
         # Each field says Changed once as it mounts (and again on a reload), with the values
         # just validated: planning and checking every call again for each of them stalled
         # the app 100-500 ms whenever a section first opened.
-        if self._validated != (self.query_one(SectionForm).values(), self.runbook.settings):
+        if self._validated != (self._forms_values(), self.runbook.settings):
             self._validate()
 
     @on(Input.Submitted)
@@ -161,6 +195,11 @@ class SectionScreen(Screen[None]):
         if not self.errors:
             self.post_message(SettingsEdited(self.step.number))
 
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        # A text area (the app's environment) says nothing of its own when it is left.
+        if isinstance(event.widget, TextArea):
+            self._field_left()
+
     def _validate(self) -> None:
         """The engine's own rules, as you type; a valid form becomes the runbook's settings."""
         form = self.query_one(SectionForm)
@@ -168,17 +207,36 @@ class SectionScreen(Screen[None]):
         candidate = self.runbook.settings.replace(self.step.key, **values)
         self.errors = {**field_errors(candidate, self.step.key), **unparsed}
         form.show_errors(self.errors)
+        app_form = self._app_form()
+        if app_form is not None:
+            candidate, app_errors = self._app_candidate(app_form, candidate)
+            app_form.show_errors(app_errors)
+            app_form.show(candidate)
+            self.errors.update({f"app.{name}": rule for name, rule in app_errors.items()})
         if not self.errors:
             turned = self.step.enabled(candidate) != self.step.enabled(self.runbook.settings)
             self.runbook.use_settings(candidate)
-            self._shown_settings = candidate.section(self.step.key)
+            self._shown_settings = self._own(candidate)
             if turned:
                 self.query_one(SectionList).refresh_entries()
         self.query_one(CallPreview).show(self._preview(candidate))
         self._show_explanation(candidate)
         self._show_known(candidate)
         self._update_run()
-        self._validated = ((values, unparsed), self.runbook.settings)
+        self._validated = (self._forms_values(), self.runbook.settings)
+
+    def _app_candidate(self, app_form: AppForm, candidate: Settings) -> tuple[Settings, dict]:
+        """The settings with the [app] fields as typed, and each field's broken rule."""
+        values, unparsed = app_form.values()
+        candidate = candidate.replace("app", **values)
+        errors = {**field_errors(candidate, "app"), **unparsed}
+        app = candidate.app
+        # An image given by name is not built: its Dockerfile is not needed then.
+        if not candidate.task_definition.image and "dockerfile" not in errors:
+            problem = dockerfile_problem(app.folder, app.dockerfile)
+            if problem:
+                errors["dockerfile"] = problem
+        return candidate, errors
 
     def _show_explanation(self, settings: Settings) -> None:
         # In the settings' values: section I's port is the one sections II, V and VI name.
@@ -226,6 +284,8 @@ class SectionScreen(Screen[None]):
         self.query_one("#section-title", Static).update(self._title())
         self.query_one("#calls-heading", Label).update(self._calls_heading())
         self.query_one(SectionForm).disabled = self.progress.running
+        if self.query(AppForm):
+            self.query_one(AppForm).disabled = self.progress.running
         self._update_run()
         if changed:
             self._show_known()
@@ -274,6 +334,9 @@ class SectionScreen(Screen[None]):
         if self.errors:
             self.notify("Some fields break AWS's rules: fix them first.", severity="warning")
             invalid = self.query_one(SectionForm).first_invalid()
+            app_form = self._app_form()
+            if invalid is None and app_form is not None:
+                invalid = app_form.first_invalid()
             if invalid is not None:
                 invalid.focus()
             return
