@@ -34,7 +34,8 @@ from runbook.steps.role_policies import (
 )
 
 # What older runbooks attached to their execution role; the role's own policy replaces it.
-EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+# AWS's managed policy, by its ARN's tail: the partition (aws, aws-cn, aws-us-gov) comes first.
+EXECUTION_POLICY = ":iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
 # The two roles a task definition names, as settings and resources call them.
@@ -250,7 +251,7 @@ def plan(s: Settings, seen: Observed | None, secret: Ref, section: str) -> list[
                 done_on=role_kind.NOT_FOUND,
             )
             for arn in (entry.get("attached", []) if entry else [])
-            if arn == EXECUTION_POLICY and role.access_policy
+            if arn.endswith(EXECUTION_POLICY) and role.access_policy
         ]
         current = entry.get("inline") if entry else None
         wanted_arn = known.get(secret.key)

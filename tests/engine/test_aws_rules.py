@@ -219,15 +219,13 @@ def test_the_cli_stops_a_deploy_at_a_refused_call_with_exit_2(
     such a family when the repository is named after it; forced past it (as settings an older
     runbook recorded could be), AWS's rules on the call still stop it, and the repository
     (section III's) never reaches the emulator."""
-    import importlib
-
     from runbook import cli
+    from runbook.cli import run as cli_run
     from runbook.cli import target
 
-    cli_main = importlib.import_module("runbook.cli.main")  # the module, not cli.main
-    checked = cli_main.validate
+    checked = cli_run.validate
     monkeypatch.setattr(
-        cli_main, "validate", lambda s: [e for e in checked(s) if e.field != "family"]
+        cli_run, "validate", lambda s: [e for e in checked(s) if e.field != "family"]
     )
     config = tmp_path / "capitals.toml"
     config.write_text(

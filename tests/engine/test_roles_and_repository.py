@@ -79,7 +79,9 @@ def test_an_older_deployments_roles_are_brought_up_to_date_on_resume(
             AssumeRolePolicyDocument=json.dumps(OLD_TRUST),
             Tags=[{"Key": DEPLOYMENT_TAG, "Value": "flask-todo"}],
         )
-    iam.attach_role_policy(RoleName="flask-todo-execution-role", PolicyArn=EXECUTION_POLICY)
+    iam.attach_role_policy(
+        RoleName="flask-todo-execution-role", PolicyArn=f"arn:aws{EXECUTION_POLICY}"
+    )
     # The person's own addition to the task role stays: only the old managed policy goes.
     iam.attach_role_policy(
         RoleName="flask-todo-task-role", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"

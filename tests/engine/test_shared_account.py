@@ -37,7 +37,7 @@ def hand_made_roles(aws: Any, *, tag_as: str | None = None) -> None:
     iam = aws.client("iam")
     extra = {"Tags": [{"Key": "fargate-runbook:deployment", "Value": tag_as}]} if tag_as else {}
     iam.create_role(RoleName="ecsTaskExecutionRole", AssumeRolePolicyDocument=TRUST, **extra)
-    iam.attach_role_policy(RoleName="ecsTaskExecutionRole", PolicyArn=EXECUTION_POLICY)
+    iam.attach_role_policy(RoleName="ecsTaskExecutionRole", PolicyArn=f"arn:aws{EXECUTION_POLICY}")
     iam.put_role_policy(
         RoleName="ecsTaskExecutionRole",
         PolicyName="billing-reads-its-bucket",

@@ -4,15 +4,68 @@ VI's log follows a rollout: each deployment's tasks, and ECS's events."""
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from runbook.aws import Aws
 from runbook.events import Deployment, ImageProgress, Rollout, ServiceEvent
 from runbook.image import Build
 from runbook.state import StateFile
 from screens.messages import EngineEvent
+from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
 from tests.ui.conftest import SIZE, log_text, show_section, until
 from tests.ui.test_rough_edges import on_screen
-from tests.ui.test_waiting import section_iv_waiting, sections_i_to_iii_done_and_rds_slow
+
+
+def database_creating_until(monkeypatch, aws: Aws, ready: threading.Event) -> None:
+    """RDS answers "creating" (no endpoint yet) until the test says the database is ready."""
+    real = aws.call
+
+    def call(service: str, operation: str, /, **params: Any) -> dict[str, Any]:
+        response = real(service, operation, **params)
+        if operation == "describe_db_instances" and not ready.is_set():
+            response = copy.deepcopy(response)
+            for db in response["DBInstances"]:
+                db["DBInstanceStatus"] = "creating"
+                db.pop("Endpoint", None)
+        return response
+
+    monkeypatch.setattr(aws, "call", call)
+
+
+def sections_i_to_iii_done_and_rds_slow(
+    monkeypatch, make_runbook, aws: Aws, **runbook: Any
+) -> threading.Event:
+    """A saved run up to section III; the database stays "creating" until the event is set."""
+    earlier = make_runbook(**runbook)
+    for number in ("I", "II", "III"):
+        earlier.apply(earlier.step(number))
+    ready = threading.Event()
+    database_creating_until(monkeypatch, aws, ready)
+    return ready
+
+
+@asynccontextmanager
+async def section_iv_waiting(
+    sandbox_app: Any, state_path: Any, ready: threading.Event, poll_blocks: float
+) -> AsyncIterator[tuple[Any, Any]]:
+    """The app resumed at section IV, run and confirmed, waiting for the database; each poll
+    blocks until `ready` (or `poll_blocks` seconds), so the wait stays in progress. `ready`
+    is set when the test is done with it."""
+    app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(poll_blocks))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r", "ctrl+r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
+            await pilot.press("y")
+            await until(pilot, lambda: app.progress["IV"].waiting)
+            yield app, pilot
+    finally:
+        ready.set()
 
 
 async def test_the_image_is_built_and_pushed_while_section_iv_waits(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 from pathlib import Path
-from typing import Any
 
 from textual.widgets import Input, Static
 
-from runbook.aws import Aws
 from runbook.settings import Settings
 from runbook.state import StateFile
 from screens.modals.confirm_run import ConfirmRun
@@ -18,22 +15,6 @@ from screens.modals.quit_question import QuitQuestion
 from screens.section.run_log import RunLog
 from tests.ui.conftest import SIZE, log_text, plain, until
 from tests.ui.scripted import ScriptedEngine
-
-
-def database_creating_until(monkeypatch, aws: Aws, ready: threading.Event) -> None:
-    """RDS answers "creating" (no endpoint yet) until the test says the database is ready."""
-    real = aws.call
-
-    def call(service: str, operation: str, /, **params: Any) -> dict[str, Any]:
-        response = real(service, operation, **params)
-        if operation == "describe_db_instances" and not ready.is_set():
-            response = copy.deepcopy(response)
-            for db in response["DBInstances"]:
-                db["DBInstanceStatus"] = "creating"
-                db.pop("Endpoint", None)
-        return response
-
-    monkeypatch.setattr(aws, "call", call)
 
 
 def sections_i_to_iii_done(settings: Settings, state_path: Path) -> StateFile:
