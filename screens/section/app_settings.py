@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static, TextArea
 
+from runbook.image import Build
 from runbook.settings import SECRET_ENV_PREFIX, App, Settings
 
 # The fields a person edits here; the folder is init's (another folder is another app).
@@ -126,9 +127,13 @@ class AppForm(Vertical):
     a note spans by one column's width, and left blank lines under it.
     """
 
-    def __init__(self, settings: Settings, *, id: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, building: Build | None = None, *, id: str | None = None
+    ) -> None:
+        """building: the build this session makes the image with (None: it builds none)."""
         super().__init__(id=id)
         self._settings = settings
+        self._building = building
         self._rules: dict[str, Static] = {}
 
     def compose(self) -> ComposeResult:
@@ -141,6 +146,8 @@ class AppForm(Vertical):
                 yield Label(LABELS[name], classes="field-label")
                 with Vertical(classes="app-cell", id=f"app-cell-{name}"):
                     yield self._field(app, name)
+            if name == "dockerfile":
+                yield Static("", id="app-dockerfile-note", classes="app-note")
             if name == "secrets":
                 yield Static(
                     secrets_status(app.secrets, os.environ),
@@ -169,6 +176,7 @@ class AppForm(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#app-secrets-status").display = bool(self._settings.app.secrets)
+        self.query_one("#app-dockerfile-note").display = False
 
     def _text(self, name: str) -> str:
         widget = self.query_one(f"#app-field-{name}")
@@ -207,6 +215,24 @@ class AppForm(Vertical):
         status.display = bool(settings.app.secrets)
         status.update(secrets_status(settings.app.secrets, os.environ))
         self.query_one("#app-links", Static).update(links(settings))
+        note = self.query_one("#app-dockerfile-note", Static)
+        text = self._dockerfile_note(settings.app)
+        note.display = bool(text)
+        note.update(text)
+
+    def _dockerfile_note(self, app: App) -> str:
+        """The image build was set up as the runbook started: another Dockerfile waits for
+        the next start (what was typed is recorded all the same)."""
+        building = self._building
+        if building is None or building.engine is None:
+            return ""
+        if Build.of_app(app.folder, app.dockerfile, None).dockerfile == building.dockerfile:
+            return ""
+        now = building.dockerfile.relative_to(building.context) if building.dockerfile else None
+        return (
+            f"This session builds the image with {now or 'Dockerfile'}, as it started: quit "
+            f"and start the runbook again to build with {app.dockerfile or 'Dockerfile'}."
+        )
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for name in EDITED:

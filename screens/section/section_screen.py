@@ -70,7 +70,7 @@ class SectionScreen(Screen[None]):
                     if step.key == "task_definition" and settings.app.folder:
                         # The person's own app ([app], as `runbook init` recorded it).
                         yield Label("Your app", classes="heading", id="app-heading")
-                        yield AppForm(settings, id="app-form")
+                        yield AppForm(settings, self.runbook.build, id="app-form")
                     yield Label("From earlier sections", classes="heading", id="inputs-heading")
                     yield KnownValues(id="inputs")
                     yield Label("Made by this section", classes="heading", id="outputs-heading")

@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Input, TextArea
 
 from runbook.cli import OK, main
+from runbook.image import Build, ContainerEngine
 from runbook.recorded import starting_settings
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile
@@ -192,3 +193,25 @@ async def test_what_is_typed_is_recorded_as_init_records_it_and_plan_starts_from
     (release,) = [r for r in rows if r["operation"] == "RunTask"]
     overrides = release["params"]["overrides"]["containerOverrides"][0]
     assert overrides["command"] == ["python", "-m", "notes.migrate"]
+
+
+async def test_another_dockerfile_is_recorded_and_built_at_the_next_start(
+    scripted_app, settings: Settings, tmp_path: Path
+) -> None:
+    """The image build is set up as the runbook starts: the app says so, and records anyway."""
+    chosen = own_app(tmp_path, settings)
+    (tmp_path / "tokens" / "Dockerfile.prod").write_text("FROM python:3.12-slim\n")
+    engine = ContainerEngine(str(tmp_path / "docker"))  # never called: the runs are scripted
+    build = Build.of_app(chosen.app.folder, chosen.app.dockerfile, engine)
+    app = scripted_app(settings=chosen, build=build)
+    async with app.run_test(size=SIZE) as pilot:
+        await show_section(pilot, app, "V")
+        note = app.screen.query_one("#app-dockerfile-note")
+        assert not note.display
+        await retype(pilot, app, "dockerfile", "Dockerfile.prod")
+        assert note.display
+        assert "builds the image with Dockerfile, as it started" in plain(note)
+        assert "start the runbook again to build with Dockerfile.prod" in plain(note)
+        assert app.runbook.settings.app.dockerfile == "Dockerfile.prod"
+        await retype(pilot, app, "dockerfile", "Dockerfile")
+        assert not note.display

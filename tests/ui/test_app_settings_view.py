@@ -99,3 +99,22 @@ async def test_the_todo_api_shows_no_app_fields(scripted_app) -> None:
         definition = container(screen)
         assert definition["entryPoint"] == ["bin/flask-run.sh"]
         assert {"name": "FLASK_APP", "value": "todo_app"} in definition["environment"]
+
+
+async def test_a_start_over_forgets_the_app_and_its_fields_go(
+    scripted_app, settings: Settings, tmp_path: Path
+) -> None:
+    app = scripted_app(settings=own_app(tmp_path, settings, environment={"GREETING": "hi"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await show_section(pilot, app, "V")
+        screen = app.screen
+        assert screen.query_one("#app-form").display
+        # What the welcome's Start over does: the guide's defaults, every section shown again.
+        app.runbook.start_over(settings)
+        screen.reload()
+        await pilot.pause()
+        assert not screen.query_one("#app-form").display
+        assert not screen.query_one("#app-heading").display
+        assert screen.query_one("#field-flask_app").display
+        assert not screen.errors and app.runbook.settings.app.folder == ""
+        assert container(screen)["entryPoint"] == ["bin/flask-run.sh"]
