@@ -216,7 +216,8 @@ class AppForm(Vertical):
         status.update(secrets_status(settings.app.secrets, os.environ))
         self.query_one("#app-links", Static).update(links(settings))
         note = self.query_one("#app-dockerfile-note", Static)
-        text = self._dockerfile_note(settings.app)
+        invalid = self.query_one("#app-field-dockerfile").has_class("-invalid")
+        text = "" if invalid else self._dockerfile_note(settings.app)
         note.display = bool(text)
         note.update(text)
 

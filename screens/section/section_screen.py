@@ -14,6 +14,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Stat
 
 from runbook.engine import Runbook
 from runbook.events import Event, Notice
+from runbook.labels import PLACEHOLDERS
 from runbook.settings import Settings
 from runbook.steps import Step
 from runbook.validation import dockerfile_problem, field_errors
@@ -132,6 +133,12 @@ class SectionScreen(Screen[None]):
         for name in TODO_API_FIELDS:
             for widget in self.query(f"#label-{name}, #field-{name}"):
                 widget.display = shown
+        image = self.query_one("#field-image", Input)
+        image.placeholder = (
+            PLACEHOLDERS[("task_definition", "image")]
+            if shown
+            else "empty: built from the app's folder, tagged with its version"
+        )
 
     def _own(self, settings: Settings) -> Any:
         """The settings this screen edits: its section's, and section V's [app]."""

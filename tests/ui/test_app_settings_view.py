@@ -68,6 +68,7 @@ async def test_section_v_shows_the_apps_settings_as_fields(
         # The Todo API's own FLASK_APP and FLASK_ENV mean nothing to another app.
         assert not screen.query_one("#field-flask_app").display
         assert not screen.query_one("#label-flask_env").display
+        assert "built from the app's folder" in screen.query_one("#field-image", Input).placeholder
         names = [e["name"] for e in container(screen)["environment"]]
         assert {"GREETING", "MODE"} <= set(names) and "FLASK_APP" not in names
 
@@ -116,5 +117,6 @@ async def test_a_start_over_forgets_the_app_and_its_fields_go(
         assert not screen.query_one("#app-form").display
         assert not screen.query_one("#app-heading").display
         assert screen.query_one("#field-flask_app").display
+        assert "built from todo_app/" in screen.query_one("#field-image", Input).placeholder
         assert not screen.errors and app.runbook.settings.app.folder == ""
         assert container(screen)["entryPoint"] == ["bin/flask-run.sh"]
