@@ -17,7 +17,7 @@ from runbook.events import Event, Notice
 from runbook.labels import PLACEHOLDERS
 from runbook.settings import Settings
 from runbook.steps import Step
-from runbook.validation import dockerfile_problem, field_errors
+from runbook.validation import FieldError, dockerfile_problem, validate
 from runbook.words import explained
 from screens.messages import RunRequested, SettingsEdited
 from screens.progress import Progress, SectionProgress
@@ -56,6 +56,8 @@ class SectionScreen(Screen[None]):
         self._validated: Any = None
         # Set by the app after a run: what to do next (the next section, or the summary).
         self.next_hint = ""
+        # Section V's [app] fields, when an app of one's own was named as the screen was made.
+        self._app_fields: AppForm | None = None
 
     def compose(self) -> ComposeResult:
         step, settings = self.step, self.runbook.settings
@@ -71,7 +73,8 @@ class SectionScreen(Screen[None]):
                     if step.key == "task_definition" and settings.app.folder:
                         # The person's own app ([app], as `runbook init` recorded it).
                         yield Label("Your app", classes="heading", id="app-heading")
-                        yield AppForm(settings, self.runbook.build, id="app-form")
+                        self._app_fields = AppForm(settings, self.runbook.build, id="app-form")
+                        yield self._app_fields
                     yield Label("From earlier sections", classes="heading", id="inputs-heading")
                     yield KnownValues(id="inputs")
                     yield Label("Made by this section", classes="heading", id="outputs-heading")
@@ -117,9 +120,9 @@ class SectionScreen(Screen[None]):
         self._shown_settings = self._own(settings)
         if self.is_mounted:
             self.query_one(SectionForm).load(settings.section(self.step.key))
-            if self.query(AppForm):
+            app_form = self._app_fields
+            if app_form is not None:
                 # A start over forgets the app: its fields go with it.
-                app_form = self.query_one(AppForm)
                 app_form.display = bool(settings.app.folder)
                 self.query_one("#app-heading").display = bool(settings.app.folder)
                 app_form.load(settings)
@@ -146,9 +149,8 @@ class SectionScreen(Screen[None]):
 
     def _app_form(self) -> AppForm | None:
         """The [app] fields, when an app of the person's own is named."""
-        if not self.runbook.settings.app.folder or not self.query(AppForm):
-            return None
-        return self.query_one(AppForm)
+        # Kept, not queried: a query walks the whole screen, and this runs per keystroke.
+        return self._app_fields if self.runbook.settings.app.folder else None
 
     def _forms_values(self) -> Any:
         app_form = self._app_form()
@@ -212,11 +214,17 @@ class SectionScreen(Screen[None]):
         form = self.query_one(SectionForm)
         values, unparsed = form.values()
         candidate = self.runbook.settings.replace(self.step.key, **values)
-        self.errors = {**field_errors(candidate, self.step.key), **unparsed}
-        form.show_errors(self.errors)
         app_form = self._app_form()
         if app_form is not None:
-            candidate, app_errors = self._app_candidate(app_form, candidate)
+            app_values, app_unparsed = app_form.values()
+            candidate = candidate.replace("app", **app_values)
+        # Every rule once per keystroke, shared by the section's form and the app's.
+        broken = validate(candidate)
+        self.errors = {**_of(broken, self.step.key), **unparsed}
+        form.show_errors(self.errors)
+        if app_form is not None:
+            app_errors = {**_of(broken, "app"), **app_unparsed}
+            _dockerfile_found(candidate, app_errors)
             app_form.show_errors(app_errors)
             app_form.show(candidate)
             self.errors.update({f"app.{name}": rule for name, rule in app_errors.items()})
@@ -231,19 +239,6 @@ class SectionScreen(Screen[None]):
         self._show_known(candidate)
         self._update_run()
         self._validated = (self._forms_values(), self.runbook.settings)
-
-    def _app_candidate(self, app_form: AppForm, candidate: Settings) -> tuple[Settings, dict]:
-        """The settings with the [app] fields as typed, and each field's broken rule."""
-        values, unparsed = app_form.values()
-        candidate = candidate.replace("app", **values)
-        errors = {**field_errors(candidate, "app"), **unparsed}
-        app = candidate.app
-        # An image given by name is not built: its Dockerfile is not needed then.
-        if not candidate.task_definition.image and "dockerfile" not in errors:
-            problem = dockerfile_problem(app.folder, app.dockerfile)
-            if problem:
-                errors["dockerfile"] = problem
-        return candidate, errors
 
     def _show_explanation(self, settings: Settings) -> None:
         # In the settings' values: section I's port is the one sections II, V and VI name.
@@ -291,8 +286,8 @@ class SectionScreen(Screen[None]):
         self.query_one("#section-title", Static).update(self._title())
         self.query_one("#calls-heading", Label).update(self._calls_heading())
         self.query_one(SectionForm).disabled = self.progress.running
-        if self.query(AppForm):
-            self.query_one(AppForm).disabled = self.progress.running
+        if self._app_fields is not None:
+            self._app_fields.disabled = self.progress.running
         self._update_run()
         if changed:
             self._show_known()
@@ -385,3 +380,17 @@ class SectionScreen(Screen[None]):
         if self.progress.status == "done":
             return "Calls a first run makes (Run looks first: only what is missing or differs)"
         return "Calls this section will make"
+
+
+def _of(broken: list[FieldError], section: str) -> dict[str, str]:
+    """One section's broken rules by field name."""
+    return {e.field: e.rule for e in broken if e.section == section}
+
+
+def _dockerfile_found(s: Settings, errors: dict[str, str]) -> None:
+    """The [app] Dockerfile on disk, inside the folder (rules that read the disk)."""
+    # An image given by name is not built: its Dockerfile is not needed then.
+    if s.task_definition.image or "dockerfile" in errors:
+        return
+    if problem := dockerfile_problem(s.app.folder, s.app.dockerfile):
+        errors["dockerfile"] = problem
