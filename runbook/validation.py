@@ -299,6 +299,33 @@ def dockerfile_problem(folder: str, dockerfile: str) -> str | None:
 
 DATABASE_PARTS = ("host", "port", "name", "user")
 
+# What section V sets in every app's container (runbook/steps/task_definition.py), and why:
+# the same name again in [app] would give the container two values, and which one the app
+# reads is not ours to say.
+SET_FOR_THE_APP: dict[str, str] = {
+    "PORT": "from section I's app port (security_groups.app_port)",
+    **dict.fromkeys(
+        (
+            *("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER_NAME", "DB_PWD"),
+            *("DB_SSLMODE", "DB_SSLROOTCERT", "DB_SECRET_ARN"),
+        ),
+        "to reach section IV's database",
+    ),
+    **dict.fromkeys(
+        ("RUNBOOK_DATABASE_URL_ENV", "RUNBOOK_DATABASE_PARTS"), "for its database wrapper"
+    ),
+}
+
+
+def _set_for_the_app(s: Settings) -> dict[str, str]:
+    """Every variable the runbook sets in this app's container, with why."""
+    taken = dict(SET_FOR_THE_APP)
+    if s.app.database_env:
+        taken[s.app.database_env] = "as the database's URL (app.database_env)"
+    for part, name in s.app.database_parts.items():
+        taken[name] = f"as the database's {part} (app.database_parts)"
+    return taken
+
 
 def _database_parts(parts: dict[str, str]) -> str | None:
     unknown = sorted(set(parts) - set(DATABASE_PARTS))
@@ -399,6 +426,16 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             s.app.secrets,
             f"{', '.join(both)} also in app.environment: a variable is plain or secret, not both",
         )
+    taken = _set_for_the_app(s)
+    for field, names in (("environment", list(s.app.environment)), ("secrets", s.app.secrets)):
+        if clash := [n for n in names if n in taken]:
+            yield FieldError(
+                "app",
+                field,
+                getattr(s.app, field),
+                "; ".join(f"{n} is set by the runbook, {taken[n]}" for n in clash)
+                + ": leave it out here",
+            )
     db = s.database
     if not RULES[("database", "engine_version")](db.engine_version) and (
         msg := rds_versions.problem("postgres", db.engine_version)

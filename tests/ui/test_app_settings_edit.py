@@ -100,6 +100,8 @@ REFUSED = [
     ("environment", "A=1\nA=2", "A is on two lines: keep one"),
     ("secrets", "GREETING", "a variable is plain or secret, not both"),
     ("secrets", "API-TOKEN", "a variable name is letters, digits and underscores"),
+    ("environment", "PORT=3000", "PORT is set by the runbook, from section I's app port"),
+    ("secrets", "DB_PWD", "DB_PWD is set by the runbook, to reach section IV's database"),
     ("dockerfile", "../Dockerfile", "must be inside the app's folder"),
     ("dockerfile", "/etc/Dockerfile", "must be a path relative to the app's folder"),
     ("dockerfile", "linked", "must be inside the app's folder: it leads to"),
@@ -215,3 +217,15 @@ async def test_another_dockerfile_is_recorded_and_built_at_the_next_start(
         assert app.runbook.settings.app.dockerfile == "Dockerfile.prod"
         await retype(pilot, app, "dockerfile", "Dockerfile")
         assert not note.display
+
+
+def test_the_names_refused_are_the_ones_section_v_sets() -> None:
+    """The refusal's list follows the task definition: every variable section V gives an app
+    of one's own (plain or secret, the wrapper's too) is in it, and nothing else."""
+    from runbook.steps.task_definition import container_definition
+    from runbook.validation import SET_FOR_THE_APP
+
+    own = Settings().replace("app", folder="/srv/shop", database_env="DATABASE_URL")
+    defined = container_definition(own.replace("app", database_parts={"host": "PGHOST"}))
+    names = {e["name"] for e in defined["environment"]} | {s["name"] for s in defined["secrets"]}
+    assert names == set(SET_FOR_THE_APP)
