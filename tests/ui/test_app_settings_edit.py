@@ -16,8 +16,10 @@ from textual.widgets import Button, Input, TextArea
 from runbook.cli import OK, main
 from runbook.image import Build, ContainerEngine
 from runbook.recorded import starting_settings
+from runbook.rules.app_env import RUNBOOK_SETS
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile
+from runbook.steps.task_definition import container_definition
 from screens.app import RunbookApp
 from screens.section.app_settings import shown as shown_as_typed
 from tests.ui.conftest import SIZE, plain, run_section, show_section
@@ -95,13 +97,13 @@ async def test_each_kind_of_field_is_edited_and_the_plan_follows(
 
 
 REFUSED = [
-    ("environment", "1ST=x", "a variable name is letters, digits and underscores"),
+    ("environment", "=x", "a variable's name must not be empty"),
     ("environment", "GREETING", "line 1 (GREETING): write NAME=value"),
     ("environment", "A=1\nA=2", "A is on two lines: keep one"),
     ("secrets", "GREETING", "a variable is plain or secret, not both"),
-    ("secrets", "API-TOKEN", "a variable name is letters, digits and underscores"),
-    ("environment", "PORT=3000", "PORT is set by the runbook, from section I's app port"),
-    ("secrets", "DB_PWD", "DB_PWD is set by the runbook, to reach section IV's database"),
+    ("secrets", "API-TOKEN", "a secret's name is letters, digits and underscores"),
+    ("environment", "PORT=3000", "PORT: the runbook sets it in the container itself"),
+    ("secrets", "DB_PWD", "DB_PWD: the runbook sets it in the container itself"),
     ("dockerfile", "../Dockerfile", "must be inside the app's folder"),
     ("dockerfile", "/etc/Dockerfile", "must be a path relative to the app's folder"),
     ("dockerfile", "linked", "must be inside the app's folder: it leads to"),
@@ -222,10 +224,7 @@ async def test_another_dockerfile_is_recorded_and_built_at_the_next_start(
 def test_the_names_refused_are_the_ones_section_v_sets() -> None:
     """The refusal's list follows the task definition: every variable section V gives an app
     of one's own (plain or secret, the wrapper's too) is in it, and nothing else."""
-    from runbook.steps.task_definition import container_definition
-    from runbook.validation import SET_FOR_THE_APP
-
     own = Settings().replace("app", folder="/srv/shop", database_env="DATABASE_URL")
     defined = container_definition(own.replace("app", database_parts={"host": "PGHOST"}))
     names = {e["name"] for e in defined["environment"]} | {s["name"] for s in defined["secrets"]}
-    assert names == set(SET_FOR_THE_APP)
+    assert names == set(RUNBOOK_SETS)
