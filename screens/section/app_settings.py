@@ -67,7 +67,9 @@ def shown(app: App, name: str) -> str:
 def parsed(name: str, text: str) -> tuple[Any, str | None]:
     """The setting typed, or why it cannot be read (the engine's rules judge the value)."""
     if name in TABLES:
-        return _table(text)
+        # A variable's value is taken as typed, spaces and all (as `docker --env-file`
+        # does); a database part's value is a name.
+        return _table(text, strip=name == "database_parts")
     if name == "secrets":
         return [word for word in re.split(r"[\s,]+", text) if word], None
     if name == "release_command":
@@ -78,7 +80,7 @@ def parsed(name: str, text: str) -> tuple[Any, str | None]:
     return text.strip(), None
 
 
-def _table(text: str) -> tuple[dict[str, str] | None, str | None]:
+def _table(text: str, *, strip: bool) -> tuple[dict[str, str] | None, str | None]:
     table: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -89,7 +91,7 @@ def _table(text: str) -> tuple[dict[str, str] | None, str | None]:
             return None, f"line {number} ({line.strip()}): write NAME=value"
         if name in table:
             return None, f"{name} is on two lines: keep one"
-        table[name] = value.strip()
+        table[name] = value.strip() if strip else value
     return table, None
 
 

@@ -61,14 +61,15 @@ async def test_each_kind_of_field_is_edited_and_the_plan_follows(
     async with app.run_test(size=SIZE) as pilot:
         await show_section(pilot, app, "V")
         await retype(pilot, app, "dockerfile", "deploy/Dockerfile.prod")
-        await retype(pilot, app, "environment", "GREETING=hello there\nWORKERS=4")
+        await retype(pilot, app, "environment", "GREETING=hello there\nWORKERS=4\nQUERY=a=b")
         await retype(pilot, app, "secrets", "SENTRY_DSN, API_TOKEN")
         await retype(pilot, app, "release_command", 'flask --app notes db upgrade --tag "v 2"')
         await retype(pilot, app, "database_env", "DATABASE_URL")
         await retype(pilot, app, "database_parts", "host=PGHOST\nname=PGDATABASE")
         typed = app.runbook.settings.app
         assert typed.dockerfile == "deploy/Dockerfile.prod"
-        assert typed.environment == {"GREETING": "hello there", "WORKERS": "4"}
+        # A value is what follows the first "=", as typed.
+        assert typed.environment == {"GREETING": "hello there", "WORKERS": "4", "QUERY": "a=b"}
         assert typed.secrets == ["SENTRY_DSN", "API_TOKEN"]
         assert typed.release_command == [
             *("flask", "--app", "notes", "db", "upgrade", "--tag", "v 2"),
