@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,10 @@ async def test_a_secret_is_named_with_its_variable_and_its_value_never_shown(
         await show_section(pilot, app, "V")
         screen = app.screen
         assert "RUNBOOK_SECRET_API_TOKEN is set" in plain(screen.query_one("#app-secrets-status"))
+        # Row after row at 80x24, no blank lines between them (a grid left some).
+        rows = [w for w in screen.query_one("#app-form").children if w.display]
+        edges = [(w.virtual_region.y, w.virtual_region.bottom) for w in rows]
+        assert all(above[1] == below[0] for above, below in pairwise(edges)), edges
         assert SECRET_VALUE not in app.export_screenshot()
         await run_section(pilot, app, "V")
         assert SECRET_VALUE not in app.export_screenshot()
