@@ -28,11 +28,14 @@ from runbook.sandbox.timings import Timings
 from todo_app.server_home import ServerHome
 
 # Without these moto cannot attach AWS-managed policies, never runs service tasks (when no
-# data plane reports real counts), and holds certificates pending for a minute.
+# data plane reports real counts), and holds certificates pending for a minute. Nothing
+# here runs EC2 instances, so no account needs moto's 1300 public AMIs: making them (each
+# with a volume and a snapshot) cost 1.2-2.8 s on an account's first EC2 call.
 EMULATOR_ENV = {
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
     "MOTO_ECS_SERVICE_RUNNING": "1",
     "MOTO_ACM_VALIDATION_WAIT": "0",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/")
 
@@ -134,10 +137,12 @@ class Emulator:
         )
         from werkzeug.serving import make_server
 
-        from runbook.sandbox import task_definition_revisions
+        from runbook.sandbox import managed_policies, task_definition_revisions
 
         # Deleted task definition revisions keep their numbers, as on AWS.
         task_definition_revisions.install()
+        # An account's first call builds its IAM backend: AWS's policies parsed once, not each time.
+        managed_policies.install()
         app = _Watched(DomainDispatcherApplication(create_backend_app), self._called)
         self._door = OwnerOnly(app, self.credentials)
         self._server = make_server(
