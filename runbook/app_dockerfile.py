@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from runbook import rds_ca
+
 HEADER = (
     "# Written by `runbook init`: a WSGI app served by gunicorn. It is yours now; edit freely.\n"
 )
@@ -41,6 +43,9 @@ def dockerfile(wsgi: str, port: int, requirements: str, has_gunicorn: bool) -> s
         + "ENV PYTHONDONTWRITEBYTECODE=1 \\\n    PYTHONUNBUFFERED=1 \\\n"
         + "    PIP_NO_CACHE_DIR=1 \\\n    PIP_DISABLE_PIP_VERSION_CHECK=1\n\n"
         + "WORKDIR /app\n"
+        + "# Amazon RDS's CAs: the database connection checks its certificate (DB_SSLROOTCERT).\n"
+        + rds_ca.ADD_LINE
+        + "\n"
         + install
         + "\nUSER app\n"
         + f"EXPOSE {port}\n"

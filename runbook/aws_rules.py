@@ -41,11 +41,15 @@ def _general(path: str) -> str:
 
 
 def check(
-    action: Action, known: Mapping[str, Any], applied: Applied | None = None
+    action: Action,
+    known: Mapping[str, Any],
+    applied: Applied | None = None,
+    region: str | None = None,
 ) -> list[Refusal]:
     """Every rule this call breaks with the values known now (empty: AWS would take it).
 
-    `applied` collects the rules that had a value to check, for counting.
+    `applied` collects the rules that had a value to check, for counting; `region`, where the
+    call goes, for the rules that differ by region (none: those rules' every-region form).
     """
     params = known_values(dict(action.params), known)
     spec = operations().get((action.service, action.operation))
@@ -66,7 +70,12 @@ def check(
     for combo in spec.combinations if spec else ():
         if applied is not None:
             applied.add((combo.rule.origin, f"{combo.rule.source}|{combo.rule.says}"))
-        for path, value, says in combo.find(params):
+        found = (
+            combo.in_region(params, region)
+            if combo.in_region is not None and region
+            else combo.find(params)
+        )
+        for path, value, says in found:
             refusals.setdefault(
                 (path, says), Refusal(name, path, shown(value), says, combo.fix, combo.rule.source)
             )
@@ -98,9 +107,9 @@ def problem(refusals: Iterable[Refusal]) -> Problem:
     return Problem(CODE, message + ". Nothing was sent.", advice, first.operation)
 
 
-def refuse_if_broken(action: Action, known: Mapping[str, Any]) -> None:
+def refuse_if_broken(action: Action, known: Mapping[str, Any], region: str | None = None) -> None:
     """The executor's pre-send hook: raise before a call AWS would refuse leaves the machine."""
-    found = check(action, known)
+    found = check(action, known, region=region)
     if found:
         raise RunbookError(problem(found))
 
@@ -113,10 +122,12 @@ class Census:
     refused: int = 0
     rules: Applied = field(default_factory=set)
 
-    def add(self, actions: Iterable[Action], known: Mapping[str, Any]) -> None:
+    def add(
+        self, actions: Iterable[Action], known: Mapping[str, Any], region: str | None = None
+    ) -> None:
         for action in actions:
             self.calls += 1
-            self.refused += bool(check(action, known, self.rules))
+            self.refused += bool(check(action, known, self.rules, region))
 
     def by_source(self) -> dict[str, int]:
         counts = dict.fromkeys(get_args(Origin), 0)

@@ -221,7 +221,12 @@ class Runbook:
 
         known = self._known.values
         rows = [
-            {**describe(a, known), "refused": [r.as_dict() for r in check(a, known)]}
+            {
+                **describe(a, known),
+                "refused": [
+                    r.as_dict() for r in check(a, known, region=self.settings.deployment.region)
+                ],
+            }
             for a in actions
         ]
         for row in rows:

@@ -56,7 +56,7 @@ class Executor:
 
     def call(self, action: ApiCall) -> dict[str, Any]:
         # AWS's documented rules, with the values known now: a refused call never leaves.
-        refuse_if_broken(action, self.known)
+        refuse_if_broken(action, self.known, getattr(self.aws, "region", None))
         params = resolve(action.params, self.known, reveal=True)
         shown = render(action.params, self.known)
         response = self.send(action, params, shown)

@@ -81,10 +81,9 @@ def start(aws: Aws, params: Mapping[str, Any]) -> str:
     """RunTask, checked against AWS's rules first; the task's ARN."""
     from runbook.aws_rules import refuse_if_broken
 
-    call = ApiCall("ecs", "run_task", params, "run a one-off task")
-    refuse_if_broken(call, {})
     # One token for every send: a retry after a lost answer starts no second task.
     sent = {**params, "clientToken": str(uuid.uuid4())}
+    refuse_if_broken(ApiCall("ecs", "run_task", sent, "run a one-off task"), {})
     answer = aws.request("ecs", "run_task", sent, before_resend=lambda: None)
     tasks = answer.get("tasks") or []
     if not tasks:

@@ -9,8 +9,10 @@ from runbook.aws import Aws
 from runbook.errors import RunbookError, problem_from
 from runbook.image import Build
 from runbook.resources import role as role_kind
+from runbook.rules import cfn
 from runbook.settings import Settings
-from runbook.steps.base import missing_on
+from runbook.steps import app_secrets
+from runbook.steps.base import Observed, missing_on
 from runbook.steps.cluster import SLR_PATH
 from runbook.steps.image import image_present
 from runbook.steps.roles import WELL_KNOWN, is_ours
@@ -38,6 +40,8 @@ class Finding:
     level: str  # ok | info | warning | error
     message: str
     fix: Fix | None = None
+    # The person's input, not the account: a deploy stopped by it exits 2, as bad settings do.
+    bad_input: bool = False
 
 
 def class_retired(instance_class: str, engine_version: str) -> bool:
@@ -45,12 +49,23 @@ def class_retired(instance_class: str, engine_version: str) -> bool:
     return instance_class.startswith("db.t2.") and major.isdigit() and int(major) >= 13
 
 
+def replacement_class(region: str) -> tuple[str, str | None]:
+    """The small class to offer in this region, and the other one if it has both: cfn-lint's
+    per-region data has no db.t4g.micro for PostgreSQL in some regions (ca-west-1)."""
+    offered = cfn.instance_classes_in("postgres", region)
+    found = [c for c in (REPLACEMENT_CLASS, "db.t3.micro") if offered is None or c in offered]
+    if not found:
+        return REPLACEMENT_CLASS, None
+    return found[0], (found[1] if len(found) > 1 else None)
+
+
 def check_instance_class(aws: Aws | None, s: Settings) -> Finding:
     d = s.database
+    replacement, other = replacement_class(s.deployment.region)
     fix = Fix(
-        f"use {REPLACEMENT_CLASS} (or db.t3.micro) instead",
+        f"use {replacement}{f' (or {other})' if other else ''} instead",
         "database",
-        {"instance_class": REPLACEMENT_CLASS},
+        {"instance_class": replacement},
     )
     if class_retired(d.instance_class, d.engine_version):
         return Finding(
@@ -85,7 +100,7 @@ def check_instance_class(aws: Aws | None, s: Settings) -> Finding:
         )
     # An empty answer from an emulator means "no data", so we only inform; and offer the
     # replacement only when it is not what is already chosen.
-    if d.instance_class == REPLACEMENT_CLASS:
+    if d.instance_class == replacement:
         fix = None
     return Finding(
         "instance class",
@@ -131,7 +146,21 @@ def run(
             Finding("roles", "info", "ECS's service-linked role is missing: section III creates it")
         )
     findings.append(_image_finding(aws, s, build or Build(), version))
+    if s.app.secrets:
+        findings.append(_secrets_finding(aws, s))
     return findings, known
+
+
+def _secrets_finding(aws: Aws, s: Settings) -> Finding:
+    """Every secret [app] names has a value (given now, or kept from an earlier deploy):
+    found before the first call, not at section V with four sections made."""
+    seen = Observed()
+    app_secrets.discover(aws, s, seen)
+    without = app_secrets.missing(s, seen)
+    if not without:
+        return Finding("app secrets", "ok", f"a value for each of {', '.join(s.app.secrets)}")
+    problem = app_secrets.missing_problem(without)
+    return Finding("app secrets", "error", f"{problem.message} {problem.advice}", bad_input=True)
 
 
 def _roles_finding(aws: Aws, s: Settings) -> Finding:

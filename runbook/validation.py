@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from runbook.rules import cfn, fargate, rds_versions
+from runbook.rules import app_env, cfn, ecs_task, fargate, rds_versions
 from runbook.rules.common import HEALTH_CHECK_PATH, INT_MAX
 from runbook.rules.core import compiled
 from runbook.rules.names import image_problem, region_problem, reserved_database, reserved_user
@@ -131,15 +130,35 @@ PG_USER = _all(
 )
 
 
+def _domain_form(value: str) -> str | None:
+    """What ACM and Route 53 take but the runbook cannot use, each with its true reason."""
+    if value.startswith("*."):
+        return (
+            "must be one name, not a wildcard: ACM would issue a certificate for it, but the "
+            "runbook points one name at the load balancer and checks it answers; give that "
+            f"name (e.g. {'todo' + value[1:]})"
+        )
+    if value.endswith("."):
+        return f"must be written without the final dot ({value.rstrip('.')})"
+    if value != value.lower():
+        # Route 53 "stores alphabetic characters as lowercase letters (a-z), regardless of
+        # how you specify them" (Developer Guide, DNS domain name format); the runbook finds
+        # its zone and record by comparing with Route 53's names.
+        return (
+            f"must be written in lower case ({value.lower()}): DNS names have no case, Route "
+            "53 keeps them in lower case, and the runbook finds its zone and record by "
+            "Route 53's names"
+        )
+    return None
+
+
 def _release_command(value: object) -> str | None:
-    """A command line as a list of words (RunTask's containerOverrides `command`), which
-    must fit in RunTask's 8192 characters of overrides."""
+    """A command line as a list of words (RunTask's containerOverrides `command`); its size
+    with the container's name is a cross check."""
     if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
         return 'must be a list of strings, e.g. ["python", "-m", "app.migrate"]'
     if value and not value[0].strip():
         return "must start with the program to run"
-    if len(json.dumps(value)) > 8000:
-        return "must be at most about 8000 characters (RunTask's limit for overrides)"
     return None
 
 
@@ -236,9 +255,11 @@ RULES: dict[tuple[str, str], Rule] = {
         "must be empty or an environment variable's name (letters, digits, underscores)",
     ),
     ("domain", "name"): _all(
+        _domain_form,
         _pattern(
             rf"(|(?=.{{4,253}}$)([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?\.)+{TLD})",
-            "must be a lowercase domain name such as todo.example.com, or empty",
+            "must be a domain name such as todo.example.com (labels of letters, digits and "
+            "hyphens, not starting or ending with one), or empty",
         ),
         _not(
             lambda v: len(v) > ACM_FIRST_DOMAIN,
@@ -246,9 +267,12 @@ RULES: dict[tuple[str, str], Rule] = {
             "Common Name (RFC 5280); use a shorter name",
         ),
     ),
-    ("domain", "hosted_zone"): _pattern(
-        rf"(|([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?\.)+{TLD})",
-        "must be a hosted zone name such as example.com, or empty",
+    ("domain", "hosted_zone"): _all(
+        _domain_form,
+        _pattern(
+            rf"(|([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?\.)+{TLD})",
+            "must be a hosted zone name such as example.com, or empty",
+        ),
     ),
     ("auto_scaling", "max_tasks"): _between(0, TASKS_PER_SERVICE, "a task count "),
     # TargetTrackingScalingPolicyConfiguration TargetValue: for CPU utilization "a percent value".
@@ -258,9 +282,19 @@ RULES: dict[tuple[str, str], Rule] = {
         _not(lambda v: v.startswith("/"), "must be a path relative to the app's folder"),
         _not(lambda v: ".." in v.split("/"), "must be inside the app's folder"),
     ),
-    ("app", "environment"): lambda v: _env_names(list(v)),
-    ("app", "secrets"): lambda v: _env_names(v) or _repeated(v),
+    ("app", "environment"): lambda v: app_env.plain_name_problem(v) or _environment_size(v),
+    ("app", "secrets"): lambda v: app_env.secret_name_problem(v) or _repeated(v),
 }
+
+
+def _environment_size(environment: dict[str, str]) -> str | None:
+    size = app_env.environment_size(environment)
+    if size <= app_env.TASK_DEFINITION_MOST:
+        return None
+    return (
+        f"is {size} characters as JSON, more than ECS's whole task definition takes "
+        f"({app_env.TASK_DEFINITION_MOST}, 64 KiB): keep long values in the image or a secret"
+    )
 
 
 # A variable name a shell and `docker run -e` both take; ECS passes names as they are.
@@ -330,13 +364,9 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             f"must be 0 (off) or at least the service's desired count ({s.service.desired_count})",
         )
     domain = s.domain
-    if (
-        domain.name
-        and domain.hosted_zone
-        and not (
-            domain.name == domain.hosted_zone or domain.name.endswith("." + domain.hosted_zone)
-        )
-    ):
+    # Without case, as DNS compares names: capitals have their own rule and reason.
+    name, zone = domain.name.lower(), domain.hosted_zone.lower()
+    if name and zone and not (name == zone or name.endswith("." + zone)):
         yield FieldError(
             "domain", "hosted_zone", domain.hosted_zone, f"must be {domain.name} or a parent of it"
         )
@@ -370,6 +400,11 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             f"cannot be {HTTPS_PORT} with [domain] set: the HTTPS listener takes {HTTPS_PORT}; "
             "use 80 for the listener that redirects to it",
         )
+    database_names = [n for n in (s.app.database_env, *s.app.database_parts.values()) if n]
+    for name in ("environment", "secrets"):
+        names = list(getattr(s.app, name))
+        if msg := app_env.taken_names(names, database_names):
+            yield FieldError("app", name, getattr(s.app, name), msg)
     both = sorted(set(s.app.environment) & set(s.app.secrets))
     if both:
         # Both would give the container two values for one name; which wins is not ours to say.
@@ -379,13 +414,43 @@ def _cross_checks(s: Settings) -> Iterator[FieldError]:
             s.app.secrets,
             f"{', '.join(both)} also in app.environment: a variable is plain or secret, not both",
         )
+    command = s.app.release_command
+    if (
+        isinstance(command, list)
+        and command
+        and not _release_command(command)
+        and (msg := ecs_task.command_too_long(td.container_name, command))
+    ):
+        yield FieldError("app", "release_command", command, msg)
     db = s.database
+    if not RULES[("database", "instance_class")](db.instance_class) and (
+        msg := _class_in_region(db.instance_class, s.deployment.region)
+    ):
+        yield FieldError("database", "instance_class", db.instance_class, msg)
     if not RULES[("database", "engine_version")](db.engine_version) and (
         msg := rds_versions.problem("postgres", db.engine_version)
     ):
         yield FieldError("database", "engine_version", db.engine_version, msg)
     if s.master_password is not None and (msg := PASSWORD(s.master_password)):
         yield FieldError("database", "master_password", s.master_password, msg)
+
+
+def _class_in_region(klass: str, region: str) -> str | None:
+    """A class RDS offers for PostgreSQL in no version in this region (cfn-lint's per-region
+    table); the class for the chosen version is preflight's and the call's to check."""
+    if region_problem(region):
+        return None  # the region has its own message
+    if klass.startswith("db.t2."):
+        return None  # the guide's class: preflight offers its replacement, in every region
+    here = cfn.instance_classes_in("postgres", region)
+    if here is None or klass in here:
+        return None
+    offer = next((c for c in ("db.t4g.micro", "db.t3.micro") if c in here), None)
+    return (
+        f"RDS offers no {klass} for PostgreSQL in {region} (its orderable classes, as "
+        "cfn-lint ships them)"
+        + (f"; set database.instance_class to {offer}, which it offers there" if offer else "")
+    )
 
 
 def validate(settings: Settings) -> list[FieldError]:

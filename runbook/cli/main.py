@@ -64,13 +64,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
         return sandbox_command.run(console, args.action, timings)
     if args.command == "init":
-        from runbook.cli.commands import init as init_command
-
-        try:
-            return init_command.run(console, args)
-        except KeyboardInterrupt:
-            console.print("\n[yellow]Stopped.[/] Nothing was written.")
-            return INTERRUPTED
+        return _init(console, args)
     if args.command == "logs":
         from runbook.cli.commands.logs import SinceError, parse_since
 
@@ -101,6 +95,31 @@ def _main(argv: Sequence[str] | None) -> int:
     finally:
         if lock is not None:
             lock.release()
+
+
+def _init(console: Console, args: argparse.Namespace) -> int:
+    """init records settings in the deployment's state file: not while another run changes it
+    (its write would be lost, or ours), so it holds the same lock."""
+    from runbook.cli import render
+    from runbook.cli.commands import init as init_command
+    from runbook.errors import RunbookError
+
+    try:
+        lock = _hold_the_deployment(console, args)
+    except RunbookError as exc:
+        p = exc.problem
+        render.error(console, p.code, p.message, p.advice)
+        return FAILED if p.code == "DeploymentBusy" else BAD_INPUT
+    except KeyboardInterrupt:
+        console.print("\n[yellow]Interrupted.[/] Nothing was written.")
+        return INTERRUPTED
+    try:
+        return init_command.run(console, args)
+    except KeyboardInterrupt:
+        console.print("\n[yellow]Stopped.[/] Nothing was written.")
+        return INTERRUPTED
+    finally:
+        lock.release()
 
 
 def _hold_the_deployment(console: Console, args: argparse.Namespace) -> Any:

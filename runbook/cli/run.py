@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from runbook.engine import EngineFor
 
 REFUSED = "RefusedByAwsRules"  # runbook.rules.CODE, without importing the rules to start
+# Problems that are the person's input, found before anything was sent: exit 2, as a refused
+# setting is. (runbook.steps.app_secrets: a secret [app] names with no value given.)
+BAD_INPUT_CODES = {REFUSED, "AppSecretMissing"}
 
 
 def error_object(problem: Any, details: Sequence[str]) -> dict[str, Any]:
@@ -81,7 +84,7 @@ def named(console: Console, args: argparse.Namespace) -> int:
             render.error(console, problem.code, problem.message, problem.advice, details)
         # A call AWS's rules refuse is bad input: nothing was sent. So is a state file that
         # names no deployment we may act on, or cannot be written (it stays as it was).
-        bad_input = problem.code == REFUSED or isinstance(exc, NotNamed | StateWriteError)
+        bad_input = problem.code in BAD_INPUT_CODES or isinstance(exc, NotNamed | StateWriteError)
         return BAD_INPUT if bad_input else FAILED
     except KeyboardInterrupt:
         console.print(f"\n[yellow]{_interrupted(args)}[/]", soft_wrap=True)

@@ -146,7 +146,10 @@ def rules() -> dict[tuple[str, str], Operation]:
                 Field(
                     "SecretString",
                     from_schema(secret, "SecretString"),
-                    "Choose a shorter RUNBOOK_DB_PASSWORD.",
+                    # The same call keeps the person's own database password and the app's
+                    # secrets ([app] secrets, one JSON object).
+                    "Choose a shorter RUNBOOK_DB_PASSWORD, or shorter values for the app's "
+                    "secrets (RUNBOOK_SECRET_<NAME>).",
                 ),
                 *tag_fields(secret),
             ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -16,7 +15,8 @@ from runbook.resources.kind import Create, Kind, Tagged, TagSearch, leftover_lab
 from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import ECS_NAME, INT_MAX, ecs_tag_fields
-from runbook.rules.kinds import between, by_hand, from_schema, pattern
+from runbook.rules.ecs_task import LAUNCH_OR_CAPACITY, network_fields, run_task_fields
+from runbook.rules.kinds import between, by_hand
 from runbook.rules.quotas import TASKS_PER_SERVICE
 from runbook.rules.spec import ECS_API, FOUND, OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
@@ -104,15 +104,6 @@ def as_cfn(t: Template, call: ApiCall) -> None:
     t.made(call, "AWS::ECS::Service", properties, logical=logical_id(name), name=name)
 
 
-# RunTask: "A total of 8192 characters are allowed for overrides. This limit includes the
-# JSON formatting characters of the override structure."
-OVERRIDES_MOST = 8192
-
-
-def overrides_size(overrides: Mapping[str, Any]) -> int:
-    return len(json.dumps(overrides, separators=(",", ":")))
-
-
 def release_note(t: Template, call: ApiCall) -> None:
     """A one-off task is no resource: CloudFormation cannot run the release command."""
     command = call.params["overrides"]["containerOverrides"][0]["command"]
@@ -126,14 +117,13 @@ def release_note(t: Template, call: ApiCall) -> None:
 def rules() -> dict[tuple[str, str], Operation]:
     svc = "AWS::ECS::Service"
     create = f"{ECS_API}/API_CreateService.html"
-    run = f"{ECS_API}/API_RunTask.html"
     return {
         ("ecs", "create_service"): Operation(
             (
                 Field("serviceName", ECS_NAME, fix("service.name")),
                 Field("cluster", ECS_NAME, fix("cluster.name")),
-                Field("launchType", from_schema(svc, "LaunchType"), OWN_TEXT),
-                Field("propagateTags", from_schema(svc, "PropagateTags"), OWN_TEXT),
+                # launchType and propagateTags: botocore's enumerations, which are newer than
+                # the CloudFormation schema's (MANAGED_INSTANCES, NONE).
                 Field(
                     "desiredCount",
                     (between(0, TASKS_PER_SERVICE, QUOTAS, " (ECS's tasks per service)"),),
@@ -149,9 +139,10 @@ def rules() -> dict[tuple[str, str], Operation]:
                     ECS_NAME,
                     fix("task_definition.container_name"),
                 ),
+                *network_fields(),
                 *ecs_tag_fields(svc),
             ),
-            (tag_count("tags"),),
+            (tag_count("tags"), LAUNCH_OR_CAPACITY),
         ),
         ("ecs", "update_service"): Operation(
             (
@@ -162,6 +153,7 @@ def rules() -> dict[tuple[str, str], Operation]:
                     (between(0, TASKS_PER_SERVICE, QUOTAS, " (ECS's tasks per service)"),),
                     fix("service.desired_count"),
                 ),
+                *network_fields(),
             )
         ),
         ("ecs", "describe_services"): Operation((Field("cluster", ECS_NAME, fix("cluster.name")),)),
@@ -170,33 +162,8 @@ def rules() -> dict[tuple[str, str], Operation]:
         ("ecs", "run_task"): Operation(
             (
                 Field("cluster", ECS_NAME, fix("cluster.name")),
-                Field("count", (between(1, 10, run),), OWN_TEXT),
-                Field("launchType", from_schema(svc, "LaunchType"), OWN_TEXT),
-                Field(
-                    "startedBy",
-                    (
-                        pattern(
-                            r"[A-Za-z0-9_/-]{1,128}",
-                            "must be 1-128 letters, digits, hyphens, slashes or underscores",
-                            run,
-                        ),
-                    ),
-                    OWN_TEXT,
-                ),
-                Field(
-                    "overrides",
-                    (
-                        by_hand(
-                            f"must be at most {OVERRIDES_MOST} characters as JSON, its "
-                            "formatting included",
-                            run,
-                            lambda v: (
-                                not isinstance(v, dict) or overrides_size(v) <= OVERRIDES_MOST
-                            ),
-                        ),
-                    ),
-                    "Shorten the command (or put it in a script in the app's image).",
-                ),
+                *run_task_fields(),
+                *network_fields(),
                 Field(
                     "overrides.containerOverrides[].name",
                     ECS_NAME,
@@ -204,9 +171,25 @@ def rules() -> dict[tuple[str, str], Operation]:
                 ),
                 *ecs_tag_fields(svc),
             ),
-            (tag_count("tags"),),
+            (tag_count("tags"), LAUNCH_OR_CAPACITY),
         ),
-        ("ecs", "describe_tasks"): Operation((Field("cluster", ECS_NAME, fix("cluster.name")),)),
+        ("ecs", "describe_tasks"): Operation(
+            (
+                Field("cluster", ECS_NAME, fix("cluster.name")),
+                # DescribeTasks tasks: "A list of up to 100 task IDs or full ARN entries."
+                Field(
+                    "tasks",
+                    (
+                        by_hand(
+                            "must list 1 to 100 tasks",
+                            f"{ECS_API}/API_DescribeTasks.html",
+                            lambda v: not isinstance(v, list) or 1 <= len(v) <= 100,
+                        ),
+                    ),
+                    OWN_TEXT,
+                ),
+            )
+        ),
         ("ecs", "delete_service"): Operation(
             (Field("service", ECS_NAME, FOUND), Field("cluster", ECS_NAME, FOUND))
         ),

@@ -18,6 +18,7 @@ from runbook.recovery.answers import Answer, Found, Recovery
 from runbook.resources.kind import Create, Kind, Tagged, TagSearch, missing_on
 from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules import cfn
+from runbook.rules.app_env import TASK_DEFINITION_SIZE, plain_name_problem, secret_name_problem
 from runbook.rules.combinations import CONTAINER_MEMORY, FARGATE, tag_count
 from runbook.rules.common import ECS_NAME, ecs_tag_fields
 from runbook.rules.kinds import between, by_hand, from_schema, length, pattern
@@ -262,9 +263,50 @@ def rules() -> dict[tuple[str, str], Operation]:
                     ),
                     OWN_TEXT,
                 ),
+                Field(
+                    "containerDefinitions[].environment[].name",
+                    (
+                        by_hand(
+                            "must not be empty or contain = or control characters (Docker's "
+                            "NAME=VALUE form, which ECS passes it in)",
+                            container,
+                            lambda v: not isinstance(v, str) or plain_name_problem([v]) is None,
+                        ),
+                    ),
+                    fix("app.environment"),
+                ),
+                # Secret valueFrom: "either the full ARN of the Secrets Manager secret or the
+                # full ARN of the parameter in the SSM Parameter Store" (a parameter of the
+                # same region also by name); a secret's ARN may end :json-key:stage:version.
+                Field(
+                    "containerDefinitions[].secrets[].valueFrom",
+                    (
+                        pattern(
+                            r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+"
+                            r"(?::[^:]*:[^:]*:[^:]*)?"
+                            r"|arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+"
+                            r"|[A-Za-z0-9_.\-/]+",
+                            "must be a Secrets Manager secret's ARN (with :json-key:stage:id "
+                            "or not), an SSM parameter's ARN, or a parameter's name",
+                            f"{ECS_API}/API_Secret.html",
+                        ),
+                    ),
+                    FOUND,
+                ),
+                Field(
+                    "containerDefinitions[].secrets[].name",
+                    (
+                        by_hand(
+                            "must be letters, digits and underscores, not starting with a digit",
+                            container,
+                            lambda v: not isinstance(v, str) or secret_name_problem([v]) is None,
+                        ),
+                    ),
+                    fix("app.secrets"),
+                ),
                 *ecs_tag_fields(td),
             ),
-            (FARGATE, CONTAINER_MEMORY, tag_count("tags")),
+            (FARGATE, CONTAINER_MEMORY, TASK_DEFINITION_SIZE, tag_count("tags")),
         ),
         ("ecs", "deregister_task_definition"): Operation(),
         ("ecs", "delete_task_definitions"): Operation(

@@ -118,6 +118,33 @@ def instance_classes(engine: str, version: str) -> frozenset[str]:
     return frozenset(known[key])
 
 
+REGION_CLASSES = "aws_rds_dbinstance/dbinstanceclass_enum"
+
+
+def instance_classes_in(engine: str, region: str) -> frozenset[str] | None:
+    """The classes RDS offers for an engine in one region (any version); None: no data.
+
+    From cfn-lint's per-region table (its E3025 rule's data, from RDS's orderable options).
+    Where the table repeats an engine with two lists, a class either lists is taken: the
+    union refuses only what no list offers. Cached like instance_classes (3.6 MB of JSON).
+    """
+    source = _root() / "extensions" / f"{REGION_CLASSES}.json"
+    stat = source.stat()
+    cache = _cache_dir() / f"rds-region-classes-{stat.st_size}-{int(stat.st_mtime)}.json"
+    key = f"{engine} {region}"
+    known = _read_cache(cache)
+    if key not in known:
+        table = extension(REGION_CLASSES).get(region)
+        offered: set[str] = set()
+        for entry in (table or {}).get("allOf", []):
+            if entry["if"]["properties"].get("Engine", {}).get("const") == engine:
+                offered |= set(entry["then"]["properties"]["DBInstanceClass"]["enum"])
+        # An empty list is stored as such: "no data" and "none offered" both mean unknown.
+        known[key] = sorted(offered)
+        _write_cache(cache, known)
+    return frozenset(known[key]) or None
+
+
 def _classes_from(entries: list[dict[str, Any]], engine: str, version: str) -> set[str]:
     offered: set[str] = set()
     for entry in entries:

@@ -87,6 +87,27 @@ def _instance_class(params: dict[str, Any]) -> Found:
         )
 
 
+def _instance_class_in(params: dict[str, Any], region: str) -> Found:
+    """The class against the version's classes and the region's (cfn-lint's two tables)."""
+    engine, version = params.get("Engine"), params.get("EngineVersion")
+    klass = params.get("DBInstanceClass")
+    if not all(isinstance(v, str) for v in (engine, version, klass)):
+        return
+    here = cfn.instance_classes_in(engine, region)
+    if here is None or klass in here:
+        yield from _instance_class(params)
+        return
+    hint = [c for c in ("db.t4g.micro", "db.t3.micro") if c in here]
+    by_version = cfn.instance_classes(engine, version)
+    hint = [c for c in hint if not by_version or c in by_version]
+    yield (
+        "DBInstanceClass",
+        klass,
+        f"RDS does not offer {klass} for {engine} in {region}"
+        + (f" (it does offer {' and '.join(hint)} there)" if hint else ""),
+    )
+
+
 def _engine_version(params: dict[str, Any]) -> Found:
     engine, version = params.get("Engine"), params.get("EngineVersion")
     if not (isinstance(engine, str) and isinstance(version, str)):
@@ -159,14 +180,16 @@ CONTAINER_MEMORY = Combination(
 )
 INSTANCE_CLASS = Combination(
     Rule(
-        "the instance class must be one RDS offers for the engine version",
-        "cfn-lint extension aws_rds_dbinstance/db_instance_class",
+        "the instance class must be one RDS offers for the engine version, in the region",
+        "cfn-lint extensions aws_rds_dbinstance/db_instance_class and dbinstanceclass_enum",
         lambda _: True,
     ),
     _instance_class,
-    'Set database.instance_class to "db.t4g.micro" (or db.t3.micro): `instance_class = '
-    '"db.t4g.micro"` under [database] in a TOML file, then run again with --config FILE; or '
-    "accept the fix `runbook deploy` and the app offer, which records it for later commands.",
+    'Set database.instance_class to "db.t4g.micro" (or db.t3.micro, or the class the '
+    'message names for the region): `instance_class = "db.t4g.micro"` under [database] in a '
+    "TOML file, then run again with --config FILE; or accept the fix `runbook deploy` and "
+    "the app offer, which records it for later commands.",
+    in_region=_instance_class_in,
 )
 ENGINE_VERSION = Combination(
     Rule(

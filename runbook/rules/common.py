@@ -64,5 +64,15 @@ def tag_fields(resource_type: str, where: str = "Tags[]", key: str = "Key") -> t
 
 
 def ecs_tag_fields(resource_type: str) -> tuple[Field, ...]:
-    """ECS spells tags [{key, value}]."""
-    return tag_fields(resource_type, "tags[]", "key")
+    """ECS spells tags [{key, value}]; it also keeps the aws: prefix for values ("Do not use
+    aws:, AWS:, or any upper or lowercase combination of such as a prefix for either keys or
+    values", botocore's ECS model)."""
+    value_prefix = never(
+        lambda v: v.lower().startswith("aws:"),
+        "must not start with aws: (ECS keeps it for AWS's own tags)",
+        f"{ECS_API}/API_Tag.html",
+    )
+    return (
+        *tag_fields(resource_type, "tags[]", "key"),
+        Field("tags[].value", (value_prefix,), settings_fix("deployment.name")),
+    )

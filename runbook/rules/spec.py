@@ -27,6 +27,9 @@ class Combination:
     rule: Rule  # its words and source; `find` does the checking
     find: Callable[[dict[str, Any]], Found]
     fix: str
+    # For a rule that differs by region (RDS's classes): used instead of `find` when the
+    # region the call goes to is known.
+    in_region: Callable[[dict[str, Any], str], Found] | None = None
 
 
 @dataclass(frozen=True)

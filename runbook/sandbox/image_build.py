@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runbook import rds_ca
 from runbook.image import dockerfile as reading
 from runbook.image.dockerfile import DockerfileError, Instruction
 from runbook.image.version import sent_files
@@ -269,6 +270,16 @@ class Builder:
         many = len(sources) > 1 or destination.endswith("/") or any("*" in s for s in sources)
         copied = 0
         for source in sources:
+            if i.keyword == "ADD" and source == rds_ca.URL and _is_rds_bundle(stage, destination):
+                # RDS's CAs: every task finds the sandbox's CA there instead (ecs/runtime.py).
+                copied += 1
+                continue
+            if i.keyword == "ADD" and source == rds_ca.URL:
+                raise Refusal(
+                    i,
+                    f"RDS's CA bundle goes to {rds_ca.IN_IMAGE} (the task's DB_SSLROOTCERT)",
+                    f"Add it there: {rds_ca.ADD_LINE}",
+                )
             if i.keyword == "ADD" and re.match(r"[a-z]+://", source):
                 raise Refusal(
                     i,
@@ -520,6 +531,11 @@ def tree_digest(root: Path) -> str:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _is_rds_bundle(stage: Stage, destination: str) -> bool:
+    """Does this ADD put RDS's CA bundle where the task definition's DB_SSLROOTCERT reads it?"""
+    return os.path.normpath(os.path.join(stage.workdir, destination)) == rds_ca.IN_IMAGE
 
 
 def _chmod(path: Path, mode: int) -> None:

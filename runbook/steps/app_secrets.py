@@ -79,26 +79,38 @@ def discover(aws: Aws, s: Settings, seen: Observed) -> None:
     )
 
 
+def missing(s: Settings, seen: Observed) -> list[str]:
+    """The secrets [app] names that have no value: none given now, none kept in the secret."""
+    values = given(s)
+    current = seen.found.get("app_secrets")
+    kept: dict[str, Any] = current.value if isinstance(current, Secret) else {}
+    return [n for n in s.app.secrets if n not in values and n not in kept]
+
+
+def missing_problem(names: list[str]) -> Problem:
+    """Said before the first call (preflight) and again if a section V plan meets it."""
+    exports = " ".join(f"{SECRET_ENV_PREFIX}{n}=..." for n in names)
+    many = len(names) > 1
+    return Problem(
+        "AppSecretMissing",
+        f"The app's secret{'s' if many else ''} {', '.join(names)} (app.secrets) "
+        + ("have" if many else "has")
+        + " no value yet. Nothing was changed.",
+        f"Give {'them' if many else 'it'} in the environment for this deploy only (`export "
+        f"{exports}`, or a secrets manager's CLI): it goes to Secrets Manager and is never "
+        "printed or written to a file.",
+    )
+
+
 def plan(s: Settings, seen: Observed | None, section: str) -> list[Action]:
     if not s.app.secrets:
         return []
     values = given(s)
     current = seen.found.get("app_secrets") if seen else None
     kept: dict[str, Any] = current.value if isinstance(current, Secret) else {}
-    missing = [n for n in s.app.secrets if n not in values and n not in kept]
-    if missing and seen is not None:
-        names = " ".join(f"{SECRET_ENV_PREFIX}{n}=..." for n in missing)
-        raise RunbookError(
-            Problem(
-                "AppSecretMissing",
-                f"The app's secret{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                "(app.secrets) ha" + ("ve" if len(missing) > 1 else "s") + " no value yet. "
-                "Nothing was changed.",
-                f"Give {'them' if len(missing) > 1 else 'it'} in the environment for this "
-                f"deploy only (`export {names}`, or a secrets manager's CLI): it goes to "
-                "Secrets Manager and is never printed or written to a file.",
-            )
-        )
+    without = missing(s, seen) if seen is not None else []
+    if without:
+        raise RunbookError(missing_problem(without))
     wanted = {n: values.get(n, kept.get(n, "")) for n in s.app.secrets}
     body = Secret(json.dumps(wanted))
     shown = ", ".join(s.app.secrets)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runbook.plan import ApiCall, Ref, Wait
+from runbook.rules.ecs_task import command_overrides
 from runbook.settings import Settings
 from runbook.steps.cluster import ecs_tags
 
@@ -34,7 +35,7 @@ class Finished:
 
 
 def overrides(s: Settings, command: list[str]) -> dict[str, Any]:
-    return {"containerOverrides": [{"name": s.task_definition.container_name, "command": command}]}
+    return command_overrides(s.task_definition.container_name, command)
 
 
 def request(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from runbook import rds_ca
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref, resolve
 from runbook.resources import secret as secret_kind
@@ -19,7 +20,7 @@ from runbook.steps.role_policies import ACCOUNT_KEY
 from runbook.task_wrapper import database_url
 
 # The RDS CA bundle the image carries: the app checks the database's certificate and name.
-RDS_CA_BUNDLE = "/app/certs/rds-global-bundle.pem"
+RDS_CA_BUNDLE = rds_ca.IN_IMAGE
 
 
 def task_definition_key(s: Settings) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cfnlint.api import ManualArgs, lint
 
+from runbook import rds_ca
 from runbook.app_scan import scan
 from runbook.aws_rules import Census
 from runbook.cli import BAD_INPUT, OK, main
@@ -46,6 +47,19 @@ def test_an_app_with_its_own_dockerfile_is_read_not_rewritten(tmp_path, capsys) 
     assert settings.security_groups.app_port == 8000  # EXPOSE 8000
     assert settings.load_balancer.health_check_path == "/status"  # not /healthz
     assert "asked" not in out and "took the proposal" not in out  # found it all itself
+    assert "does not fetch RDS's CA bundle" not in out  # its Dockerfile has the line
+
+
+def test_an_own_dockerfile_without_rdss_ca_bundle_is_told_the_line_to_add(tmp_path, capsys) -> None:
+    folder = copy(tmp_path, "notes")
+    dockerfile = folder / "Dockerfile"
+    kept = [line for line in dockerfile.read_text().splitlines() if rds_ca.URL not in line]
+    dockerfile.write_text("\n".join(kept) + "\n")
+    code, _settings = init(tmp_path, folder, "--yes")
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == OK
+    assert "Dockerfile does not fetch RDS's CA bundle" in out
+    assert rds_ca.ADD_LINE in out
 
 
 def test_an_app_without_a_dockerfile_gets_one(tmp_path, capsys) -> None:
@@ -57,6 +71,8 @@ def test_an_app_without_a_dockerfile_gets_one(tmp_path, capsys) -> None:
     assert "USER app" in written and "useradd" in written  # not root
     assert "pip install -r requirements.txt gunicorn" in written  # gunicorn added
     assert '"0.0.0.0:8000"' in written and '"app:app"]' in written
+    assert rds_ca.ADD_LINE in written  # the database connection checks RDS's certificate
+    assert "RDS's CA bundle" not in out
     assert settings.load_balancer.health_check_path == "/health"
     assert "took the proposal: port: 8000" in out  # the one thing it could not find
 

@@ -56,7 +56,7 @@ def test_config_sets_the_app_and_refuses_wrong_types(tmp_path: Path) -> None:
     [
         ({"folder": "shop"}, "app.folder", "absolute"),
         ({"dockerfile": "../Dockerfile"}, "app.dockerfile", "inside the app's folder"),
-        ({"environment": {"1ST": "x"}}, "app.environment", "variable name"),
+        ({"environment": {"A=B": "x"}}, "app.environment", "variable's name"),
         ({"secrets": ["KEY", "KEY"]}, "app.secrets", "more than once"),
         (
             {"environment": {"KEY": "x"}, "secrets": ["KEY"]},

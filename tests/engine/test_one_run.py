@@ -66,7 +66,14 @@ def test_a_second_run_refuses_at_once_with_no_wait_naming_the_other(
     state: Path,
     capsys,
 ) -> None:
-    for command in (["deploy", "--yes", "--new"], ["destroy", "--yes"], ["scale", "2"]):
+    notes = str(Path(__file__).resolve().parents[1] / "apps" / "notes")
+    commands = (
+        ["deploy", "--yes", "--new"],
+        ["destroy", "--yes"],
+        ["scale", "2"],
+        ["init", notes, "--yes"],  # it records [app] in the same state file
+    )
+    for command in commands:
         code, out = main(capsys, *command, "--no-wait", "--state", str(state))
         assert code == cli.FAILED, (command, out)
         said = one_line(out)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from runbook import rds_ca
 from runbook.image.dockerfile import expand, read
 from runbook.sandbox.image import Images, is_todo_api
 from runbook.sandbox.image_build import Refusal, in_image
@@ -14,7 +15,7 @@ from runbook.sandbox.image_build import Refusal, in_image
 
 def build(tmp_path: Path, dockerfile: str) -> None:
     context = tmp_path / "app"
-    context.mkdir(exist_ok=True)
+    context.mkdir(parents=True, exist_ok=True)
     (context / "app.py").write_text("app = None\n")
     (context / "Dockerfile").write_text(dockerfile)
     images = Images(tmp_path / "store" / "images")
@@ -66,6 +67,21 @@ def test_what_it_cannot_follow_is_named_with_its_line(tmp_path, dockerfile, says
     with pytest.raises(Refusal) as refused:
         build(tmp_path, dockerfile)
     assert says in str(refused.value)
+
+
+def test_rdss_ca_bundle_is_the_one_url_it_takes_and_only_where_the_task_reads_it(
+    tmp_path,
+) -> None:
+    """On AWS docker fetches RDS's bundle; here every task finds the sandbox's CA at that path
+    (ecs/runtime.py), so the line builds without the network. Anywhere else it is refused
+    with the line to write."""
+    base = "FROM python:3.11-slim\nWORKDIR /app\n"
+    build(tmp_path, base + rds_ca.ADD_LINE + "\nCOPY app.py .\n")
+    build(tmp_path / "relative", base + f"ADD {rds_ca.URL} certs/rds-global-bundle.pem\n")
+    with pytest.raises(Refusal) as refused:
+        build(tmp_path / "elsewhere", base + f"ADD {rds_ca.URL} /etc/rds.pem\n")
+    assert f"goes to {rds_ca.IN_IMAGE}" in str(refused.value)
+    assert rds_ca.ADD_LINE in str(refused.value)
 
 
 def test_paths_inside_the_image_point_into_its_folder(tmp_path) -> None:

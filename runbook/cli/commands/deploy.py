@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from runbook.cli.codes import FAILED, OK
+from runbook.cli.codes import BAD_INPUT, FAILED, OK
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -15,15 +15,17 @@ if TYPE_CHECKING:
     from runbook.plan import Action
 
 
-def _preflight(console: Console, runbook: Runbook, *, assume_yes: bool) -> bool:
+def _preflight(console: Console, runbook: Runbook, *, assume_yes: bool) -> int | None:
+    """None: go on; else the exit status (2 when what stops it is the person's input)."""
     from rich.prompt import Confirm
 
     from runbook.cli import render
 
     found = runbook.preflight()
     render.findings(console, found)
-    if any(f.level == "error" for f in found):
-        return False
+    errors = [f for f in found if f.level == "error"]
+    if errors:
+        return BAD_INPUT if all(f.bad_input for f in errors) else FAILED
     for finding in found:
         if not (finding.fix and finding.level == "warning"):
             continue
@@ -31,7 +33,7 @@ def _preflight(console: Console, runbook: Runbook, *, assume_yes: bool) -> bool:
         if assume_yes or Confirm.ask(question, console=console, default=True):
             runbook.use_settings(finding.fix.apply(runbook.settings))
             console.print(f"  [green]applied:[/] {finding.fix.description}")
-    return True
+    return None
 
 
 def run(console: Console, engine_for: EngineFor, *, assume_yes: bool) -> int:
@@ -47,8 +49,9 @@ def _deploy_with(console: Console, runbook: Runbook, progress: Any, *, assume_ye
 
     from runbook.cli import render
 
-    if not _preflight(console, runbook, assume_yes=assume_yes):
-        return FAILED
+    stopped = _preflight(console, runbook, assume_yes=assume_yes)
+    if stopped is not None:
+        return stopped
 
     def confirm(step: Any, actions: list[Action]) -> bool:
         if assume_yes:

@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from runbook import rds_ca
 from runbook.app_dockerfile import dockerfile as written_dockerfile
 from runbook.app_scan import Scan, scan
 from runbook.cli.codes import BAD_INPUT, OK
@@ -123,6 +124,14 @@ def settle(found: Scan, settings: Settings, ask: Asker, answers: Answers) -> tup
     wsgi = found.wsgi or DEFAULT_WSGI
     if found.dockerfile:
         answers.found.append(f"Dockerfile: the app's own ({found.dockerfile}), used as it is")
+        if rds_ca.URL not in (found.folder / found.dockerfile).read_text(errors="replace"):
+            # The task's DB_SSLMODE is verify-full: without RDS's CAs in the image, libpq
+            # refuses the connection on AWS (the sandbox puts its own CA there for every task).
+            answers.warnings.append(
+                f"{found.dockerfile} does not fetch RDS's CA bundle, which the database "
+                f"connection checks on AWS (DB_SSLROOTCERT={rds_ca.IN_IMAGE}, DB_SSLMODE="
+                f"verify-full): if the app uses the database, add `{rds_ca.ADD_LINE}`"
+            )
     else:
         if found.wsgi:
             answers.found.append(f"WSGI callable: {found.wsgi} ({found.wsgi_where})")
