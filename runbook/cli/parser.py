@@ -9,12 +9,48 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from runbook.rules.quotas import TASKS_PER_SERVICE
 
+# An option the command line takes before the command and after it is parsed after it into
+# this name, then merged (RunbookParser): argparse would otherwise let the command's default
+# overwrite what was typed before it (`runbook --state X destroy` acting on the default
+# deployment, `runbook --dry-run destroy` deleting).
+AFTER = "after_command__"
 
-def make_parser() -> argparse.ArgumentParser:
-    """Every command, its options and its help."""
+
+class RunbookParser(argparse.ArgumentParser):
+    """`runbook [OPTIONS] COMMAND [OPTIONS]`: an option typed on either side counts; typed on
+    both with different values, it is refused rather than one silently chosen."""
+
+    top = False  # the `runbook` parser itself, not a command's
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if self.top:
+            self._merge(parsed)
+        return parsed, extras
+
+    def _merge(self, parsed: argparse.Namespace) -> None:
+        for key, value in list(vars(parsed).items()):
+            if not key.startswith(AFTER):
+                continue
+            dest = key.removeprefix(AFTER)
+            delattr(parsed, key)
+            before = getattr(parsed, dest, None)
+            if before not in (None, False, self.get_default(dest)) and before != value:
+                option = "--" + dest.replace("_", "-")
+                self.error(
+                    f"{option} is given twice, before and after the command ({before} and "
+                    f"{value}); give it once. Nothing was done."
+                )
+            setattr(parsed, dest, value)
+
+
+def _common() -> argparse.ArgumentParser:
+    """The options every command takes: one copy for `runbook`, another for its commands (argparse
+    shares a parent's option objects with every parser made from it)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--sandbox",
@@ -37,10 +73,15 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="SHAPE",
         help="with --sandbox: instant (default), aws, or aws:FACTOR (AWS's waits, scaled)",
     )
+    return common
 
-    parser = argparse.ArgumentParser(
+
+def make_parser() -> argparse.ArgumentParser:
+    """Every command, its options and its help."""
+    common = _common()
+    parser = RunbookParser(
         prog="runbook",
-        parents=[common],
+        parents=[_common()],
         description="Deploy the Flask Todo API to ECS Fargate, section by section. "
         "With no command, opens the guided app.",
     )
@@ -161,7 +202,20 @@ def make_parser() -> argparse.ArgumentParser:
     for name in ("deploy", "destroy", "init", *DAY_TWO):
         _wait_option(commands.choices[name])
     _wait_option(parser)  # the app
+    parser.top = True
+    _after_the_command(parser, commands)
     return parser
+
+
+def _after_the_command(parser: argparse.ArgumentParser, commands: Any) -> None:
+    """A command's own copy of an option `runbook` also takes is parsed into AFTER + its name,
+    absent unless typed (so it never overwrites what was typed before the command)."""
+    shared = {action.dest for action in parser._actions}
+    for command in commands.choices.values():
+        for action in command._actions:
+            if action.dest in shared and action.dest != "help":
+                action.dest = AFTER + action.dest
+                action.default = argparse.SUPPRESS
 
 
 def _destroy_options(parser: argparse.ArgumentParser) -> None:
