@@ -36,11 +36,14 @@ sys.path.insert(0, str(ROOT))  # the target the tests use: tests/sandbox/lb_targ
 
 from tests.sandbox.lb_target import serve_command  # noqa: E402
 
+CODE_ENV = "BENCH_EDGE_CODE"  # the folder whose runbook/ the measured process runs
 HALF_HEAD = b"POST /upload HTTP/1.1\r\nHost: bench\r\nContent-Length: 10\r\n"
 
 
 def serve(target_port: int) -> None:
     """In the measured process: a listener forwarding to the target, as the sandbox runs it."""
+    # The side's own code first: ROOT, put first above for the target, would shadow "before".
+    sys.path.insert(0, os.environ[CODE_ENV])
     from runbook.sandbox import load_balancer as lb
 
     group = lb.TargetGroup(
@@ -160,7 +163,7 @@ def threads_with_slow_clients(port: int, pid: int, slow: int) -> dict[str, int]:
 
 
 def measure(code: Path, target_port: int, args: argparse.Namespace) -> dict[str, Any]:
-    env = dict(os.environ, PYTHONPATH=str(code))
+    env = dict(os.environ, PYTHONPATH=str(code), **{CODE_ENV: str(code)})
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(target_port)],
         stdin=subprocess.PIPE,

@@ -45,11 +45,11 @@ class SectionImage:
         # The background builds, by <repository>:<version>; versions found in ECR.
         self._jobs: dict[str, ImageJob] = {}
         self._present: set[str] = set()
-        self.version = version_of(build.context)
+        self.version = version_of(build.context, build.dockerfile)
 
     def refresh(self, s: Settings) -> None:
         """The source may have changed since the last section ran (an edit, a commit)."""
-        self.version = version_of(self._build.context)
+        self.version = version_of(self._build.context, self._build.dockerfile)
         self.derive(s)
 
     def derive(self, s: Settings) -> None:

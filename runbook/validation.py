@@ -6,6 +6,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from runbook.rules import app_env, cfn, ecs_task, fargate, rds_versions
@@ -308,6 +309,25 @@ def _env_names(names: list[str]) -> str | None:
             f"{', '.join(map(repr, bad))}: a variable name is letters, digits and "
             "underscores, not starting with a digit"
         )
+    return None
+
+
+def dockerfile_problem(folder: str, dockerfile: str) -> str | None:
+    """The [app] Dockerfile as the build will find it: a file inside the folder (a symbolic
+    link leading out of it counts as outside). Reads the disk, so it is not one of RULES:
+    recorded settings stay readable on a machine without the app's folder."""
+    if not folder:
+        return None
+    if msg := RULES[("app", "dockerfile")](dockerfile):
+        return msg
+    root = Path(folder)
+    if not root.is_dir():
+        return f"the app's folder {folder} is not on this machine: run `runbook init DIR` here"
+    path = (root / (dockerfile or "Dockerfile")).resolve()
+    if not path.is_relative_to(root.resolve()):
+        return f"must be inside the app's folder: it leads to {path}"
+    if not path.is_file():
+        return f"is not a file in {folder}"
     return None
 
 

@@ -21,12 +21,16 @@ from runbook.state import StateFile
 # Whole runs through the sandbox (a minute or more each on a loaded machine), longest first:
 # started first, so that with `-n 2` the short tests fill in around them instead of one
 # worker ending the suite alone on a long one.
-SLOW_FIRST = (  # by their durations in one run of the whole suite (--durations=40)
+SLOW_FIRST = (  # by their longest test's duration in one run of the whole suite (-n 3)
+    "tests/sandbox/test_own_apps.py",  # three apps, 20-60 s each
     "tests/sandbox/test_end_to_end.py",
+    "tests/test_benches.py",  # each bench once, as a process of its own
+    "tests/sandbox/test_rotation.py",
     "tests/sandbox/test_releases.py",
+    "tests/sandbox/test_database_failures.py",
     "tests/sandbox/test_task_failures.py",
     "tests/sandbox/test_dataplane.py",
-    "tests/sandbox/test_database_failures.py",
+    "tests/sandbox/test_one_off.py",
     "tests/sandbox/test_one_run_at_a_time.py",
     "tests/sandbox/test_day_two.py",
 )

@@ -17,9 +17,19 @@ from pathlib import Path
 GIT_TIMEOUT = 10.0
 
 
-def version_of(context: Path) -> str:
+def version_of(context: Path, dockerfile: Path | None = None) -> str:
+    """dockerfile: another than the context's own Dockerfile ([app] dockerfile). The same
+    source built by another Dockerfile is another image, so its tag says which (a short
+    digest of its path in the context): switching Dockerfiles is never a skipped build."""
     commit = clean_commit(context)
-    return f"git-{commit}" if commit else f"src-{content_digest(context)[:12]}"
+    version = f"git-{commit}" if commit else f"src-{content_digest(context)[:12]}"
+    if dockerfile is None:
+        return version
+    try:
+        named = dockerfile.resolve().relative_to(context.resolve()).as_posix()
+    except ValueError:  # outside the context (the settings refuse it; said at the build)
+        named = str(dockerfile)
+    return f"{version}-df{hashlib.sha256(named.encode()).hexdigest()[:6]}"
 
 
 def clean_commit(context: Path) -> str | None:

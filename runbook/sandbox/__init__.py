@@ -9,23 +9,28 @@ building and pushing into it), and moto_state, the one place that touches moto's
 from typing import Any
 
 from runbook.sandbox.account import CREDENTIALS
-from runbook.sandbox.background import (
-    INFO_FILE,
-    SandboxError,
-    credentials,
-    engine_path,
-    ensure_running,
-    local_url,
-    running,
-    stop,
-)
 from runbook.sandbox.timings import Timings, TimingsError
 
-# Imported when asked for: they load moto, which the command line itself never needs.
+# Imported when asked for: the emulator and the data plane load moto, which the command line
+# itself never needs; the background sandbox's helpers load the Todo API's package (Flask),
+# which the container engine stand-in, started three times a deploy, never needs.
 _LAZY = {
     "Emulator": "runbook.sandbox.emulator",
     "EMULATOR_ENV": "runbook.sandbox.emulator",
     "PARTS": "runbook.sandbox.dataplane",
+    **dict.fromkeys(
+        (
+            "INFO_FILE",
+            "SandboxError",
+            "credentials",
+            "engine_path",
+            "ensure_running",
+            "local_url",
+            "running",
+            "stop",
+        ),
+        "runbook.sandbox.background",
+    ),
 }
 
 

@@ -28,11 +28,14 @@ from runbook.sandbox.timings import Timings
 from todo_app.server_home import ServerHome
 
 # Without these moto cannot attach AWS-managed policies, never runs service tasks (when no
-# data plane reports real counts), and holds certificates pending for a minute.
+# data plane reports real counts), and holds certificates pending for a minute. Nothing
+# here runs EC2 instances, so no account needs moto's 1300 public AMIs: making them (each
+# with a volume and a snapshot) cost 1.2-2.8 s on an account's first EC2 call.
 EMULATOR_ENV = {
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
     "MOTO_ECS_SERVICE_RUNNING": "1",
     "MOTO_ACM_VALIDATION_WAIT": "0",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/")
 
@@ -125,6 +128,10 @@ class Emulator:
         self.url = ""
         self.data_plane: DataPlane | None = None
         self.last_call = time.monotonic()
+        # botocore's loader, shared by every Aws this emulator hands out: it keeps the service
+        # models it has read, which each new session would read again (a test's fresh
+        # account's clients spent about a second of CPU on it).
+        self._loader: Any = None
 
     def start(self) -> Emulator:
         from moto.moto_server.werkzeug_app import (
@@ -134,10 +141,12 @@ class Emulator:
         )
         from werkzeug.serving import make_server
 
-        from runbook.sandbox import task_definition_revisions
+        from runbook.sandbox import managed_policies, task_definition_revisions
 
         # Deleted task definition revisions keep their numbers, as on AWS.
         task_definition_revisions.install()
+        # An account's first call builds its IAM backend: AWS's policies parsed once, not each time.
+        managed_policies.install()
         app = _Watched(DomainDispatcherApplication(create_backend_app), self._called)
         self._door = OwnerOnly(app, self.credentials)
         self._server = make_server(
@@ -165,6 +174,11 @@ class Emulator:
             label=label,
             load_balancer_url=plane.local_url if plane is not None else None,
         )
+        core = aws.session._session  # boto3 keeps botocore's session there
+        if self._loader is None:
+            self._loader = core.get_component("data_loader")
+        else:
+            core.register_component("data_loader", self._loader)
         return in_moto_account(aws, aws.session.events, account)
 
     def _called(self, account: str, region: str, service: str) -> None:

@@ -26,7 +26,9 @@ class SectionForm(Grid):
     def compose(self) -> ComposeResult:
         for field in self.fields:
             value = getattr(self._initial, field.name)
-            yield Label(label(self.key, field.name), classes="field-label")
+            yield Label(
+                label(self.key, field.name), classes="field-label", id=f"label-{field.name}"
+            )
             if isinstance(value, bool):
                 yield Checkbox(
                     "on" if value else "off", value, id=f"field-{field.name}", compact=True

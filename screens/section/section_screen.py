@@ -5,27 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static, TextArea
 
 from runbook.engine import Runbook
 from runbook.events import Event, Notice
+from runbook.labels import PLACEHOLDERS
 from runbook.settings import Settings
 from runbook.steps import Step
-from runbook.validation import field_errors
+from runbook.validation import FieldError, dockerfile_problem, validate
 from runbook.words import explained
 from screens.messages import RunRequested, SettingsEdited
 from screens.progress import Progress, SectionProgress
-from screens.section.app_settings import AppSettings
+from screens.section.app_settings import AppForm
 from screens.section.call_preview import CallPreview
 from screens.section.known_values import KnownValues, inputs, outputs
 from screens.section.run_log import RunLog
 from screens.section.section_form import SectionForm
 from screens.sidebar.section_list import SectionList
+
+# Section V's settings only the Todo API reads: an app of the person's own never sees them.
+TODO_API_FIELDS = ("flask_app", "flask_env")
 
 
 class SectionScreen(Screen[None]):
@@ -45,13 +49,15 @@ class SectionScreen(Screen[None]):
         self.mode = mode
         self.errors: dict[str, str] = {}
         self.progress = SectionProgress()
-        self._shown_settings: Any = runbook.settings.section(step.key)
+        self._shown_settings: Any = self._own(runbook.settings)
         self._early: list[Event] = []
         self._stale = False
         # The form's values and the runbook's settings as last validated.
         self._validated: Any = None
         # Set by the app after a run: what to do next (the next section, or the summary).
         self.next_hint = ""
+        # Section V's [app] fields, when an app of one's own was named as the screen was made.
+        self._app_fields: AppForm | None = None
 
     def compose(self) -> ComposeResult:
         step, settings = self.step, self.runbook.settings
@@ -65,8 +71,10 @@ class SectionScreen(Screen[None]):
                     yield Label("Settings", classes="heading")
                     yield SectionForm(step.key, settings.section(step.key), id="form")
                     if step.key == "task_definition" and settings.app.folder:
-                        yield Label("The app (runbook init)", classes="heading")
-                        yield AppSettings(settings, id="app-settings")
+                        # The person's own app ([app], as `runbook init` recorded it).
+                        yield Label("Your app", classes="heading", id="app-heading")
+                        self._app_fields = AppForm(settings, self.runbook.build, id="app-form")
+                        yield self._app_fields
                     yield Label("From earlier sections", classes="heading", id="inputs-heading")
                     yield KnownValues(id="inputs")
                     yield Label("Made by this section", classes="heading", id="outputs-heading")
@@ -87,6 +95,7 @@ class SectionScreen(Screen[None]):
         for event in self._early:
             self.query_one(RunLog).record(event)
         self._early.clear()
+        self._show_todo_api_fields()
         self._validate()
 
     def on_screen_resume(self) -> None:
@@ -94,8 +103,7 @@ class SectionScreen(Screen[None]):
         self._stale = False
         self.query_one(SectionList).refresh_entries()
         # Settings can change elsewhere (a preflight fix on the welcome screen).
-        current = self.runbook.settings.section(self.step.key)
-        if current != self._shown_settings and not self.errors:
+        if self._own(self.runbook.settings) != self._shown_settings and not self.errors:
             self.reload()
         self._show_known()
         self._show_explanation(self.runbook.settings)
@@ -108,11 +116,45 @@ class SectionScreen(Screen[None]):
 
     def reload(self) -> None:
         """Show the runbook's settings again (a fix accepted, or a start over)."""
-        current = self.runbook.settings.section(self.step.key)
-        self._shown_settings = current
+        settings = self.runbook.settings
+        self._shown_settings = self._own(settings)
         if self.is_mounted:
-            self.query_one(SectionForm).load(current)
+            self.query_one(SectionForm).load(settings.section(self.step.key))
+            app_form = self._app_fields
+            if app_form is not None:
+                # A start over forgets the app: its fields go with it.
+                app_form.display = bool(settings.app.folder)
+                self.query_one("#app-heading").display = bool(settings.app.folder)
+                app_form.load(settings)
+            self._show_todo_api_fields()
             self._validate()
+
+    def _show_todo_api_fields(self) -> None:
+        if self.step.key != "task_definition":
+            return
+        shown = not self.runbook.settings.app.folder
+        for name in TODO_API_FIELDS:
+            for widget in self.query(f"#label-{name}, #field-{name}"):
+                widget.display = shown
+        image = self.query_one("#field-image", Input)
+        image.placeholder = (
+            PLACEHOLDERS[("task_definition", "image")]
+            if shown
+            else "empty: built from the app's folder, tagged with its version"
+        )
+
+    def _own(self, settings: Settings) -> Any:
+        """The settings this screen edits: its section's, and section V's [app]."""
+        return (settings.section(self.step.key), settings.app)
+
+    def _app_form(self) -> AppForm | None:
+        """The [app] fields, when an app of the person's own is named."""
+        # Kept, not queried: a query walks the whole screen, and this runs per keystroke.
+        return self._app_fields if self.runbook.settings.app.folder else None
+
+    def _forms_values(self) -> Any:
+        app_form = self._app_form()
+        return (self.query_one(SectionForm).values(), app_form.values() if app_form else None)
 
     # -- what the app tells this screen ----------------------------------------------------
 
@@ -143,11 +185,12 @@ class SectionScreen(Screen[None]):
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
+    @on(TextArea.Changed)
     def _field_changed(self) -> None:
         # Each field says Changed once as it mounts (and again on a reload), with the values
         # just validated: planning and checking every call again for each of them stalled
         # the app 100-500 ms whenever a section first opened.
-        if self._validated != (self.query_one(SectionForm).values(), self.runbook.settings):
+        if self._validated != (self._forms_values(), self.runbook.settings):
             self._validate()
 
     @on(Input.Submitted)
@@ -161,24 +204,41 @@ class SectionScreen(Screen[None]):
         if not self.errors:
             self.post_message(SettingsEdited(self.step.number))
 
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        # A text area (the app's environment) says nothing of its own when it is left.
+        if isinstance(event.widget, TextArea):
+            self._field_left()
+
     def _validate(self) -> None:
         """The engine's own rules, as you type; a valid form becomes the runbook's settings."""
         form = self.query_one(SectionForm)
         values, unparsed = form.values()
         candidate = self.runbook.settings.replace(self.step.key, **values)
-        self.errors = {**field_errors(candidate, self.step.key), **unparsed}
+        app_form = self._app_form()
+        if app_form is not None:
+            app_values, app_unparsed = app_form.values()
+            candidate = candidate.replace("app", **app_values)
+        # Every rule once per keystroke, shared by the section's form and the app's.
+        broken = validate(candidate)
+        self.errors = {**_of(broken, self.step.key), **unparsed}
         form.show_errors(self.errors)
+        if app_form is not None:
+            app_errors = {**_of(broken, "app"), **app_unparsed}
+            _dockerfile_found(candidate, app_errors)
+            app_form.show_errors(app_errors)
+            app_form.show(candidate)
+            self.errors.update({f"app.{name}": rule for name, rule in app_errors.items()})
         if not self.errors:
             turned = self.step.enabled(candidate) != self.step.enabled(self.runbook.settings)
             self.runbook.use_settings(candidate)
-            self._shown_settings = candidate.section(self.step.key)
+            self._shown_settings = self._own(candidate)
             if turned:
                 self.query_one(SectionList).refresh_entries()
         self.query_one(CallPreview).show(self._preview(candidate))
         self._show_explanation(candidate)
         self._show_known(candidate)
         self._update_run()
-        self._validated = ((values, unparsed), self.runbook.settings)
+        self._validated = (self._forms_values(), self.runbook.settings)
 
     def _show_explanation(self, settings: Settings) -> None:
         # In the settings' values: section I's port is the one sections II, V and VI name.
@@ -226,6 +286,8 @@ class SectionScreen(Screen[None]):
         self.query_one("#section-title", Static).update(self._title())
         self.query_one("#calls-heading", Label).update(self._calls_heading())
         self.query_one(SectionForm).disabled = self.progress.running
+        if self._app_fields is not None:
+            self._app_fields.disabled = self.progress.running
         self._update_run()
         if changed:
             self._show_known()
@@ -274,6 +336,9 @@ class SectionScreen(Screen[None]):
         if self.errors:
             self.notify("Some fields break AWS's rules: fix them first.", severity="warning")
             invalid = self.query_one(SectionForm).first_invalid()
+            app_form = self._app_form()
+            if invalid is None and app_form is not None:
+                invalid = app_form.first_invalid()
             if invalid is not None:
                 invalid.focus()
             return
@@ -315,3 +380,17 @@ class SectionScreen(Screen[None]):
         if self.progress.status == "done":
             return "Calls a first run makes (Run looks first: only what is missing or differs)"
         return "Calls this section will make"
+
+
+def _of(broken: list[FieldError], section: str) -> dict[str, str]:
+    """One section's broken rules by field name."""
+    return {e.field: e.rule for e in broken if e.section == section}
+
+
+def _dockerfile_found(s: Settings, errors: dict[str, str]) -> None:
+    """The [app] Dockerfile on disk, inside the folder (rules that read the disk)."""
+    # An image given by name is not built: its Dockerfile is not needed then.
+    if s.task_definition.image or "dockerfile" in errors:
+        return
+    if problem := dockerfile_problem(s.app.folder, s.app.dockerfile):
+        errors["dockerfile"] = problem

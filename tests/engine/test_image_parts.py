@@ -116,6 +116,18 @@ def test_the_version_is_the_commit_when_clean_else_the_contents_digest(tmp_path:
     assert version_of(context) != f"git-{commit}"
 
 
+def test_another_dockerfile_is_another_image_of_the_same_source(tmp_path: Path) -> None:
+    """[app] dockerfile switched on unchanged source: a new tag, so the build is not skipped."""
+    (tmp_path / "app.py").write_text("app = None\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    (tmp_path / "Dockerfile.slim").write_text("FROM python:3.12-alpine\n")
+    own = version_of(tmp_path)
+    slim = version_of(tmp_path, tmp_path / "Dockerfile.slim")
+    assert slim.startswith(own + "-df") and len(slim) <= 128  # ECR's tag length
+    assert version_of(tmp_path, tmp_path / "Dockerfile.slim") == slim  # stable
+    assert version_of(tmp_path, tmp_path / "ops" / "Dockerfile") not in (own, slim)
+
+
 # -- what the engine's output says ---------------------------------------------------------
 
 

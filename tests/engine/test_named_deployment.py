@@ -165,3 +165,38 @@ def test_a_new_deployment_is_asked_for_and_said(
     code, out = main(capsys, "deploy", "--new", "--state", "there.json")
     assert code == cli.BAD_INPUT
     assert "there.json exists already; --new starts a new deployment only" in one_line(out)
+
+
+def test_options_typed_before_the_command_count(
+    on_emulator,  # noqa: F811
+    aws,
+    settings,
+    tmp_path: Path,
+    capsys,
+    monkeypatch,
+) -> None:
+    """`runbook --state X destroy` names X, not the default deployment; `runbook --dry-run
+    destroy` deletes nothing; the same option typed on both sides with two values is refused.
+    (argparse let a command's defaults overwrite what was typed before it.)"""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fixed.toml").write_text(FIXED)
+    code, out = main(capsys, "deploy", "--yes", "--new", "--config", "fixed.toml")
+    assert code == cli.OK, out  # the default deployment
+    default = tmp_path / "runbook-state.sandbox.json"  # main() adds --sandbox
+    before = default.read_bytes()
+
+    code, out = main(capsys, "--state", "mistyped.json", "destroy", "--yes")
+    assert code == cli.BAD_INPUT, out
+    assert "✗ StateFileMissing: mistyped.json does not exist" in one_line(out)
+
+    code, out = main(capsys, "--dry-run", "destroy", "--yes")
+    assert code == cli.OK, out
+    assert inventory(aws, settings) == COMPLETE
+
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["--state", "a.json", "destroy", "--yes", "--state", "b.json"])
+    assert refused.value.code == cli.BAD_INPUT
+    assert "--state is given twice, before and after the command" in capsys.readouterr().err
+
+    assert inventory(aws, settings) == COMPLETE
+    assert default.read_bytes() == before

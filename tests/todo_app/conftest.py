@@ -102,6 +102,14 @@ def database(pg_server: PgServer, template_database: str) -> Iterator[str]:
     drop_database(pg_server.dsn, name)
 
 
+@pytest.fixture(scope="module")
+def module_database(pg_server: PgServer, template_database: str) -> Iterator[str]:
+    """DSN of a fresh, migrated database the module's tests share (for a server they share)."""
+    name = create_database(pg_server.dsn, template=template_database)
+    yield make_dsn(pg_server.dsn, dbname=name)
+    drop_database(pg_server.dsn, name)
+
+
 @pytest.fixture
 def empty_database(pg_server: PgServer) -> Iterator[str]:
     """DSN of a fresh database without any schema (for migration tests)."""
@@ -273,8 +281,8 @@ def free_port() -> int:
     return _free_port()
 
 
-@pytest.fixture
-def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+@contextmanager
+def spawner() -> Iterator[Callable[..., subprocess.Popen[str]]]:
     """Start processes in their own session; any still running at the end is killed with
     its whole process group, so no test leaves a server behind."""
     processes: list[subprocess.Popen[str]] = []
@@ -291,15 +299,36 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
         processes.append(process)
         return process
 
-    yield _spawn
-    for process in processes:
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+    try:
+        yield _spawn
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Processes of this test's own (see spawner)."""
+    with spawner() as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def module_spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Processes the module's tests share, such as a server started once for all of them."""
+    with spawner() as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def module_free_port() -> int:
+    return _free_port()
 
 
 @pytest.fixture

@@ -20,9 +20,13 @@ from screens.modals.confirm_run import ConfirmRun
 from tests.ui.scripted import ScriptedEngine
 
 SIZE = (80, 24)
+# How long a wait may take before the test fails: a ceiling, not a pace (a passing test is no
+# slower for it). CI machines run three workers on two cores, where a first paint alone has
+# taken over 10 s.
+PATIENCE = 30.0
 
 
-async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 10.0) -> None:
+async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = PATIENCE) -> None:
     """Let the app run until the condition holds (workers report through messages)."""
     deadline = time.monotonic() + timeout
     while not condition():

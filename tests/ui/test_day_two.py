@@ -171,7 +171,11 @@ async def test_b_rolls_back_to_the_previous_revision(make_runbook, aws, settings
         await pilot.press("y")
         await until(pilot, lambda: "done in" in str(app.service_screen.action_log.lines))
         assert service(aws)["taskDefinition"].endswith("flask-todo:1")
-        await until(pilot, lambda: app.service_screen.status.revision == "flask-todo:1")
+        # The service screen reads the service again after the rollback: no status until then.
+        await until(
+            pilot,
+            lambda: getattr(app.service_screen.status, "revision", None) == "flask-todo:1",
+        )
 
 
 async def test_without_aws_the_day_two_keys_do_nothing(offline_app) -> None:
