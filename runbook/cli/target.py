@@ -108,8 +108,14 @@ def sandbox_later(args: argparse.Namespace, settings: Any, state: StateFile) -> 
     pending = PendingAws(settings.deployment.region, SANDBOX_LABEL)
 
     def reach(tell: Tell, ask: Ask) -> None:
+        said: list[str] = []
+
+        def keep(line: str) -> None:
+            said.append(line)
+            tell(line)
+
         try:
-            aws = _sandbox_aws(args, settings.deployment.region, tell)
+            aws = _sandbox_aws(args, settings.deployment.region, keep)
         except BaseException as exc:  # every wait on the clients ends with it
             pending.failed(exc)
             raise
@@ -117,7 +123,13 @@ def sandbox_later(args: argparse.Namespace, settings: Any, state: StateFile) -> 
         from runbook.cli.named import changes, claim_with
 
         if changes(args):
-            claim_with(args, aws, state, settings, tell=tell, ask=ask)
+            # The tag search takes seconds: say that is what the line waits for now, then
+            # leave the sandbox's own line as the last word.
+            started = said[-1]
+            tell(f"{started}; looking for what already carries the deployment's tag")
+            claim_with(args, aws, state, settings, tell=keep, ask=ask)
+            if said[-1] == started:  # the search said nothing of its own
+                tell(started)
 
     return cast("Aws", pending), reach
 
