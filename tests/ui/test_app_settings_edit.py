@@ -23,6 +23,7 @@ from runbook.steps.task_definition import container_definition
 from screens.app import RunbookApp
 from screens.section.app_settings import shown as shown_as_typed
 from tests.ui.conftest import SIZE, plain, run_section, show_section
+from tests.ui.scripted import made_before
 from tests.ui.test_app_settings_view import container, own_app
 
 NOTES = Path(__file__).parents[1] / "apps" / "notes"
@@ -169,7 +170,10 @@ async def test_what_is_typed_is_recorded_as_init_records_it_and_plan_starts_from
     assert main(["init", str(folder), "--yes", "--state", str(path), "--config", str(config)]) == OK
     by_init = json.loads(path.read_text())["settings"]
     state = StateFile(path)
-    app = scripted_app(state=state, settings=starting_settings(state, None, None).settings)
+    start = starting_settings(state, None, None).settings
+    app = scripted_app(
+        state=state, settings=start, known=made_before(start, "I", "II", "III", "IV")
+    )
     async with app.run_test(size=SIZE) as pilot:
         await show_section(pilot, app, "V")
         await retype(pilot, app, "environment", "NOTES_TITLE=Team notes")
