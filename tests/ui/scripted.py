@@ -86,7 +86,9 @@ class ScriptedEngine(Runbook):
         try:
             # As the engine's check_inputs: the state file's values count (no AWS to look
             # again), a value no section has made refuses the section before its first call.
-            missing = self._known.missing(inputs.needed(step, self.settings, actions))
+            wanted = inputs.needed(step, self.settings, actions)
+            self._learn(self._returned(step, self._discovered(step, wanted)))
+            missing = self._known.missing(wanted)
             if missing:
                 raise RunbookError(inputs.missing_problem(step, missing, self.steps, self.settings))
             if actions and not confirm(step, actions):
@@ -104,17 +106,34 @@ class ScriptedEngine(Runbook):
             )
             raise
         # What the calls returned, as the executor captures it (the image's name is derived).
-        returned = {
-            k: self.made.get(k) or made_value(k, self.settings)
-            for k in step.output_keys(self.settings)
-        }
-        self._learn({k: v for k, v in returned.items() if v is not None})
+        self._learn(self._returned(step, self._own(step)))
         known = self._known.values
         outputs = {k: known[k] for k in step.output_keys(self.settings) if k in known}
         self.applied.append(step.number)
         self.state.record(step.number, "done", outputs)
         self.emit(StepFinished(step.number, "done", outputs, CALL_SECONDS * len(actions)))
         return True
+
+    def _own(self, step: Step) -> list[str]:
+        return step.output_keys(self.settings)
+
+    def _discovered(self, step: Step, wanted: list[str]) -> list[str]:
+        """The wanted keys discovery finds: this section's own (the default VPC for section I),
+        and those of an earlier section that has run or is running (the emulator, like AWS,
+        shows a database's endpoint while it is still being created)."""
+        found = []
+        for key in self._known.missing(wanted):
+            maker = inputs.producer(key, self.steps, self.settings)
+            if maker is step or (
+                maker is not None and self.state.get(maker.number).status in ("running", "done")
+            ):
+                found.append(key)
+        return found
+
+    def _returned(self, step: Step, keys: list[str]) -> dict[str, Any]:
+        """What AWS answers for these keys: as told (`made`), else in AWS's shape."""
+        values = {k: self.made.get(k) or made_value(k, self.settings) for k in keys}
+        return {k: v for k, v in values.items() if v is not None}
 
     def _tell(self, action: Action) -> None:
         """One call or wait's events, as the executor sends them; raises where it fails."""
@@ -169,11 +188,15 @@ def made_value(key: str, s: Settings) -> Any:
         "VpcId": f"vpc-{tail}",
         "SubnetIds": [f"subnet-{tail[:-1]}{n}" for n in "ab"],
         "GroupId": f"sg-{tail}",
-        "LoadBalancerArn": arn.format("elasticloadbalancing", f"loadbalancer/app/{name}/{tail}"),
+        "LoadBalancerArn": arn.format(
+            "elasticloadbalancing", f"loadbalancer/app/{name}/{tail[:16]}"
+        ),
         "DNSName": f"{name}-{int(tail[:8], 16)}.{region}.elb.amazonaws.com",
         "CanonicalHostedZoneId": "Z35SXDOTRQ7X7K",
-        "HTTP.ListenerArn": arn.format("elasticloadbalancing", f"listener/app/{name}/{tail}"),
-        "TargetGroupArn": arn.format("elasticloadbalancing", f"targetgroup/{name}/{tail}"),
+        "HTTP.ListenerArn": arn.format(
+            "elasticloadbalancing", f"listener/app/{name}/{tail[:16]}/{tail[1:]}"
+        ),
+        "TargetGroupArn": arn.format("elasticloadbalancing", f"targetgroup/{name}/{tail[:16]}"),
         "clusterArn": arn.format("ecs", f"cluster/{name}"),
         "repositoryUri": f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{name}",
         "DBInstanceArn": arn.format("rds", f"db:{name}"),
