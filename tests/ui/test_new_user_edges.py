@@ -6,6 +6,7 @@ from textual.widgets import Input
 
 from screens.app import make_app
 from tests.ui.conftest import SIZE, log_text, plain, run_section, show_section, until
+from tests.ui.scripted import made_before
 from tests.ui.test_rough_edges import on_screen
 
 
@@ -48,19 +49,17 @@ def said(app) -> str:
 
 
 async def test_sections_open_at_their_title_and_arns_divide_where_they_divide(
-    sandbox_app, make_runbook
+    scripted_app, settings
 ) -> None:
-    made = make_runbook()
-    for number in ("I", "II", "III", "IV", "V"):
-        made.apply(made.step(number))
-    app = sandbox_app()
+    # Sections I to V made earlier: what discovery finds of them, in AWS's shapes.
+    app = scripted_app(known=made_before(settings, "I", "II", "III", "IV", "V"))
     async with app.run_test(size=SIZE) as pilot:
         for number in ("V", "VI"):
             await show_section(pilot, app, number)
             assert app.screen.query_one("#section-body").scroll_y == 0
             assert f"Section {number} ·" in on_screen(app)
-        await until(pilot, lambda: "flask-todo.taskDefinitionArn" in inputs_of(app), timeout=30)
-        await until(pilot, lambda: "task-definition/" in inputs_of(app), timeout=30)
+        await until(pilot, lambda: "flask-todo.taskDefinitionArn" in inputs_of(app))
+        await until(pilot, lambda: "task-definition/" in inputs_of(app))
         assert "    task-definition/flask-todo:1" in inputs_of(app)
 
 
