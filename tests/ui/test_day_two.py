@@ -202,10 +202,18 @@ async def test_following_after_a_burst_keeps_every_new_line(aws, settings, state
         "local emulator (sandbox)",
     )
     app.poll_every = app.follow_every = 0.1
+    reads: list[int] = []  # each read of the log group, as the view is given it
+    given = app.logs_screen.add
+
+    def add(lines: list[str], note: str = "") -> None:
+        reads.append(len(lines))
+        given(lines, note)
+
+    app.logs_screen.add = add  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         app.action_logs()
         await until(pilot, lambda: isinstance(app.screen, LogsScreen))
-        await pilot.pause(0.3)  # the first read: nothing yet
+        await until(pilot, lambda: reads)  # the first read: nothing yet
         write_logs(aws, [f"burst {i}" for i in range(300)])
         await until(pilot, lambda: any(x.endswith("burst 299") for x in app.logs_screen.lines))
         stream = "todo-api/todo-api/0123456789abcdef"
