@@ -60,6 +60,8 @@ def write_logs(aws: Aws, lines: list[str]) -> None:
 
 
 async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> None:
+    """Real engine on the emulator: the service and logs views poll ECS and CloudWatch Logs
+    themselves, and a change made in AWS must show without a key."""
     deployed(make_runbook)
     write_logs(aws, ["GET /healthz 200", "migrations applied"])
     app = app_for(make_runbook)
@@ -103,6 +105,8 @@ async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> Non
 async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
     make_runbook, aws, state_path
 ) -> None:
+    """Real engine on the emulator: the one day-two run kept whole (scale, redeploy, a refused
+    rollback) from the summary's keys to what ECS ends up with."""
     deployed(make_runbook)
     before = service(aws)["deployments"][0]["id"]
     app = app_for(make_runbook)
@@ -156,6 +160,8 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
 
 
 async def test_b_rolls_back_to_the_previous_revision(make_runbook, aws, settings) -> None:
+    """Real engine on the emulator: a rollback needs two registered revisions and reads the
+    service back after it."""
     make_runbook().deploy()
     bigger = settings.replace("task_definition", cpu="512", memory="1024")
     runbook = make_runbook(settings=bigger)

@@ -71,6 +71,8 @@ async def section_iv_waiting(
 async def test_the_image_is_built_and_pushed_while_section_iv_waits(
     monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
 ) -> None:
+    """Real engine on the emulator: the image job runs beside section IV's wait against the
+    sandbox's registry."""
     ready = sections_i_to_iii_done_and_rds_slow(
         monkeypatch, make_runbook, aws, build=Build(engine=None)
     )
@@ -149,6 +151,8 @@ async def test_the_header_carries_the_push_and_section_vi_follows_the_rollout(
 async def test_without_an_engine_section_vi_shows_the_push_commands_by_version(
     make_runbook, sandbox_app, state_path
 ) -> None:
+    """Real engine on the emulator: the push commands name the repository sections I to III
+    made."""
     earlier = make_runbook(build=Build(engine=None))
     for number in ("I", "II", "III", "IV", "V"):
         earlier.apply(earlier.step(number))

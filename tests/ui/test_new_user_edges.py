@@ -13,6 +13,8 @@ from tests.ui.test_rough_edges import on_screen
 async def test_rerunning_v_says_the_service_runs_the_old_revision_until_vi(
     make_runbook, settings
 ) -> None:
+    """Real engine on the emulator: the note comes from what discovery finds differs from the
+    running service."""
     make_runbook().deploy()
     bigger = settings.replace("task_definition", cpu="512", memory="1024")
     app = make_app(
@@ -68,6 +70,7 @@ def inputs_of(app) -> str:
 
 
 async def test_the_log_view_says_that_arrows_scroll_a_long_line(make_runbook, aws) -> None:
+    """Real engine on the emulator: the log view reads CloudWatch Logs itself."""
     from tests.ui.test_day_two import app_for, deployed, to_summary, write_logs
 
     deployed(make_runbook)
