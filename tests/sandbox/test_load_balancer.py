@@ -20,6 +20,7 @@ class App:
 
     def __init__(self) -> None:
         self.status = 200
+        self.checks = 0  # /healthz requests answered
         app = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -28,6 +29,7 @@ class App:
 
             def do_GET(self) -> None:
                 body = json.dumps(dict(self.headers)).encode()
+                app.checks += self.path == "/healthz"
                 self.send_response(app.status if self.path == "/healthz" else 200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -97,6 +99,24 @@ def test_a_target_that_does_not_answer_fails_its_checks(group) -> None:
     target = tg.register("127.0.0.1", 9)  # nothing listens there
     until(lambda: target.state == "unhealthy")
     assert target.reason == "Target.FailedHealthChecks"
+
+
+def test_a_healthy_target_keeps_its_own_pace_beside_a_settling_one(app: App) -> None:
+    """Instant timings check a settling target five times a second; a healthy one beside it
+    keeps the group's interval (as each target does on AWS), so a short stall of a serving
+    task while its replacement settles is not judged unhealthy in 0.4 s."""
+    tg = TargetGroup("arn:tg", HealthCheck("/healthz", 15, 2, 2, 2, "200-299"), 0.0, lambda _: None)
+    tg.start()
+    try:
+        serving = tg.register("127.0.0.1", app.port)
+        until(lambda: serving.state == "healthy")
+        checked = app.checks
+        settling = tg.register("127.0.0.2", 9)  # nothing listens there: it never settles
+        until(lambda: settling.failures >= 5)  # a second of checks at the settling pace
+        assert settling.state == "unhealthy"
+        assert app.checks == checked and serving.state == "healthy"
+    finally:
+        tg.stop()
 
 
 def get(url: str, path: str = "/todos", headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -43,6 +43,7 @@ class Target:
     passes: int = 0
     failures: int = 0
     healthy_since: float = 0.0
+    due: float = 0.0  # when its next check is due (time.monotonic); 0: at once
 
 
 @dataclass
@@ -93,14 +94,18 @@ class TargetGroup:
         self._stop.set()
         self._poke.set()
 
-    @property
-    def interval(self) -> float:
-        """The group's interval, scaled; when instant, fast until every target is healthy."""
+    def pace(self, target: Target) -> float:
+        """Seconds between this target's checks: the group's interval, scaled. When instant,
+        a target still settling (initial or unhealthy) is checked every INSTANT_HEALTH_INTERVAL
+        and a healthy one at the group's own interval, each on its own clock: a healthy target
+        is not checked five times a second because a new one beside it is settling (as on AWS,
+        where every target keeps the group's interval), so a short stall of a healthy task,
+        while a rollout starts its replacement, is not judged in 0.4 s where AWS takes a minute."""
         if self.scale:
             return max(INSTANT_HEALTH_INTERVAL, self.check.interval * self.scale)
-        with self._lock:
-            settling = any(t.state in ("initial", "unhealthy") for t in self.targets.values())
-        return INSTANT_HEALTH_INTERVAL if settling else self.check.interval
+        if target.state in ("initial", "unhealthy"):
+            return INSTANT_HEALTH_INTERVAL
+        return self.check.interval
 
     def register(self, target_id: str, port: int) -> Target:
         with self._lock:
@@ -140,16 +145,25 @@ class TargetGroup:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._poke.wait(self.interval)
+            self._poke.wait(self._until_next())
             self._poke.clear()
             if self._stop.is_set():
                 return
+            now = time.monotonic()
             with self._lock:
-                due = [t for t in self.targets.values() if t.state != "draining"]
+                due = [t for t in self.targets.values() if t.state != "draining" and t.due <= now]
             for target in due:
                 if self._stop.is_set():
                     return
                 self._judge(target, *self._probe(target))
+
+    def _until_next(self) -> float:
+        """Seconds until the next target's check is due (the group's interval when none is)."""
+        with self._lock:
+            waiting = [t.due for t in self.targets.values() if t.state != "draining"]
+        if not waiting:
+            return self.check.interval
+        return max(0.0, min(waiting) - time.monotonic())
 
     def _probe(self, target: Target) -> tuple[bool, str, str]:
         port = target.port if self.check.port == "traffic-port" else int(self.check.port)
@@ -194,5 +208,6 @@ class TargetGroup:
                         reason,
                         description,
                     )
+            target.due = time.monotonic() + self.pace(target)
             if (target.state, target.reason) != before:
                 self.report(target)
