@@ -112,11 +112,27 @@ def test_a_healthy_target_keeps_its_own_pace_beside_a_settling_one(app: App) -> 
         until(lambda: serving.state == "healthy")
         checked = app.checks
         settling = tg.register("127.0.0.2", 9)  # nothing listens there: it never settles
-        until(lambda: settling.failures >= 5)  # a second of checks at the settling pace
-        assert settling.state == "unhealthy"
+        until(lambda: settling.state == "unhealthy")  # checked five times a second meanwhile
+        assert settling.failures >= 10
         assert app.checks == checked and serving.state == "healthy"
     finally:
         tg.stop()
+
+
+def test_a_stall_shorter_than_the_least_aws_could_judge_leaves_a_target_healthy(
+    app: App, group
+) -> None:
+    """Checks every 0.2 s (scaled timings) see a second's stall five times; AWS, checking every
+    5 s at the least, would not judge a target unhealthy by it, nor does the sandbox."""
+    tg, reports = group
+    target = tg.register("127.0.0.1", app.port)
+    until(lambda: target.state == "healthy")
+    app.status = 503
+    until(lambda: target.failures >= 3)
+    time.sleep(1.0)
+    app.status = 200
+    until(lambda: target.passes >= 2)
+    assert target.state == "healthy" and ("unhealthy", "Target.ResponseCodeMismatch") not in reports
 
 
 def get(url: str, path: str = "/todos", headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -18,6 +18,13 @@ from typing import Any
 
 from runbook.sandbox.timings import INSTANT_HEALTH_INTERVAL
 
+# The least time, in real seconds, from a target's first failed check to its "unhealthy":
+# scaled timings check every 0.2 s, and two failures 0.4 s apart would judge a task by a
+# stall AWS never sees (a reconnect after a password rotation, a loaded machine), where on
+# AWS the least is 10 s (an interval of at least 5 s, a threshold of at least 2). The task's
+# own time is real even when the sandbox's waits are scaled.
+UNHEALTHY_AFTER_SECONDS = 3.0
+
 REASONS = {
     "initial": ("Elb.RegistrationInProgress", "Target registration is in progress"),
     "draining": ("Target.DeregistrationInProgress", "Target deregistration is in progress"),
@@ -43,6 +50,7 @@ class Target:
     passes: int = 0
     failures: int = 0
     healthy_since: float = 0.0
+    failing_since: float = 0.0  # the first of the failures in a row (time.monotonic)
     due: float = 0.0  # when its next check is due (time.monotonic); 0: at once
 
 
@@ -201,8 +209,14 @@ class TargetGroup:
                     target.state, target.reason, target.description = "healthy", "", ""
                     target.healthy_since = time.monotonic()
             else:
+                if not target.failures:
+                    target.failing_since = time.monotonic()
                 target.failures, target.passes = target.failures + 1, 0
-                if target.failures >= self.check.unhealthy_threshold:
+                failing = time.monotonic() - target.failing_since
+                if (
+                    target.failures >= self.check.unhealthy_threshold
+                    and failing >= UNHEALTHY_AFTER_SECONDS
+                ):
                     target.state, target.reason, target.description = (
                         "unhealthy",
                         reason,
