@@ -18,6 +18,7 @@ from screens.messages import EngineEvent
 from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
 from tests.ui.conftest import SIZE, log_text, show_section, until
+from tests.ui.scripted import ScriptedEngine
 from tests.ui.test_rough_edges import on_screen
 
 
@@ -149,15 +150,15 @@ async def test_the_header_carries_the_push_and_section_vi_follows_the_rollout(
 
 
 async def test_without_an_engine_section_vi_shows_the_push_commands_by_version(
-    make_runbook, sandbox_app, state_path
+    scripted_app, settings, state_path
 ) -> None:
-    """Real engine on the emulator: the push commands name the repository sections I to III
-    made."""
-    earlier = make_runbook(build=Build(engine=None))
+    earlier = ScriptedEngine(
+        settings, None, StateFile(state_path), sleep=lambda _s: None, build=Build(engine=None)
+    )
     for number in ("I", "II", "III", "IV", "V"):
         earlier.apply(earlier.step(number))
     uri = earlier.known["flask-todo-repository.repositoryUri"]
-    app = sandbox_app(state=StateFile(state_path), build=Build(engine=None))
+    app = scripted_app(state=StateFile(state_path), build=Build(engine=None))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await until(pilot, lambda: app.screen.name == "section-VI")
