@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from screens.app import make_app
+from runbook.state import StateFile
 from tests.ui.conftest import SIZE, log_text, plain, run_section, show_section, until
-from tests.ui.scripted import made_before
+from tests.ui.scripted import ScriptedEngine, made_before
 from tests.ui.test_rough_edges import on_screen
 
 
 async def test_rerunning_v_says_the_service_runs_the_old_revision_until_vi(
-    make_runbook, settings
+    scripted_app, settings, state_path
 ) -> None:
-    """Real engine on the emulator: the note comes from what discovery finds differs from the
-    running service."""
-    make_runbook().deploy()
+    # Deployed whole before (recorded as the engine records it), then a bigger task.
+    earlier = ScriptedEngine(settings, None, StateFile(state_path), sleep=lambda _s: None)
+    for step in earlier.steps:
+        earlier.apply(step)
     bigger = settings.replace("task_definition", cpu="512", memory="1024")
-    app = make_app(
-        lambda listener: make_runbook(listener, settings=bigger),
-        "sandbox",
-        "local emulator (sandbox)",
-    )
+    app = scripted_app(state=StateFile(state_path), settings=bigger)
     async with app.run_test(size=SIZE) as pilot:
         await show_section(pilot, app, "V")
         await run_section(pilot, app, "V")
