@@ -307,6 +307,7 @@ def baseline(runs: int) -> list[float]:
     """The same deploy against the emulator alone (no data plane), waits skipped."""
     emulator = Emulator().start()
     times = []
+    folder = Path(tempfile.mkdtemp(prefix="bench-sandbox-baseline-"))
     try:
         for run in range(runs):
             account = str(300_000_000_001 + run)
@@ -318,7 +319,8 @@ def baseline(runs: int) -> list[float]:
                 ),
             )
             settings = Settings().replace("database", instance_class="db.t4g.micro")
-            state = Path(tempfile.mkdtemp()) / "state.json"
+            state = folder / str(run) / "state.json"
+            state.parent.mkdir()
             started = time.perf_counter()
             build = Build(engine=stand_in(emulator.url, state.parent / "engine"))
             Runbook(
@@ -327,6 +329,7 @@ def baseline(runs: int) -> list[float]:
             times.append(time.perf_counter() - started)
     finally:
         emulator.stop()
+        shutil.rmtree(folder, ignore_errors=True)  # each run's state and engine store
     return times
 
 
