@@ -80,7 +80,7 @@ async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> Non
         assert app.focused is screen.query_one("#service-body")  # keyboard: focus visible
         # Refreshed while on screen: a change in AWS shows without a key.
         aws.call("ecs", "update_service", cluster=CLUSTER, service=SERVICE, desiredCount=2)
-        await until(pilot, lambda: screen.status.desired == 2, timeout=10)
+        await until(pilot, lambda: screen.status.desired == 2)
         await pilot.press("escape")  # back to the summary as it was: no new look-up
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
         assert app.screen is not summary and app.screen.summary is summary.summary

@@ -19,7 +19,7 @@ from screens.modals.error_dialog import ErrorDialog
 from screens.modals.take_over import TakeOver
 from screens.welcome.target_status import TargetStatus
 from screens.welcome.welcome_screen import WelcomeScreen
-from tests.ui.conftest import SIZE, log_text, plain, until
+from tests.ui.conftest import PATIENCE, SIZE, log_text, plain, until
 
 Tell = Callable[[str], None]
 Ask = Callable[[str], bool]
@@ -32,7 +32,7 @@ def late(aws: Aws) -> tuple[PendingAws, threading.Event, Callable[[Tell, Ask], N
 
     def reach(tell: Tell, _ask: Ask) -> None:
         tell("starting")
-        assert go.wait(10)
+        assert go.wait(PATIENCE)  # a ceiling: the test sets it once the run is queued
         pending.arrived(aws)
         tell("started in 1.2 s")
 
