@@ -54,17 +54,6 @@ def pytest_configure(config: pytest.Config) -> None:
     early.start(config)
     if not hasattr(config, "workerinput"):  # once, in the session's first process
         _bytecode_once()
-        _slow_ones_spread(config)
-
-
-def _slow_ones_spread(config: pytest.Config) -> None:
-    """xdist (--dist load) first hands each worker a chunk of a quarter of its share, in
-    collection order: with -n 2, over 160 tests each, so every SLOW_FIRST test went to the
-    first worker, run one after the other (minutes), while the second took the short ones
-    and then waited. Handed out one at a time (unless --maxschedchunk says otherwise), the
-    slow ones go to whichever worker is free, longest first, and the short fill in."""
-    if getattr(config.option, "maxschedchunk", "") is None:  # xdist there, nothing asked
-        config.option.maxschedchunk = 1
 
 
 def _bytecode_once() -> None:
