@@ -28,6 +28,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
+from runbook.sandbox import template_cache
 from runbook.sandbox.backoff import Backoff
 from todo_app.embedded_pg import ADMIN, EmbeddedPostgres, initdb, shipped_bindir
 from todo_app.server_home import ServerHome
@@ -36,7 +37,8 @@ SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
 
 
 class Template:
-    """One initdb per sandbox (about 2 s), copied for each instance (a fraction of that)."""
+    """One initdb per machine (about 2 s; template_cache keeps it), copied for each sandbox
+    and each instance (a fraction of that)."""
 
     def __init__(self, home: ServerHome, major: int) -> None:
         self.major = major
@@ -61,13 +63,21 @@ class Template:
 
     def _prepare(self) -> None:
         try:
-            initdb(
-                self.home,
-                shipped_bindir(self.major),
-                self.pgdata,
-                admin_password=self.admin_password,
-                started=self._processes,
-            )
+            bindir = shipped_bindir(self.major)
+            kept = template_cache.find(self.major, bindir)
+            if kept is not None:  # made by an earlier sandbox: copied, not made again
+                source, self.admin_password = kept
+                shutil.copytree(source, self.pgdata, symlinks=True)
+                self.home.give(self.pgdata)
+            else:
+                initdb(
+                    self.home,
+                    bindir,
+                    self.pgdata,
+                    admin_password=self.admin_password,
+                    started=self._processes,
+                )
+                template_cache.keep(self.major, bindir, self.pgdata, self.admin_password)
         except BaseException as exc:  # reported to whoever waits for the template
             self._error = exc
         finally:
@@ -139,7 +149,6 @@ class LocalDatabase:
             settings=["fsync=off"],
         )
         self.server.start()
-        self.admin_password = template.admin_password
         self._create_master(template.admin_password)
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(cert, key)
@@ -164,6 +173,14 @@ class LocalDatabase:
                 # `postgres` is a valid RDS master user (the console's default): here it is
                 # the server's own administrator, which then takes the master password.
                 verb = "ALTER" if self.master_user == ADMIN else "CREATE"
+                if verb == "CREATE":
+                    # The template's password (kept on disk by template_cache) opens no
+                    # server: each instance's administrator has its own, never written.
+                    self.admin_password = secrets.token_urlsafe(24)
+                    cur.execute(
+                        sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(ADMIN)),
+                        (self.admin_password,),
+                    )
                 cur.execute(
                     sql.SQL(verb + " ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD %s").format(
                         sql.Identifier(self.master_user)

@@ -25,6 +25,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+# First, before moto is imported (through moto_state): see there.
+import runbook.sandbox.shared_models  # noqa: F401
 from runbook.sandbox import moto_state
 from runbook.sandbox.account import CREDENTIALS, DEFAULT_ACCOUNT, OWN_CALL_HEADER
 from runbook.sandbox.addresses import LoopbackBlock

@@ -11,10 +11,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from runbook.sandbox import template_cache
 from runbook.sandbox.addresses import LoopbackBlock
 from runbook.sandbox.background import gone
 from runbook.sandbox.certificates import CertificateFiles
 from runbook.sandbox.database import LocalDatabase, Network, Template
+from todo_app.embedded_pg import shipped_bindir
 from todo_app.server_home import ServerHome
 
 HOST = "flask-todo-db.abcdefghij.us-east-1.rds.amazonaws.com"
@@ -92,6 +94,18 @@ def test_the_password_is_checked(running) -> None:
     db, ca = running
     with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
         connect(db, ca, password="wrong", sslmode="require")
+
+
+def test_the_kept_templates_password_opens_no_server(running) -> None:
+    """initdb's cluster is kept on disk with its administrator's password (template_cache);
+    each instance's administrator takes a password of its own as it starts."""
+    db, ca = running
+    kept = template_cache.find(16, shipped_bindir(16))
+    assert kept is not None, "the first template made is kept"
+    admin = {"user": "postgres", "dbname": "postgres", "sslmode": "require"}
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        connect(db, ca, password=kept[1], **admin)
+    connect(db, ca, password=db.admin_password, **admin).close()
 
 
 def test_removal_stops_the_server_and_deletes_the_data(tmp_path_factory) -> None:

@@ -26,7 +26,7 @@ from runbook.cli import render
 from runbook.cli.commands import status as status_json
 from runbook.errors import RunbookError
 from runbook.events import StepFailed
-from runbook.sandbox import Emulator, Timings, moto_state
+from runbook.sandbox import Emulator, Timings, moto_state, template_cache
 from runbook.sandbox.backoff import CAP, Backoff
 from runbook.sandbox.dataplane import DataPlane, World
 
@@ -243,7 +243,10 @@ def test_a_database_that_cannot_start_fails_once_backs_off_and_recovers(rds: Rds
     its_password_alone_opens_it(rds)
 
 
-def test_a_failed_initdb_is_tried_again_from_nothing(rds: Rds) -> None:
+def test_a_failed_initdb_is_tried_again_from_nothing(
+    rds: Rds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(template_cache.CACHE_ENV, "off")  # initdb itself runs, and fails
     # Something that is not ours sits where initdb writes its password file.
     in_the_way = rds.data / "pwfile-template-16"
     in_the_way.mkdir()

@@ -133,7 +133,9 @@ def test_the_app_serves_through_rotations_by_hand_and_on_schedule(
         login(plane, identifier, user, new).close()
         versions = full_aws.call("secretsmanager", "list_secret_version_ids", SecretId=arn)
         stages = sorted(tuple(v["VersionStages"]) for v in versions["Versions"])
-        assert stages == [("AWSCURRENT",), ("AWSPREVIOUS",)]
+        # Older versions keep no stage (as on AWS): the ~20 s schedule, counted from the
+        # database's start, may have rotated it once already when the deploy after it was slow.
+        assert [s for s in stages if s] == [("AWSCURRENT",), ("AWSPREVIOUS",)], stages
 
         # The app's open connections end (as after a database restart, or a pool's recycling):
         # it must log in again, and the password ECS injected at its start is refused now.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from runbook.sandbox import template_cache
 from runbook.sandbox.database import Template
 from todo_app import process_identity
 from todo_app.embedded_pg import shipped_bindir
@@ -22,7 +23,10 @@ def modes_on_the_way(path: Path) -> dict[Path, int]:
 
 
 @as_root
-def test_initdb_as_the_servers_user_opens_no_folder_above_our_data() -> None:
+def test_initdb_as_the_servers_user_opens_no_folder_above_our_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(template_cache.CACHE_ENV, "off")  # initdb itself runs
     before = {**modes_on_the_way(shipped_bindir(16)), **modes_on_the_way(Path("/tmp/x"))}
     home = ServerHome()
     folder = home.path
