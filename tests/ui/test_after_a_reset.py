@@ -19,6 +19,9 @@ def saved_run(state_path, *numbers: str) -> StateFile:
 
 
 async def test_a_reset_sandbox_is_said_and_offered_again(sandbox_app, state_path) -> None:
+    """Real engine on the emulator: a reset is found by discovering, by name and tag, what the
+    saved run recorded (screens/welcome/what_exists.py); a scripted engine has nothing to
+    discover."""
     # This test's account is new: everything the saved run recorded is gone, as after a reset.
     app = sandbox_app(state=saved_run(state_path, "I", "II", "III"))
     async with app.run_test(size=SIZE) as pilot:
@@ -42,6 +45,8 @@ async def test_a_reset_sandbox_is_said_and_offered_again(sandbox_app, state_path
 async def test_only_the_sections_that_are_gone_are_said(
     sandbox_app, make_runbook, state_path
 ) -> None:
+    """Real engine on the emulator: which sections are gone is what discovery finds in AWS,
+    section by section."""
     made = make_runbook(state=StateFile(state_path))
     made.apply(made.step("I"))  # section I exists; the state also says II is done
     saved_run(state_path, "II")

@@ -23,6 +23,7 @@ from runbook.steps.task_definition import container_definition
 from screens.app import RunbookApp
 from screens.section.app_settings import shown as shown_as_typed
 from tests.ui.conftest import SIZE, plain, run_section, show_section
+from tests.ui.scripted import made_before
 from tests.ui.test_app_settings_view import container, own_app
 
 NOTES = Path(__file__).parents[1] / "apps" / "notes"
@@ -67,10 +68,14 @@ async def test_each_kind_of_field_is_edited_and_the_plan_follows(
     app = scripted_app(settings=chosen)
     async with app.run_test(size=SIZE) as pilot:
         await show_section(pilot, app, "V")
-        await retype(pilot, app, "dockerfile", "deploy/Dockerfile.prod")
-        await retype(pilot, app, "environment", "GREETING=hello there\nWORKERS=4\nQUERY=a=b")
-        await retype(pilot, app, "secrets", "SENTRY_DSN, API_TOKEN")
-        await retype(pilot, app, "release_command", 'flask --app notes db upgrade --tag "v 2"')
+        # Typed key by key in one field of each kind (a line, and lines with enter); put in at
+        # once elsewhere: the same Changed message, without a layout per key.
+        await retype(pilot, app, "dockerfile", "deploy/Dockerfile.prod", keys=False)
+        env = "GREETING=hello there\nWORKERS=4\nQUERY=a=b"
+        await retype(pilot, app, "environment", env, keys=False)
+        await retype(pilot, app, "secrets", "SENTRY_DSN, API_TOKEN", keys=False)
+        release = 'flask --app notes db upgrade --tag "v 2"'
+        await retype(pilot, app, "release_command", release, keys=False)
         await retype(pilot, app, "database_env", "DATABASE_URL")
         await retype(pilot, app, "database_parts", "host=PGHOST\nname=PGDATABASE")
         typed = app.runbook.settings.app
@@ -169,11 +174,15 @@ async def test_what_is_typed_is_recorded_as_init_records_it_and_plan_starts_from
     assert main(["init", str(folder), "--yes", "--state", str(path), "--config", str(config)]) == OK
     by_init = json.loads(path.read_text())["settings"]
     state = StateFile(path)
-    app = scripted_app(state=state, settings=starting_settings(state, None, None).settings)
+    start = starting_settings(state, None, None).settings
+    app = scripted_app(
+        state=state, settings=start, known=made_before(start, "I", "II", "III", "IV")
+    )
     async with app.run_test(size=SIZE) as pilot:
         await show_section(pilot, app, "V")
-        await retype(pilot, app, "environment", "NOTES_TITLE=Team notes")
-        await retype(pilot, app, "release_command", "python -m notes.migrate")
+        # Put in at once (typing key by key is the test above's): recorded once left.
+        await retype(pilot, app, "environment", "NOTES_TITLE=Team notes", keys=False)
+        await retype(pilot, app, "release_command", "python -m notes.migrate", keys=False)
         # Left with a valid value: recorded at once, as any field of a section.
         app.screen.query_one("#field-family", Input).focus()
         await pilot.pause()

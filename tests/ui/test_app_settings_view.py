@@ -12,6 +12,7 @@ from textual.widgets import Input, Static, TextArea
 from runbook.settings import Settings
 from screens.section.call_preview import CallPreview
 from tests.ui.conftest import SIZE, plain, run_section, show_section
+from tests.ui.scripted import made_before
 
 SECRET_VALUE = "s3cr3t-token-value"
 
@@ -78,7 +79,8 @@ async def test_a_secret_is_named_with_its_variable_and_its_value_never_shown(
     scripted_app, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNBOOK_SECRET_API_TOKEN", SECRET_VALUE)
-    app = scripted_app(settings=own_app(tmp_path, settings, secrets=["API_TOKEN"]))
+    chosen = own_app(tmp_path, settings, secrets=["API_TOKEN"])
+    app = scripted_app(settings=chosen, known=made_before(chosen, "I", "II", "III", "IV"))
     async with app.run_test(size=SIZE) as pilot:
         await show_section(pilot, app, "V")
         screen = app.screen

@@ -60,6 +60,8 @@ def write_logs(aws: Aws, lines: list[str]) -> None:
 
 
 async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> None:
+    """Real engine on the emulator: the service and logs views poll ECS and CloudWatch Logs
+    themselves, and a change made in AWS must show without a key."""
     deployed(make_runbook)
     write_logs(aws, ["GET /healthz 200", "migrations applied"])
     app = app_for(make_runbook)
@@ -78,7 +80,7 @@ async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> Non
         assert app.focused is screen.query_one("#service-body")  # keyboard: focus visible
         # Refreshed while on screen: a change in AWS shows without a key.
         aws.call("ecs", "update_service", cluster=CLUSTER, service=SERVICE, desiredCount=2)
-        await until(pilot, lambda: screen.status.desired == 2, timeout=10)
+        await until(pilot, lambda: screen.status.desired == 2)
         await pilot.press("escape")  # back to the summary as it was: no new look-up
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
         assert app.screen is not summary and app.screen.summary is summary.summary
@@ -103,6 +105,8 @@ async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> Non
 async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
     make_runbook, aws, state_path
 ) -> None:
+    """Real engine on the emulator: the one day-two run kept whole (scale, redeploy, a refused
+    rollback) from the summary's keys to what ECS ends up with."""
     deployed(make_runbook)
     before = service(aws)["deployments"][0]["id"]
     app = app_for(make_runbook)
@@ -156,6 +160,8 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
 
 
 async def test_b_rolls_back_to_the_previous_revision(make_runbook, aws, settings) -> None:
+    """Real engine on the emulator: a rollback needs two registered revisions and reads the
+    service back after it."""
     make_runbook().deploy()
     bigger = settings.replace("task_definition", cpu="512", memory="1024")
     runbook = make_runbook(settings=bigger)
@@ -202,10 +208,18 @@ async def test_following_after_a_burst_keeps_every_new_line(aws, settings, state
         "local emulator (sandbox)",
     )
     app.poll_every = app.follow_every = 0.1
+    reads: list[int] = []  # each read of the log group, as the view is given it
+    given = app.logs_screen.add
+
+    def add(lines: list[str], note: str = "") -> None:
+        reads.append(len(lines))
+        given(lines, note)
+
+    app.logs_screen.add = add  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         app.action_logs()
         await until(pilot, lambda: isinstance(app.screen, LogsScreen))
-        await pilot.pause(0.3)  # the first read: nothing yet
+        await until(pilot, lambda: reads)  # the first read: nothing yet
         write_logs(aws, [f"burst {i}" for i in range(300)])
         await until(pilot, lambda: any(x.endswith("burst 299") for x in app.logs_screen.lines))
         stream = "todo-api/todo-api/0123456789abcdef"

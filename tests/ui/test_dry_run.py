@@ -13,6 +13,8 @@ def _security_groups(aws) -> list[str]:
 
 
 async def test_dry_run_with_access_shows_calls_and_changes_nothing(make_runbook, aws) -> None:
+    """Real engine on the emulator: a dry run with access discovers, and must change nothing in
+    AWS."""
     app = make_app(make_runbook, "dry run", "dry run: no AWS calls that change anything")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")

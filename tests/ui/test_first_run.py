@@ -12,6 +12,8 @@ from tests.ui.conftest import SIZE, log_text, plain, run_section, until
 
 
 async def test_welcome_says_where_and_what_it_deploys(sandbox_app) -> None:
+    """Real engine on the emulator: the preflight's findings (account, default VPC) are read
+    from AWS."""
     app = sandbox_app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#findings").findings is not None)
@@ -27,6 +29,8 @@ async def test_welcome_says_where_and_what_it_deploys(sandbox_app) -> None:
 
 
 async def test_all_six_sections_then_the_summary(sandbox_app, aws: Aws, state_path) -> None:
+    """Real engine on the emulator: the whole path kept, keyboard only, from section I to the
+    summary and what AWS ends up with."""
     app = sandbox_app()
     copied: list[str] = []
     app.copy_to_clipboard = copied.append  # type: ignore[method-assign]

@@ -19,7 +19,7 @@ from screens.modals.error_dialog import ErrorDialog
 from screens.modals.take_over import TakeOver
 from screens.welcome.target_status import TargetStatus
 from screens.welcome.welcome_screen import WelcomeScreen
-from tests.ui.conftest import SIZE, log_text, plain, until
+from tests.ui.conftest import PATIENCE, SIZE, log_text, plain, until
 
 Tell = Callable[[str], None]
 Ask = Callable[[str], bool]
@@ -32,7 +32,7 @@ def late(aws: Aws) -> tuple[PendingAws, threading.Event, Callable[[Tell, Ask], N
 
     def reach(tell: Tell, _ask: Ask) -> None:
         tell("starting")
-        assert go.wait(10)
+        assert go.wait(PATIENCE)  # a ceiling: the test sets it once the run is queued
         pending.arrived(aws)
         tell("started in 1.2 s")
 
@@ -42,6 +42,8 @@ def late(aws: Aws) -> tuple[PendingAws, threading.Event, Callable[[Tell, Ask], N
 async def test_the_welcome_is_drawn_before_the_sandbox_answers_and_a_run_waits_for_it(
     make_runbook, aws
 ) -> None:
+    """Real engine on the emulator: the sandbox's late arrival (PendingAws) is the point, and
+    the run it queued goes on against it."""
     pending, go, reach = late(aws)
     app = make_app(
         lambda listener: make_runbook(listener, aws=pending),
@@ -71,6 +73,8 @@ async def test_the_welcome_is_drawn_before_the_sandbox_answers_and_a_run_waits_f
 
 
 async def test_a_sandbox_that_cannot_start_is_said_and_nothing_runs(make_runbook, aws) -> None:
+    """Real engine, no calls: that a sandbox which never started is called nothing is counted
+    on the emulator's clients."""
     pending = PendingAws(aws.region, "local emulator (sandbox)")
 
     def reach(tell: Tell, _ask: Ask) -> None:
@@ -104,6 +108,8 @@ async def test_a_sandbox_that_cannot_start_is_said_and_nothing_runs(make_runbook
 
 
 async def test_resources_with_the_tag_are_asked_about_in_the_app(make_runbook, aws) -> None:
+    """Real engine on the emulator: the take-over question comes from resources AWS holds with
+    this deployment's tag."""
     earlier = make_runbook()
     earlier.apply(earlier.step("I"))  # made by another state file, tagged as this deployment
     state = StateFile(Path(earlier.state.path).with_name("other-state.json"))

@@ -80,8 +80,8 @@ async def test_accepting_the_preflight_fix_changes_section_iv(offline_app) -> No
         assert "on db.t4g.micro" in plain(app.screen.query_one(CallPreview))
 
 
-async def test_values_from_earlier_sections_appear_once_known(sandbox_app) -> None:
-    app = sandbox_app()
+async def test_values_from_earlier_sections_appear_once_known(scripted_app) -> None:
+    app = scripted_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b", "ctrl+n")
         await until(pilot, lambda: app.screen.name == "section-II")

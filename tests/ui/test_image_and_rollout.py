@@ -18,6 +18,7 @@ from screens.messages import EngineEvent
 from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
 from tests.ui.conftest import SIZE, log_text, show_section, until
+from tests.ui.scripted import ScriptedEngine
 from tests.ui.test_rough_edges import on_screen
 
 
@@ -71,6 +72,8 @@ async def section_iv_waiting(
 async def test_the_image_is_built_and_pushed_while_section_iv_waits(
     monkeypatch, make_runbook, sandbox_app, aws: Aws, state_path
 ) -> None:
+    """Real engine on the emulator: the image job runs beside section IV's wait against the
+    sandbox's registry."""
     ready = sections_i_to_iii_done_and_rds_slow(
         monkeypatch, make_runbook, aws, build=Build(engine=None)
     )
@@ -147,13 +150,15 @@ async def test_the_header_carries_the_push_and_section_vi_follows_the_rollout(
 
 
 async def test_without_an_engine_section_vi_shows_the_push_commands_by_version(
-    make_runbook, sandbox_app, state_path
+    scripted_app, settings, state_path
 ) -> None:
-    earlier = make_runbook(build=Build(engine=None))
+    earlier = ScriptedEngine(
+        settings, None, StateFile(state_path), sleep=lambda _s: None, build=Build(engine=None)
+    )
     for number in ("I", "II", "III", "IV", "V"):
         earlier.apply(earlier.step(number))
     uri = earlier.known["flask-todo-repository.repositoryUri"]
-    app = sandbox_app(state=StateFile(state_path), build=Build(engine=None))
+    app = scripted_app(state=StateFile(state_path), build=Build(engine=None))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await until(pilot, lambda: app.screen.name == "section-VI")

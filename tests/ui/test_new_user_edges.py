@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from screens.app import make_app
+from runbook.state import StateFile
 from tests.ui.conftest import SIZE, log_text, plain, run_section, show_section, until
+from tests.ui.scripted import ScriptedEngine, made_before
 from tests.ui.test_rough_edges import on_screen
 
 
 async def test_rerunning_v_says_the_service_runs_the_old_revision_until_vi(
-    make_runbook, settings
+    scripted_app, settings, state_path
 ) -> None:
-    make_runbook().deploy()
+    # Deployed whole before (recorded as the engine records it), then a bigger task.
+    earlier = ScriptedEngine(settings, None, StateFile(state_path), sleep=lambda _s: None)
+    for step in earlier.steps:
+        earlier.apply(step)
     bigger = settings.replace("task_definition", cpu="512", memory="1024")
-    app = make_app(
-        lambda listener: make_runbook(listener, settings=bigger),
-        "sandbox",
-        "local emulator (sandbox)",
-    )
+    app = scripted_app(state=StateFile(state_path), settings=bigger)
     async with app.run_test(size=SIZE) as pilot:
         await show_section(pilot, app, "V")
         await run_section(pilot, app, "V")
@@ -48,19 +48,17 @@ def said(app) -> str:
 
 
 async def test_sections_open_at_their_title_and_arns_divide_where_they_divide(
-    sandbox_app, make_runbook
+    scripted_app, settings
 ) -> None:
-    made = make_runbook()
-    for number in ("I", "II", "III", "IV", "V"):
-        made.apply(made.step(number))
-    app = sandbox_app()
+    # Sections I to V made earlier: what discovery finds of them, in AWS's shapes.
+    app = scripted_app(known=made_before(settings, "I", "II", "III", "IV", "V"))
     async with app.run_test(size=SIZE) as pilot:
         for number in ("V", "VI"):
             await show_section(pilot, app, number)
             assert app.screen.query_one("#section-body").scroll_y == 0
             assert f"Section {number} ·" in on_screen(app)
-        await until(pilot, lambda: "flask-todo.taskDefinitionArn" in inputs_of(app), timeout=30)
-        await until(pilot, lambda: "task-definition/" in inputs_of(app), timeout=30)
+        await until(pilot, lambda: "flask-todo.taskDefinitionArn" in inputs_of(app))
+        await until(pilot, lambda: "task-definition/" in inputs_of(app))
         assert "    task-definition/flask-todo:1" in inputs_of(app)
 
 
@@ -69,6 +67,7 @@ def inputs_of(app) -> str:
 
 
 async def test_the_log_view_says_that_arrows_scroll_a_long_line(make_runbook, aws) -> None:
+    """Real engine on the emulator: the log view reads CloudWatch Logs itself."""
     from tests.ui.test_day_two import app_for, deployed, to_summary, write_logs
 
     deployed(make_runbook)

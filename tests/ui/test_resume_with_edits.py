@@ -34,6 +34,8 @@ def relaunch(make_runbook, state_path):
 async def test_rename_run_quit_resume_finish_destroy(
     sandbox_app, make_runbook, aws, state_path, settings
 ) -> None:
+    """Real engine on the emulator: the one resume after a quit kept whole (a renamed group, a
+    new session from the state file, the rest of the run, destroy leaving nothing)."""
     app = sandbox_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
@@ -100,6 +102,8 @@ async def test_rename_run_quit_resume_finish_destroy(
 async def test_a_changed_instance_class_is_shown_and_applied_in_place(
     sandbox_app, make_runbook, aws, state_path
 ) -> None:
+    """Real engine on the emulator: "changed in place" is what discovery of the running
+    database differs in, and RDS must end up modified."""
     make_runbook().deploy()
     app, _start = relaunch(make_runbook, state_path)
     async with app.run_test(size=SIZE) as pilot:

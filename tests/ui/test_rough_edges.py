@@ -38,7 +38,7 @@ async def test_the_log_shows_after_a_scrolled_run_and_wraps_long_lines(scripted_
         log = app.screen.query_one(RunLog)
         long = "an ARN that goes on " + "and on " * 20 + "END-OF-THE-LINE"
         log.write(long)
-        await pilot.pause(0.2)
+        await until(pilot, lambda: "END-OF-THE-LINE" in on_screen(app))
         shown = on_screen(app)
         assert "Section I done" in shown or "END-OF-THE-LINE" in shown
         assert "END-OF-THE-LINE" in shown  # wrapped to the panel, followed to the end
@@ -48,6 +48,8 @@ async def test_the_log_shows_after_a_scrolled_run_and_wraps_long_lines(scripted_
 
 
 async def test_the_summary_is_not_done_before_anything_is_deployed(sandbox_app) -> None:
+    """Real engine on the emulator: the summary's worker reads AWS (without AWS the app shows
+    no summary to judge)."""
     app = sandbox_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+s")

@@ -13,7 +13,7 @@ from runbook.state import StateFile
 from screens.modals.confirm_run import ConfirmRun
 from screens.modals.quit_question import QuitQuestion
 from screens.section.run_log import RunLog
-from tests.ui.conftest import SIZE, log_text, plain, until
+from tests.ui.conftest import PATIENCE, SIZE, log_text, plain, until
 from tests.ui.scripted import ScriptedEngine
 
 
@@ -29,7 +29,7 @@ async def test_leave_a_section_mid_wait_and_come_back(scripted_app, settings, st
     state = sections_i_to_iii_done(settings, state_path)
     ready = threading.Event()
     # Each wait's pause blocks until the test says the database is ready: it stays in progress.
-    app = scripted_app(state=state, sleep=lambda _s: ready.wait(10))
+    app = scripted_app(state=state, sleep=lambda _s: ready.wait(PATIENCE))
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("r")
