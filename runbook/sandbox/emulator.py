@@ -154,12 +154,14 @@ class Emulator:
         )
         from werkzeug.serving import make_server
 
-        from runbook.sandbox import managed_policies, task_definition_revisions
+        from runbook.sandbox import managed_policies, moto_caches, task_definition_revisions
 
         # Deleted task definition revisions keep their numbers, as on AWS.
         task_definition_revisions.install()
         # An account's first call builds its IAM backend: AWS's policies parsed once, not each time.
         managed_policies.install()
+        # What moto works out again on every request, though it never changes: once.
+        moto_caches.install()
         app = _Watched(DomainDispatcherApplication(create_backend_app), self._called)
         self._door = OwnerOnly(app, self.credentials)
         self._server = make_server(
