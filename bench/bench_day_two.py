@@ -77,12 +77,18 @@ def write_lines(aws: Aws, count: int, start: int) -> None:
 
 
 async def log_view(
-    engine_for: EngineFor, aws: Aws, bursts: int, lines: int, settle: float = 1.0
+    engine_for: EngineFor,
+    aws: Aws,
+    bursts: int,
+    lines: int,
+    settle: float = 1.0,
+    every: float = 0.5,
 ) -> tuple[float, float, float]:
     """Longest gap while bursts arrive, longest gap idle as long, and the last line's lag
-    (`settle`: seconds the view is left alone first)."""
+    (`settle`: seconds the view is left alone first; `every`: seconds between bursts, and
+    between the view's polls)."""
     app = make_app(engine_for, "sandbox", "local emulator (sandbox)")
-    app.follow_every = 0.5
+    app.follow_every = every
     ticks: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await app.switch_screen("logs")
@@ -91,11 +97,11 @@ async def log_view(
         app.set_interval(0.01, lambda: ticks.append(time.perf_counter()))
         await pilot.pause(settle)
         idle_from = time.perf_counter()
-        await pilot.pause(bursts * 0.5 + settle)
+        await pilot.pause(bursts * every + settle)
         idle_to = started = time.perf_counter()
         for burst in range(bursts):
             if burst:
-                await pilot.pause(0.5)
+                await pilot.pause(every)
             # From another thread, as the app's own writers are: not the UI's pause.
             await asyncio.to_thread(write_lines, aws, lines, burst * lines)
         written = time.perf_counter()
@@ -119,9 +125,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--lines", type=int, default=2000, help="lines per burst")
     parser.add_argument("--bursts", type=int, default=5, help="half a second apart")
-    # Smoke: two bursts still come half a second apart; half a second is one poll of the view.
+    # Smoke: two bursts still, a fifth of a second apart, the view polling as often.
     options = parse(parser, runs=1, lines=100, bursts=2)
-    settle = 0.5 if options.smoke else 1.0
+    settle, every = (0.2, 0.2) if options.smoke else (1.0, 0.5)
     tmp = Path(tempfile.mkdtemp(prefix="bench-day-two-"))
     info = tmp / sandbox.INFO_FILE
     url = sandbox.ensure_running(info)
@@ -169,16 +175,17 @@ def main() -> None:
                 options.bursts,
                 options.lines,
                 settle,
+                every,
             )
         )
         print(
-            f"the log view, {options.bursts} bursts of {options.lines} lines half a second apart"
+            f"the log view, {options.bursts} bursts of {options.lines} lines {every:g} s apart"
             " (80x24):"
         )
         print(
             f"  longest UI pause {busy * 1000:.0f} ms while they arrive, {idle * 1000:.0f} ms "
             f"idle as long ({busy / idle:.1f}x); the last line shows {lag:.2f} s after the last "
-            "burst (one poll is 2 s in the app, 0.5 s here)"
+            f"burst (one poll is 2 s in the app, {every:g} s here)"
         )
     finally:
         sandbox.stop(info)

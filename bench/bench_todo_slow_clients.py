@@ -73,10 +73,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def one_round(port: int, clients: int, seconds: float) -> list[float | None]:
+def one_round(port: int, clients: int, seconds: float, settle: float = 1.0) -> list[float | None]:
     latencies: list[float | None] = []
     with SlowClients(port, clients):
-        time.sleep(1)  # every slow client connected and started
+        time.sleep(settle)  # every slow client connected and started
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             latencies.append(health_latency(port, ALB_TIMEOUT))
@@ -109,7 +109,8 @@ def main() -> int:
     add_smoke(parser)
     args = parser.parse_args()
     if args.smoke:
-        args.clients, args.seconds, args.rounds = 4, 1.0, 1
+        # One check, with four slow clients connected (a fifth of a second is enough for four).
+        args.clients, args.seconds, args.rounds = 4, 0.5, 1
         args.worker_classes = args.worker_classes or ["configured"]
     classes = args.worker_classes or ["gthread", "configured"]
 
@@ -127,7 +128,10 @@ def main() -> int:
             gunicorn = start_gunicorn(dsn, port, worker_class)
             try:
                 wait_ready(port)
-                rounds = [one_round(port, args.clients, args.seconds) for _ in range(args.rounds)]
+                rounds = [
+                    one_round(port, args.clients, args.seconds, 0.2 if args.smoke else 1.0)
+                    for _ in range(args.rounds)
+                ]
                 rss, _ = memory_kib(server_pids(gunicorn.pid))
             finally:
                 stop(gunicorn)

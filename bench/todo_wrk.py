@@ -12,6 +12,7 @@ from pathlib import Path
 from todo_load import Load, Result
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+THREADS = 2
 
 
 def available() -> bool:
@@ -23,8 +24,17 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS_MS[unit]
 
 
-def run(port: int, load: Load, concurrency: int = 32, seconds: float = 5.0) -> Result:
-    """Keep `concurrency` keep-alive connections busy for `seconds` with 2 wrk threads."""
+def run(
+    port: int,
+    load: Load,
+    concurrency: int = 32,
+    seconds: float = 5.0,
+    max_requests: int | None = None,
+) -> Result:
+    """Keep `concurrency` keep-alive connections busy for `seconds` with 2 wrk threads; with
+    `max_requests`, each thread stops sending once it has its share answered (wrk itself
+    still ends after `seconds`, its shortest run being a second: the rate is then meaningless,
+    but the server is not kept busy for nothing)."""
     script = "\n".join(
         [
             f'wrk.method = "{load.method}"',
@@ -34,6 +44,7 @@ def run(port: int, load: Load, concurrency: int = 32, seconds: float = 5.0) -> R
                 f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}"
                 for name, value in load.headers
             ),
+            _stop_after(-(-max_requests // THREADS)) if max_requests else "",
         ]
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
@@ -41,7 +52,7 @@ def run(port: int, load: Load, concurrency: int = 32, seconds: float = 5.0) -> R
         output = subprocess.run(
             [
                 "wrk",
-                "-t2",
+                f"-t{THREADS}",
                 f"-c{concurrency}",
                 f"-d{max(1, round(seconds))}s",
                 "--timeout",
@@ -72,4 +83,15 @@ def run(port: int, load: Load, concurrency: int = 32, seconds: float = 5.0) -> R
         seconds=requests / rate if rate else seconds,
         latencies_ms=[],
         fixed_percentiles=percentiles,
+    )
+
+
+def _stop_after(answers: int) -> str:
+    """Lua for one wrk thread (each has its own state): stop once `answers` came back."""
+    return (
+        "local answered = 0\n"
+        "function response(status, headers, body)\n"
+        "  answered = answered + 1\n"
+        f"  if answered >= {answers} then wrk.thread:stop() end\n"
+        "end"
     )

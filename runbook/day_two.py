@@ -19,10 +19,9 @@ from runbook.aws import Aws
 from runbook.drift import Fact
 from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Wait
-from runbook.resources import cluster as cluster_kind
-from runbook.settings import DEPLOYMENT_TAG, Settings
+from runbook.resources import service as service_kind
+from runbook.settings import Settings
 from runbook.steps.auto_scaling import scalable_target, where
-from runbook.steps.base import missing_on, tagged
 from runbook.steps.rollout import revision as revision_name
 from runbook.steps.service import service_stable
 from runbook.validation import TASKS_PER_SERVICE, validate
@@ -65,34 +64,7 @@ def _family_revision(arn: str) -> tuple[str, int]:
 
 def _service(aws: Aws, s: Settings, doing: str) -> dict[str, Any]:
     """The deployment's service, or a refusal that says why nothing can be done to it."""
-    name, cluster = s.service.name, s.cluster.name
-    got = missing_on(
-        cluster_kind.NOT_FOUND,
-        lambda: aws.call(
-            "ecs", "describe_services", cluster=cluster, services=[name], include=["TAGS"]
-        ),
-    ) or {"services": []}
-    svc = next((x for x in got["services"] if x["status"] == "ACTIVE"), None)
-    if svc is None:
-        raise RunbookError(
-            Problem(
-                "ServiceNotFound",
-                f"There is no service {name} on the cluster {cluster} to {doing}. Nothing "
-                "was called.",
-                "Deploy it first: `runbook deploy`, or section VI in the app.",
-            )
-        )
-    if not tagged(svc.get("tags"), s.deployment.name):
-        raise RunbookError(
-            Problem(
-                "NotOurs",
-                f"The service {name} does not carry this deployment's tag ({DEPLOYMENT_TAG}="
-                f"{s.deployment.name}): the runbook changes only what it made or adopted. "
-                "Nothing was called.",
-                "Run section VI (`runbook deploy`) to adopt it (it asks first), then again.",
-            )
-        )
-    return svc
+    return service_kind.ours_to_change(aws, s, doing, "was called")
 
 
 def _revisions(aws: Aws, family: str) -> list[tuple[int, str]]:

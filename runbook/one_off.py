@@ -22,8 +22,8 @@ from botocore.exceptions import ClientError
 from runbook.aws import Aws
 from runbook.errors import Problem, RunbookError
 from runbook.plan import ApiCall
-from runbook.settings import DEPLOYMENT_TAG, Settings
-from runbook.steps.base import tagged
+from runbook.resources import service as service_kind
+from runbook.settings import Settings
 from runbook.steps.release import (
     POLL_SECONDS,
     STARTED_BY,
@@ -41,40 +41,7 @@ __all__ = ["STARTED_BY", "Finished", "finished", "follow", "request", "start", "
 
 def the_service(aws: Aws, s: Settings) -> dict[str, Any]:
     """The service as ECS has it (its task definition and network), or a problem saying so."""
-    try:
-        got = aws.call(
-            "ecs",
-            "describe_services",
-            cluster=s.cluster.name,
-            services=[s.service.name],
-            include=["TAGS"],
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ClusterNotFoundException":
-            raise
-        got = {"services": []}
-    svc = next((x for x in got["services"] if x.get("status") == "ACTIVE"), None)
-    if svc is None:
-        raise RunbookError(
-            Problem(
-                "NoService",
-                f"The service {s.service.name} does not exist in {s.cluster.name}: there is "
-                "no deployment to run the command in. Nothing was started.",
-                "Deploy first (`runbook deploy`), then run the command.",
-            )
-        )
-    if not tagged(svc.get("tags"), s.deployment.name):
-        raise RunbookError(
-            Problem(
-                "NotOurs",
-                f"The service {s.service.name} does not carry this deployment's tag "
-                f"({DEPLOYMENT_TAG}={s.deployment.name}): the runbook runs nothing in a "
-                "service it did not make or adopt. Nothing was started.",
-                "Run `runbook deploy` to adopt it (it asks first), or name the right "
-                "deployment with --state.",
-            )
-        )
-    return svc
+    return service_kind.ours_to_change(aws, s, "run a command in", "was started")
 
 
 def start(aws: Aws, params: Mapping[str, Any]) -> str:

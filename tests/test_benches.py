@@ -12,16 +12,25 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# The longest smoke runs first (each a sandbox deploy or more, by one measured run): with
-# `-n 2` the short ones then fill in beside them instead of one worker ending on a long one.
+# The longest smoke runs first, by their measured CPU and wall time alone on this machine
+# (each a sandbox deploy or more down to bench_edge's few seconds): with `-n 2` the short
+# ones then fill in beside them instead of one worker ending on a long one.
 LONGEST_FIRST = (
     "bench_ui.py",
     "bench_image.py",
-    "bench_own_apps.py",
     "bench_sandbox.py",
-    "bench_day_two.py",
-    "bench_faults.py",
     "bench_engine.py",
+    "bench_faults.py",
+    "bench_day_two.py",
+    "bench_own_apps.py",
+    "bench_todo_hot_path.py",
+    "bench_status.py",
+    "bench_todo_api.py",
+    "bench_failing_database.py",
+    "bench_start_up.py",
+    "bench_suite.py",
+    "bench_todo_slow_clients.py",
+    "bench_edge.py",
 )
 BENCHES = sorted(
     (path.name for path in (REPO / "bench").glob("bench_*.py")),

@@ -21,6 +21,8 @@ from runbook.cli.parser import make_parser
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from runbook.errors import Problem
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
@@ -81,14 +83,7 @@ def _main(argv: Sequence[str] | None) -> int:
             lock = _hold_the_deployment(console, args)
         return run.named(console, args)
     except RunbookError as exc:  # the state file or the lock: nothing was sent
-        from runbook.cli import render
-
-        p = exc.problem
-        if getattr(args, "json", False):  # a script reads stdout as JSON, refusals included
-            print(json.dumps({"error": run.error_object(p, ())}, indent=2))
-        else:
-            render.error(console, p.code, p.message, p.advice)
-        return FAILED if p.code == "DeploymentBusy" else BAD_INPUT
+        return _refused(console, exc.problem, as_json=getattr(args, "json", False))
     except KeyboardInterrupt:
         console.print("\n[yellow]Interrupted.[/] Nothing was changed while waiting.")
         return INTERRUPTED
@@ -97,19 +92,29 @@ def _main(argv: Sequence[str] | None) -> int:
             lock.release()
 
 
+def _refused(console: Console, p: Problem, as_json: bool = False) -> int:
+    """A refusal before anything was sent (the state file, the lock): said, and its exit code
+    (a busy deployment is a failure to wait out, the rest bad input)."""
+    from runbook.cli import render
+    from runbook.cli import run as run_module
+
+    if as_json:  # a script reads stdout as JSON, refusals included
+        print(json.dumps({"error": run_module.error_object(p, ())}, indent=2))
+    else:
+        render.error(console, p.code, p.message, p.advice)
+    return FAILED if p.code == "DeploymentBusy" else BAD_INPUT
+
+
 def _init(console: Console, args: argparse.Namespace) -> int:
     """init records settings in the deployment's state file: not while another run changes it
     (its write would be lost, or ours), so it holds the same lock."""
-    from runbook.cli import render
     from runbook.cli.commands import init as init_command
     from runbook.errors import RunbookError
 
     try:
         lock = _hold_the_deployment(console, args)
     except RunbookError as exc:
-        p = exc.problem
-        render.error(console, p.code, p.message, p.advice)
-        return FAILED if p.code == "DeploymentBusy" else BAD_INPUT
+        return _refused(console, exc.problem)
     except KeyboardInterrupt:
         console.print("\n[yellow]Interrupted.[/] Nothing was written.")
         return INTERRUPTED

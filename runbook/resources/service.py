@@ -7,11 +7,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from runbook.aws import Aws
+from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Wait
 from runbook.recovery.answers import NOTHING, Answer, Found, Recovery, Token
 from runbook.resources import cluster
 from runbook.resources.batches import in_twenties
 from runbook.resources.kind import Create, Kind, Tagged, TagSearch, leftover_label, missing_on
+from runbook.resources.tags import tagged as carries_tag
 from runbook.resources.template import Template, logical_id, untagged
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import ECS_NAME, INT_MAX, ecs_tag_fields
@@ -20,10 +22,17 @@ from runbook.rules.kinds import between, by_hand
 from runbook.rules.quotas import TASKS_PER_SERVICE
 from runbook.rules.spec import ECS_API, FOUND, OWN_TEXT, Field, Operation
 from runbook.rules.spec import settings_fix as fix
+from runbook.settings import DEPLOYMENT_TAG, Settings
 
 NAME = "service"
 NOT_FOUND = ("ServiceNotFoundException",)
 QUOTAS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html"
+# CreateService's and UpdateService's count: ECS's tasks per service at most.
+DESIRED_COUNT = Field(
+    "desiredCount",
+    (between(0, TASKS_PER_SERVICE, QUOTAS, " (ECS's tasks per service)"),),
+    fix("service.desired_count"),
+)
 # ECS answers a describe of services in a cluster that is gone with the cluster's code.
 CLUSTER_NOT_FOUND = cluster.NOT_FOUND
 
@@ -124,11 +133,7 @@ def rules() -> dict[tuple[str, str], Operation]:
                 Field("cluster", ECS_NAME, fix("cluster.name")),
                 # launchType and propagateTags: botocore's enumerations, which are newer than
                 # the CloudFormation schema's (MANAGED_INSTANCES, NONE).
-                Field(
-                    "desiredCount",
-                    (between(0, TASKS_PER_SERVICE, QUOTAS, " (ECS's tasks per service)"),),
-                    fix("service.desired_count"),
-                ),
+                DESIRED_COUNT,
                 Field(
                     "healthCheckGracePeriodSeconds",
                     (between(0, INT_MAX, create, " s"),),
@@ -148,11 +153,7 @@ def rules() -> dict[tuple[str, str], Operation]:
             (
                 Field("service", ECS_NAME, fix("service.name")),
                 Field("cluster", ECS_NAME, fix("cluster.name")),
-                Field(
-                    "desiredCount",
-                    (between(0, TASKS_PER_SERVICE, QUOTAS, " (ECS's tasks per service)"),),
-                    fix("service.desired_count"),
-                ),
+                DESIRED_COUNT,
                 *network_fields(),
             )
         ),
@@ -235,3 +236,39 @@ KIND = Kind(
     inventory=TagSearch("ECS services", tagged, arn_type="service", tagging_service="ecs"),
     leftover=leftover,
 )
+
+
+def ours_to_change(aws: Aws, s: Settings, doing: str, nothing: str) -> dict[str, Any]:
+    """The deployment's service as ECS describes it (its task definition, network, counts),
+    or a refusal saying why nothing can be done to it: there is none, or it does not carry
+    the deployment's tag. `doing`: what was asked ("scale"); `nothing`: what did not happen
+    ("was called")."""
+    name, cluster_name = s.service.name, s.cluster.name
+    got = missing_on(
+        cluster.NOT_FOUND,
+        lambda: aws.call(
+            "ecs", "describe_services", cluster=cluster_name, services=[name], include=["TAGS"]
+        ),
+    ) or {"services": []}
+    svc = next((x for x in got["services"] if x.get("status") == "ACTIVE"), None)
+    if svc is None:
+        raise RunbookError(
+            Problem(
+                "ServiceNotFound",
+                f"There is no service {name} on the cluster {cluster_name} to {doing}. "
+                f"Nothing {nothing}.",
+                "Deploy it first (`runbook deploy`, or section VI in the app), then again.",
+            )
+        )
+    if not carries_tag(svc.get("tags"), s.deployment.name):
+        raise RunbookError(
+            Problem(
+                "NotOurs",
+                f"The service {name} does not carry this deployment's tag ({DEPLOYMENT_TAG}="
+                f"{s.deployment.name}): the runbook changes only what it made or adopted. "
+                f"Nothing {nothing}.",
+                "Run section VI (`runbook deploy`) to adopt it (it asks first), then again; "
+                "or name the right deployment with --state.",
+            )
+        )
+    return svc

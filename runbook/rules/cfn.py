@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -107,15 +108,14 @@ def instance_classes(engine: str, version: str) -> frozenset[str]:
     The answer is kept in a small cache file: cfn-lint's table is 5 MB of JSON (about 70 ms
     to read), and `runbook plan` asks it once per run.
     """
-    source = _root() / "extensions" / f"{CLASSES}.json"
-    stat = source.stat()
-    cache = _cache_dir() / f"rds-classes-{stat.st_size}-{int(stat.st_mtime)}.json"
-    key = f"{engine} {version}"
-    known = _read_cache(cache)
-    if key not in known:
-        known[key] = sorted(_classes_from(extension(CLASSES)["allOf"], engine, version))
-        _write_cache(cache, known)
-    return frozenset(known[key])
+    return frozenset(
+        _kept(
+            CLASSES,
+            "rds-classes",
+            f"{engine} {version}",
+            lambda: _classes_from(extension(CLASSES)["allOf"], engine, version),
+        )
+    )
 
 
 REGION_CLASSES = "aws_rds_dbinstance/dbinstanceclass_enum"
@@ -128,21 +128,29 @@ def instance_classes_in(engine: str, region: str) -> frozenset[str] | None:
     Where the table repeats an engine with two lists, a class either lists is taken: the
     union refuses only what no list offers. Cached like instance_classes (3.6 MB of JSON).
     """
-    source = _root() / "extensions" / f"{REGION_CLASSES}.json"
-    stat = source.stat()
-    cache = _cache_dir() / f"rds-region-classes-{stat.st_size}-{int(stat.st_mtime)}.json"
-    key = f"{engine} {region}"
+
+    def offered() -> set[str]:
+        classes: set[str] = set()
+        for entry in (extension(REGION_CLASSES).get(region) or {}).get("allOf", []):
+            if entry["if"]["properties"].get("Engine", {}).get("const") == engine:
+                classes |= set(entry["then"]["properties"]["DBInstanceClass"]["enum"])
+        return classes
+
+    # An empty list is kept as such: "no data" and "none offered" both mean unknown.
+    kept = _kept(REGION_CLASSES, "rds-region-classes", f"{engine} {region}", offered)
+    return frozenset(kept) or None
+
+
+def _kept(table: str, prefix: str, key: str, compute: Callable[[], set[str]]) -> list[str]:
+    """One answer from a cfn-lint table, kept in a cache file named after the table's size
+    and time (a new cfn-lint's table is read afresh): computed once, read after."""
+    stat = (_root() / "extensions" / f"{table}.json").stat()
+    cache = _cache_dir() / f"{prefix}-{stat.st_size}-{int(stat.st_mtime)}.json"
     known = _read_cache(cache)
     if key not in known:
-        table = extension(REGION_CLASSES).get(region)
-        offered: set[str] = set()
-        for entry in (table or {}).get("allOf", []):
-            if entry["if"]["properties"].get("Engine", {}).get("const") == engine:
-                offered |= set(entry["then"]["properties"]["DBInstanceClass"]["enum"])
-        # An empty list is stored as such: "no data" and "none offered" both mean unknown.
-        known[key] = sorted(offered)
+        known[key] = sorted(compute())
         _write_cache(cache, known)
-    return frozenset(known[key]) or None
+    return known[key]
 
 
 def _classes_from(entries: list[dict[str, Any]], engine: str, version: str) -> set[str]:

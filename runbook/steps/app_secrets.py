@@ -19,7 +19,7 @@ from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, Secret, tags
 from runbook.resources import secret as secret_kind
 from runbook.settings import SECRET_ENV_PREFIX, Settings
-from runbook.steps.base import Observed, Resource, missing_on, tagged
+from runbook.steps.base import Observed, Resource, missing_on, tag_check
 
 # Names the IAM policy matches: Secrets Manager appends "-" and six characters to the name.
 ARN_SUFFIX = "-??????"
@@ -68,15 +68,7 @@ def discover(aws: Aws, s: Settings, seen: Observed) -> None:
             kept = {}
         # Wrapped: discovery's findings are shown and compared, a Secret never printed.
         seen.found["app_secrets"] = Secret(kept if isinstance(kept, dict) else {})
-    seen.resources.append(
-        Resource(
-            secret_kind.NAME,
-            name,
-            got["ARN"] if got else "",
-            "exists" if got else "missing",
-            bool(got) and tagged(got.get("Tags"), s.deployment.name),
-        )
-    )
+    seen.resources.append(Resource.seen(secret_kind.NAME, name, got, "ARN", tag_check(s, "Tags")))
 
 
 def missing(s: Settings, seen: Observed) -> list[str]:

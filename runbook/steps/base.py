@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,41 @@ class Resource:
     @property
     def exists(self) -> bool:
         return bool(self.id)
+
+    @classmethod
+    def seen(
+        cls,
+        kind: str,
+        name: str,
+        found: Mapping[str, Any] | None,
+        id_field: str,
+        ours: Check | bool = False,
+        state: Callable[[Mapping[str, Any]], str] | str = "exists",
+        reason: str = "",
+    ) -> Resource:
+        """What discovery saw of one resource: AWS's description of it (`found`; None when
+        nothing by that name exists), the field holding its identifier, whether it carries the
+        deployment's tag and its state in words (each a check on the description, or the
+        answer)."""
+        if not found:
+            return cls(kind, name)
+        return cls(
+            kind,
+            name,
+            found[id_field],
+            state(found) if callable(state) else state,
+            ours(found) if callable(ours) else ours,
+            reason,
+        )
+
+
+Check = Callable[[Mapping[str, Any]], bool]
+
+
+def tag_check(s: Settings, field: str) -> Check:
+    """Whether a description's tags (in its service's `field`: Tags, TagList, tags) carry
+    this deployment's tag."""
+    return lambda found: tagged(found.get(field), s.deployment.name)
 
 
 @dataclass

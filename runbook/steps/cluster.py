@@ -13,7 +13,7 @@ from runbook.resources import cluster as cluster_kind
 from runbook.resources import log_group, repository, service_linked_role
 from runbook.settings import DEPLOYMENT_TAG, Settings
 from runbook.steps import repository_lifecycle
-from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tag_check, tagged
 from runbook.steps.image import image_key, repository_key
 
 SLR_PATH = service_linked_role.PATH
@@ -71,26 +71,22 @@ class ClusterStep(Step):
         if not s.task_definition.image:
             self._discover_repository(aws, s, seen)
         seen.resources[:0] = [
-            Resource(
-                service_linked_role.NAME,
-                service_linked_role.ROLE_NAME,
-                slr["Arn"] if slr else "",
-                "exists" if slr else "missing",
-                ours=False,
-            ),  # shared by the whole account: never deleted
-            Resource(
+            # Shared by the whole account: never ours, never deleted.
+            Resource.seen(service_linked_role.NAME, service_linked_role.ROLE_NAME, slr, "Arn"),
+            Resource.seen(
                 cluster_kind.NAME,
                 s.cluster.name,
-                cluster["clusterArn"] if cluster else "",
-                cluster["status"] if cluster else "missing",
-                bool(cluster) and tagged(cluster.get("tags"), s.deployment.name),
+                cluster,
+                "clusterArn",
+                tag_check(s, "tags"),
+                state=lambda found: found["status"],
             ),
-            Resource(
+            Resource.seen(
                 log_group.NAME,
                 s.cluster.log_group,
-                group["arn"] if group else "",
-                "exists" if group else "missing",
-                bool(group) and group_tags.get(DEPLOYMENT_TAG) == s.deployment.name,
+                group,
+                "arn",
+                group_tags.get(DEPLOYMENT_TAG) == s.deployment.name,
             ),
         ]
         return seen
@@ -116,15 +112,7 @@ class ClusterStep(Step):
                     lambda: aws.call("ecr", "get_lifecycle_policy", repositoryName=name),
                 )
                 seen.found["lifecycle"] = got and got.get("lifecyclePolicyText")
-        seen.resources.append(
-            Resource(
-                repository.NAME,
-                name,
-                repo["repositoryArn"] if repo else "",
-                "exists" if repo else "missing",
-                ours,
-            )
-        )
+        seen.resources.append(Resource.seen(repository.NAME, name, repo, "repositoryArn", ours))
 
     def plan(self, s: Settings, seen: Observed | None) -> list[Action]:
         found = seen.found if seen else {}

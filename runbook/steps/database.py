@@ -12,7 +12,7 @@ from runbook.plan import Action, ApiCall, Ref, Secret, Wait, tags
 from runbook.resources import db_instance, db_snapshot
 from runbook.resources import secret as secret_kind
 from runbook.settings import Settings
-from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tag_check
 from runbook.steps.security_groups import group_id
 
 FAILED_STATES = {
@@ -201,12 +201,13 @@ class DatabaseStep(Step):
                 seen.known[k["secret"]] = secret["ARN"]
         failed = bool(db) and db["DBInstanceStatus"] in FAILED_STATES
         seen.resources.append(
-            Resource(
+            Resource.seen(
                 db_instance.NAME,
                 s.database.identifier,
-                db["DBInstanceArn"] if db else "",
-                db["DBInstanceStatus"] if db else "missing",
-                bool(db) and tagged(db.get("TagList"), s.deployment.name),
+                db,
+                "DBInstanceArn",
+                tag_check(s, "TagList"),
+                state=lambda found: found["DBInstanceStatus"],
                 reason=next(iter(failure_events(aws, s.database.identifier, 1)), "")
                 if failed
                 else "",
@@ -215,12 +216,8 @@ class DatabaseStep(Step):
         if "secret" in seen.found:
             secret = seen.found["secret"]
             seen.resources.append(
-                Resource(
-                    secret_kind.NAME,
-                    own_secret_name(s),
-                    secret["ARN"],
-                    "exists",
-                    tagged(secret.get("Tags"), s.deployment.name),
+                Resource.seen(
+                    secret_kind.NAME, own_secret_name(s), secret, "ARN", tag_check(s, "Tags")
                 )
             )
         return seen

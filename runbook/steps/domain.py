@@ -153,27 +153,16 @@ class DomainStep(Step):
                 p.get("FromPort") == HTTPS_PORT for p in group["SecurityGroups"][0]["IpPermissions"]
             )
         seen.resources = [
-            Resource(
+            Resource.seen(
                 certificate.NAME,
                 name,
-                cert["CertificateArn"] if cert else "",
-                cert["Status"] if cert else "missing",
+                cert,
+                "CertificateArn",
                 bool(seen.found.get("cert_ours")),
+                state=lambda found: found["Status"],
             ),
-            Resource(
-                "HTTPS listener",
-                f"HTTPS:{HTTPS_PORT}",
-                listener["ListenerArn"] if listener else "",
-                "exists" if listener else "missing",
-                bool(listener),
-            ),
-            Resource(
-                "alias record",
-                name,
-                zone["Id"] if alias else "",
-                "exists" if alias else "missing",
-                bool(alias),
-            ),
+            Resource.seen("HTTPS listener", f"HTTPS:{HTTPS_PORT}", listener, "ListenerArn", True),
+            Resource.seen("alias record", name, alias and zone, "Id", True),
         ]
         return seen
 

@@ -130,29 +130,30 @@ class LoadBalancerStep(Step):
             )["Attributes"]
             seen.found["tg_attrs"] = {a["Key"]: a["Value"] for a in attrs}
         seen.resources = [
-            Resource(
+            Resource.seen(
                 target_group.NAME,
                 lb_s.target_group,
-                tg["TargetGroupArn"] if tg else "",
-                "exists" if tg else "missing",
-                bool(tg) and ours(tg["TargetGroupArn"]),
+                tg,
+                "TargetGroupArn",
+                lambda found: ours(found["TargetGroupArn"]),
             ),
-            Resource(
+            Resource.seen(
                 load_balancer.NAME,
                 lb_s.name,
-                lb["LoadBalancerArn"] if lb else "",
-                lb["State"]["Code"] if lb else "missing",
-                bool(lb) and ours(lb["LoadBalancerArn"]),
+                lb,
+                "LoadBalancerArn",
+                lambda found: ours(found["LoadBalancerArn"]),
+                state=lambda found: found["State"]["Code"],
             ),
         ]
         listener = seen.found.get("listener")
         seen.resources.append(
-            Resource(
+            Resource.seen(
                 listener_kind.NAME,
                 f"HTTP:{s.security_groups.listener_port}",
-                listener["ListenerArn"] if listener else "",
-                "exists" if listener else "missing",
-                bool(lb) and ours(lb["LoadBalancerArn"]),
+                listener,
+                "ListenerArn",
+                bool(lb) and ours(lb["LoadBalancerArn"]),  # it goes with its load balancer
             )
         )
         return seen

@@ -148,12 +148,13 @@ def discover(aws: Aws, s: Settings, seen: Observed) -> None:
                 entry["access"] = role.access_policy and _inline(aws, role.name, role.access_policy)
             seen.found[role.kind] = entry
         seen.resources.append(
-            Resource(
+            Resource.seen(
                 role.kind,
                 role.name,
-                found["Arn"] if found else "",
-                ("exists" if ours else "exists, the account's") if found else "missing",
+                found,
+                "Arn",
                 ours,
+                state="exists" if ours else "exists, the account's",
             )
         )
 

@@ -10,7 +10,7 @@ from runbook.errors import Problem, RunbookError
 from runbook.plan import Action, ApiCall, Ref, tags
 from runbook.resources import security_group
 from runbook.settings import Settings
-from runbook.steps.base import Observed, Resource, Step, adopt, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, tag_check, tagged
 from runbook.words import count
 
 VPC = "default-vpc.VpcId"
@@ -107,13 +107,7 @@ class SecurityGroupsStep(Step):
                 seen.found[name] = group
                 seen.known[f"{name}.GroupId"] = group["GroupId"]
             seen.resources.append(
-                Resource(
-                    security_group.NAME,
-                    name,
-                    group["GroupId"] if group else "",
-                    "exists" if group else "missing",
-                    bool(group) and tagged(group.get("Tags"), s.deployment.name),
-                )
+                Resource.seen(security_group.NAME, name, group, "GroupId", tag_check(s, "Tags"))
             )
         return seen
 

@@ -10,7 +10,7 @@ from runbook.plan import Action, ApiCall, Ref, Wait
 from runbook.resources import service as service_kind
 from runbook.settings import Settings
 from runbook.steps import release
-from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tagged
+from runbook.steps.base import Observed, Resource, Step, adopt, missing_on, tag_check
 from runbook.steps.cluster import cluster_arn_key, ecs_tags
 from runbook.steps.image import image_in_ecr, image_present, version_key
 from runbook.steps.load_balancer import tg_arn
@@ -115,14 +115,15 @@ class ServiceStep(Step):
             seen.found["service"] = svc
             seen.known[service_key(s)] = svc["serviceArn"]
         seen.resources.append(
-            Resource(
+            Resource.seen(
                 service_kind.NAME,
                 s.service.name,
-                svc["serviceArn"] if svc else "",
-                f"{svc['status']}, {svc['runningCount']}/{svc['desiredCount']} running"
-                if svc
-                else "missing",
-                bool(svc) and tagged(svc.get("tags"), s.deployment.name),
+                svc,
+                "serviceArn",
+                tag_check(s, "tags"),
+                state=lambda found: (
+                    f"{found['status']}, {found['runningCount']}/{found['desiredCount']} running"
+                ),
             )
         )
         tag = known.get(version_key(s))

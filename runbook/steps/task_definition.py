@@ -219,12 +219,13 @@ class TaskDefinitionStep(Step):
             # Older revisions (from earlier settings) are ours to deregister too.
             seen.found["revisions"] = revisions.listed(aws, td.family, "ACTIVE")
         seen.resources.append(
-            Resource(
+            Resource.seen(
                 revisions.NAME,
                 td.family,
-                definition["taskDefinitionArn"] if definition else "",
-                f"revision {definition['revision']}" if definition else "missing",
-                bool(definition) and tagged(current.get("tags"), deployment),
+                definition,
+                "taskDefinitionArn",
+                bool(current) and tagged(current.get("tags"), deployment),
+                state=lambda found: f"revision {found['revision']}",
             )
         )
         # Section IV's endpoint, if it is known by now; else the plan waits for it.

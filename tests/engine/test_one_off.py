@@ -146,7 +146,7 @@ def test_no_service_one_not_ours_and_no_capacity_start_nothing_and_say_what_to_d
     ecs.add_client_error("describe_services", "ClusterNotFoundException", "Cluster not found.")
     with pytest.raises(RunbookError) as missing:
         one_off.the_service(offline_aws, s)
-    assert missing.value.problem.code == "NoService"
+    assert missing.value.problem.code == "ServiceNotFound"
     assert "runbook deploy" in missing.value.problem.advice
     ecs.add_response(
         "describe_services",

@@ -20,6 +20,7 @@ class App:
 
     def __init__(self) -> None:
         self.status = 200
+        self.checks = 0  # /healthz requests answered
         app = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -28,6 +29,7 @@ class App:
 
             def do_GET(self) -> None:
                 body = json.dumps(dict(self.headers)).encode()
+                app.checks += self.path == "/healthz"
                 self.send_response(app.status if self.path == "/healthz" else 200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -97,6 +99,40 @@ def test_a_target_that_does_not_answer_fails_its_checks(group) -> None:
     target = tg.register("127.0.0.1", 9)  # nothing listens there
     until(lambda: target.state == "unhealthy")
     assert target.reason == "Target.FailedHealthChecks"
+
+
+def test_a_healthy_target_keeps_its_own_pace_beside_a_settling_one(app: App) -> None:
+    """Instant timings check a settling target five times a second; a healthy one beside it
+    keeps the group's interval (as each target does on AWS), so a short stall of a serving
+    task while its replacement settles is not judged unhealthy in 0.4 s."""
+    tg = TargetGroup("arn:tg", HealthCheck("/healthz", 15, 2, 2, 2, "200-299"), 0.0, lambda _: None)
+    tg.start()
+    try:
+        serving = tg.register("127.0.0.1", app.port)
+        until(lambda: serving.state == "healthy")
+        checked = app.checks
+        settling = tg.register("127.0.0.2", 9)  # nothing listens there: it never settles
+        until(lambda: settling.state == "unhealthy")  # checked five times a second meanwhile
+        assert settling.failures >= 10
+        assert app.checks == checked and serving.state == "healthy"
+    finally:
+        tg.stop()
+
+
+def test_a_stall_shorter_than_the_least_aws_could_judge_leaves_a_target_healthy(
+    app: App, group
+) -> None:
+    """Checks every 0.2 s (scaled timings) see a second's stall five times; AWS, checking every
+    5 s at the least, would not judge a target unhealthy by it, nor does the sandbox."""
+    tg, reports = group
+    target = tg.register("127.0.0.1", app.port)
+    until(lambda: target.state == "healthy")
+    app.status = 503
+    until(lambda: target.failures >= 3)
+    time.sleep(1.0)
+    app.status = 200
+    until(lambda: target.passes >= 2)
+    assert target.state == "healthy" and ("unhealthy", "Target.ResponseCodeMismatch") not in reports
 
 
 def get(url: str, path: str = "/todos", headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -70,6 +70,13 @@ def drop_database(server_dsn: str, name: str) -> None:
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+# Test servers hold nothing worth keeping across a power cut: without fsync, CREATE and DROP
+# DATABASE (each a checkpoint) and every commit stop waiting on the disk (most of these
+# tests' time on a slow disk). The sandbox's server runs so too; RDS is tested for its
+# answers, not its durability.
+NO_SYNC = ("fsync=off",)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -77,7 +84,8 @@ def pg_server() -> Iterator[PgServer]:
         yield PgServer(dsn=url, pgdata=None)
         return
     # One server per xdist worker (each worker runs this session fixture once).
-    server = EmbeddedPostgres()  # in a home of its own; its watchdog outlives a killed run
+    # In a home of its own; its watchdog outlives a killed run.
+    server = EmbeddedPostgres(settings=NO_SYNC)
     server.start()
     try:
         yield PgServer(dsn=server.dsn(), pgdata=server.pgdata)
@@ -122,7 +130,7 @@ def empty_database(pg_server: PgServer) -> Iterator[str]:
 def dedicated_server() -> Iterator[EmbeddedPostgres]:
     """An embedded server of the test's own, free to be stopped and started, with a
     migrated database `todo`."""
-    server = EmbeddedPostgres()
+    server = EmbeddedPostgres(settings=NO_SYNC)
     server.start()
     try:
         with admin_connection(server.dsn()) as conn, conn.cursor() as cur:
@@ -142,7 +150,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def tcp_server() -> Iterator[EmbeddedPostgres]:
     """A server reached as RDS is: over TCP on 127.0.0.1, every login's password checked."""
-    server = EmbeddedPostgres(tcp_port=_free_port())
+    server = EmbeddedPostgres(tcp_port=_free_port(), settings=NO_SYNC)
     server.start()
     try:
         yield server

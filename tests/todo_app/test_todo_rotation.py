@@ -238,7 +238,8 @@ def _base_env() -> dict[str, str]:
 class Answer:
     at: float
     path: str
-    status: int
+    status: int  # 0: no answer (see error)
+    error: str = ""
 
 
 @dataclass
@@ -254,7 +255,7 @@ class Load:
         self._lock = threading.Lock()
         self._workers = [threading.Thread(target=self._run, args=(n,)) for n in range(self.threads)]
 
-    def _send(self, path: str, body: dict[str, Any] | None) -> int:
+    def _send(self, path: str, body: dict[str, Any] | None) -> tuple[int, str]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}{path}",
@@ -263,12 +264,14 @@ class Load:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=5) as answer:
-                return answer.status
+            # ALB waits 60 s (its idle timeout) for a target's answer: a loaded machine may take
+            # seconds while gunicorn boots new workers, which is slow, not failed.
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, ""
         except urllib.error.HTTPError as error:
-            return error.code
-        except OSError:
-            return 0
+            return error.code, ""
+        except OSError as error:
+            return 0, repr(error)
 
     def _run(self, worker: int) -> None:
         plan = [
@@ -280,9 +283,9 @@ class Load:
             if self._stop.is_set():
                 return
             path, body = plan[n % len(plan)]
-            status = self._send(path, body)
+            status, error = self._send(path, body)
             with self._lock:
-                self.answers.append(Answer(time.monotonic(), path, status))
+                self.answers.append(Answer(time.monotonic(), path, status, error))
 
     def count(self, path: str, since: float) -> int:
         with self._lock:

@@ -18,6 +18,13 @@ from typing import Any
 
 from runbook.sandbox.timings import INSTANT_HEALTH_INTERVAL
 
+# The least time, in real seconds, from a target's first failed check to its "unhealthy":
+# scaled timings check every 0.2 s, and two failures 0.4 s apart would judge a task by a
+# stall AWS never sees (a reconnect after a password rotation, a loaded machine), where on
+# AWS the least is 10 s (an interval of at least 5 s, a threshold of at least 2). The task's
+# own time is real even when the sandbox's waits are scaled.
+UNHEALTHY_AFTER_SECONDS = 3.0
+
 REASONS = {
     "initial": ("Elb.RegistrationInProgress", "Target registration is in progress"),
     "draining": ("Target.DeregistrationInProgress", "Target deregistration is in progress"),
@@ -43,6 +50,8 @@ class Target:
     passes: int = 0
     failures: int = 0
     healthy_since: float = 0.0
+    failing_since: float = 0.0  # the first of the failures in a row (time.monotonic)
+    due: float = 0.0  # when its next check is due (time.monotonic); 0: at once
 
 
 @dataclass
@@ -93,14 +102,18 @@ class TargetGroup:
         self._stop.set()
         self._poke.set()
 
-    @property
-    def interval(self) -> float:
-        """The group's interval, scaled; when instant, fast until every target is healthy."""
+    def pace(self, target: Target) -> float:
+        """Seconds between this target's checks: the group's interval, scaled. When instant,
+        a target still settling (initial or unhealthy) is checked every INSTANT_HEALTH_INTERVAL
+        and a healthy one at the group's own interval, each on its own clock: a healthy target
+        is not checked five times a second because a new one beside it is settling (as on AWS,
+        where every target keeps the group's interval), so a short stall of a healthy task,
+        while a rollout starts its replacement, is not judged in 0.4 s where AWS takes a minute."""
         if self.scale:
             return max(INSTANT_HEALTH_INTERVAL, self.check.interval * self.scale)
-        with self._lock:
-            settling = any(t.state in ("initial", "unhealthy") for t in self.targets.values())
-        return INSTANT_HEALTH_INTERVAL if settling else self.check.interval
+        if target.state in ("initial", "unhealthy"):
+            return INSTANT_HEALTH_INTERVAL
+        return self.check.interval
 
     def register(self, target_id: str, port: int) -> Target:
         with self._lock:
@@ -140,16 +153,25 @@ class TargetGroup:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._poke.wait(self.interval)
+            self._poke.wait(self._until_next())
             self._poke.clear()
             if self._stop.is_set():
                 return
+            now = time.monotonic()
             with self._lock:
-                due = [t for t in self.targets.values() if t.state != "draining"]
+                due = [t for t in self.targets.values() if t.state != "draining" and t.due <= now]
             for target in due:
                 if self._stop.is_set():
                     return
                 self._judge(target, *self._probe(target))
+
+    def _until_next(self) -> float:
+        """Seconds until the next target's check is due (the group's interval when none is)."""
+        with self._lock:
+            waiting = [t.due for t in self.targets.values() if t.state != "draining"]
+        if not waiting:
+            return self.check.interval
+        return max(0.0, min(waiting) - time.monotonic())
 
     def _probe(self, target: Target) -> tuple[bool, str, str]:
         port = target.port if self.check.port == "traffic-port" else int(self.check.port)
@@ -187,12 +209,19 @@ class TargetGroup:
                     target.state, target.reason, target.description = "healthy", "", ""
                     target.healthy_since = time.monotonic()
             else:
+                if not target.failures:
+                    target.failing_since = time.monotonic()
                 target.failures, target.passes = target.failures + 1, 0
-                if target.failures >= self.check.unhealthy_threshold:
+                failing = time.monotonic() - target.failing_since
+                if (
+                    target.failures >= self.check.unhealthy_threshold
+                    and failing >= UNHEALTHY_AFTER_SECONDS
+                ):
                     target.state, target.reason, target.description = (
                         "unhealthy",
                         reason,
                         description,
                     )
+            target.due = time.monotonic() + self.pace(target)
             if (target.state, target.reason) != before:
                 self.report(target)
