@@ -40,7 +40,6 @@ from runbook.image.dockerfile import read as read_dockerfile
 from runbook.sandbox.account import CREDENTIALS
 from runbook.sandbox.image import ARCHITECTURES, Images, instructions, is_todo_api, source_digest
 from runbook.sandbox.image_build import Refusal
-from runbook.sandbox.signature import open_signed
 from runbook.sandbox.timings import Timings
 
 ENDPOINT_ENV = "RUNBOOK_SANDBOX_ENDPOINT"
@@ -167,6 +166,10 @@ def registry_parts(registry: str) -> tuple[str, str]:
 def ecr(operation: str, account: str, region: str, body: dict[str, Any]) -> dict[str, Any]:
     """One ECR API call to the emulator, signed with the sandbox's keys. (botocore's client
     would cost this short-lived process half a second to load; its signer alone is enough.)"""
+    # Imported here: botocore's signer costs each process that sends nothing (`build`, a
+    # third of every deploy's engine commands) about 0.4 s of CPU to import.
+    from runbook.sandbox.signature import open_signed
+
     store = Store(Path(os.environ[STORE_ENV]))
     try:
         with open_signed(

@@ -81,6 +81,18 @@ def _operation(environ: dict[str, Any]) -> str:
     return found.group(1).decode() if found else ""
 
 
+def share_models(aws: Aws, shared: dict[str, Any]) -> None:
+    """`aws`'s botocore session takes the parts in `shared` that only read service models, or
+    fills `shared` with its own: both keep what they read, the same for every session."""
+    core = aws.session._session  # boto3 keeps botocore's session there
+    if shared:
+        core.register_component("data_loader", shared["data_loader"])
+        core._register_internal_component("exceptions_factory", shared["exceptions_factory"])
+    else:
+        shared["data_loader"] = core.get_component("data_loader")
+        shared["exceptions_factory"] = core._get_internal_component("exceptions_factory")
+
+
 class Emulator:
     """moto's threaded server on loopback, in this process, with a data plane of `parts`.
 
@@ -128,10 +140,11 @@ class Emulator:
         self.url = ""
         self.data_plane: DataPlane | None = None
         self.last_call = time.monotonic()
-        # botocore's loader, shared by every Aws this emulator hands out: it keeps the service
-        # models it has read, which each new session would read again (a test's fresh
-        # account's clients spent about a second of CPU on it).
-        self._loader: Any = None
+        # botocore's parts that only read service models, shared by every Aws this emulator
+        # hands out: the loader keeps the models it has read, which each new session would
+        # read again (a test's fresh account's clients spent about a second of CPU on it), and
+        # the exceptions factory keeps each service's exception classes.
+        self._shared: dict[str, Any] = {}
 
     def start(self) -> Emulator:
         from moto.moto_server.werkzeug_app import (
@@ -141,12 +154,14 @@ class Emulator:
         )
         from werkzeug.serving import make_server
 
-        from runbook.sandbox import managed_policies, task_definition_revisions
+        from runbook.sandbox import managed_policies, moto_caches, task_definition_revisions
 
         # Deleted task definition revisions keep their numbers, as on AWS.
         task_definition_revisions.install()
         # An account's first call builds its IAM backend: AWS's policies parsed once, not each time.
         managed_policies.install()
+        # What moto works out again on every request, though it never changes: once.
+        moto_caches.install()
         app = _Watched(DomainDispatcherApplication(create_backend_app), self._called)
         self._door = OwnerOnly(app, self.credentials)
         self._server = make_server(
@@ -163,22 +178,26 @@ class Emulator:
                 self.data_plane.watch(self._accounts)
         return self
 
-    def aws(self, account: str, region: str = "us-east-1", label: str = "sandbox") -> Aws:
+    def aws(
+        self,
+        account: str,
+        region: str = "us-east-1",
+        label: str = "sandbox",
+        *,
+        through: str | None = None,
+    ) -> Aws:
         """Clients for one account of this emulator (a fresh one costs nothing), whose load
-        balancers are reached through the data plane, if it runs one."""
+        balancers are reached through the data plane, if it runs one. `through`: the address
+        of something that passes calls on to this emulator (a test's fault proxy)."""
         plane = self.data_plane
         aws = Aws(
             region,
-            endpoint_url=self.url,
+            endpoint_url=through or self.url,
             credentials=self.credentials,
             label=label,
             load_balancer_url=plane.local_url if plane is not None else None,
         )
-        core = aws.session._session  # boto3 keeps botocore's session there
-        if self._loader is None:
-            self._loader = core.get_component("data_loader")
-        else:
-            core.register_component("data_loader", self._loader)
+        share_models(aws, self._shared)
         return in_moto_account(aws, aws.session.events, account)
 
     def _called(self, account: str, region: str, service: str) -> None:

@@ -8,16 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from runbook.aws import Aws
-from runbook.sandbox import CREDENTIALS, Emulator
-from runbook.sandbox.account import in_moto_account
+from runbook.sandbox import Emulator
 from tests.faults.proxy import FaultProxy, Schedule
 
 # Apart from tests/conftest.py's accounts: the same emulator serves both.
 _accounts = itertools.count(300_000_000_001)
-
-
-def in_account(aws: Aws, account: str) -> Aws:
-    return in_moto_account(aws, aws.session.events, account)
 
 
 @pytest.fixture
@@ -43,15 +38,12 @@ def proxy(shared_proxy: FaultProxy) -> FaultProxy:
 
 
 @pytest.fixture
-def aws(proxy: FaultProxy, account: str) -> Aws:
+def aws(emulator: Emulator, proxy: FaultProxy, account: str) -> Aws:
     """The runbook's view: through the proxy (make_runbook uses it)."""
-    return in_account(
-        Aws("us-east-1", endpoint_url=proxy.url, credentials=CREDENTIALS, label="sandbox"),
-        account,
-    )
+    return emulator.aws(account, through=proxy.url)
 
 
 @pytest.fixture
 def truth(emulator: Emulator, account: str) -> Aws:
     """The same account, straight from the emulator: what really exists."""
-    return in_account(Aws("us-east-1", endpoint_url=emulator.url, credentials=CREDENTIALS), account)
+    return emulator.aws(account, label="")
