@@ -26,6 +26,9 @@ from runbook.errors import Problem, RunbookError
 MOST = 4096
 # How often a waiter looks again; the look itself never blocks, so ctrl+c is at once.
 EVERY = 0.2
+# A run writes who it is just after it takes the lock: how long a waiter reads again for it.
+DESCRIBE_GRACE = 1.0
+DESCRIBE_EVERY = 0.05
 
 
 class Busy(RunbookError):
@@ -79,7 +82,7 @@ class RunLock:
         told = False
         try:
             while not _try_lock(fd):
-                holder = _describe(fd)
+                holder = None if told else _holder(fd, sleep)
                 if not wait:
                     raise Busy(
                         Problem(
@@ -162,6 +165,18 @@ def _try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def _holder(fd: int, sleep: Callable[[float], None]) -> Holder | None:
+    """Who holds the lock. A run writes its description just after it takes the lock, so one
+    found held but not yet described is read again for a moment: the person is told which
+    command they wait for, not that an unknown run holds it (seen on a loaded machine)."""
+    holder, waited = _describe(fd), 0.0
+    while holder is None and waited < DESCRIBE_GRACE:
+        sleep(DESCRIBE_EVERY)
+        waited += DESCRIBE_EVERY
+        holder = _describe(fd)
+    return holder
 
 
 def _describe(fd: int) -> Holder | None:

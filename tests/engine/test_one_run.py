@@ -8,6 +8,8 @@ next run says it takes over.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from runbook import cli
-from runbook.run_lock import RunLock, lock_path
+from runbook.run_lock import Busy, RunLock, lock_path
 from runbook.settings import Settings, to_record
 from runbook.state import StateFile
 from tests.engine.test_cli_truth import main, on_emulator  # noqa: F401 (a fixture)
@@ -151,6 +153,29 @@ def test_a_waiting_run_names_the_holder_and_goes_on_once_it_lets_go(
         assert looks == 3
     finally:
         lock.release()
+
+
+def test_a_holder_that_has_not_written_who_it_is_yet_is_read_again(tmp_path: Path) -> None:
+    """A run takes the lock, then writes who it is: a waiter arriving between the two reads
+    again for a moment and names the command, not "a run that has not described itself"."""
+    state = tmp_path / "state.json"
+    path = lock_path(state)
+    taken = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(taken, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held, nothing written yet
+    looks = 0
+
+    def sleep(_seconds: float) -> None:  # the holder writes itself during the first look
+        nonlocal looks
+        looks += 1
+        path.write_text('{"command": "runbook deploy --yes", "pid": 7, "since": 0}')
+
+    try:
+        with pytest.raises(Busy) as busy:
+            RunLock(state, "runbook scale 2").acquire(wait=False, sleep=sleep)
+        assert "`runbook deploy --yes` (process 7" in busy.value.problem.message
+        assert looks == 1
+    finally:
+        os.close(taken)
 
 
 def test_a_description_that_is_not_ours_is_shown_as_text_only(tmp_path: Path) -> None:
