@@ -55,7 +55,7 @@ def find(major: int, bindir: Path) -> tuple[Path, str] | None:
         return None
     kept = root / key(major, bindir)
     try:
-        if not (kept / COMPLETE).exists():
+        if not (kept / COMPLETE).exists() or not all(_ours_alone(p) for p in (root, kept)):
             return None
         return kept / "pgdata", (kept / PASSWORD).read_text()
     except OSError:
@@ -84,6 +84,14 @@ def keep(major: int, bindir: Path, pgdata: Path, password: str) -> None:
             staging.rename(kept)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _ours_alone(path: Path) -> bool:
+    """A folder this user owns and no one else may write: a template found anywhere else
+    (RUNBOOK_PG_TEMPLATE_CACHE naming a shared folder) could carry another user's server
+    settings, run by our PostgreSQL; it is not used (initdb runs instead)."""
+    found = path.lstat()
+    return found.st_uid == os.geteuid() and not found.st_mode & 0o022 and path.is_dir()
 
 
 @contextlib.contextmanager

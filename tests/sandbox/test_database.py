@@ -128,3 +128,21 @@ def test_removal_stops_the_server_and_deletes_the_data(tmp_path_factory) -> None
         block.close()
         home.remove()
         os.system(f"rm -rf {folder}")
+
+
+def test_a_kept_template_others_may_write_is_not_used(tmp_path, monkeypatch) -> None:
+    """A template folder another user could write (a shared RUNBOOK_PG_TEMPLATE_CACHE) could
+    carry their server settings into our PostgreSQL: it is passed over, initdb runs instead."""
+    cache, pgdata, bindir = tmp_path / "cache", tmp_path / "pgdata", tmp_path / "bin"
+    pgdata.mkdir()
+    (pgdata / "PG_VERSION").write_text("16\n")
+    monkeypatch.setenv(template_cache.CACHE_ENV, str(cache))
+    template_cache.keep(16, bindir, pgdata, "kept-password")
+    found = template_cache.find(16, bindir)
+    assert found is not None and (found[0] / "PG_VERSION").exists()
+    cache.chmod(0o777)
+    assert template_cache.find(16, bindir) is None
+    cache.chmod(0o700)
+    kept = found[0].parent
+    kept.chmod(0o775)
+    assert template_cache.find(16, bindir) is None
