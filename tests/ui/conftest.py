@@ -35,12 +35,17 @@ async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 
         await pilot.pause(0.01)
 
 
-async def run_section(pilot: Pilot, app: RunbookApp, number: str) -> None:
-    """Run the shown section with the keyboard: ctrl+r, read the calls, y."""
-    assert app.screen.name == f"section-{number}"
+async def confirm_run(pilot: Pilot, app: RunbookApp) -> None:
+    """Start the shown section with the keyboard: ctrl+r, read the calls, y."""
     await pilot.press("ctrl+r")
     await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
     await pilot.press("y")
+
+
+async def run_section(pilot: Pilot, app: RunbookApp, number: str) -> None:
+    """Run the shown section to its end with the keyboard."""
+    assert app.screen.name == f"section-{number}"
+    await confirm_run(pilot, app)
     await until(pilot, lambda: app.progress[number].status == "done")
 
 

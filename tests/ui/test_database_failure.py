@@ -9,9 +9,8 @@ engine sends what it sends, and the test is what the app shows of it.
 from __future__ import annotations
 
 from runbook.state import StateFile
-from screens.modals.confirm_run import ConfirmRun
 from screens.modals.error_dialog import ErrorDialog
-from tests.ui.conftest import SIZE, log_text, until
+from tests.ui.conftest import SIZE, confirm_run, log_text, until
 from tests.ui.scripted import ScriptedEngine, WaitFailed
 
 # As tests/sandbox/test_database_failures.py finds it: RDS's event, in the failure category.
@@ -30,9 +29,7 @@ async def test_section_iv_says_why_the_database_failed(scripted_app, settings, s
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await until(pilot, lambda: app.screen.name == "section-IV")
-        await pilot.press("ctrl+r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-        await pilot.press("y")
+        await confirm_run(pilot, app)
         await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
         await pilot.press("escape")
         await until(pilot, lambda: app.screen.name == "section-IV")

@@ -13,7 +13,7 @@ from runbook.state import StateFile
 from screens.modals.confirm_run import ConfirmRun
 from screens.modals.quit_question import QuitQuestion
 from screens.section.run_log import RunLog
-from tests.ui.conftest import PATIENCE, SIZE, log_text, plain, until
+from tests.ui.conftest import PATIENCE, SIZE, confirm_run, log_text, plain, until
 from tests.ui.scripted import ScriptedEngine
 
 
@@ -34,9 +34,7 @@ async def test_leave_a_section_mid_wait_and_come_back(scripted_app, settings, st
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("r")
             await until(pilot, lambda: app.screen.name == "section-IV")
-            await pilot.press("ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
+            await confirm_run(pilot, app)
             await until(pilot, lambda: app.progress["IV"].waiting)
             section_iv = app.screen
             line = section_iv.query_one("#waiting-line", Static)
@@ -53,9 +51,7 @@ async def test_leave_a_section_mid_wait_and_come_back(scripted_app, settings, st
             memory.focus()
             await pilot.press("ctrl+u", *"256")
             assert app.runbook.settings.task_definition.container_memory_reservation == 256
-            await pilot.press("ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
+            await confirm_run(pilot, app)
             # V runs (its own waits, if any, held too) while IV still waits.
             await until(pilot, lambda: app.progress["V"].status in ("running", "done"))
             assert app.progress["IV"].running
