@@ -1,6 +1,10 @@
 """SigV4 in the sandbox: whether a request reaching the emulator was signed with its keys, and
-signing the sandbox's own plain HTTP calls. Both sides use botocore's signer (SigV4Auth): the
-canonical request and the signature are recomputed exactly as an AWS SDK computes them.
+signing the sandbox's own plain HTTP calls.
+
+The check uses botocore's signer (SigV4Auth), so it recomputes the canonical request exactly as
+an AWS SDK computes it. The sandbox's own calls are signed here with hashlib and hmac alone:
+the container engine stand-in, a process of its own started for each login and push, spent
+about 0.2 s of CPU importing botocore's signer for its one or two calls.
 
 docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html: the
 Authorization header names the key, the scope (date/region/service/aws4_request), the signed
@@ -17,11 +21,12 @@ import re
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+if TYPE_CHECKING:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 AMZ_DATE = "%Y%m%dT%H%M%SZ"
@@ -93,6 +98,10 @@ def verify(
     claimed = headers.get("x-amz-content-sha256")
     if claimed is not None and claimed != hashlib.sha256(body).hexdigest():
         return Verdict(MISMATCH, "X-Amz-Content-SHA256 is not the body's digest")
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
     request = AWSRequest(
         method=method, url=url, data=body, headers={name: headers[name] for name in names}
     )
@@ -135,23 +144,94 @@ def sign(
     when: dt.datetime | None = None,
 ) -> dict[str, str]:
     """`headers` with X-Amz-Date and an Authorization header signing the request, as an AWS
-    SDK signs it (at `when`, now unless given)."""
+    SDK signs it (at `when`, now unless given): every header given is signed, and Host."""
     stamp = (when or dt.datetime.now(dt.UTC)).strftime(AMZ_DATE)
     sent = {**(headers or {}), "X-Amz-Date": stamp}
-    request = AWSRequest(method=method, url=url, data=body, headers=sent)
-    request.context["timestamp"] = stamp
-    auth = SigV4Auth(
-        Credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"]),
-        service,
-        region,
+    signed: dict[str, str] = {}
+    for name, value in sent.items():
+        if name.lower() not in UNSIGNED_HEADERS:
+            # Trimmed, inner runs of spaces made one; a header given twice, its values joined.
+            value, key = " ".join(value.split()), name.lower()
+            signed[key] = f"{signed[key]},{value}" if key in signed else value
+    signed.setdefault("host", _host(url))
+    parts = urlsplit(url)
+    names = ";".join(sorted(signed))
+    canonical = "\n".join(
+        (
+            method.upper(),
+            _canonical_path(parts.path),
+            _canonical_query(parts.query),
+            "".join(f"{name}:{signed[name]}\n" for name in sorted(signed)),
+            names,
+            signed.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest(),
+        )
     )
-    signature = _signature(auth, request)
-    signed = auth.signed_headers(auth.headers_to_sign(request))
+    day = stamp[:8]
+    scope = f"{day}/{region}/{service}/aws4_request"
+    to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    key = f"AWS4{credentials['aws_secret_access_key']}".encode()
+    for part in (day, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     sent["Authorization"] = (
-        f"{ALGORITHM} Credential={auth.scope(request)}, SignedHeaders={signed}, "
-        f"Signature={signature}"
+        f"{ALGORITHM} Credential={credentials['aws_access_key_id']}/{scope}, "
+        f"SignedHeaders={names}, Signature={signature}"
     )
     return sent
+
+
+# Headers AWS's SDKs leave out of every signature (proxies and HTTP itself may change them).
+UNSIGNED_HEADERS = frozenset(
+    (
+        "baggage",
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "traceparent",
+        "tracestate",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "x-amzn-trace-id",
+    )
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host(url: str) -> str:
+    """The Host header a client sends for `url`: lower case, its port only if not the
+    scheme's own."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address, bracketed as in the URL
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != _DEFAULT_PORTS.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host
+
+
+def _canonical_path(path: str) -> str:
+    """The path without empty, "." and ".." segments, percent-encoded (but "/" and "~")."""
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment and segment != ".":
+            kept.append(segment)
+    trailing = "/" if path.endswith("/") and kept else ""
+    lead = "/" if path.startswith("/") or not path else ""
+    return quote(lead + "/".join(kept) + trailing, safe="/~")
+
+
+def _canonical_query(query: str) -> str:
+    """The query's key=value pairs as sent (already percent-encoded), by key, then value."""
+    pairs = sorted(pair.partition("=")[::2] for pair in query.split("&")) if query else []
+    return "&".join(f"{key}={value}" for key, value in pairs)
 
 
 # Straight to the sandbox on loopback, whatever HTTP(S)_PROXY the environment names.
