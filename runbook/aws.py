@@ -42,6 +42,38 @@ def _share_loader(core: Any) -> None:
             core.register_component("data_loader", found)
 
 
+# A client class's methods by the service model they were made from. botocore makes a new
+# class for every client, and with it a method (and its docstring's operation model) for each
+# of the service's operations: about 0.2 s of CPU for a deploy's clients, again for each
+# Aws a process makes (the tests make one a test). A method depends only on the model (the
+# loaders above hand every session the same one). Each class is still made anew, so each
+# session's own "creating-client-class" handlers still add to it as before.
+_methods: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def _methods_once(original: Callable[[Any, Any], dict[str, Any]]) -> Callable[..., Any]:
+    def create_methods(creator: Any, service_model: Any) -> dict[str, Any]:
+        model = service_model._service_description
+        with _loaders_lock:
+            found = _methods.get(id(model))
+        if found is None or found[0] is not model:
+            found = (model, original(creator, service_model))  # keeps `model` (its id) alive
+            with _loaders_lock:
+                _methods[id(model)] = found
+        return dict(found[1])  # a dict of its own: handlers add to it
+
+    create_methods.__wrapped__ = original  # type: ignore[attr-defined]
+    return create_methods
+
+
+def _share_client_methods() -> None:
+    from botocore.client import ClientCreator
+
+    with _loaders_lock:
+        if not hasattr(ClientCreator._create_methods, "__wrapped__"):  # once per process
+            ClientCreator._create_methods = _methods_once(ClientCreator._create_methods)
+
+
 class Aws:
     def __init__(
         self,
@@ -67,6 +99,7 @@ class Aws:
             profile_name=profile, region_name=region, **(credentials or {})
         )
         _share_loader(self.session._session)  # boto3 keeps botocore's session there
+        _share_client_methods()
         self.sleep = sleep
         self.backoff = backoff or Backoff()
         # Every request sent ("ecs.CreateService": n), and the ones sent again, by fault kind.

@@ -154,7 +154,12 @@ class Emulator:
         )
         from werkzeug.serving import make_server
 
-        from runbook.sandbox import managed_policies, moto_caches, task_definition_revisions
+        from runbook.sandbox import (
+            kms_key_pairs,
+            managed_policies,
+            moto_caches,
+            task_definition_revisions,
+        )
 
         # Deleted task definition revisions keep their numbers, as on AWS.
         task_definition_revisions.install()
@@ -162,6 +167,8 @@ class Emulator:
         managed_policies.install()
         # What moto works out again on every request, though it never changes: once.
         moto_caches.install()
+        # A KMS key's RSA key pair (a database's first look makes one) only when it is used.
+        kms_key_pairs.install()
         app = _Watched(DomainDispatcherApplication(create_backend_app), self._called)
         self._door = OwnerOnly(app, self.credentials)
         self._server = make_server(
