@@ -42,36 +42,51 @@ def _share_loader(core: Any) -> None:
             core.register_component("data_loader", found)
 
 
-# A client class's methods by the service model they were made from. botocore makes a new
-# class for every client, and with it a method (and its docstring's operation model) for each
-# of the service's operations: about 0.2 s of CPU for a deploy's clients, again for each
-# Aws a process makes (the tests make one a test). A method depends only on the model (the
-# loaders above hand every session the same one). Each class is still made anew, so each
-# session's own "creating-client-class" handlers still add to it as before.
-_methods: dict[int, tuple[Any, dict[str, Any]]] = {}
+# What botocore makes from a service model, made once per process and model, not for every
+# client. Each client got a ServiceModel of its own, which resolved its shapes and operations
+# again and, at the client's first error answer (most of a deploy's look-ups answer "not
+# found"), every shape of the service to find its errors; and a class with a method for each
+# operation. A test's fresh Aws spent about 0.1 s of CPU a deploy on it. Both depend only on
+# the model, which the loaders above hand every session the same, and botocore never changes
+# either. Each client class is still made anew: a session's own "creating-client-class"
+# handlers add to its class alone.
+_made: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
-def _methods_once(original: Callable[[Any, Any], dict[str, Any]]) -> Callable[..., Any]:
-    def create_methods(creator: Any, service_model: Any) -> dict[str, Any]:
-        model = service_model._service_description
+def _kept(kind: str, service_model: Any, make: Callable[[], Any]) -> Any:
+    """What `make` makes from `service_model`'s description, made once."""
+    description = service_model._service_description
+    key = (kind, service_model.service_name, id(description))
+    with _loaders_lock:
+        found = _made.get(key)
+    if found is None or found[0] is not description:
+        found = (description, make())  # holds the description: its id is not reused
         with _loaders_lock:
-            found = _methods.get(id(model))
-        if found is None or found[0] is not model:
-            found = (model, original(creator, service_model))  # keeps `model` (its id) alive
-            with _loaders_lock:
-                _methods[id(model)] = found
-        return dict(found[1])  # a dict of its own: handlers add to it
-
-    create_methods.__wrapped__ = original  # type: ignore[attr-defined]
-    return create_methods
+            _made[key] = found
+    return found[1]
 
 
-def _share_client_methods() -> None:
+def _share_service_models() -> None:
     from botocore.client import ClientCreator
 
     with _loaders_lock:
-        if not hasattr(ClientCreator._create_methods, "__wrapped__"):  # once per process
-            ClientCreator._create_methods = _methods_once(ClientCreator._create_methods)
+        if hasattr(ClientCreator._create_methods, "__wrapped__"):  # once per process
+            return
+        load = ClientCreator._load_service_model
+        create = ClientCreator._create_methods
+
+        def load_service_model(creator: Any, service_name: str, api_version: Any = None) -> Any:
+            model = load(creator, service_name, api_version)
+            return _kept("model", model, lambda: model)
+
+        def create_methods(creator: Any, service_model: Any) -> dict[str, Any]:
+            made = _kept("methods", service_model, lambda: create(creator, service_model))
+            return dict(made)  # a dict of its own: handlers add to it
+
+        load_service_model.__wrapped__ = load  # type: ignore[attr-defined]
+        create_methods.__wrapped__ = create  # type: ignore[attr-defined]
+        ClientCreator._load_service_model = load_service_model  # type: ignore[method-assign]
+        ClientCreator._create_methods = create_methods  # type: ignore[method-assign]
 
 
 class Aws:
@@ -99,7 +114,7 @@ class Aws:
             profile_name=profile, region_name=region, **(credentials or {})
         )
         _share_loader(self.session._session)  # boto3 keeps botocore's session there
-        _share_client_methods()
+        _share_service_models()
         self.sleep = sleep
         self.backoff = backoff or Backoff()
         # Every request sent ("ecs.CreateService": n), and the ones sent again, by fault kind.

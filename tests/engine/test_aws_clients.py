@@ -1,16 +1,17 @@
-"""Clients of every Aws in a process share their methods, made once per service model, and
-stay clients of their own: their session's handlers, their account, their counts."""
+"""Clients of every Aws in a process share their service model and methods, made once per
+model, and stay clients of their own: their session's handlers, their account, their counts."""
 
 from __future__ import annotations
 
 from runbook.aws import Aws
 
 
-def test_two_accounts_clients_share_methods_but_not_classes(emulator, account) -> None:
+def test_two_accounts_clients_share_model_and_methods_but_not_classes(emulator, account) -> None:
     first, second = emulator.aws(account), emulator.aws(str(int(account) + 700_000_000))
     ecs_1, ecs_2 = first.client("ecs"), second.client("ecs")
     assert type(ecs_1) is not type(ecs_2)
     assert type(ecs_1).__dict__["create_cluster"] is type(ecs_2).__dict__["create_cluster"]
+    assert ecs_1.meta.service_model is ecs_2.meta.service_model
     first.call("ecs", "create_cluster", clusterName="only-in-the-first")
     names = [
         [arn.rsplit("/", 1)[-1] for arn in aws.call("ecs", "list_clusters")["clusterArns"]]
