@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,23 @@ def pytest_configure(config: pytest.Config) -> None:
     early.start(config)
     if not hasattr(config, "workerinput"):  # once, in the session's first process
         _bytecode_once()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """After each test, what outlived it is left out of Python's full garbage collections.
+
+    A test process keeps all the emulator ever made (each test's account: its 1,600 IAM
+    policies, its VPC, ...) and every service model botocore read, and each full collection
+    walked all of it again: a fifth of the CPU of the engine's tests. What the test left is
+    collected first, so nothing dead is frozen; frozen objects are still freed when the last
+    reference to them goes, as ever, only no longer searched for cycles.
+    """
+    try:
+        return (yield)
+    finally:
+        gc.collect()
+        gc.freeze()
 
 
 def _bytecode_once() -> None:
