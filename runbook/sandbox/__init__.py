@@ -8,13 +8,14 @@ building and pushing into it), and moto_state, the one place that touches moto's
 
 from typing import Any
 
-from runbook.sandbox.account import CREDENTIALS
-from runbook.sandbox.timings import Timings, TimingsError
-
 # Imported when asked for: the emulator and the data plane load moto, which the command line
 # itself never needs; the background sandbox's helpers load the Todo API's package (Flask),
-# which the container engine stand-in, started three times a deploy, never needs.
+# and the keys and timings load secrets and dataclasses, which the container engine
+# stand-in, started three times a deploy, never needs (or only to build).
 _LAZY = {
+    "CREDENTIALS": "runbook.sandbox.account",
+    "Timings": "runbook.sandbox.timings",
+    "TimingsError": "runbook.sandbox.timings",
     "Emulator": "runbook.sandbox.emulator",
     "EMULATOR_ENV": "runbook.sandbox.emulator",
     "PARTS": "runbook.sandbox.dataplane",

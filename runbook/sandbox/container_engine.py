@@ -32,15 +32,17 @@ import time
 import urllib.error
 from base64 import b64decode
 from collections.abc import Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runbook.image.container_engine import ContainerEngine
-from runbook.image.dockerfile import read as read_dockerfile
-from runbook.sandbox.account import CREDENTIALS
-from runbook.sandbox.image import ARCHITECTURES, Images, instructions, is_todo_api, source_digest
-from runbook.sandbox.image_build import Refusal
-from runbook.sandbox.timings import Timings
+# Each command is a process of its own (three a deploy), and most of one's CPU went on
+# imports: what only a build needs (the image store, the Dockerfile's reader, dataclasses) is
+# imported by `build`, and the sandbox's keys only where the shim is written.
+if TYPE_CHECKING:
+    from runbook.image.container_engine import ContainerEngine
+    from runbook.sandbox.image import Images
+    from runbook.sandbox.timings import Timings
 
 ENDPOINT_ENV = "RUNBOOK_SANDBOX_ENDPOINT"
 STORE_ENV = "RUNBOOK_SANDBOX_STORE"
@@ -74,12 +76,15 @@ def install(
     endpoint: str,
     store: Path,
     timings: Timings,
-    credentials: Mapping[str, str] = CREDENTIALS,
+    credentials: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the executable the runbook is pointed at (RUNBOOK_CONTAINER_ENGINE), and the
-    sandbox's keys where only it (and their owner) can read them: it needs them to push."""
+    sandbox's keys (this process's unless given) where only it (and their owner) can read
+    them: it needs them to push."""
+    from runbook.sandbox.account import CREDENTIALS
+
     folder.mkdir(parents=True, exist_ok=True)
-    Store(store).keep_credentials(credentials)
+    Store(store).keep_credentials(CREDENTIALS if credentials is None else credentials)
     shim = folder / SHIM
     # Every value quoted for the shell: no character of a path runs.
     shim.write_text(
@@ -95,6 +100,9 @@ def install(
 
 def stand_in(endpoint: str, store: Path, timings: Timings | None = None) -> ContainerEngine:
     """The stand-in as the engine a Runbook is given (the tests' and the benches' way)."""
+    from runbook.image.container_engine import ContainerEngine
+    from runbook.sandbox.timings import Timings
+
     return ContainerEngine(str(install(store / "bin", endpoint, store, timings or Timings())))
 
 
@@ -115,7 +123,12 @@ class Store:
         self.own = folder / "engine"
         self.own.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.own.chmod(0o700)  # it keeps the sandbox's keys
-        self.images = Images(folder / "images")
+
+    @cached_property
+    def images(self) -> Images:
+        from runbook.sandbox.image import Images
+
+        return Images(self.folder / "images")
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -233,6 +246,10 @@ def login(store: Store, args: list[str], stdin: str | None) -> None:
 
 
 def build(store: Store, args: list[str], timings: Timings) -> None:
+    from runbook.image.dockerfile import read as read_dockerfile
+    from runbook.sandbox.image import ARCHITECTURES, is_todo_api
+    from runbook.sandbox.image_build import Refusal
+
     options, positional = parse(
         args,
         {
@@ -349,7 +366,7 @@ def push(store: Store, args: list[str], timings: Timings) -> None:
             continue
         _upload(short, layer["size"], per_byte, terminal)
         print(f"{short}: Pushed", flush=True)
-    from runbook.sandbox.image import ImageConfig  # the config kept at build time
+    from runbook.sandbox.image import ImageConfig, Images  # the config kept at build time
 
     manifest = Images.manifest(local["digest"], ImageConfig(**local["config"]), local["layers"])
     try:
@@ -400,6 +417,8 @@ def _upload(short: str, size: int, per_byte: float, terminal: bool) -> None:
 def _steps(context: Path, dockerfile: Path) -> list[tuple[str, str]]:
     """The Dockerfile's build steps (BuildKit numbers FROM, RUN, COPY, ADD, WORKDIR), each
     COPY's source checked as BuildKit checks it."""
+    from runbook.sandbox.image import instructions
+
     steps = []
     known = {
         "FROM",
@@ -454,6 +473,8 @@ def _fixed(name: str, architecture: str) -> str:
 def _layers(
     context: Path, digest: str, requirements: str, architecture: str, app_size: int
 ) -> list[dict[str, Any]]:
+    from runbook.sandbox.image import source_digest
+
     bin_digest = source_digest(context / "bin") if (context / "bin").is_dir() else digest
     sized = [(_fixed(name, architecture), size) for name, size in BASE_LAYERS]
     sized += [
@@ -526,9 +547,14 @@ def _human(count: float) -> str:
     return f"{count:.4g}GB"
 
 
+def _timings() -> Timings:
+    from runbook.sandbox.timings import Timings
+
+    return Timings.parse(os.environ.get(TIMINGS_ENV, "instant"))
+
+
 def main(argv: list[str]) -> int:
     store = Store(Path(os.environ[STORE_ENV]))
-    timings = Timings.parse(os.environ.get(TIMINGS_ENV, "instant"))
     command, args = (argv[0], argv[1:]) if argv else ("", [])
     stdin = sys.stdin.read() if command == "login" and "--password-stdin" in args else None
     status = 0
@@ -536,9 +562,9 @@ def main(argv: list[str]) -> int:
         if command == "login":
             login(store, args, stdin)
         elif command == "build":
-            build(store, args, timings)
+            build(store, args, _timings())
         elif command == "push":
-            push(store, args, timings)
+            push(store, args, _timings())
         else:
             raise Refused(
                 f"docker: '{command}' is not a docker command (the sandbox's stand-in answers "
