@@ -42,32 +42,24 @@ def delete(
     role: str, inline: Iterable[str], attached: Iterable[str], label: str, section: str
 ) -> list[Action]:
     """Its policies first, as IAM requires, then the role."""
+
+    def call(operation: str, params: dict[str, str], what: str) -> ApiCall:
+        return ApiCall(
+            "iam", operation, {"RoleName": role, **params}, what, section, done_on=NOT_FOUND
+        )
+
     return [
         *(
-            ApiCall(
-                "iam",
-                "delete_role_policy",
-                {"RoleName": role, "PolicyName": policy},
-                f"remove {role}'s policy {policy}",
-                section,
-                done_on=NOT_FOUND,
-            )
-            for policy in inline
+            call("delete_role_policy", {"PolicyName": p}, f"remove {role}'s policy {p}")
+            for p in inline
         ),
         *(
-            ApiCall(
-                "iam",
-                "detach_role_policy",
-                {"RoleName": role, "PolicyArn": arn},
-                f"detach {arn.rsplit('/', 1)[-1]} from {role}",
-                section,
-                done_on=NOT_FOUND,
+            call(
+                "detach_role_policy", {"PolicyArn": a}, f"detach {a.rsplit('/', 1)[-1]} from {role}"
             )
-            for arn in attached
+            for a in attached
         ),
-        ApiCall(
-            "iam", "delete_role", {"RoleName": role}, f"delete {label}", section, done_on=NOT_FOUND
-        ),
+        call("delete_role", {}, f"delete {label}"),
     ]
 
 
