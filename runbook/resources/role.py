@@ -42,24 +42,32 @@ def delete(
     role: str, inline: Iterable[str], attached: Iterable[str], label: str, section: str
 ) -> list[Action]:
     """Its policies first, as IAM requires, then the role."""
-
-    def call(operation: str, params: dict[str, str], what: str) -> ApiCall:
-        return ApiCall(
-            "iam", operation, {"RoleName": role, **params}, what, section, done_on=NOT_FOUND
-        )
-
     return [
         *(
-            call("delete_role_policy", {"PolicyName": p}, f"remove {role}'s policy {p}")
-            for p in inline
+            ApiCall(
+                "iam",
+                "delete_role_policy",
+                {"RoleName": role, "PolicyName": policy},
+                f"remove {role}'s policy {policy}",
+                section,
+                done_on=NOT_FOUND,
+            )
+            for policy in inline
         ),
         *(
-            call(
-                "detach_role_policy", {"PolicyArn": a}, f"detach {a.rsplit('/', 1)[-1]} from {role}"
+            ApiCall(
+                "iam",
+                "detach_role_policy",
+                {"RoleName": role, "PolicyArn": arn},
+                f"detach {arn.rsplit('/', 1)[-1]} from {role}",
+                section,
+                done_on=NOT_FOUND,
             )
-            for a in attached
+            for arn in attached
         ),
-        call("delete_role", {}, f"delete {label}"),
+        ApiCall(
+            "iam", "delete_role", {"RoleName": role}, f"delete {label}", section, done_on=NOT_FOUND
+        ),
     ]
 
 
