@@ -113,6 +113,9 @@ class Kind:
     rules: Callable[[], Mapping[Call, Operation]] = _no_rules
     # The place of each of its deletes in a destroy: lower goes first (teardown_order).
     delete_order: Mapping[str, int] = field(default_factory=dict)
+    # Calls that delete one, beyond a one-call `delete` (a `leftover` sends them), each with
+    # its place in a destroy; as with `delete`, each is done once it is not found.
+    deleted_by: Mapping[Call, int] = field(default_factory=dict)
     inventory: TagSearch | None = None
     # How one is deleted when one call does it: its recovery and place follow from it.
     delete: Delete | None = None
@@ -150,9 +153,13 @@ class Kind:
         found = dict(self.recoveries)
         if self.create is not None:
             found[(self.create.service, self.create.operation)] = self.create.recovery
+        gone = tuple(Answer(code) for code in self.not_found)
+        for call in self.deleted_by:
+            found[call] = Recovery(done=gone)
         if self.delete is not None:
-            gone = (*(Answer(code) for code in self.not_found), *self.delete.also_done)
-            found[(self.delete.service, self.delete.operation)] = Recovery(done=gone)
+            found[(self.delete.service, self.delete.operation)] = Recovery(
+                done=(*gone, *self.delete.also_done)
+            )
         return found
 
     def every_translation(self) -> dict[Call, Translator]:
@@ -169,7 +176,7 @@ class Kind:
         return found
 
     def every_delete_order(self) -> dict[str, int]:
-        order = dict(self.delete_order)
+        order = dict(self.delete_order) | {op: rank for (_, op), rank in self.deleted_by.items()}
         if self.delete is not None:
             order[self.delete.operation] = self.delete.rank
         return order

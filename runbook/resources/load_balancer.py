@@ -7,7 +7,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Wait
-from runbook.recovery.answers import Answer, Found, Recovery
+from runbook.recovery.answers import Answer, Found
 from runbook.resources.batches import each_or_all
 from runbook.resources.kind import (
     Create,
@@ -199,12 +199,9 @@ KIND = Kind(
             not_yet=(Answer("InvalidSecurityGroup", "does not exist"),),
         ),
     ),
-    recoveries={
-        ("elbv2", "delete_load_balancer"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
-    },
     translations={("elbv2", "modify_load_balancer_attributes"): attributes_as_cfn},
     rules=rules,
-    delete_order={"delete_load_balancer": 6},
+    deleted_by={("elbv2", "delete_load_balancer"): 6},
     inventory=TagSearch(
         "load balancers", tagged, arn_type="loadbalancer", tagging_service="elasticloadbalancing"
     ),
