@@ -213,6 +213,7 @@ FINAL_SNAPSHOT = Combination(
 def rules() -> dict[tuple[str, str], Operation]:
     db = "AWS::RDS::DBInstance"
     ident = from_schema(db, "DBInstanceIdentifier")
+    identifier = Field("DBInstanceIdentifier", ident, fix("database.identifier"))
     storage = Field(
         "AllocatedStorage",
         (between(20, 65536, RDS_API, " GiB (gp3, PostgreSQL)"),),
@@ -221,7 +222,7 @@ def rules() -> dict[tuple[str, str], Operation]:
     return {
         ("rds", "create_db_instance"): Operation(
             (
-                Field("DBInstanceIdentifier", ident, fix("database.identifier")),
+                identifier,
                 Field(
                     "DBName",
                     (
@@ -297,7 +298,7 @@ def rules() -> dict[tuple[str, str], Operation]:
         # engine version, which this call does not carry: preflight checks the class first.
         ("rds", "modify_db_instance"): Operation(
             (
-                Field("DBInstanceIdentifier", ident, fix("database.identifier")),
+                identifier,
                 Field(
                     "DBInstanceClass",
                     (
@@ -313,9 +314,7 @@ def rules() -> dict[tuple[str, str], Operation]:
             )
         ),
         ("rds", "add_tags_to_resource"): Operation(tag_fields(db), (tag_count("Tags"),)),
-        ("rds", "describe_db_instances"): Operation(
-            (Field("DBInstanceIdentifier", ident, fix("database.identifier")),)
-        ),
+        ("rds", "describe_db_instances"): Operation((identifier,)),
         ("rds", "delete_db_instance"): Operation(
             (
                 Field("DBInstanceIdentifier", ident, FOUND),
