@@ -169,10 +169,13 @@ class Kind:
         return found
 
     def every_rule(self) -> dict[Call, Operation]:
-        """Its calls' rules; a one-call delete with none of its own is held to botocore's."""
+        """Its calls' rules; a delete with none of its own is held to botocore's."""
         found = dict(self.rules())
+        deletes = [*self.deleted_by]
         if self.delete is not None:
-            found.setdefault((self.delete.service, self.delete.operation), Operation())
+            deletes.append((self.delete.service, self.delete.operation))
+        for call in deletes:
+            found.setdefault(call, Operation())
         return found
 
     def every_delete_order(self) -> dict[str, int]:

@@ -76,7 +76,6 @@ def rules() -> dict[tuple[str, str], Operation]:
                 ),
             )
         ),
-        ("elbv2", "delete_listener"): Operation(),
     }
 
 

@@ -176,7 +176,6 @@ def rules() -> dict[tuple[str, str], Operation]:
         ),
         # Adopting a load balancer or target group made by hand: ELB tags both alike.
         ("elbv2", "add_tags"): Operation(tag_fields(lb), (tag_count("Tags"),)),
-        ("elbv2", "delete_load_balancer"): Operation(),
         ("elbv2", "describe_load_balancers"): Operation(),
     }
 
