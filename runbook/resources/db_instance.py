@@ -9,7 +9,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Wait
-from runbook.recovery.answers import Answer, Found, Recovery
+from runbook.recovery.answers import Answer, Found
 from runbook.resources import db_snapshot
 from runbook.resources.kind import Create, Kind, Tagged, TagSearch, adopts, missing_on
 from runbook.resources.template import Template, cfn_tags, logical_id
@@ -329,18 +329,12 @@ KIND = Kind(
     NAME,
     section="IV",
     not_found=NOT_FOUND,
+    gone=(Answer("InvalidDBInstanceState", "already being deleted"),),
     create=Create("rds", "create_db_instance", as_cfn, adopts("DBInstanceAlreadyExists", find)),
-    recoveries={
-        ("rds", "delete_db_instance"): Recovery(
-            done=(
-                *(Answer(c) for c in NOT_FOUND),
-                Answer("InvalidDBInstanceState", "already being deleted"),
-            )
-        ),
-    },
     rules=rules,
     # Deletion protection off, then the delete (same rank: the order they came in).
-    delete_order={"modify_db_instance": 9, "delete_db_instance": 9},
+    delete_order={"modify_db_instance": 9},
+    deleted_by={("rds", "delete_db_instance"): 9},
     inventory=TagSearch("databases", tagged, arn_type="db", tagging_service="rds"),
     leftover=leftover,
 )

@@ -159,6 +159,7 @@ KIND = Kind(
     NAME,
     section="IV",
     not_found=NOT_FOUND,
+    gone=(Answer("InvalidRequestException", "marked for deletion"),),
     create=Create(
         "secretsmanager",
         "create_secret",
@@ -174,6 +175,5 @@ KIND = Kind(
         "SecretId",
         rank=10,
         extra={"ForceDeleteWithoutRecovery": True},
-        also_done=(Answer("InvalidRequestException", "marked for deletion"),),
     ),
 )

@@ -197,6 +197,7 @@ KIND = Kind(
     NAME,
     section="VI",
     not_found=NOT_FOUND,
+    gone=(Answer("ServiceNotActiveException"),),
     create=Create(
         "ecs",
         "create_service",
@@ -215,9 +216,6 @@ KIND = Kind(
         ),
     ),
     recoveries={
-        ("ecs", "delete_service"): Recovery(
-            done=(*(Answer(c) for c in NOT_FOUND), Answer("ServiceNotActiveException"))
-        ),
         # Sent again after a lost answer: a count or a task definition set twice is set once.
         # A forceNewDeployment (day two's redeploy) sent twice starts a second deployment that
         # replaces the first one's new tasks: the same end (fresh tasks of the same revision),
@@ -228,7 +226,7 @@ KIND = Kind(
     },
     translations={("ecs", "run_task"): release_note},
     rules=rules,
-    delete_order={"delete_service": 1},
+    deleted_by={("ecs", "delete_service"): 1},
     inventory=TagSearch("ECS services", tagged, arn_type="service", tagging_service="ecs"),
     leftover=leftover,
 )
