@@ -43,5 +43,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-# Its own names and every lazy one: a name added to _LAZY is exported with it.
-__all__ = ["CREDENTIALS", "Timings", "TimingsError", *_LAZY]
+# Every name is a lazy one: a name added to _LAZY is exported with it.
+__all__ = [*_LAZY]
