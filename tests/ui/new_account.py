@@ -19,6 +19,17 @@ VPC_ID = "vpc-0a1b2c3d4e5f60718"
 SUBNETS = {"us-east-1a": "subnet-0a1b2c3d4e5f6071a", "us-east-1b": "subnet-0a1b2c3d4e5f6071b"}
 
 Stub = Callable[[str], Stubber]
+PREFLIGHT_SERVICES = ("sts", "ec2", "rds", "iam", "ecr")
+
+
+def all_answered(stub: Stub, services: tuple[str, ...] = PREFLIGHT_SERVICES) -> bool:
+    """Every answer queued for these clients has been read (a worker's reads are done)."""
+    try:
+        for service in services:
+            stub(service).assert_no_pending_responses()
+    except AssertionError:
+        return False
+    return True
 
 
 def answer_preflight(stub: Stub, s: Settings, version: str) -> None:
