@@ -258,12 +258,6 @@ class AppForm(Vertical):
             rule.update(text)
             rule.display = bool(text)
 
-    def first_invalid(self) -> Input | TextArea | None:
-        for widget in self.query(".-invalid"):
-            if isinstance(widget, Input | TextArea):
-                return widget
-        return None
-
 
 def _folder(app: App) -> Text:
     return Text.assemble(app.folder, ("\nanother app: runbook init DIR", "dim"))

@@ -336,10 +336,18 @@ class SectionScreen(Screen[None]):
     def action_run(self) -> None:
         if self.errors:
             self.notify("Some fields break AWS's rules: fix them first.", severity="warning")
-            invalid = self.query_one(SectionForm).first_invalid()
-            app_form = self._app_form()
-            if invalid is None and app_form is not None:
-                invalid = app_form.first_invalid()
+            # The section's fields first, then the app's: the first one marked takes the focus.
+            forms = [self.query_one(SectionForm), self._app_form()]
+            invalid = next(
+                (
+                    widget
+                    for form in forms
+                    if form is not None
+                    for widget in form.query(".-invalid")
+                    if isinstance(widget, Input | TextArea | Checkbox)
+                ),
+                None,
+            )
             if invalid is not None:
                 invalid.focus()
             return
