@@ -193,7 +193,9 @@ async def test_without_aws_the_day_two_keys_do_nothing(offline_app) -> None:
 
 async def test_following_after_a_burst_keeps_every_new_line(aws, settings, state_path) -> None:
     """A burst of over 200 lines while following, then a bigger one: none of it is cut away
-    (only the view's first read keeps just the last 500 lines)."""
+    (only the view's first read keeps just the last 500 lines). The engine is scripted; the
+    lines are CloudWatch Logs' on the emulator, read on the view's timer as often as it
+    ticks (a Stubber answers an exact number of reads, not an open-ended follow)."""
     logs = aws.client("logs")
     logs.create_log_group(logGroupName="/ecs/flask-todo")
     app = make_app(
