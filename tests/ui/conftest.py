@@ -1,4 +1,5 @@
-"""UI test helpers: apps on the emulator or offline, and waiting for what a worker will show."""
+"""UI test helpers: apps on the emulator, on a scripted engine or offline, and waiting for what a
+worker will show."""
 
 from __future__ import annotations
 

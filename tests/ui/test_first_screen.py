@@ -1,5 +1,7 @@
 """The welcome screen comes first, whatever the sandbox is doing: the app reaches it behind that
-screen, says how far it is, queues a run asked for meanwhile, and says why when it cannot."""
+screen, says how far it is, queues a run asked for meanwhile, and says why when it cannot.
+(The take-over question asked while reaching it is in test_after_a_reset.py: the resources it
+asks about are found in AWS, by tag.)"""
 
 from __future__ import annotations
 
