@@ -48,7 +48,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from goals import GOAL_FIRST_SCREEN, GOAL_LONGEST_PAUSE, add_smoke, figure  # noqa: E402
+from goals import GOAL_FIRST_SCREEN, GOAL_LONGEST_PAUSE, add_smoke, figure, run  # noqa: E402
 from textual import events  # noqa: E402
 
 from runbook import sandbox  # noqa: E402
@@ -374,4 +374,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
