@@ -34,7 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from goals import parse  # noqa: E402
+from goals import parse, run  # noqa: E402
 
 from runbook import day_two, sandbox, service_status  # noqa: E402
 from runbook.aws import Aws  # noqa: E402
@@ -193,4 +193,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from goals import add_smoke
+from goals import add_smoke, run
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the target the tests use: tests/sandbox/lb_target.py
@@ -246,4 +246,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

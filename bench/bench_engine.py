@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from goals import GOAL_HELP, GOAL_PLAN, figure, parse
+from goals import GOAL_HELP, GOAL_PLAN, figure, parse, run
 from warm_up import warm_up
 
 from runbook.aws import Aws
@@ -424,4 +424,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import boto3
-from goals import parse, skip
+from goals import parse, run, skip
 
 from runbook.sandbox.background import SandboxError, credentials
 
@@ -158,4 +158,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

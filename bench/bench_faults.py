@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault proxy is a test part: tests/faults
 
-from goals import parse  # noqa: E402
+from goals import parse, run  # noqa: E402
 from warm_up import warm_up  # noqa: E402
 
 from runbook import destroy as tear_down  # noqa: E402
@@ -215,4 +215,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from goals import add_smoke  # noqa: E402
+from goals import add_smoke, run  # noqa: E402
 from warm_up import warm_up  # noqa: E402
 
 from runbook.aws import Aws  # noqa: E402
@@ -207,4 +207,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

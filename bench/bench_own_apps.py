@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from goals import parse
+from goals import parse, run
 
 from runbook.sandbox.background import INFO_FILE, stop
 
@@ -110,4 +110,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

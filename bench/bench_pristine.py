@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from goals import parse, skip  # noqa: E402
+from goals import parse, run, skip  # noqa: E402
 
 from tests.pristine.debian_root import cache_folder  # noqa: E402
 
@@ -85,4 +85,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from goals import GOAL_FIRST_200, figure, parse  # noqa: E402
+from goals import GOAL_FIRST_200, figure, parse, run  # noqa: E402
 
 from runbook.aws import Aws  # noqa: E402
 from runbook.engine import Runbook  # noqa: E402
@@ -358,4 +358,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -17,7 +17,7 @@ import statistics
 import time
 from typing import Any
 
-from goals import parse
+from goals import parse, run
 
 from runbook.sandbox.account import CREDENTIALS, new_credentials
 from runbook.sandbox.owner_only import OwnerOnly
@@ -78,4 +78,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

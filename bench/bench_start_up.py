@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from goals import GOAL_HELP, GOAL_PLAN, add_smoke, figure
+from goals import GOAL_HELP, GOAL_PLAN, add_smoke, figure, run
 
 HEAVY = ("boto3", "botocore", "s3transfer", "rich", "textual", "moto")
 PROBE = (
@@ -126,4 +126,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

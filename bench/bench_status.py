@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench_engine import account, warm  # bench/ is on the path when run as a script
-from goals import parse
+from goals import parse, run
 
 from runbook import destroy as tear_down
 from runbook.engine import Runbook
@@ -70,4 +70,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from goals import GOAL_SUITE, add_smoke, figure
+from goals import GOAL_SUITE, add_smoke, figure, run
 
 REPO = Path(__file__).resolve().parents[1]
 # Quick: no database, no emulator, no fixture; and without the conftests, which import the
@@ -68,4 +68,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

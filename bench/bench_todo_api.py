@@ -34,7 +34,7 @@ from pathlib import Path
 import psycopg2
 import todo_load
 import todo_wrk
-from goals import GOAL_API_MEMORY, GOAL_API_P99, GOAL_API_RATE, figure, parse
+from goals import GOAL_API_MEMORY, GOAL_API_P99, GOAL_API_RATE, figure, parse, run
 from psycopg2.extensions import connection, make_dsn
 
 from todo_app.embedded_pg import EmbeddedPostgres
@@ -408,4 +408,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -28,7 +28,6 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
@@ -54,7 +53,7 @@ from bench_todo_api import (
     server_pids,
     wait_ready,
 )
-from goals import parse
+from goals import parse, run
 from psycopg2 import sql
 
 from runbook.sandbox import CREDENTIALS, Emulator
@@ -270,4 +269,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -34,7 +34,7 @@ from bench_todo_api import (
     server_pids,
     wait_ready,
 )
-from goals import add_smoke
+from goals import add_smoke, run
 
 from todo_app.embedded_pg import EmbeddedPostgres
 
@@ -144,4 +144,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)
