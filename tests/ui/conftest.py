@@ -20,6 +20,7 @@ from runbook.settings import Settings
 from runbook.state import StateFile
 from screens.app import Reach, RunbookApp, make_app
 from screens.modals.confirm_run import ConfirmRun
+from screens.modals.error_dialog import ErrorDialog
 from tests.ui.scripted import ScriptedEngine
 
 SIZE = (80, 24)
@@ -43,6 +44,13 @@ async def confirm_run(pilot: Pilot, app: RunbookApp) -> None:
     await pilot.press("ctrl+r")
     await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
     await pilot.press("y")
+
+
+async def error_body(pilot: Pilot, app: RunbookApp) -> str:
+    """Wait for the error dialog (pushed, then composed: it shows once its body is there) and
+    read what it says."""
+    await until(pilot, lambda: isinstance(app.screen, ErrorDialog) and app.screen.is_mounted)
+    return plain(app.screen.query_one("#error-body"))
 
 
 async def run_section(pilot: Pilot, app: RunbookApp, number: str) -> None:

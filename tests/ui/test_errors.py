@@ -5,9 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from runbook.state import StateFile
-from screens.modals.confirm_run import ConfirmRun
-from screens.modals.error_dialog import ErrorDialog
-from tests.ui.conftest import SIZE, log_text, plain, run_section, until
+from tests.ui.conftest import SIZE, confirm_run, error_body, log_text, run_section, until
 from tests.ui.new_account import answer_preflight
 from tests.ui.scripted import Refused
 
@@ -21,11 +19,9 @@ async def test_an_aws_error_opens_a_dialog_then_a_retry_succeeds(scripted_app, s
     )
     app = scripted_app(state=StateFile(state_path), fails={"create_security_group": refused})
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("b", "ctrl+r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-        await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        body = plain(app.screen.query_one("#error-body"))
+        await pilot.press("b")
+        await confirm_run(pilot, app)
+        body = await error_body(pilot, app)
         assert "UnauthorizedOperation" in body
         assert "not authorized to perform: ec2:CreateSecurityGroup" in body
         assert "What to do: Your credentials lack a permission" in body
@@ -50,8 +46,7 @@ async def test_a_section_run_too_early_names_the_section_to_run_first(scripted_a
         await until(pilot, lambda: app.screen.name == "section-II")
         await pilot.press("ctrl+r")
         # Refused before anything is asked: the engine checks a section's inputs first.
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        body = plain(app.screen.query_one("#error-body"))
+        body = await error_body(pilot, app)
         assert "NeedsEarlierSection" in body
         assert "Run section I first" in body
         assert app.progress["II"].status == "failed"
@@ -62,11 +57,9 @@ async def test_a_refused_call_is_said_in_the_log_and_the_dialog(scripted_app) ->
     refused = Refused("InvalidParameterValue", "Value (flask-todo-elb-sg) for GroupName is invalid")
     app = scripted_app(fails={"create_security_group": refused})
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("b", "ctrl+r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-        await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        body = plain(app.screen.query_one("#error-body"))
+        await pilot.press("b")
+        await confirm_run(pilot, app)
+        body = await error_body(pilot, app)
         assert "InvalidParameterValue" in body and "(flask-todo-elb-sg) for GroupName" in body
         await pilot.press("escape")
         await until(pilot, lambda: app.screen.name == "section-I")
@@ -89,9 +82,7 @@ async def test_an_unexpected_error_in_a_worker_is_a_dialog_not_a_crash(
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#findings").findings is not None)
         await pilot.press("ctrl+s")
-        # Pushed, then composed: the dialog shows once its body is there.
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog) and app.screen.is_mounted)
-        body = plain(app.screen.query_one("#error-body"))
+        body = await error_body(pilot, app)
         assert "RuntimeError" in body and "the summary broke" in body
         assert app.progress["end"].status == "failed"
         await pilot.press("escape")

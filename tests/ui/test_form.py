@@ -6,9 +6,8 @@ import re
 
 from textual.widgets import Button, Input, Static
 
-from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
-from tests.ui.conftest import SIZE, log_text, plain, show_section, until
+from tests.ui.conftest import SIZE, confirm_run, log_text, plain, show_section, until
 
 
 async def test_defaults_are_prefilled_and_the_preview_follows_the_form(offline_app) -> None:
@@ -86,9 +85,8 @@ async def test_values_from_earlier_sections_appear_once_known(scripted_app) -> N
         await pilot.press("b", "ctrl+n")
         await until(pilot, lambda: app.screen.name == "section-II")
         assert "known after section I" in plain(app.screen.query_one("#inputs"))
-        await pilot.press("ctrl+p", "ctrl+r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-        await pilot.press("y")
+        await pilot.press("ctrl+p")
+        await confirm_run(pilot, app)
         await until(pilot, lambda: app.progress["I"].status == "done")
         await pilot.press("ctrl+n")
         await until(pilot, lambda: app.screen.name == "section-II")

@@ -15,9 +15,8 @@ from runbook.events import Deployment, ImageProgress, Rollout, ServiceEvent
 from runbook.image import Build
 from runbook.state import StateFile
 from screens.messages import EngineEvent
-from screens.modals.confirm_run import ConfirmRun
 from screens.section.call_preview import CallPreview
-from tests.ui.conftest import SIZE, log_text, show_section, until
+from tests.ui.conftest import SIZE, confirm_run, log_text, show_section, until
 from tests.ui.scripted import ScriptedEngine
 from tests.ui.test_rough_edges import on_screen
 
@@ -60,9 +59,8 @@ async def section_iv_waiting(
     app = sandbox_app(state=StateFile(state_path), sleep=lambda _s: ready.wait(poll_blocks))
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r", "ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
+            await pilot.press("r")
+            await confirm_run(pilot, app)
             await until(pilot, lambda: app.progress["IV"].waiting)
             yield app, pilot
     finally:

@@ -10,7 +10,6 @@ from textual.widgets import Input, Static
 
 from runbook.settings import Settings
 from runbook.state import StateFile
-from screens.modals.confirm_run import ConfirmRun
 from screens.modals.quit_question import QuitQuestion
 from screens.section.run_log import RunLog
 from tests.ui.conftest import PATIENCE, SIZE, confirm_run, log_text, plain, until
@@ -91,9 +90,8 @@ async def test_quitting_mid_wait_asks_first_and_leaves_a_resumable_state(
     app = scripted_app(state=state, sleep=held)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("r", "ctrl+r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-            await pilot.press("y")
+            await pilot.press("r")
+            await confirm_run(pilot, app)
             await until(pilot, lambda: app.progress["IV"].waiting)
             await pilot.press("ctrl+q")
             await until(pilot, lambda: isinstance(app.screen, QuitQuestion))
