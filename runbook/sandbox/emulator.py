@@ -65,6 +65,8 @@ class _Watched:
 
 
 READS = ("Describe", "List", "Get")
+# Seconds: how soon a stopped emulator's serving thread ends (idle, 20 wake-ups a second).
+SHUTDOWN_POLL = 0.05
 
 
 def _operation(environ: dict[str, Any]) -> str:
@@ -177,7 +179,11 @@ class Emulator:
         host, port = self._server.server_address[:2]
         self._door.answer_as(port)
         self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # serve_forever notices shutdown() only between polls: socketserver's default 0.5 s
+        # made every stop wait idle that long (every sandbox stop, every test's emulator).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True
+        )
         self._thread.start()
         if self._parts:
             self.data_plane = DataPlane(self.url, parts=self._parts, **self._options).start()
