@@ -152,23 +152,23 @@ def test_a_kept_template_others_may_write_is_not_used(tmp_path, monkeypatch) -> 
 def test_instances_copy_the_kept_template_and_make_one_when_it_went(tmp_path, monkeypatch) -> None:
     """A sandbox copies its instances straight from the kept template (none into its own
     folder first); when the kept one is gone (its cache cleared), it makes its own."""
-    cache = tmp_path / "cache"
+    cache, kept = tmp_path / "cache", tmp_path / "kept"
     monkeypatch.setenv(template_cache.CACHE_ENV, str(cache))
-    bindir = shipped_bindir(16)
-    first, home = ServerHome(), ServerHome()
+    kept.mkdir()
+    (kept / "PG_VERSION").write_text("16\n")
+    (kept / "kept-here").write_text("")  # what tells the kept one from a fresh initdb
+    template_cache.keep(16, shipped_bindir(16), kept, "kept-password")
+    home = ServerHome()
     try:
-        Template(first, 16).copy_to(first.path / "db" / "pgdata")  # initdb, then kept
-        assert template_cache.find(16, bindir) is not None
-
         template = Template(home, 16)
         template.copy_to(home.path / "one" / "pgdata")
-        assert (home.path / "one" / "pgdata" / "PG_VERSION").read_text().strip() == "16"
+        assert (home.path / "one" / "pgdata" / "kept-here").exists()
         assert not template.pgdata.exists()  # copied from the kept one, not from a copy
 
         shutil.rmtree(cache)
         template.copy_to(home.path / "two" / "pgdata")
         assert (home.path / "two" / "pgdata" / "PG_VERSION").read_text().strip() == "16"
+        assert not (home.path / "two" / "pgdata" / "kept-here").exists()
         assert (template.pgdata / "PG_VERSION").exists()  # its own, made by initdb
     finally:
-        first.remove()
         home.remove()
