@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from goals import add_smoke
+from goals import parse
 
 from runbook.sandbox.background import INFO_FILE, stop
 
@@ -87,13 +87,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold", action="store_true", help="an empty environment cache a round")
-    add_smoke(parser)
-    args = parser.parse_args()
+    args = parse(parser, rounds=1)
     names = ["guestbook"] if args.smoke else sorted(p.name for p in APPS.iterdir() if p.is_dir())
-    rounds = 1 if args.smoke else args.rounds
     for name in names:
         times, said = [], ""
-        for _ in range(rounds):
+        for _ in range(args.rounds):
             seconds, said = one_round(name, args.cold)
             times.append(seconds)
         found = [line.strip() for line in said.splitlines() if "found:" in line]
@@ -104,7 +102,7 @@ def main() -> None:
         cache = "cold" if args.cold else "warm after round 1"
         print(
             f"{name}: init to first 200, median {statistics.median(times):.1f} s "
-            f"of {rounds} ({shown}; environment cache {cache})"
+            f"of {args.rounds} ({shown}; environment cache {cache})"
         )
         print(f"  found by itself: {len(found)}; had to ask: {len(asked)}")
         for line in found + asked:

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from goals import add_smoke, skip  # noqa: E402
+from goals import parse, skip  # noqa: E402
 
 from tests.pristine.debian_root import cache_folder  # noqa: E402
 
@@ -60,8 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--fresh", action="store_true", help="build the Debian root each run")
-    add_smoke(parser)
-    args = parser.parse_args()
+    args = parse(parser)
     if args.smoke:
         # The check itself runs in every test session (tests/pristine, started with the
         # session): a second one here would double minutes of work. Its last figures instead.

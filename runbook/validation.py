@@ -303,13 +303,11 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 
 
 def _env_names(names: list[str]) -> str | None:
-    bad = [n for n in names if not ENV_NAME.fullmatch(n)]
-    if bad:
-        return (
-            f"{', '.join(map(repr, bad))}: a variable name is letters, digits and "
-            "underscores, not starting with a digit"
-        )
-    return None
+    return app_env.misnamed(
+        names,
+        ENV_NAME,
+        "a variable name is letters, digits and underscores, not starting with a digit",
+    )
 
 
 def dockerfile_problem(folder: str, dockerfile: str) -> str | None:

@@ -776,25 +776,11 @@ class RunbookApp(App[int]):
         self.logs_screen.add(message.lines, message.note)
 
 
-def make_app(
-    engine: EngineFor,
-    mode: str = "aws",
-    where: str = "",
-    start: Start | None = None,
-    reach: Reach | None = None,
-) -> RunbookApp:
-    """The app around the engine it builds: shared by run_app and the tests."""
-    return RunbookApp(engine, mode=mode, where=where, start=start, reach=reach)
+# The app around the engine it builds (the tests' name for making one).
+make_app = RunbookApp
 
 
-def run_app(
-    engine: EngineFor,
-    mode: str = "aws",
-    where: str = "",
-    start: Start | None = None,
-    reach: Reach | None = None,
-) -> int:
+def run_app(app: RunbookApp) -> int:
     """Run the app in this terminal; the exit status for the command line."""
-    app = make_app(engine, mode, where, start, reach)
     app.run()
     return app.return_code or 0

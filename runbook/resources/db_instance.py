@@ -9,7 +9,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Wait
-from runbook.recovery.answers import Answer, Found, Recovery
+from runbook.recovery.answers import Answer, Found
 from runbook.resources import db_snapshot
 from runbook.resources.kind import Create, Kind, Tagged, TagSearch, adopts, missing_on
 from runbook.resources.template import Template, cfn_tags, logical_id
@@ -213,6 +213,7 @@ FINAL_SNAPSHOT = Combination(
 def rules() -> dict[tuple[str, str], Operation]:
     db = "AWS::RDS::DBInstance"
     ident = from_schema(db, "DBInstanceIdentifier")
+    identifier = Field("DBInstanceIdentifier", ident, fix("database.identifier"))
     storage = Field(
         "AllocatedStorage",
         (between(20, 65536, RDS_API, " GiB (gp3, PostgreSQL)"),),
@@ -221,7 +222,7 @@ def rules() -> dict[tuple[str, str], Operation]:
     return {
         ("rds", "create_db_instance"): Operation(
             (
-                Field("DBInstanceIdentifier", ident, fix("database.identifier")),
+                identifier,
                 Field(
                     "DBName",
                     (
@@ -297,7 +298,7 @@ def rules() -> dict[tuple[str, str], Operation]:
         # engine version, which this call does not carry: preflight checks the class first.
         ("rds", "modify_db_instance"): Operation(
             (
-                Field("DBInstanceIdentifier", ident, fix("database.identifier")),
+                identifier,
                 Field(
                     "DBInstanceClass",
                     (
@@ -313,9 +314,7 @@ def rules() -> dict[tuple[str, str], Operation]:
             )
         ),
         ("rds", "add_tags_to_resource"): Operation(tag_fields(db), (tag_count("Tags"),)),
-        ("rds", "describe_db_instances"): Operation(
-            (Field("DBInstanceIdentifier", ident, fix("database.identifier")),)
-        ),
+        ("rds", "describe_db_instances"): Operation((identifier,)),
         ("rds", "delete_db_instance"): Operation(
             (
                 Field("DBInstanceIdentifier", ident, FOUND),
@@ -330,18 +329,12 @@ KIND = Kind(
     NAME,
     section="IV",
     not_found=NOT_FOUND,
+    gone=(Answer("InvalidDBInstanceState", "already being deleted"),),
     create=Create("rds", "create_db_instance", as_cfn, adopts("DBInstanceAlreadyExists", find)),
-    recoveries={
-        ("rds", "delete_db_instance"): Recovery(
-            done=(
-                *(Answer(c) for c in NOT_FOUND),
-                Answer("InvalidDBInstanceState", "already being deleted"),
-            )
-        ),
-    },
     rules=rules,
     # Deletion protection off, then the delete (same rank: the order they came in).
-    delete_order={"modify_db_instance": 9, "delete_db_instance": 9},
+    delete_order={"modify_db_instance": 9},
+    deleted_by={("rds", "delete_db_instance"): 9},
     inventory=TagSearch("databases", tagged, arn_type="db", tagging_service="rds"),
     leftover=leftover,
 )

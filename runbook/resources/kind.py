@@ -88,7 +88,6 @@ class Delete:
     by_name: bool = False  # a left-over is named by its name (else by its id, an ARN)
     extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"force": True}
     retry_on: tuple[str, ...] = ()  # still in use a moment longer: wait and send again
-    also_done: tuple[Answer, ...] = ()  # answers besides "not found" that mean it is gone
     with_it: str = ""  # what goes with it, in the plan's words: " and its images"
 
 
@@ -104,6 +103,8 @@ class Kind:
     section: str  # the guide's section that makes it, for the destroy report
     # AWS's error codes for "there is no such one" (looked up, or deleted twice).
     not_found: tuple[str, ...] = ()
+    # Other answers to a delete that mean it is gone already (marked for deletion, inactive).
+    gone: tuple[Answer, ...] = ()
     create: Create | None = None
     # What each other call's answers mean when it may have been sent twice (runbook.recovery).
     recoveries: Mapping[Call, Recovery] = field(default_factory=dict)
@@ -113,6 +114,9 @@ class Kind:
     rules: Callable[[], Mapping[Call, Operation]] = _no_rules
     # The place of each of its deletes in a destroy: lower goes first (teardown_order).
     delete_order: Mapping[str, int] = field(default_factory=dict)
+    # Calls that delete one, beyond a one-call `delete` (a `leftover` sends them), each with
+    # its place in a destroy; as with `delete`, each is done once it is not found or gone.
+    deleted_by: Mapping[Call, int] = field(default_factory=dict)
     inventory: TagSearch | None = None
     # How one is deleted when one call does it: its recovery and place follow from it.
     delete: Delete | None = None
@@ -150,9 +154,12 @@ class Kind:
         found = dict(self.recoveries)
         if self.create is not None:
             found[(self.create.service, self.create.operation)] = self.create.recovery
+        deletes = [*self.deleted_by]
         if self.delete is not None:
-            gone = (*(Answer(code) for code in self.not_found), *self.delete.also_done)
-            found[(self.delete.service, self.delete.operation)] = Recovery(done=gone)
+            deletes.append((self.delete.service, self.delete.operation))
+        gone = (*(Answer(code) for code in self.not_found), *self.gone)
+        for call in deletes:
+            found[call] = Recovery(done=gone)
         return found
 
     def every_translation(self) -> dict[Call, Translator]:
@@ -162,14 +169,17 @@ class Kind:
         return found
 
     def every_rule(self) -> dict[Call, Operation]:
-        """Its calls' rules; a one-call delete with none of its own is held to botocore's."""
+        """Its calls' rules; a delete with none of its own is held to botocore's."""
         found = dict(self.rules())
+        deletes = [*self.deleted_by]
         if self.delete is not None:
-            found.setdefault((self.delete.service, self.delete.operation), Operation())
+            deletes.append((self.delete.service, self.delete.operation))
+        for call in deletes:
+            found.setdefault(call, Operation())
         return found
 
     def every_delete_order(self) -> dict[str, int]:
-        order = dict(self.delete_order)
+        order = dict(self.delete_order) | {op: rank for (_, op), rank in self.deleted_by.items()}
         if self.delete is not None:
             order[self.delete.operation] = self.delete.rank
         return order

@@ -10,7 +10,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall
-from runbook.recovery.answers import Answer, Found, Recovery
+from runbook.recovery.answers import Found
 from runbook.resources.kind import Create, Kind, adopts
 from runbook.resources.load_balancer import elb_tags
 from runbook.resources.template import Template, untagged
@@ -76,7 +76,6 @@ def rules() -> dict[tuple[str, str], Operation]:
                 ),
             )
         ),
-        ("elbv2", "delete_listener"): Operation(),
     }
 
 
@@ -88,10 +87,7 @@ KIND = Kind(
     create=Create(
         "elbv2", "create_listener", as_cfn, adopts("DuplicateListener", find, look_first=True)
     ),
-    recoveries={
-        ("elbv2", "delete_listener"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
-    },
     translations={("elbv2", "modify_listener"): change_as_cfn},
     rules=rules,
-    delete_order={"delete_listener": 5},
+    deleted_by={("elbv2", "delete_listener"): 5},
 )

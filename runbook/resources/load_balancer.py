@@ -7,7 +7,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Wait
-from runbook.recovery.answers import Answer, Found, Recovery
+from runbook.recovery.answers import Answer, Found
 from runbook.resources.batches import each_or_all
 from runbook.resources.kind import (
     Create,
@@ -176,7 +176,6 @@ def rules() -> dict[tuple[str, str], Operation]:
         ),
         # Adopting a load balancer or target group made by hand: ELB tags both alike.
         ("elbv2", "add_tags"): Operation(tag_fields(lb), (tag_count("Tags"),)),
-        ("elbv2", "delete_load_balancer"): Operation(),
         ("elbv2", "describe_load_balancers"): Operation(),
     }
 
@@ -199,12 +198,9 @@ KIND = Kind(
             not_yet=(Answer("InvalidSecurityGroup", "does not exist"),),
         ),
     ),
-    recoveries={
-        ("elbv2", "delete_load_balancer"): Recovery(done=tuple(Answer(c) for c in NOT_FOUND)),
-    },
     translations={("elbv2", "modify_load_balancer_attributes"): attributes_as_cfn},
     rules=rules,
-    delete_order={"delete_load_balancer": 6},
+    deleted_by={("elbv2", "delete_load_balancer"): 6},
     inventory=TagSearch(
         "load balancers", tagged, arn_type="loadbalancer", tagging_service="elasticloadbalancing"
     ),

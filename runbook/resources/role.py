@@ -12,7 +12,7 @@ from typing import Any
 
 from runbook.aws import Aws
 from runbook.plan import Action, ApiCall, Ref
-from runbook.recovery.answers import Answer, Found, Recovery
+from runbook.recovery.answers import Found
 from runbook.resources.kind import (
     Create,
     Kind,
@@ -181,13 +181,14 @@ KIND = Kind(
     section="V",
     not_found=NOT_FOUND,
     create=Create("iam", "create_role", as_cfn, adopts("EntityAlreadyExists", find)),
-    recoveries={
-        ("iam", operation): Recovery(done=tuple(Answer(c) for c in NOT_FOUND))
-        for operation in ("delete_role", "delete_role_policy", "detach_role_policy")
-    },
     translations={("iam", "put_role_policy"): policy_as_cfn},
     rules=rules,
-    delete_order={"delete_role_policy": 11, "detach_role_policy": 11, "delete_role": 11},
+    # Its policies first (the plan's order: the same place in a destroy), then the role.
+    deleted_by={
+        ("iam", "delete_role_policy"): 11,
+        ("iam", "detach_role_policy"): 11,
+        ("iam", "delete_role"): 11,
+    },
     inventory=TagSearch("IAM roles", tagged),
     leftover=leftover,
 )

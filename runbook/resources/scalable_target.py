@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from runbook.plan import Action, ApiCall
-from runbook.recovery.answers import NOTHING, Answer, Recovery
+from runbook.recovery.answers import NOTHING, Answer
 from runbook.resources.kind import Kind
 from runbook.resources.template import Template, logical_id
 from runbook.rules.combinations import CAPACITY
@@ -121,15 +121,10 @@ KIND = Kind(
     NAME,
     section="VIII",
     not_found=NOT_FOUND,
+    gone=(Answer("ValidationException", "no scalable target found"),),
     recoveries={
         # "Registers or updates a scalable target": the same range sent twice is the same range.
         ("application-autoscaling", "register_scalable_target"): NOTHING,
-        ("application-autoscaling", "deregister_scalable_target"): Recovery(
-            done=(
-                *(Answer(c) for c in NOT_FOUND),
-                Answer("ValidationException", "no scalable target found"),
-            )
-        ),
     },
     translations={
         ("application-autoscaling", "register_scalable_target"): as_cfn,
@@ -137,5 +132,5 @@ KIND = Kind(
     },
     rules=rules,
     # First: scaling stops before the service it scales goes.
-    delete_order={"deregister_scalable_target": 0},
+    deleted_by={("application-autoscaling", "deregister_scalable_target"): 0},
 )

@@ -14,7 +14,7 @@ from runbook.aws import Aws
 from runbook.plan import ApiCall, Secret
 from runbook.recovery.answers import Answer, Found, Token
 from runbook.resources.kind import Create, Delete, Kind, Tagged, TagSearch, adopts, missing_on
-from runbook.resources.template import PASSWORD_PARAMETER, Template, cfn_tags, logical_id
+from runbook.resources.template import PASSWORD_PARAMETER, Template, logical_id
 from runbook.rules.combinations import tag_count
 from runbook.rules.common import tag_fields
 from runbook.rules.kinds import from_schema, pattern
@@ -63,30 +63,30 @@ def as_cfn(t: Template, call: ApiCall) -> None:
         "Description": "The database master password (RUNBOOK_DB_PASSWORD): given when the "
         "stack is created, never stored in the template, kept in Secrets Manager.",
     }
-    logical = logical_id(p["Name"])
-    t.add(
-        logical,
-        "AWS::SecretsManager::Secret",
-        {
-            "Name": p["Name"],
-            "Description": p["Description"],
-            "SecretString": {
-                "Fn::Sub": json.dumps(
-                    {
-                        "username": body.get("username", ""),
-                        "password": "${" + PASSWORD_PARAMETER + "}",
-                    }
-                )
-            },
-            "Tags": cfn_tags(p["Tags"]),
-        },
+    _secret(
+        t,
+        call,
+        {"username": body.get("username", ""), "password": "${" + PASSWORD_PARAMETER + "}"},
     )
-    for key in call.captures:
-        t.provides(key, logical)
     t.notes.append(
         "The database password is your own (RUNBOOK_DB_PASSWORD): the template holds none. "
         f"Give it as the NoEcho parameter {PASSWORD_PARAMETER} when you create the stack; it "
         "goes to Secrets Manager, and RDS reads it from there (a dynamic reference)."
+    )
+
+
+def _secret(t: Template, call: ApiCall, body: dict[str, str]) -> None:
+    """The secret itself, its value `body` with ${parameters} the stack's creator gives."""
+    p = call.params
+    t.made(
+        call,
+        "AWS::SecretsManager::Secret",
+        {
+            "Name": p["Name"],
+            "Description": p["Description"],
+            "SecretString": {"Fn::Sub": json.dumps(body)},
+        },
+        logical=logical_id(p["Name"]),
     )
 
 
@@ -106,19 +106,7 @@ def _app_secrets_as_cfn(t: Template, call: ApiCall) -> None:
             "stack is created, never stored in the template, kept in Secrets Manager.",
         }
         body[name] = "${" + parameter + "}"
-    logical = logical_id(p["Name"])
-    t.add(
-        logical,
-        "AWS::SecretsManager::Secret",
-        {
-            "Name": p["Name"],
-            "Description": p["Description"],
-            "SecretString": {"Fn::Sub": json.dumps(body)},
-            "Tags": cfn_tags(p["Tags"]),
-        },
-    )
-    for key in call.captures:
-        t.provides(key, logical)
+    _secret(t, call, body)
     t.notes.append(
         f"The app's secrets ({', '.join(names)}) are parameters (NoEcho): give their values "
         "when you create the stack; they go to Secrets Manager, ECS injects them."
@@ -171,6 +159,7 @@ KIND = Kind(
     NAME,
     section="IV",
     not_found=NOT_FOUND,
+    gone=(Answer("InvalidRequestException", "marked for deletion"),),
     create=Create(
         "secretsmanager",
         "create_secret",
@@ -186,6 +175,5 @@ KIND = Kind(
         "SecretId",
         rank=10,
         extra={"ForceDeleteWithoutRecovery": True},
-        also_done=(Answer("InvalidRequestException", "marked for deletion"),),
     ),
 )

@@ -126,11 +126,15 @@ def release_note(t: Template, call: ApiCall) -> None:
 def rules() -> dict[tuple[str, str], Operation]:
     svc = "AWS::ECS::Service"
     create = f"{ECS_API}/API_CreateService.html"
+    cluster = Field("cluster", ECS_NAME, fix("cluster.name"))
+    container = fix("task_definition.container_name")
+    # The calls that start its tasks: tags as ECS counts them, a launch type or capacity.
+    starting = (tag_count("tags"), LAUNCH_OR_CAPACITY)
     return {
         ("ecs", "create_service"): Operation(
             (
                 Field("serviceName", ECS_NAME, fix("service.name")),
-                Field("cluster", ECS_NAME, fix("cluster.name")),
+                cluster,
                 # launchType and propagateTags: botocore's enumerations, which are newer than
                 # the CloudFormation schema's (MANAGED_INSTANCES, NONE).
                 DESIRED_COUNT,
@@ -139,44 +143,36 @@ def rules() -> dict[tuple[str, str], Operation]:
                     (between(0, INT_MAX, create, " s"),),
                     fix("service.health_check_grace_period"),
                 ),
-                Field(
-                    "loadBalancers[].containerName",
-                    ECS_NAME,
-                    fix("task_definition.container_name"),
-                ),
+                Field("loadBalancers[].containerName", ECS_NAME, container),
                 *network_fields(),
                 *ecs_tag_fields(svc),
             ),
-            (tag_count("tags"), LAUNCH_OR_CAPACITY),
+            starting,
         ),
         ("ecs", "update_service"): Operation(
             (
                 Field("service", ECS_NAME, fix("service.name")),
-                Field("cluster", ECS_NAME, fix("cluster.name")),
+                cluster,
                 DESIRED_COUNT,
                 *network_fields(),
             )
         ),
-        ("ecs", "describe_services"): Operation((Field("cluster", ECS_NAME, fix("cluster.name")),)),
+        ("ecs", "describe_services"): Operation((cluster,)),
         # The service's one-off tasks (`runbook run`, a release command): its task definition,
         # network and tags, with another command.
         ("ecs", "run_task"): Operation(
             (
-                Field("cluster", ECS_NAME, fix("cluster.name")),
+                cluster,
                 *run_task_fields(),
                 *network_fields(),
-                Field(
-                    "overrides.containerOverrides[].name",
-                    ECS_NAME,
-                    fix("task_definition.container_name"),
-                ),
+                Field("overrides.containerOverrides[].name", ECS_NAME, container),
                 *ecs_tag_fields(svc),
             ),
-            (tag_count("tags"), LAUNCH_OR_CAPACITY),
+            starting,
         ),
         ("ecs", "describe_tasks"): Operation(
             (
-                Field("cluster", ECS_NAME, fix("cluster.name")),
+                cluster,
                 # DescribeTasks tasks: "A list of up to 100 task IDs or full ARN entries."
                 Field(
                     "tasks",
@@ -201,6 +197,7 @@ KIND = Kind(
     NAME,
     section="VI",
     not_found=NOT_FOUND,
+    gone=(Answer("ServiceNotActiveException"),),
     create=Create(
         "ecs",
         "create_service",
@@ -219,9 +216,6 @@ KIND = Kind(
         ),
     ),
     recoveries={
-        ("ecs", "delete_service"): Recovery(
-            done=(*(Answer(c) for c in NOT_FOUND), Answer("ServiceNotActiveException"))
-        ),
         # Sent again after a lost answer: a count or a task definition set twice is set once.
         # A forceNewDeployment (day two's redeploy) sent twice starts a second deployment that
         # replaces the first one's new tasks: the same end (fresh tasks of the same revision),
@@ -232,7 +226,7 @@ KIND = Kind(
     },
     translations={("ecs", "run_task"): release_note},
     rules=rules,
-    delete_order={"delete_service": 1},
+    deleted_by={("ecs", "delete_service"): 1},
     inventory=TagSearch("ECS services", tagged, arn_type="service", tagging_service="ecs"),
     leftover=leftover,
 )

@@ -41,25 +41,29 @@ RUNBOOK_SETS = (
 )
 
 
+def misnamed(names: Iterable[str], rule: re.Pattern[str], why: str) -> str | None:
+    """The names `rule` does not take, quoted, then `why` a name must be so."""
+    bad = [n for n in names if not rule.fullmatch(n)]
+    return f"{', '.join(map(repr, bad))}: {why}" if bad else None
+
+
 def plain_name_problem(names: Iterable[str]) -> str | None:
-    bad = [n for n in names if not PLAIN_NAME.fullmatch(n)]
-    if bad:
-        return (
-            f"{', '.join(map(repr, bad))}: a variable's name must not be empty or contain "
-            "= or control characters (Docker's NAME=VALUE form, which ECS passes it in)"
-        )
-    return None
+    return misnamed(
+        names,
+        PLAIN_NAME,
+        "a variable's name must not be empty or contain "
+        "= or control characters (Docker's NAME=VALUE form, which ECS passes it in)",
+    )
 
 
 def secret_name_problem(names: Iterable[str]) -> str | None:
-    bad = [n for n in names if not SECRET_NAME.fullmatch(n)]
-    if bad:
-        return (
-            f"{', '.join(map(repr, bad))}: a secret's name is letters, digits and underscores, "
-            "not starting with a digit: its value comes from RUNBOOK_SECRET_<NAME> in your "
-            "shell, and the name is the JSON key in ECS's valueFrom, which a ':' would end"
-        )
-    return None
+    return misnamed(
+        names,
+        SECRET_NAME,
+        "a secret's name is letters, digits and underscores, "
+        "not starting with a digit: its value comes from RUNBOOK_SECRET_<NAME> in your "
+        "shell, and the name is the JSON key in ECS's valueFrom, which a ':' would end",
+    )
 
 
 def taken_names(names: Iterable[str], also: Iterable[str] = ()) -> str | None:

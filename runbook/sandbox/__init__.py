@@ -42,19 +42,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = [
-    "CREDENTIALS",
-    "EMULATOR_ENV",
-    "INFO_FILE",
-    "PARTS",
-    "Emulator",
-    "SandboxError",
-    "Timings",
-    "TimingsError",
-    "credentials",
-    "engine_path",
-    "ensure_running",
-    "local_url",
-    "running",
-    "stop",
-]
+# Its own names and every lazy one: a name added to _LAZY is exported with it.
+__all__ = ["CREDENTIALS", "Timings", "TimingsError", *_LAZY]

@@ -164,15 +164,14 @@ class ClusterStep(Step):
                 )
             )
         group = found.get("log_group")
+        # Its name and the deployment's tags: what a create sends, and adopting an untagged one.
+        tagged_group = {"logGroupName": c.log_group, "tags": log_tags(deployment)}
         if group is None:
             actions.append(
                 ApiCall(
                     "logs",
                     "create_log_group",
-                    {
-                        "logGroupName": c.log_group,
-                        "tags": log_tags(deployment),
-                    },
+                    tagged_group,
                     f"create the log group {c.log_group} the task's awslogs driver writes to",
                     self.number,
                     done_on=("ResourceAlreadyExistsException",),
@@ -180,17 +179,7 @@ class ClusterStep(Step):
             )
         elif not by_kind[log_group.NAME].ours:
             actions.append(
-                adopt(
-                    "logs",
-                    "tag_log_group",
-                    {
-                        "logGroupName": c.log_group,
-                        "tags": log_tags(deployment),
-                    },
-                    "log group",
-                    c.log_group,
-                    self.number,
-                )
+                adopt("logs", "tag_log_group", tagged_group, "log group", c.log_group, self.number)
             )
         if group is None or group.get("retentionInDays") != c.log_retention_days:
             actions.append(

@@ -20,6 +20,7 @@ from textual.widgets import Input, Label, Static, TextArea
 
 from runbook.image import Build
 from runbook.settings import SECRET_ENV_PREFIX, App, Settings
+from screens.section.changed_text import update_changed
 
 # The fields a person edits here; the folder is init's (another folder is another app).
 EDITED = (
@@ -215,13 +216,13 @@ class AppForm(Vertical):
         """What follows from the settings as typed: each secret's variable, the port line."""
         status = self.query_one("#app-secrets-status", Static)
         status.display = bool(settings.app.secrets)
-        status.update(secrets_status(settings.app.secrets, os.environ))
-        self.query_one("#app-links", Static).update(links(settings))
+        update_changed(status, secrets_status(settings.app.secrets, os.environ))
+        update_changed(self.query_one("#app-links", Static), links(settings))
         note = self.query_one("#app-dockerfile-note", Static)
         invalid = self.query_one("#app-field-dockerfile").has_class("-invalid")
         text = "" if invalid else self._dockerfile_note(settings.app)
         note.display = bool(text)
-        note.update(text)
+        update_changed(note, text)
 
     def _dockerfile_note(self, app: App) -> str:
         """The image build was set up as the runbook started: another Dockerfile waits for
@@ -256,12 +257,6 @@ class AppForm(Vertical):
         elif rule.content != text:
             rule.update(text)
             rule.display = bool(text)
-
-    def first_invalid(self) -> Input | TextArea | None:
-        for widget in self.query(".-invalid"):
-            if isinstance(widget, Input | TextArea):
-                return widget
-        return None
 
 
 def _folder(app: App) -> Text:

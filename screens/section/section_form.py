@@ -101,11 +101,5 @@ class SectionForm(Grid):
             rule.update(text)
             rule.display = bool(text)
 
-    def first_invalid(self) -> Input | Checkbox | None:
-        for widget in self.query(".-invalid"):
-            if isinstance(widget, Input | Checkbox):
-                return widget
-        return None
-
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.checkbox.label = "on" if event.value else "off"

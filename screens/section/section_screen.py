@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static, TextArea
+from textual.widgets import Button, Checkbox, Header, Input, Label, Static, TextArea
 
 from runbook.engine import Runbook
 from runbook.events import Event, Notice
@@ -23,10 +23,12 @@ from screens.messages import RunRequested, SettingsEdited
 from screens.progress import Progress, SectionProgress
 from screens.section.app_settings import AppForm
 from screens.section.call_preview import CallPreview
+from screens.section.changed_text import update_changed
 from screens.section.known_values import KnownValues, inputs, outputs
 from screens.section.run_log import RunLog
 from screens.section.section_form import SectionForm
 from screens.sidebar.section_list import SectionList
+from screens.steady_footer import SteadyFooter
 
 # Section V's settings only the Todo API reads: an app of the person's own never sees them.
 TODO_API_FIELDS = ("flask_app", "flask_env")
@@ -86,7 +88,7 @@ class SectionScreen(Screen[None]):
                     yield Button(self._run_label(), id="run", variant="primary", compact=True)
                     yield Static("", id="run-hint")
                 yield RunLog(id="run-log")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one(RunLog).display = False
@@ -242,7 +244,9 @@ class SectionScreen(Screen[None]):
 
     def _show_explanation(self, settings: Settings) -> None:
         # In the settings' values: section I's port is the one sections II, V and VI name.
-        self.query_one("#explanation", Static).update(explained(self.step.explanation, settings))
+        update_changed(
+            self.query_one("#explanation", Static), explained(self.step.explanation, settings)
+        )
 
     def _preview(self, settings: Settings) -> list[dict[str, Any]] | None:
         """The calls a first run makes; None when these settings turn the section off."""
@@ -309,10 +313,7 @@ class SectionScreen(Screen[None]):
             hint, style = self.next_hint, "green"
         elif self.progress.status == "interrupted":
             hint, style = "Interrupted: run it again to carry on.", "yellow"
-        status = self.query_one("#run-hint", Static)
-        text = Text(hint, style=style)
-        if status.content != text:
-            status.update(text)
+        update_changed(self.query_one("#run-hint", Static), Text(hint, style=style))
         if button.disabled != blocked:
             button.disabled = blocked
             self.refresh_bindings()  # the footer greys Run out, or shows it again
@@ -335,10 +336,18 @@ class SectionScreen(Screen[None]):
     def action_run(self) -> None:
         if self.errors:
             self.notify("Some fields break AWS's rules: fix them first.", severity="warning")
-            invalid = self.query_one(SectionForm).first_invalid()
-            app_form = self._app_form()
-            if invalid is None and app_form is not None:
-                invalid = app_form.first_invalid()
+            # The section's fields first, then the app's: the first one marked takes the focus.
+            forms = [self.query_one(SectionForm), self._app_form()]
+            invalid = next(
+                (
+                    widget
+                    for form in forms
+                    if form is not None
+                    for widget in form.query(".-invalid")
+                    if isinstance(widget, Input | TextArea | Checkbox)
+                ),
+                None,
+            )
             if invalid is not None:
                 invalid.focus()
             return

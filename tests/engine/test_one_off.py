@@ -9,7 +9,7 @@ import itertools
 from typing import Any
 
 import pytest
-from botocore.stub import ANY
+from botocore.stub import ANY, Stubber
 
 from runbook import aws_rules, one_off
 from runbook.errors import RunbookError
@@ -52,6 +52,16 @@ def task(status: str, **container: Any) -> dict[str, Any]:
     }
 
 
+def log_page(logs: Stubber, after: int, messages: list[str], then: int) -> None:
+    """One GetLogEvents answer: the stream's events after token f/<after> (0: from its
+    head), and f/<then> to read on from."""
+    logs.add_response(
+        "get_log_events",
+        {"events": [{"message": m} for m in messages], "nextForwardToken": f"f/{then}"},
+        {**STREAM, "nextToken": f"f/{after}"} if after else STREAM,
+    )
+
+
 def test_a_run_sends_the_services_network_and_follows_the_task_to_its_exit_code(
     stub, offline_aws
 ) -> None:
@@ -61,20 +71,10 @@ def test_a_run_sends_the_services_network_and_follows_the_task_to_its_exit_code(
     ecs.add_response("run_task", {"tasks": [{"taskArn": TASK}]}, {**params, "clientToken": ANY})
     described = {"cluster": "flask-todo-cluster", "tasks": [TASK]}
     ecs.add_response("describe_tasks", {"tasks": [task("PROVISIONING")]}, described)
-    logs.add_response(
-        "get_log_events",
-        {"events": [], "nextForwardToken": "f/1"},
-        STREAM,
-    )
+    log_page(logs, 0, [], 1)
     ecs.add_response("describe_tasks", {"tasks": [task("RUNNING")]}, described)
-    logs.add_response(
-        "get_log_events",
-        {"events": [{"message": "applied 2 migrations"}], "nextForwardToken": "f/2"},
-        {**STREAM, "nextToken": "f/1"},
-    )
-    logs.add_response(
-        "get_log_events", {"events": [], "nextForwardToken": "f/2"}, {**STREAM, "nextToken": "f/2"}
-    )
+    log_page(logs, 1, ["applied 2 migrations"], 2)
+    log_page(logs, 2, [], 2)
     ecs.add_response(
         "describe_tasks",
         {
@@ -85,17 +85,9 @@ def test_a_run_sends_the_services_network_and_follows_the_task_to_its_exit_code(
         },
         described,
     )
-    logs.add_response(
-        "get_log_events",
-        {"events": [{"message": "done"}], "nextForwardToken": "f/3"},
-        {**STREAM, "nextToken": "f/2"},
-    )
-    logs.add_response(
-        "get_log_events", {"events": [], "nextForwardToken": "f/3"}, {**STREAM, "nextToken": "f/3"}
-    )  # the settle: nothing more arrives
-    logs.add_response(
-        "get_log_events", {"events": [], "nextForwardToken": "f/3"}, {**STREAM, "nextToken": "f/3"}
-    )
+    log_page(logs, 2, ["done"], 3)
+    log_page(logs, 3, [], 3)  # the settle: nothing more arrives
+    log_page(logs, 3, [], 3)
     ticks = itertools.count()
     arn = one_off.start(offline_aws, params)
     seen = list(

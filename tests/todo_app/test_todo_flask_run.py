@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from health_wait import wait_for_health
 
 
@@ -50,6 +51,23 @@ def request(port: int, method: str, path: str, body: dict | None = None) -> tupl
         return answer.status, json.load(answer)
 
 
+# Starts bin/flask-run.sh on a database, with a FLASK_ENV; the server and its port.
+FlaskRun = Callable[[str, str], tuple[subprocess.Popen[str], int]]
+
+
+@pytest.fixture
+def flask_run(
+    app_root: Path, free_port: int, spawn: Callable[..., subprocess.Popen[str]]
+) -> FlaskRun:
+    """The script as ECS runs it in the container, on a free port (stopped after the test)."""
+
+    def start(database: str, flask_env: str) -> tuple[subprocess.Popen[str], int]:
+        env = container_env(app_root, database, free_port, flask_env)
+        return spawn([str(app_root / "bin" / "flask-run.sh")], env=env, cwd=app_root), free_port
+
+    return start
+
+
 def test_the_package_is_imported_from_the_container_layout(app_root: Path, database: str) -> None:
     env = container_env(app_root, database, 5000, "production")
     found = subprocess.run(
@@ -64,13 +82,9 @@ def test_the_package_is_imported_from_the_container_layout(app_root: Path, datab
 
 
 def test_production_runs_gunicorn_logs_json_and_exits_0_on_sigterm(
-    app_root: Path,
-    empty_database: str,
-    free_port: int,
-    spawn: Callable[..., subprocess.Popen[str]],
+    empty_database: str, flask_run: FlaskRun
 ) -> None:
-    env = container_env(app_root, empty_database, free_port, "production")
-    server = spawn([str(app_root / "bin" / "flask-run.sh")], env=env, cwd=app_root)
+    server, free_port = flask_run(empty_database, "production")
 
     # The script migrated the empty database before serving.
     assert wait_for_health(free_port, server) == {"status": "ok"}
@@ -95,13 +109,9 @@ def test_production_runs_gunicorn_logs_json_and_exits_0_on_sigterm(
 
 
 def test_development_runs_flasks_own_server_and_stops_on_sigterm(
-    app_root: Path,
-    database: str,
-    free_port: int,
-    spawn: Callable[..., subprocess.Popen[str]],
+    database: str, flask_run: FlaskRun
 ) -> None:
-    env = container_env(app_root, database, free_port, "development")
-    server = spawn([str(app_root / "bin" / "flask-run.sh")], env=env, cwd=app_root)
+    server, free_port = flask_run(database, "development")
     assert wait_for_health(free_port, server)["status"] == "ok"
     server.send_signal(signal.SIGTERM)
     _, stderr = server.communicate(timeout=15)

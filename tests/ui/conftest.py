@@ -1,4 +1,5 @@
-"""UI test helpers: apps on the emulator or offline, and waiting for what a worker will show."""
+"""UI test helpers: apps on the emulator, on a scripted engine or offline, and waiting for what a
+worker will show."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from runbook.aws import Aws
 from runbook.engine import Runbook
+from runbook.pending_aws import PendingAws
 from runbook.settings import Settings
 from runbook.state import StateFile
-from screens.app import RunbookApp, make_app
+from screens.app import Reach, RunbookApp, make_app
 from screens.modals.confirm_run import ConfirmRun
 from tests.ui.scripted import ScriptedEngine
 
@@ -85,17 +88,27 @@ def sandbox_app(make_runbook: Callable[..., Runbook]) -> Callable[..., RunbookAp
 @pytest.fixture
 def scripted_app(tmp_path: Path, settings: Settings) -> Callable[..., RunbookApp]:
     """The app as against the sandbox, on a scripted engine (tests/ui/scripted.py): each run's
-    real events in their order, no AWS; for what the app shows, not what AWS ends up with."""
+    real events in their order, no AWS; for what the app shows, not what AWS ends up with.
 
-    def make(state: StateFile | None = None, **overrides: object) -> RunbookApp:
+    aws: clients for what the app reads of AWS itself (the welcome's checks, the summary),
+    answered by botocore's Stubber (tests/ui/new_account.py); without them it reads nothing.
+    """
+
+    def make(
+        state: StateFile | None = None,
+        aws: Aws | PendingAws | None = None,
+        reach: Reach | None = None,
+        **overrides: object,
+    ) -> RunbookApp:
         given = state or StateFile(tmp_path / "state.json")
         options: dict[str, object] = {"settings": settings, "sleep": lambda _s: None}
         options.update(overrides)
         chosen = options.pop("settings")
         return make_app(
-            lambda listener: ScriptedEngine(chosen, None, given, emit=listener, **options),  # type: ignore[arg-type]
+            lambda listener: ScriptedEngine(chosen, aws, given, emit=listener, **options),  # type: ignore[arg-type]
             "sandbox",
             "local emulator (sandbox)",
+            reach=reach,
         )
 
     return make

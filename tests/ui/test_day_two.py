@@ -19,6 +19,7 @@ from screens.service.service_screen import ServiceScreen
 from screens.summary.summary_screen import SummaryScreen
 from tests.ui.conftest import SIZE, plain, until
 from tests.ui.scripted import ScriptedEngine
+from tests.ui.test_rough_edges import on_screen
 
 CLUSTER, SERVICE = "flask-todo-cluster", "flask-todo-service"
 
@@ -59,11 +60,18 @@ def write_logs(aws: Aws, lines: list[str]) -> None:
     )
 
 
-async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> None:
-    """Real engine on the emulator: the service and logs views poll ECS and CloudWatch Logs
-    themselves, and a change made in AWS must show without a key."""
+async def test_the_service_its_logs_and_each_change_from_the_summary(
+    make_runbook, aws, settings
+) -> None:
+    """Real engine on the emulator: day two kept whole, from the summary's keys to what ECS
+    ends up with. The service and logs views poll ECS and CloudWatch Logs themselves (a change
+    made in AWS must show without a key); scale, redeploy and a refused rollback; then, after
+    a second release, a rollback that needs two registered revisions and reads the service
+    back after it."""
     deployed(make_runbook)
-    write_logs(aws, ["GET /healthz 200", "migrations applied"])
+    long = "a long line " + "that goes on " * 10 + "END"
+    write_logs(aws, ["GET /healthz 200", "migrations applied", long])
+    before = service(aws)["deployments"][0]["id"]
     app = app_for(make_runbook)
     async with app.run_test(size=SIZE) as pilot:
         await to_summary(pilot, app)
@@ -90,6 +98,7 @@ async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> Non
         await until(pilot, lambda: isinstance(app.screen, LogsScreen))
         await until(pilot, lambda: any("migrations applied" in x for x in app.logs_screen.lines))
         assert any(line.endswith("01234567 GET /healthz 200") for line in app.logs_screen.lines)
+        await until(pilot, lambda: "→ and ← scroll" in on_screen(app))  # the long line's hint
         write_logs_later = aws.client("logs")
         write_logs_later.put_log_events(
             logGroupName="/ecs/flask-todo",
@@ -101,16 +110,6 @@ async def test_s_shows_the_service_live_and_l_its_logs(make_runbook, aws) -> Non
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, ServiceScreen))
 
-
-async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
-    make_runbook, aws, state_path
-) -> None:
-    """Real engine on the emulator: the one day-two run kept whole (scale, redeploy, a refused
-    rollback) from the summary's keys to what ECS ends up with."""
-    deployed(make_runbook)
-    before = service(aws)["deployments"][0]["id"]
-    app = app_for(make_runbook)
-    async with app.run_test(size=SIZE) as pilot:
         await to_summary(pilot, app)
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, DesiredCount))
@@ -123,9 +122,10 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
         field.value = "3"
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
-        assert app.screen.question == "Change flask-todo-service from 1 to 3 tasks?"
+        # From the count the service view read (set in AWS above).
+        assert app.screen.question == "Change flask-todo-service from 2 to 3 tasks?"
         assert [r["operation"] for r in app.screen.rows] == ["UpdateService", "DescribeServices"]
-        assert service(aws)["desiredCount"] == 1  # nothing before yes
+        assert service(aws)["desiredCount"] == 2  # nothing before yes
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, ServiceScreen))  # watch it roll out
         await until(pilot, lambda: "done in" in str(app.service_screen.action_log.lines))
@@ -158,15 +158,11 @@ async def test_t_changes_the_count_and_d_redeploys_each_after_showing_the_calls(
         await pilot.press("escape")
         assert isinstance(app.screen, ServiceScreen)
 
-
-async def test_b_rolls_back_to_the_previous_revision(make_runbook, aws, settings) -> None:
-    """Real engine on the emulator: a rollback needs two registered revisions and reads the
-    service back after it."""
-    make_runbook().deploy()
+    # A second release: a new revision, rolled out; then rolled back from the app.
     bigger = settings.replace("task_definition", cpu="512", memory="1024")
-    runbook = make_runbook(settings=bigger)
-    for section in ("V", "VI"):  # a second release: a new revision, rolled out
-        runbook.apply(runbook.step(section))
+    release = make_runbook(settings=bigger)
+    for section in ("V", "VI"):
+        release.apply(release.step(section))
     app = app_for(make_runbook, settings=bigger)
     async with app.run_test(size=SIZE) as pilot:
         await to_summary(pilot, app)
@@ -197,7 +193,9 @@ async def test_without_aws_the_day_two_keys_do_nothing(offline_app) -> None:
 
 async def test_following_after_a_burst_keeps_every_new_line(aws, settings, state_path) -> None:
     """A burst of over 200 lines while following, then a bigger one: none of it is cut away
-    (only the view's first read keeps just the last 500 lines)."""
+    (only the view's first read keeps just the last 500 lines). The engine is scripted; the
+    lines are CloudWatch Logs' on the emulator, read on the view's timer as often as it
+    ticks (a Stubber answers an exact number of reads, not an open-ended follow)."""
     logs = aws.client("logs")
     logs.create_log_group(logGroupName="/ecs/flask-todo")
     app = make_app(

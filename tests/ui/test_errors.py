@@ -2,44 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from botocore.exceptions import ClientError
 from textual.widgets import Input
 
-from runbook.aws import Aws
+from runbook.state import StateFile
 from screens.modals.confirm_run import ConfirmRun
 from screens.modals.error_dialog import ErrorDialog
 from tests.ui.conftest import SIZE, log_text, plain, run_section, until
+from tests.ui.new_account import answer_preflight
 from tests.ui.scripted import Refused
 
 
-def fail_once(monkeypatch, aws: Aws, operation: str, code: str, message: str) -> None:
-    real = aws.send  # every request goes out through send, reads and changes alike
-    failed: list[str] = []
-
-    def send(service: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
-        if op == operation and not failed:
-            failed.append(op)
-            raise ClientError({"Error": {"Code": code, "Message": message}}, op)
-        return real(service, op, params)
-
-    monkeypatch.setattr(aws, "send", send)
-
-
-async def test_an_aws_error_opens_a_dialog_then_a_retry_succeeds(
-    monkeypatch, sandbox_app, aws: Aws
-) -> None:
-    """Real engine on the emulator: AWS's error travels from botocore through the engine's
-    failure path to the dialog, and the retry with an edited form makes the group in AWS."""
-    fail_once(
-        monkeypatch,
-        aws,
-        "create_security_group",
-        "UnauthorizedOperation",
-        "You are not authorized to perform: ec2:CreateSecurityGroup",
+async def test_an_aws_error_opens_a_dialog_then_a_retry_succeeds(scripted_app, state_path) -> None:
+    """AWS's refusal as botocore raises it goes through the engine's own failure path
+    (problem_from, advice_for) to the dialog; the retry with an edited form makes the group
+    under its new name (its id recorded as the engine records it)."""
+    refused = Refused(
+        "UnauthorizedOperation", "You are not authorized to perform: ec2:CreateSecurityGroup"
     )
-    app = sandbox_app()
+    app = scripted_app(state=StateFile(state_path), fails={"create_security_group": refused})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b", "ctrl+r")
         await until(pilot, lambda: isinstance(app.screen, ConfirmRun))
@@ -57,9 +37,10 @@ async def test_an_aws_error_opens_a_dialog_then_a_retry_succeeds(
         assert app.screen.focused is field
         await pilot.press("ctrl+u", *"todo-lb-sg")
         assert field.value == "todo-lb-sg"
+        app.runbook.fails.clear()  # the permission granted meanwhile: AWS takes the call now
         await run_section(pilot, app, "I")
-    names = [g["GroupName"] for g in aws.call("ec2", "describe_security_groups")["SecurityGroups"]]
-    assert "todo-lb-sg" in names
+    assert app.runbook.applied == ["I"]
+    assert "todo-lb-sg.GroupId" in StateFile(state_path).get("I").outputs
 
 
 async def test_a_section_run_too_early_names_the_section_to_run_first(scripted_app) -> None:
@@ -94,16 +75,19 @@ async def test_a_refused_call_is_said_in_the_log_and_the_dialog(scripted_app) ->
 
 
 async def test_an_unexpected_error_in_a_worker_is_a_dialog_not_a_crash(
-    monkeypatch, sandbox_app
+    monkeypatch, scripted_app, stub, offline_aws, settings
 ) -> None:
-    """On the emulator: the summary's worker runs only with AWS to read (none here is scripted)."""
-    app = sandbox_app()
+    """The summary's worker runs only with AWS to read: clients a Stubber answers (the
+    welcome's checks on a new account; the summary itself breaks before its first call)."""
+    app = scripted_app(aws=offline_aws)
+    answer_preflight(stub, settings, app.runbook.version)
 
     def broken(**_: object) -> None:
         raise RuntimeError("the summary broke")
 
     monkeypatch.setattr(app.runbook, "summary", broken)
     async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#findings").findings is not None)
         await pilot.press("ctrl+s")
         # Pushed, then composed: the dialog shows once its body is there.
         await until(pilot, lambda: isinstance(app.screen, ErrorDialog) and app.screen.is_mounted)

@@ -6,15 +6,19 @@ import json
 import re
 
 from runbook.aws import Aws
+from runbook.settings import Settings
 from screens.summary.summary_screen import SummaryScreen
 from screens.welcome.welcome_screen import WelcomeScreen
 from tests.ui.conftest import SIZE, log_text, plain, run_section, until
+from tests.ui.new_account import VPC_ID, answer_preflight
 
 
-async def test_welcome_says_where_and_what_it_deploys(sandbox_app) -> None:
-    """Real engine on the emulator: the preflight's findings (account, default VPC) are read
-    from AWS."""
-    app = sandbox_app()
+async def test_welcome_says_where_and_what_it_deploys(
+    scripted_app, stub, offline_aws: Aws, settings: Settings
+) -> None:
+    """The welcome's checks as AWS answers them on a new account (tests/ui/new_account.py)."""
+    app = scripted_app(aws=offline_aws)
+    answer_preflight(stub, settings, app.runbook.version)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#findings").findings is not None)
         welcome = app.screen
@@ -23,9 +27,9 @@ async def test_welcome_says_where_and_what_it_deploys(sandbox_app) -> None:
         assert "local emulator (sandbox)" in where
         assert "flask-todo" in where
         findings = plain(welcome.query_one("#findings"))
-        # Preflight found the emulator's account and default VPC.
+        # Preflight found the account and its default VPC.
         assert re.search(r"identity: account \d{12}", findings)
-        assert "default VPC vpc-" in findings
+        assert f"default VPC {VPC_ID}" in findings
 
 
 async def test_all_six_sections_then_the_summary(sandbox_app, aws: Aws, state_path) -> None:

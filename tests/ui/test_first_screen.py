@@ -1,25 +1,23 @@
 """The welcome screen comes first, whatever the sandbox is doing: the app reaches it behind that
-screen, says how far it is, queues a run asked for meanwhile, and says why when it cannot."""
+screen, says how far it is, queues a run asked for meanwhile, and says why when it cannot.
+(The take-over question asked while reaching it is in test_after_a_reset.py: the resources it
+asks about are found in AWS, by tag.)"""
 
 from __future__ import annotations
 
-import argparse
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from runbook.aws import Aws
-from runbook.cli.named import claim_with
 from runbook.errors import Problem, RunbookError
 from runbook.pending_aws import PendingAws
-from runbook.state import StateFile
-from screens.app import make_app
+from runbook.settings import Settings
 from screens.modals.confirm_run import ConfirmRun
 from screens.modals.error_dialog import ErrorDialog
-from screens.modals.take_over import TakeOver
 from screens.welcome.target_status import TargetStatus
 from screens.welcome.welcome_screen import WelcomeScreen
 from tests.ui.conftest import PATIENCE, SIZE, log_text, plain, until
+from tests.ui.new_account import all_answered, answer_preflight
 
 Tell = Callable[[str], None]
 Ask = Callable[[str], bool]
@@ -40,17 +38,14 @@ def late(aws: Aws) -> tuple[PendingAws, threading.Event, Callable[[Tell, Ask], N
 
 
 async def test_the_welcome_is_drawn_before_the_sandbox_answers_and_a_run_waits_for_it(
-    make_runbook, aws
+    scripted_app, stub, offline_aws: Aws, settings: Settings
 ) -> None:
-    """Real engine on the emulator: the sandbox's late arrival (PendingAws) is the point, and
-    the run it queued goes on against it."""
-    pending, go, reach = late(aws)
-    app = make_app(
-        lambda listener: make_runbook(listener, aws=pending),
-        "sandbox",
-        "local emulator (sandbox)",
-        reach=reach,
-    )
+    """The app's own waiting: a scripted engine on clients that arrive late (PendingAws); once
+    they do, the welcome's checks read them (a Stubber answers as a new account) and the run
+    queued meanwhile goes on."""
+    pending, go, reach = late(offline_aws)
+    app = scripted_app(aws=pending, reach=reach)
+    answer_preflight(stub, settings, app.runbook.version)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
@@ -68,14 +63,16 @@ async def test_the_welcome_is_drawn_before_the_sandbox_answers_and_a_run_waits_f
             await until(pilot, lambda: app.progress["I"].status == "done")
             assert app.reaching is not None and app.reaching.stage == "ready"
             assert app.reaching.said == "started in 1.2 s"
+            assert app.runbook.applied == ["I"]
+            # The checks, behind the section's run: every answer read (the Stubber's queue).
+            await until(pilot, lambda: all_answered(stub))
     finally:
         go.set()
 
 
-async def test_a_sandbox_that_cannot_start_is_said_and_nothing_runs(make_runbook, aws) -> None:
-    """Real engine, no calls: that a sandbox which never started is called nothing is counted
-    on the emulator's clients."""
-    pending = PendingAws(aws.region, "local emulator (sandbox)")
+async def test_a_sandbox_that_cannot_start_is_said_and_nothing_runs(scripted_app) -> None:
+    """The app's own refusal: a scripted engine whose clients never arrive."""
+    pending = PendingAws("us-east-1", "local emulator (sandbox)")
 
     def reach(tell: Tell, _ask: Ask) -> None:
         tell("starting")
@@ -85,12 +82,7 @@ async def test_a_sandbox_that_cannot_start_is_said_and_nothing_runs(make_runbook
         pending.failed(error)
         raise error
 
-    app = make_app(
-        lambda listener: make_runbook(listener, aws=pending),
-        "sandbox",
-        "local emulator (sandbox)",
-        reach=reach,
-    )
+    app = scripted_app(aws=pending, reach=reach)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
         assert app.screen.problem.code == "Sandbox", app.screen.problem
@@ -104,32 +96,4 @@ async def test_a_sandbox_that_cannot_start_is_said_and_nothing_runs(make_runbook
         await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
         assert app.screen.problem.code == "Sandbox"
         assert app.progress["I"].status != "done"
-        assert aws.calls.total() == 0
-
-
-async def test_resources_with_the_tag_are_asked_about_in_the_app(make_runbook, aws) -> None:
-    """Real engine on the emulator: the take-over question comes from resources AWS holds with
-    this deployment's tag."""
-    earlier = make_runbook()
-    earlier.apply(earlier.step("I"))  # made by another state file, tagged as this deployment
-    state = StateFile(Path(earlier.state.path).with_name("other-state.json"))
-    args = argparse.Namespace(command=None, take_over=False, yes=False, dry_run=False)
-    pending = PendingAws(aws.region, "local emulator (sandbox)")
-
-    def reach(tell: Tell, ask: Ask) -> None:
-        pending.arrived(aws)
-        claim_with(args, aws, state, earlier.settings, tell=tell, ask=ask)
-
-    app = make_app(
-        lambda listener: make_runbook(listener, aws=pending, state=state),
-        "sandbox",
-        "local emulator (sandbox)",
-        reach=reach,
-    )
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TakeOver))
-        assert "already carry the tag of the deployment flask-todo" in app.screen.question
-        await pilot.press("n")  # refused: the dialog says nothing was changed
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        assert app.screen.problem.code == "OwnedByAnotherStateFile"
-        assert state.account == ""
+        assert app.runbook.applied == []  # the engine was never asked to run it

@@ -64,17 +64,3 @@ async def test_sections_open_at_their_title_and_arns_divide_where_they_divide(
 
 def inputs_of(app) -> str:
     return plain(app.screen.query_one("#inputs"))
-
-
-async def test_the_log_view_says_that_arrows_scroll_a_long_line(make_runbook, aws) -> None:
-    """Real engine on the emulator: the log view reads CloudWatch Logs itself."""
-    from tests.ui.test_day_two import app_for, deployed, to_summary, write_logs
-
-    deployed(make_runbook)
-    write_logs(aws, ["short", "a long line " + "that goes on " * 10 + "END"])
-    app = app_for(make_runbook)
-    async with app.run_test(size=SIZE) as pilot:
-        await to_summary(pilot, app)
-        await pilot.press("l")
-        await until(pilot, lambda: any("END" in line for line in app.logs_screen.lines))
-        await until(pilot, lambda: "→ and ← scroll" in on_screen(app))

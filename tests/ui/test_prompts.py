@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +13,10 @@ from rich.console import Console
 
 from runbook.aws import Aws
 from runbook.cli import prompts
+from runbook.events import Listener
 from runbook.settings import Settings
 from runbook.state import StateFile
-from tests.ui.test_errors import fail_once
+from tests.ui.scripted import Refused, ScriptedEngine
 
 
 def console() -> tuple[Console, io.StringIO]:
@@ -29,6 +31,21 @@ def no_prompts(monkeypatch) -> None:
 
     monkeypatch.setattr(questionary, "text", refuse)
     monkeypatch.setattr(questionary, "confirm", refuse)
+
+
+def scripted_engine(settings: Settings, state_path: Path, **options: Any):
+    """What run_plain builds its engine with: a scripted one (tests/ui/scripted.py), kept in
+    the list returned beside it to be looked at after the run."""
+    made: list[ScriptedEngine] = []
+
+    def build(listener: Listener) -> ScriptedEngine:
+        engine = ScriptedEngine(
+            settings, None, StateFile(state_path), emit=listener, sleep=lambda _s: None, **options
+        )
+        made.append(engine)
+        return engine
+
+    return build, made
 
 
 class Scripted:
@@ -55,9 +72,18 @@ class Scripted:
         return type("Q", (), {"ask": lambda _self: answer})()
 
 
-async def test_assume_yes_deploys_everything_without_a_prompt(
+async def test_a_dry_run_changes_nothing_then_assume_yes_deploys_everything(
     no_prompts, make_runbook, aws: Aws, state_path
 ) -> None:
+    """Real engine on the emulator: the plain mode's whole path kept. A dry run with access
+    discovers and must change nothing in AWS; then --yes deploys all six sections, with the
+    preflight's fix to the guide's database class applied in RDS."""
+    shown, out = console()
+    assert prompts.run_plain(make_runbook, shown, assume_yes=True, dry_run=True) == 0
+    assert out.getvalue().count("would make, and nothing changed") == 6
+    groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
+    assert [g["GroupName"] for g in groups] == ["default"]
+
     # The guide's db.t2.micro: preflight fixes it.
     guide = partial(make_runbook, settings=Settings())
     shown, out = console()
@@ -75,41 +101,41 @@ async def test_assume_yes_deploys_everything_without_a_prompt(
     assert db["DBInstances"][0]["DBInstanceClass"] == "db.t4g.micro"
 
 
-async def test_dry_run_prints_the_calls_and_changes_nothing(
-    no_prompts, make_runbook, aws: Aws
-) -> None:
-    shown, out = console()
-    assert prompts.run_plain(make_runbook, shown, assume_yes=True, dry_run=True) == 0
-    assert out.getvalue().count("would make, and nothing changed") == 6
-    groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
-    assert [g["GroupName"] for g in groups] == ["default"]
-
-
 async def test_a_failure_shows_code_and_advice_and_exits_1(
-    no_prompts, monkeypatch, make_runbook, aws: Aws
+    no_prompts, settings, state_path
 ) -> None:
-    fail_once(monkeypatch, aws, "create_load_balancer", "TooManyLoadBalancers", "limit is 50")
+    refused = Refused("TooManyLoadBalancers", "limit is 50")
+    build, made = scripted_engine(settings, state_path, fails={"create_load_balancer": refused})
     shown, out = console()
-    assert prompts.run_plain(make_runbook, shown, assume_yes=True) == 1
+    assert prompts.run_plain(build, shown, assume_yes=True) == 1
     text = out.getvalue()
     assert "✗ TooManyLoadBalancers: limit is 50" in text
     assert "What to do:" in text
+    assert made[0].applied == ["I"]  # section II stopped at its load balancer
 
 
 async def test_questions_use_the_defaults_and_the_engine_rules(
-    monkeypatch, make_runbook, aws: Aws
+    monkeypatch, settings, state_path
 ) -> None:
     asked: list[str] = []
     scripted = Scripted({"security_groups.elb_sg": "web-sg"}, asked)
     monkeypatch.setattr(questionary, "text", scripted.text)
-    monkeypatch.setattr(questionary, "confirm", scripted.confirm)
+
+    def confirm(message: str, default: bool = True) -> Any:
+        # Every section's questions are asked; section VI's calls are declined (the summary
+        # after them reads AWS, which a scripted engine has none of).
+        asked.append(message)
+        return type("Q", (), {"ask": lambda _self: "for section VI" not in message})()
+
+    monkeypatch.setattr(questionary, "confirm", confirm)
+    build, made = scripted_engine(settings, state_path)
     shown, _ = console()
-    assert prompts.run_plain(make_runbook, shown) == 0
+    assert prompts.run_plain(build, shown) == 0
     assert "Load balancer group (security_groups.elb_sg)" in asked
     assert any(q.endswith("(service.assign_public_ip)") for q in asked)
     assert any(q.startswith("Run these 6 calls for section I") for q in asked)
-    groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
-    assert "web-sg" in {g["GroupName"] for g in groups}
+    assert "web-sg.GroupId" in StateFile(state_path).get("I").outputs
+    assert made[0].applied == ["I", "II", "III", "IV", "V"]
 
 
 def test_the_validator_is_the_engines_field_rules() -> None:
@@ -123,7 +149,7 @@ def test_the_validator_is_the_engines_field_rules() -> None:
     assert "takes memory 512, 1024, 2048" in str(memory("4096"))
 
 
-async def test_declining_a_section_stops_the_run(monkeypatch, make_runbook, aws: Aws) -> None:
+async def test_declining_a_section_stops_the_run(monkeypatch, settings, state_path) -> None:
     asked: list[str] = []
     scripted = Scripted({}, asked)
     monkeypatch.setattr(questionary, "text", scripted.text)
@@ -133,8 +159,9 @@ async def test_declining_a_section_stops_the_run(monkeypatch, make_runbook, aws:
         return type("Q", (), {"ask": lambda _self: not message.startswith("Run these")})()
 
     monkeypatch.setattr(questionary, "confirm", confirm)
+    build, made = scripted_engine(settings, state_path)
     shown, out = console()
-    assert prompts.run_plain(make_runbook, shown) == 0
+    assert prompts.run_plain(build, shown) == 0
     assert "Section I was not run" in out.getvalue()
-    groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
-    assert [g["GroupName"] for g in groups] == ["default"]
+    assert made[0].applied == []
+    assert StateFile(state_path).get("I").status != "done"

@@ -1,6 +1,6 @@
 """The issue's story, as a new user would do it: rename, run, quit, come back, resume, finish.
 
-Then destroy: nothing of ours is left. And a changed instance class, applied in place.
+Then a changed instance class, applied in place; then destroy: nothing of ours is left.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ async def test_rename_run_quit_resume_finish_destroy(
     sandbox_app, make_runbook, aws, state_path, settings
 ) -> None:
     """Real engine on the emulator: the one resume after a quit kept whole (a renamed group, a
-    new session from the state file, the rest of the run, destroy leaving nothing)."""
+    new session from the state file, the rest of the run, a database class changed in place,
+    destroy leaving nothing)."""
     app = sandbox_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
@@ -81,33 +82,8 @@ async def test_rename_run_quit_resume_finish_destroy(
                 await pilot.press("ctrl+n")
         assert "ecs CreateService" in log_text(app, "VI")
 
-    groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
-    assert sorted(g["GroupName"] for g in groups if g["GroupName"] != "default") == [
-        "custom-todo-elb-sg",
-        "flask-todo-db-sg",
-        "flask-todo-ecs-sg",
-    ]
-    (lb,) = aws.call("elbv2", "describe_load_balancers")["LoadBalancers"]
-    custom = next(g["GroupId"] for g in groups if g["GroupName"] == "custom-todo-elb-sg")
-    assert lb["SecurityGroups"] == [custom]
-
-    # Destroy, as `runbook destroy` does, from the recorded settings: nothing of ours is left.
-    runbook = make_runbook(settings=relaunch(make_runbook, state_path)[1].settings)
-    report = tear_down.run(runbook, tear_down.plan(runbook))
-    assert all(r.outcome in ("removed", "already gone") for r in report)
-    assert find(aws, "flask-todo").resources == []
-    assert sum(inventory(aws, settings).values()) == 0
-
-
-async def test_a_changed_instance_class_is_shown_and_applied_in_place(
-    sandbox_app, make_runbook, aws, state_path
-) -> None:
-    """Real engine on the emulator: "changed in place" is what discovery of the running
-    database differs in, and RDS must end up modified."""
-    make_runbook().deploy()
-    app, _start = relaunch(make_runbook, state_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
+        # A changed instance class: "changed in place" is what discovery of the running
+        # database differs in, and RDS must end up modified.
         await show_section(pilot, app, "IV")
         field = app.screen.query_one("#field-instance_class", Input)
         field.focus()
@@ -125,3 +101,20 @@ async def test_a_changed_instance_class_is_shown_and_applied_in_place(
         assert "rds ModifyDBInstance  ok" in log_text(app, "IV")
     (db,) = aws.call("rds", "describe_db_instances")["DBInstances"]
     assert db["DBInstanceClass"] == "db.t3.micro"
+
+    groups = aws.call("ec2", "describe_security_groups")["SecurityGroups"]
+    assert sorted(g["GroupName"] for g in groups if g["GroupName"] != "default") == [
+        "custom-todo-elb-sg",
+        "flask-todo-db-sg",
+        "flask-todo-ecs-sg",
+    ]
+    (lb,) = aws.call("elbv2", "describe_load_balancers")["LoadBalancers"]
+    custom = next(g["GroupId"] for g in groups if g["GroupName"] == "custom-todo-elb-sg")
+    assert lb["SecurityGroups"] == [custom]
+
+    # Destroy, as `runbook destroy` does, from the recorded settings: nothing of ours is left.
+    runbook = make_runbook(settings=relaunch(make_runbook, state_path)[1].settings)
+    report = tear_down.run(runbook, tear_down.plan(runbook))
+    assert all(r.outcome in ("removed", "already gone") for r in report)
+    assert find(aws, "flask-todo").resources == []
+    assert sum(inventory(aws, settings).values()) == 0

@@ -13,6 +13,7 @@ from screens.section.run_log import RunLog, waiting_line
 from screens.sidebar.section_list import SectionList
 from screens.summary.summary_screen import SummaryScreen
 from tests.ui.conftest import SIZE, plain, run_section, show_section, until
+from tests.ui.new_account import answer_preflight, answer_summary_before_anything
 
 NARROW = (60, 20)
 
@@ -47,11 +48,15 @@ async def test_the_log_shows_after_a_scrolled_run_and_wraps_long_lines(scripted_
         assert "Next: section II" in plain(app.screen.query_one("#run-hint"))
 
 
-async def test_the_summary_is_not_done_before_anything_is_deployed(sandbox_app) -> None:
-    """Real engine on the emulator: the summary's worker reads AWS (without AWS the app shows
-    no summary to judge)."""
-    app = sandbox_app()
+async def test_the_summary_is_not_done_before_anything_is_deployed(
+    scripted_app, stub, offline_aws, settings
+) -> None:
+    """The summary's worker reads AWS: here a new account's answers (no load balancer yet)."""
+    app = scripted_app(aws=offline_aws)
+    answer_preflight(stub, settings, app.runbook.version)
+    answer_summary_before_anything(stub, settings)
     async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#findings").findings is not None)
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
         await pilot.pause()

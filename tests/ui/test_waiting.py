@@ -81,7 +81,14 @@ async def test_quitting_mid_wait_asks_first_and_leaves_a_resumable_state(
 ) -> None:
     state = sections_i_to_iii_done(settings, state_path)
     ready = threading.Event()
-    app = scripted_app(state=state, sleep=lambda _s: ready.wait(5))
+
+    def held(_seconds: float) -> None:
+        """Each look of the wait lasts until the test is done with it, or the app closes (as
+        time.sleep does in the engine's own pause: quitting must not wait it out)."""
+        while not ready.wait(0.05) and not getattr(app.runbook.sleep, "stopped", False):
+            pass
+
+    app = scripted_app(state=state, sleep=held)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("r", "ctrl+r")

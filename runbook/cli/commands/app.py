@@ -23,7 +23,7 @@ def run(
     offline: bool,
     reach: Reach | None = None,
 ) -> int:
-    from screens.app import run_app
+    from screens.app import RunbookApp, run_app
 
     region = start.settings.deployment.region
 
@@ -40,7 +40,8 @@ def run(
         profile = args.profile or os.environ.get("AWS_PROFILE")
         mode = "aws"
         where = f"AWS {region}" + (f", profile {profile}" if profile else "")
-    code = run_app(engine_for, mode=mode, where=where, start=start, reach=reach) or OK
+    app = RunbookApp(engine_for, mode=mode, where=where, start=start, reach=reach)
+    code = run_app(app) or OK
     if args.sandbox:
         from runbook.cli.target import still_running_note
 
