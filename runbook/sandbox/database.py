@@ -37,8 +37,9 @@ SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
 
 
 class Template:
-    """One initdb per machine (about 2 s; template_cache keeps it), copied for each sandbox
-    and each instance (a fraction of that)."""
+    """One initdb per machine (about 2 s; template_cache keeps it), copied for each instance
+    (a fraction of that) straight from where it is kept: a sandbox that makes no database
+    copies nothing."""
 
     def __init__(self, home: ServerHome, major: int) -> None:
         self.major = major
@@ -49,6 +50,8 @@ class Template:
         self._started = False
         self._lock = threading.Lock()
         self._processes: list[subprocess.Popen[bytes]] = []
+        # The kept template (template_cache) instances are copied from; None: our own pgdata.
+        self._kept: Path | None = None
 
     @property
     def pgdata(self) -> Path:
@@ -65,10 +68,8 @@ class Template:
         try:
             bindir = shipped_bindir(self.major)
             kept = template_cache.find(self.major, bindir)
-            if kept is not None:  # made by an earlier sandbox: copied, not made again
-                source, self.admin_password = kept
-                shutil.copytree(source, self.pgdata, symlinks=True)
-                self.home.give(self.pgdata)
+            if kept is not None:  # made by an earlier sandbox: copied from, not made again
+                self._kept, self.admin_password = kept
             else:
                 initdb(
                     self.home,
@@ -107,7 +108,20 @@ class Template:
         if error is not None:
             self._forget(error)
             raise RuntimeError(f"initdb failed: {reason_of(error)}") from error
-        shutil.copytree(self.pgdata, pgdata, symlinks=True)
+        kept = self._kept
+        try:
+            shutil.copytree(kept or self.pgdata, pgdata, symlinks=True)
+        except OSError:
+            if kept is None:
+                raise
+            # The kept template went (its cache was cleared): make our own, as without one.
+            shutil.rmtree(pgdata, ignore_errors=True)
+            with self._lock:
+                if self._kept is kept:
+                    self._kept, self._started = None, False
+                    self._ready.clear()
+            self.copy_to(pgdata)
+            return
         self.home.give(pgdata.parent)
 
 

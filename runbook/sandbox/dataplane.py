@@ -105,6 +105,10 @@ class World:
         self._dirty: set[str] = set()
         self._dirty_lock = threading.Lock()
         self._next_sweep = 0.0
+        # Each part's next due moment, as it said after it last ran (or sooner, if it says so
+        # since): a moment counted from then (look again in a second) falls due, where asking
+        # the part again at each pass would count from now and, woken often, never fall due.
+        self._dues: dict[str, float] = {}
         self.images = plane.images
         self.databases = Databases(self) if "database" in plane.parts else None
         self.load_balancers = LoadBalancers(self) if "load_balancer" in plane.parts else None
@@ -264,14 +268,23 @@ class World:
         sweep = now >= self._next_sweep
         if sweep:
             self._next_sweep = now + SWEEP_EVERY
+        ran: set[str] = set()
         for part in self.parts:
             if self.stopped.is_set():  # a stopping sandbox does not wait for a whole pass
                 return 0.0
-            due = part.next_due()
+            due = self._dues.get(part.name)
             if sweep or part.name in dirty or (due is not None and due <= now):
                 self._guard(type(part).__name__, part.reconcile)
-        dues = [d for part in self.parts if (d := part.next_due()) is not None]
-        return max(0.0, min([*dues, self._next_sweep]) - self.clock())
+                ran.add(part.name)
+        dues: dict[str, float] = {}
+        for part in self.parts:
+            said = part.next_due()
+            kept = None if part.name in ran else self._dues.get(part.name)
+            known = [d for d in (said, kept) if d is not None]
+            if known:
+                dues[part.name] = min(known)
+        self._dues = dues
+        return max(0.0, min([*dues.values(), self._next_sweep]) - self.clock())
 
     def _guard(self, what: str, work: Callable[[], None]) -> None:
         try:

@@ -4,6 +4,7 @@ the master user and password, no unencrypted logins, and nothing left after remo
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +147,28 @@ def test_a_kept_template_others_may_write_is_not_used(tmp_path, monkeypatch) -> 
     kept = found[0].parent
     kept.chmod(0o775)
     assert template_cache.find(16, bindir) is None
+
+
+def test_instances_copy_the_kept_template_and_make_one_when_it_went(tmp_path, monkeypatch) -> None:
+    """A sandbox copies its instances straight from the kept template (none into its own
+    folder first); when the kept one is gone (its cache cleared), it makes its own."""
+    cache, kept = tmp_path / "cache", tmp_path / "kept"
+    monkeypatch.setenv(template_cache.CACHE_ENV, str(cache))
+    kept.mkdir()
+    (kept / "PG_VERSION").write_text("16\n")
+    (kept / "kept-here").write_text("")  # what tells the kept one from a fresh initdb
+    template_cache.keep(16, shipped_bindir(16), kept, "kept-password")
+    home = ServerHome()
+    try:
+        template = Template(home, 16)
+        template.copy_to(home.path / "one" / "pgdata")
+        assert (home.path / "one" / "pgdata" / "kept-here").exists()
+        assert not template.pgdata.exists()  # copied from the kept one, not from a copy
+
+        shutil.rmtree(cache)
+        template.copy_to(home.path / "two" / "pgdata")
+        assert (home.path / "two" / "pgdata" / "PG_VERSION").read_text().strip() == "16"
+        assert not (home.path / "two" / "pgdata" / "kept-here").exists()
+        assert (template.pgdata / "PG_VERSION").exists()  # its own, made by initdb
+    finally:
+        home.remove()

@@ -117,7 +117,9 @@ class LoadBalancers:
             reason = f"listener {port} cannot listen at {known['address']}: {exc.strerror or exc}"
             attempts = failure.attempts + 1 if failure else 1
             delay = min(RETRY_CAP, RETRY_FIRST * 2 ** (attempts - 1))
-            self.failures[larn] = Failure(reason, attempts, now + delay)
+            # Counted from this try, not from the pass's start (the calls before it take time):
+            # the next try is never sooner than the backoff after this one.
+            self.failures[larn] = Failure(reason, attempts, time.monotonic() + delay)
             if failure is None or failure.reason != reason:  # once, not on every try
                 self.world.log(f"load balancer {name}: {reason}; trying again with backoff")
                 self.world.set_lb_state(arn, "active_impaired", reason)
