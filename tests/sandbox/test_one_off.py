@@ -109,12 +109,7 @@ def test_run_prints_the_output_and_returns_the_exit_code_and_a_failing_release_s
             second.deploy()
         assert "release command exited with code 4" in failed.value.problem.message
         assert tasks_of(full_aws, settings) == before  # the same tasks serve, untouched
-        svc = full_aws.call(
-            "ecs",
-            "describe_services",
-            cluster=settings.cluster.name,
-            services=["flask-todo-service"],
-        )["services"][0]
+        svc = the_service(full_aws, settings)
         assert {svc["taskDefinition"]} == revision_before
         assert len(svc["deployments"]) == 1
 
@@ -122,12 +117,7 @@ def test_run_prints_the_output_and_returns_the_exit_code_and_a_failing_release_s
         passing = failing.replace("app", release_command=["python", "-c", "print('migrated')"])
         third = full_runbook(settings=passing)
         third.deploy()
-        svc = full_aws.call(
-            "ecs",
-            "describe_services",
-            cluster=settings.cluster.name,
-            services=["flask-todo-service"],
-        )["services"][0]
+        svc = the_service(full_aws, settings)
         assert svc["taskDefinition"] == third.known[task_definition_key(passing)]
         assert svc["taskDefinition"] not in revision_before
     finally:
