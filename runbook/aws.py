@@ -69,6 +69,9 @@ def _kept(kind: str, service_model: Any, make: Callable[[], Any]) -> Any:
 def _share_service_models() -> None:
     from botocore.client import ClientCreator
 
+    # Private parts of botocore's: a release without them makes every client as before.
+    if not all(hasattr(ClientCreator, n) for n in ("_load_service_model", "_create_methods")):
+        return
     with _loaders_lock:
         if hasattr(ClientCreator._create_methods, "__wrapped__"):  # once per process
             return
