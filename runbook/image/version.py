@@ -34,6 +34,8 @@ def version_of(context: Path, dockerfile: Path | None = None) -> str:
 
 def clean_commit(context: Path) -> str | None:
     """The last commit that changed the context, if nothing in it differs from that commit."""
+    if not _maybe_in_a_repository(context):
+        return None  # git would only say so, after ~10 ms of starting (a plan's start-up)
     try:
         changed = _git(context, "status", "--porcelain", "--untracked-files=all", "--", ".")
         if changed is None or changed.strip():
@@ -42,6 +44,15 @@ def clean_commit(context: Path) -> str | None:
     except OSError:  # no git here
         return None
     return (commit or "").strip() or None
+
+
+def _maybe_in_a_repository(context: Path) -> bool:
+    """False only where git cannot find a repository: no `.git` in the context or above it,
+    and no GIT_DIR naming one elsewhere."""
+    if "GIT_DIR" in os.environ:
+        return True
+    folder = context.absolute()
+    return any((f / ".git").exists() for f in (folder, *folder.parents))
 
 
 def _git(context: Path, *args: str) -> str | None:

@@ -22,6 +22,7 @@ def compiled(pattern: str) -> Any:
     as well (AsciiFirst): the regex package (about 20 ms to import) then loads only for a
     value that is not ASCII, which a plan's names and tags seldom are.
     """
+    pattern = scoped_flags(pattern)
     if "\\p" not in pattern:
         plain_re = _re_compile(pattern)
         if plain_re is not None:
@@ -32,6 +33,45 @@ def compiled(pattern: str) -> Any:
         if ascii_re is not None:
             return AsciiFirst(pattern, ascii_re)
     return _regex_compile(pattern)
+
+
+def scoped_flags(pattern: str) -> str:
+    """Java's mid-pattern `(?i)` (flags from there to the end) as Python's scoped `(?i:...)`.
+
+    cfn-lint's Fargate size patterns write `^\\.5\\s*(?i)vCpu$`; Python's re refuses global
+    flags after the start, which left them to the regex package (about 20 ms to import).
+    Only a flag group at the top level is rewritten; one inside a group is left as it is.
+    """
+    depth = 0
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            i += 1
+            for lead in ("^", "]"):  # a ']' first in a class (or after '^') is a literal
+                if pattern.startswith(lead, i):
+                    i += 1
+            continue
+        elif char == ")":
+            depth -= 1
+        elif char == "(":
+            flags = _FLAG_GROUP.match(pattern, i)
+            if flags is not None and depth == 0 and i > 0:
+                rest = pattern[flags.end() :]
+                return f"{pattern[:i]}(?{flags.group(1)}:{scoped_flags(rest)})"
+            depth += 1
+        i += 1
+    return pattern
+
+
+_FLAG_GROUP = re.compile(r"\(\?([imsx]+)\)")
 
 
 def _re_compile(pattern: str) -> Any:

@@ -24,9 +24,18 @@ _GB = re.compile(r"(\d+(?:\.\d+)?)\s*GB", re.IGNORECASE)
 @dataclass(frozen=True)
 class Size:
     units: str  # "256"
-    cpu_words: Any  # compiled pattern: ".25 vCPU"
+    cpu_pattern: str  # ".25 vCPU" and its other spellings
     memory: tuple[int, ...]  # MiB
-    memory_words: Any  # compiled pattern: "0.5 GB", "1GB"
+    memory_pattern: str  # "0.5 GB", "1GB"
+
+    # Compiled on first use: a plan in CPU units and MiB (the guide's own) needs none of them.
+    @property
+    def cpu_words(self) -> Any:
+        return compiled(self.cpu_pattern)
+
+    @property
+    def memory_words(self) -> Any:
+        return compiled(self.memory_pattern)
 
 
 @functools.cache
@@ -41,9 +50,9 @@ def sizes() -> tuple[Size, ...]:
             found.append(
                 Size(
                     str(units),
-                    compiled(cpu["else"]["pattern"]),
+                    cpu["else"]["pattern"],
                     tuple(int(m) for m in allowed),
-                    compiled(memory["else"]["pattern"]),
+                    memory["else"]["pattern"],
                 )
             )
     return tuple(found)

@@ -16,9 +16,15 @@ def _compiled(pattern: str) -> Any:
     return found
 
 
+# Every pattern a rule was made with: each is compiled at the first value it judges (most of
+# a kind's rules judge no value in a plan, and each compile costs start-up time), so
+# tests/engine/test_rule_patterns.py compiles them all instead.
+PATTERNS: set[str] = set()
+
+
 def _matches(pattern: str) -> Callable[[Any], bool]:
-    compiled = _compiled(pattern)
-    return lambda v: not isinstance(v, str) or compiled.search(v) is not None
+    PATTERNS.add(pattern)
+    return lambda v: not isinstance(v, str) or _compiled(pattern).search(v) is not None
 
 
 def _length(low: int | None, high: int | None) -> Callable[[Any], bool]:
@@ -85,8 +91,10 @@ def by_hand(says: str, url: str, test: Callable[[Any], bool]) -> Rule:
 
 
 def pattern(regex_: str, says: str, url: str) -> Rule:
-    compiled = _compiled(regex_)
-    return by_hand(says, url, lambda v: not isinstance(v, str) or bool(compiled.fullmatch(v)))
+    PATTERNS.add(regex_)
+    return by_hand(
+        says, url, lambda v: not isinstance(v, str) or bool(_compiled(regex_).fullmatch(v))
+    )
 
 
 def length(low: int, high: int, url: str) -> Rule:
