@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -217,6 +216,8 @@ def read_config(path: Path | None) -> dict[str, Any]:
     """The TOML file's tables, as written (nothing applied yet)."""
     if path is None:
         return {}
+    import tomllib  # only with a settings file: a plan of the defaults reads none
+
     try:
         return tomllib.loads(path.read_text())
     except OSError as exc:
